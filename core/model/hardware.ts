@@ -1,0 +1,115 @@
+import Type, { type Static } from 'typebox';
+import { Condition, objectSchema } from './meta.ts';
+import { lifecycleStates } from './lifecycle.ts';
+
+export const MAC_PATTERN = '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$';
+const Mac = Type.String({ pattern: MAC_PATTERN, description: 'lower-case, colon-separated' });
+
+export const Disk = Type.Object(
+  {
+    name: Type.String({ description: 'kernel name, e.g. sda, nvme0n1' }),
+    path: Type.String({ description: '/dev path' }),
+    sizeBytes: Type.Integer({ minimum: 0 }),
+    model: Type.Optional(Type.String()),
+    serial: Type.Optional(Type.String()),
+    wwn: Type.Optional(Type.String()),
+    rotational: Type.Optional(Type.Boolean()),
+    removable: Type.Optional(Type.Boolean()),
+    transport: Type.Optional(Type.String({ description: 'sata, nvme, virtio, usb, scsi, ...' })),
+  },
+  { additionalProperties: false },
+);
+export type Disk = Static<typeof Disk>;
+
+export const Nic = Type.Object(
+  {
+    name: Type.String(),
+    mac: Mac,
+    link: Type.Optional(Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('unknown')])),
+    speedMbps: Type.Optional(Type.Integer({ minimum: 0 })),
+    driver: Type.Optional(Type.String()),
+    pciAddress: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type Nic = Static<typeof Nic>;
+
+/** What the agent detects; also what it POSTs when it registers. */
+export const HardwareFacts = Type.Object(
+  {
+    cpu: Type.Object(
+      {
+        model: Type.String(),
+        sockets: Type.Integer({ minimum: 0 }),
+        cores: Type.Integer({ minimum: 0 }),
+        threads: Type.Integer({ minimum: 0 }),
+        arch: Type.Optional(Type.String({ description: 'x86_64, aarch64' })),
+      },
+      { additionalProperties: false },
+    ),
+    memoryBytes: Type.Integer({ minimum: 0 }),
+    disks: Type.Array(Disk, { maxItems: 256 }),
+    nics: Type.Array(Nic, { maxItems: 256 }),
+    dmi: Type.Object(
+      {
+        vendor: Type.Optional(Type.String()),
+        product: Type.Optional(Type.String()),
+        serial: Type.Optional(Type.String()),
+        uuid: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    firmware: Type.Union([Type.Literal('bios'), Type.Literal('uefi')]),
+    virtualization: Type.Optional(Type.String({ description: 'kvm, qemu, vmware, ... or none' })),
+  },
+  { additionalProperties: false },
+);
+export type HardwareFacts = Static<typeof HardwareFacts>;
+
+export const BmcRef = Type.Object(
+  {
+    protocol: Type.Union([Type.Literal('ipmi'), Type.Literal('redfish'), Type.Literal('wol'), Type.Literal('proxmox')]),
+    address: Type.String({ description: 'host or host:port of the BMC; for wol the interface; for proxmox the API URL' }),
+    credentialRef: Type.Optional(Type.String({ description: 'name of a stored, encrypted credential' })),
+    options: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type BmcRef = Static<typeof BmcRef>;
+
+export const HardwareSpec = Type.Object(
+  {
+    macs: Type.Array(Mac, { minItems: 1, maxItems: 64, description: 'every MAC of the machine; the first is the boot MAC' }),
+    displayName: Type.Optional(Type.String({ description: 'memorable name, e.g. "Amber Falcon Orbit"' })),
+    facts: Type.Optional(HardwareFacts),
+    bmc: Type.Optional(BmcRef),
+    tags: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type HardwareSpec = Static<typeof HardwareSpec>;
+
+export const HardwareStatus = Type.Object(
+  {
+    state: Type.Union(lifecycleStates.map((s) => Type.Literal(s))),
+    lastSeen: Type.Optional(Type.String({ format: 'date-time' })),
+    currentWorkflow: Type.Optional(Type.String()),
+    ipAddress: Type.Optional(Type.String()),
+    bootHistory: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { at: Type.String(), step: Type.String(), detail: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
+        { maxItems: 200 },
+      ),
+    ),
+    conditions: Type.Optional(Type.Array(Condition)),
+    message: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type HardwareStatus = Static<typeof HardwareStatus>;
+
+export const Hardware = objectSchema('Hardware', HardwareSpec, HardwareStatus);
+export type Hardware = Static<typeof Hardware>;

@@ -1,0 +1,126 @@
+import Type, { type Static } from 'typebox';
+import { objectSchema } from './meta.ts';
+
+/**
+ * Which disk a destructive action writes. Never implicit (DESIGN.md §5): by path, serial,
+ * WWN or a size rule; removable media only when allowRemovable is set.
+ */
+export const DiskSelector = Type.Object(
+  {
+    path: Type.Optional(Type.String({ pattern: '^/dev/' })),
+    serial: Type.Optional(Type.String({ minLength: 1 })),
+    wwn: Type.Optional(Type.String({ minLength: 1 })),
+    rule: Type.Optional(
+      Type.Object(
+        {
+          pick: Type.Union([Type.Literal('smallest'), Type.Literal('largest')]),
+          minSizeBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'bytes; 0 means no lower bound' })),
+          maxSizeBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'bytes; 0 means no upper bound' })),
+          rotational: Type.Optional(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    allowRemovable: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
+export type DiskSelector = Static<typeof DiskSelector>;
+
+const common = {
+  name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'action name, unique in the template' }),
+  timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400, description: 'seconds; omitted = template default' })),
+};
+
+export const PartitionAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('partition'),
+    disk: DiskSelector,
+    table: Type.Union([Type.Literal('gpt'), Type.Literal('mbr')]),
+    partitions: Type.Array(
+      Type.Object(
+        {
+          label: Type.String({ minLength: 1, maxLength: 36 }),
+          role: Type.Union([Type.Literal('esp'), Type.Literal('bios-boot'), Type.Literal('root'), Type.Literal('swap'), Type.Literal('data')]),
+          sizeMiB: Type.Integer({ minimum: 0, description: 'MiB; 0 means the rest of the disk' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 32 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Image2DiskAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('image2disk'),
+    disk: DiskSelector,
+    image: Type.Object(
+      {
+        url: Type.String({ minLength: 1, description: 'http(s) URL or cache:NAME for the control plane image cache' }),
+        checksum: Type.String({ pattern: '^(sha256|sha512):[0-9a-f]+$', description: 'digest of the decompressed disk image' }),
+        format: Type.Optional(
+          Type.Union([Type.Literal('raw'), Type.Literal('gz'), Type.Literal('xz'), Type.Literal('zst'), Type.Literal('qcow2'), Type.Literal('tar.xz')]),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const WriteFileAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('writefile'),
+    disk: DiskSelector,
+    partition: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1, description: 'filesystem label' })]),
+    path: Type.String({ pattern: '^/' }),
+    content: Type.String({ maxLength: 1048576 }),
+    contentFormat: Type.Optional(Type.Union([Type.Literal('text'), Type.Literal('yaml'), Type.Literal('shell')])),
+    mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3,4}$', default: '0644' })),
+    uid: Type.Optional(Type.Integer({ minimum: 0 })),
+    gid: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const KexecAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('kexec'),
+    disk: DiskSelector,
+    partition: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1 })]),
+    kernel: Type.String({ pattern: '^/' }),
+    initrd: Type.Optional(Type.String({ pattern: '^/' })),
+    cmdline: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const RebootAction = Type.Object({ ...common, type: Type.Literal('reboot') }, { additionalProperties: false });
+
+export const Action = Type.Union([PartitionAction, Image2DiskAction, WriteFileAction, KexecAction, RebootAction]);
+export type Action = Static<typeof Action>;
+export const actionTypes = ['partition', 'image2disk', 'writefile', 'kexec', 'reboot'] as const;
+
+export const TemplateSpec = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    os: Type.Optional(Type.String({ description: 'e.g. debian-12' })),
+    variables: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' }), Type.String())),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800, description: 'whole workflow, seconds; default 3600' })),
+    actionTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400, description: 'per action default, seconds; default 1800' })),
+    actions: Type.Array(Action, { minItems: 1, maxItems: 64 }),
+  },
+  { additionalProperties: false },
+);
+export type TemplateSpec = Static<typeof TemplateSpec>;
+
+export const TemplateStatus = Type.Object({ message: Type.Optional(Type.String()) }, { additionalProperties: false });
+
+export const Template = objectSchema('Template', TemplateSpec, TemplateStatus);
+export type Template = Static<typeof Template>;

@@ -1,0 +1,50 @@
+import Type, { type Static } from 'typebox';
+import { objectSchema } from './meta.ts';
+
+export const workflowPhases = ['Pending', 'Running', 'Succeeded', 'Failed', 'TimedOut', 'Cancelled'] as const;
+export type WorkflowPhase = (typeof workflowPhases)[number];
+export const actionPhases = ['Pending', 'Running', 'Succeeded', 'Failed', 'TimedOut', 'Skipped'] as const;
+
+export const ActionStatus = Type.Object(
+  {
+    name: Type.String(),
+    type: Type.String(),
+    phase: Type.Union(actionPhases.map((p) => Type.Literal(p))),
+    startedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    bytesDone: Type.Optional(Type.Integer({ minimum: 0 })),
+    bytesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
+    percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    etaSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    message: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ActionStatus = Static<typeof ActionStatus>;
+
+export const WorkflowSpec = Type.Object(
+  {
+    hardwareRef: Type.String({ minLength: 1 }),
+    templateRef: Type.String({ minLength: 1 }),
+    variables: Type.Optional(Type.Record(Type.String(), Type.String())),
+    reimage: Type.Optional(Type.Boolean({ description: 'set when an operator confirmed reimaging a provisioned machine' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WorkflowStatus = Type.Object(
+  {
+    phase: Type.Union(workflowPhases.map((p) => Type.Literal(p))),
+    currentAction: Type.Optional(Type.Integer({ minimum: 0 })),
+    actions: Type.Array(ActionStatus),
+    startedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
+    error: Type.Optional(Type.String()),
+    attempts: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type WorkflowStatus = Static<typeof WorkflowStatus>;
+
+export const Workflow = objectSchema('Workflow', WorkflowSpec, WorkflowStatus);
+export type Workflow = Static<typeof Workflow>;
