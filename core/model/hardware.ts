@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { Condition, objectSchema } from './meta.ts';
+import { Condition, literalUnion, objectSchema } from './meta.ts';
 import { lifecycleStates } from './lifecycle.ts';
 
 export const MAC_PATTERN = '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$';
@@ -91,7 +91,7 @@ export type HardwareSpec = Static<typeof HardwareSpec>;
 
 export const HardwareStatus = Type.Object(
   {
-    state: Type.Union(lifecycleStates.map((s) => Type.Literal(s))),
+    state: literalUnion(lifecycleStates),
     lastSeen: Type.Optional(Type.String({ format: 'date-time' })),
     currentWorkflow: Type.Optional(Type.String()),
     ipAddress: Type.Optional(Type.String()),

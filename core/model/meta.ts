@@ -53,3 +53,8 @@ export interface StoredObject {
   spec: unknown;
   status?: unknown;
 }
+
+/** A union of string literals from a const list, typed as that list's members. */
+export function literalUnion<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+  return Type.Unsafe<T[number]>(Type.Union(values.map((v) => Type.Literal(v)), options));
+}

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { objectSchema } from './meta.ts';
+import { literalUnion, objectSchema } from './meta.ts';
 
 export const workflowPhases = ['Pending', 'Running', 'Succeeded', 'Failed', 'TimedOut', 'Cancelled'] as const;
 export type WorkflowPhase = (typeof workflowPhases)[number];
@@ -9,7 +9,7 @@ export const ActionStatus = Type.Object(
   {
     name: Type.String(),
     type: Type.String(),
-    phase: Type.Union(actionPhases.map((p) => Type.Literal(p))),
+    phase: literalUnion(actionPhases),
     startedAt: Type.Optional(Type.String({ format: 'date-time' })),
     finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
     bytesDone: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -34,7 +34,7 @@ export const WorkflowSpec = Type.Object(
 
 export const WorkflowStatus = Type.Object(
   {
-    phase: Type.Union(workflowPhases.map((p) => Type.Literal(p))),
+    phase: literalUnion(workflowPhases),
     currentAction: Type.Optional(Type.Integer({ minimum: 0 })),
     actions: Type.Array(ActionStatus),
     startedAt: Type.Optional(Type.String({ format: 'date-time' })),

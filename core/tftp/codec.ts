@@ -44,7 +44,7 @@ export interface TftpDecodeError {
   message: string;
 }
 
-export function isDecodeError(v: TftpPacket | TftpDecodeError): v is TftpDecodeError {
+export function isDecodeError<T>(v: T | TftpDecodeError): v is TftpDecodeError {
   return (v as TftpDecodeError).kind === 'decode-error';
 }
 

@@ -71,6 +71,13 @@ export class RedfishDriver implements PowerDriver {
     return this.power('reset');
   }
 
+  /** The boot source override as the BMC reports it now (Redfish names, e.g. Once / Pxe / UEFI). */
+  async bootOverride(): Promise<{ enabled?: string; target?: string; mode?: string }> {
+    const boot = field((await this.readSystem()).body, 'Boot');
+    const str = (k: string) => (typeof field(boot, k) === 'string' ? (field(boot, k) as string) : undefined);
+    return { enabled: str('BootSourceOverrideEnabled'), target: str('BootSourceOverrideTarget'), mode: str('BootSourceOverrideMode') };
+  }
+
   async setNextBoot(nb: NextBoot): Promise<void> {
     const path = await this.resolveSystem();
     for (let attempt = 1; ; attempt++) {

@@ -1,0 +1,97 @@
+import type { HardwareFacts } from '../core/model/hardware.ts';
+import type { AgentApi } from './api.ts';
+import { Backoff } from './backoff.ts';
+import type { BootParams } from './cmdline.ts';
+import type { Next, RegisterReply } from './protocol.ts';
+import type { WorkflowRunner } from './workflow.ts';
+
+/** Everything the agent loop touches outside itself, so tests drive it with fakes. */
+export interface AgentDeps {
+  params: BootParams;
+  api: AgentApi;
+  facts: HardwareFacts;
+  /** Waits ms milliseconds (the injected clock). */
+  sleep: (ms: number) => Promise<void>;
+  /** Uniform in [0, 1): backoff jitter. */
+  random: () => number;
+  /** One line on the machine's console. */
+  say: (line: string) => void;
+  /** `reboot -f` in production; does not return there. */
+  reboot: () => Promise<void>;
+  /** Hand the machine back to firmware, which the control plane then sends to the local disk. */
+  bootLocal: () => Promise<void>;
+  runWorkflow: WorkflowRunner;
+  /** Tests stop the loop with this; production runs forever. */
+  stopped?: () => boolean;
+}
+
+/** Register, then heartbeat for ever; re-register whenever a token is refused. Never throws on network trouble. */
+export async function runAgent(d: AgentDeps): Promise<void> {
+  const backoff = new Backoff(d.random);
+  const state = { lastWorkflow: undefined as string | undefined };
+  while (!d.stopped?.()) {
+    const reg = await registerUntilAccepted(d, backoff);
+    if (!reg) return;
+    d.say(`registered as "${reg.displayName}" (${reg.hardware}); heartbeat every ${reg.heartbeatSeconds} s`);
+    await act(d, reg.agentToken, reg.next, state);
+    await heartbeatUntilRefused(d, reg, backoff, state);
+  }
+}
+
+async function registerUntilAccepted(d: AgentDeps, backoff: Backoff): Promise<RegisterReply | undefined> {
+  while (!d.stopped?.()) {
+    d.say(`registering ${d.params.mac} with ${d.params.url}`);
+    const res = await d.api.register(d.params.token, d.params.mac, d.facts);
+    if (res.ok) {
+      backoff.reset();
+      return res.value;
+    }
+    const delay = backoff.next();
+    const hint = res.kind === 'auth' ? `enrolment token refused (it may have expired): ${res.reason}` : res.reason;
+    d.say(`registration failed: ${hint}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    await d.sleep(delay);
+  }
+  return undefined;
+}
+
+async function heartbeatUntilRefused(d: AgentDeps, reg: RegisterReply, backoff: Backoff, state: ActState): Promise<void> {
+  let wait = reg.heartbeatSeconds * 1000;
+  while (!d.stopped?.()) {
+    await d.sleep(wait);
+    const res = await d.api.heartbeat(reg.agentToken, d.params.mac);
+    if (res.ok) {
+      backoff.reset();
+      wait = reg.heartbeatSeconds * 1000;
+      await act(d, reg.agentToken, res.value.next, state);
+    } else if (res.kind === 'auth') {
+      d.say(`heartbeat refused: ${res.reason}; registering again`);
+      return;
+    } else {
+      wait = backoff.next();
+      d.say(`heartbeat failed: ${res.reason}; retrying in ${(wait / 1000).toFixed(1)} s`);
+    }
+  }
+}
+
+interface ActState {
+  lastWorkflow: string | undefined;
+}
+
+/** Carry out what the control plane asked; a workflow is started once, not on every heartbeat that repeats it. */
+async function act(d: AgentDeps, token: string, next: Next, state: ActState): Promise<void> {
+  switch (next.action) {
+    case 'wait':
+      return;
+    case 'run':
+      if (next.workflow === state.lastWorkflow) return;
+      state.lastWorkflow = next.workflow;
+      d.say(`running workflow ${next.workflow}`);
+      return d.runWorkflow(next.workflow!, { api: d.api, token, say: d.say });
+    case 'reboot':
+      d.say('control plane asked for a reboot; rebooting');
+      return d.reboot();
+    case 'boot-local':
+      d.say('control plane asked to boot from the local disk; rebooting');
+      return d.bootLocal();
+  }
+}

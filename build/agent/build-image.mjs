@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// Builds the agent boot image: dist/agent-image/vmlinuz + dist/agent-image/initramfs.img.
+// Debian kernel and busybox-static (apt-get download, cached in .cache/agent-image/), the
+// build host's Node binary and its shared libraries, the agent bundle, /init.
+// Re-running with unchanged inputs does nothing. Usage: node build/agent/build-image.mjs [--force]
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleAgent } from './bundle.mjs';
+import { encodeCpio } from './cpio.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const cache = join(repo, '.cache/agent-image');
+const out = join(repo, 'dist/agent-image');
+
+/** Drivers the image carries (plus what modules.dep says they need). NICs, storage, file systems. */
+export const MODULES = [
+  'virtio_net', 'virtio_pci', 'virtio_blk', 'virtio_scsi', 'virtio_rng',
+  'e1000', 'e1000e', 'igb', 'ixgbe', 'i40e', 'ice', 'bnxt_en', 'mlx4_en', 'mlx4_core', 'mlx5_core', 'tg3', 'r8169',
+  'ahci', 'nvme', 'megaraid_sas', 'mpt3sas', 'sd_mod',
+  'ext4', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_utf8', 'efivarfs',
+  // ext4 asks for crc32c by name at mount (a softdep modules.dep does not list)
+  'crc32c_generic', 'crc32c_intel',
+];
+
+const log = (m) => console.log(`build-image: ${m}`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.error}`);
+  return r.stdout;
+}
+
+/** linux-image-amd64 is a metapackage; its Depends names the versioned kernel package. */
+function kernelPackage() {
+  const r = spawnSync('apt-cache', ['depends', 'linux-image-amd64'], { encoding: 'utf8' });
+  const m = /Depends:\s*(linux-image-[0-9][^\s]*)/.exec(r.stdout ?? '');
+  if (m) return m[1];
+  const cached = existsSync(join(cache, 'debs')) ? readdirSync(join(cache, 'debs')).filter((f) => /^linux-image-[0-9]/.test(f)).sort() : [];
+  if (cached.length) return cached.at(-1).split('_')[0]; // offline: use what we have
+  throw new Error('cannot resolve linux-image-amd64 (run apt-get update first)');
+}
+
+function ensureDeb(pkg) {
+  const dir = join(cache, 'debs');
+  mkdirSync(dir, { recursive: true });
+  const have = () => readdirSync(dir).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb')).sort();
+  if (!have().length) {
+    log(`apt-get download ${pkg}`);
+    run('apt-get', ['download', pkg], { cwd: dir });
+  }
+  return join(dir, have().at(-1));
+}
+
+function fileId(p) {
+  const s = statSync(p);
+  return `${p}:${s.size}:${s.mtimeMs}`;
+}
+
+/** Shared libraries of a dynamic binary as ldd reports them (absolute paths, loader included). */
+export function parseLdd(text) {
+  const libs = [];
+  for (const line of text.split('\n')) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (m) libs.push(m[1]);
+  }
+  return libs;
+}
+
+/** modules.dep: "kernel/a/b.ko: kernel/c.ko kernel/d.ko" -> name -> { path, deps }. */
+export function parseModulesDep(text) {
+  const map = new Map();
+  for (const line of text.split('\n')) {
+    const [path, rest] = line.split(':');
+    if (!rest && rest !== '') continue;
+    map.set(moduleName(path), { path, deps: rest.trim().split(/\s+/).filter(Boolean) });
+  }
+  return map;
+}
+
+/** Module names use '_' and '-' interchangeably (kmod treats them as equal). */
+export const moduleName = (path) => basename(path).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
+
+/** Every module file needed to load `wanted`, dependencies first is not required (depmod re-derives it). */
+export function moduleClosure(dep, wanted) {
+  const files = new Set();
+  const missing = [];
+  const visit = (path) => {
+    if (files.has(path)) return;
+    files.add(path);
+    for (const d of dep.get(moduleName(path))?.deps ?? []) visit(d);
+  };
+  for (const w of wanted) {
+    const m = dep.get(w.replace(/-/g, '_'));
+    if (m) visit(m.path);
+    else missing.push(w);
+  }
+  return { files: [...files].sort(), missing };
+}
+
+function extractKernel(deb, version) {
+  const dir = join(cache, `kernel-${version}`);
+  if (!existsSync(join(dir, '.done'))) {
+    log(`extracting ${basename(deb)}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    run('sh', ['-c', `dpkg --fsys-tarfile "$1" | tar -x -C "$2" ./boot/vmlinuz-${version} ./lib/modules/${version}`, 'sh', deb, dir]);
+    run('depmod', ['-b', dir, version]);
+    writeFileSync(join(dir, '.done'), '');
+  }
+  return dir;
+}
+
+function extractBusybox(deb) {
+  const dir = join(cache, 'busybox');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  run('sh', ['-c', 'dpkg --fsys-tarfile "$1" | tar -x -C "$2" ./bin/busybox', 'sh', deb, dir]);
+  return join(dir, 'bin/busybox');
+}
+
+/** The chosen modules and their dependencies in a staging tree, indexed by depmod for it alone. */
+function stageModules(kdir, version) {
+  const mdir = join(kdir, 'lib/modules', version);
+  const { files, missing } = moduleClosure(parseModulesDep(readFileSync(join(mdir, 'modules.dep'), 'utf8')), MODULES);
+  const builtin = readFileSync(join(mdir, 'modules.builtin'), 'utf8').split('\n').map(moduleName);
+  const reallyMissing = missing.filter((m) => !builtin.includes(m));
+  if (reallyMissing.length) log(`not in this kernel (skipped): ${reallyMissing.join(', ')}`);
+  const stage = join(cache, 'modules-stage');
+  rmSync(stage, { recursive: true, force: true });
+  const sdir = join(stage, 'lib/modules', version);
+  for (const f of files) {
+    mkdirSync(dirname(join(sdir, f)), { recursive: true });
+    copyFileSync(join(mdir, f), join(sdir, f));
+  }
+  for (const f of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
+    if (existsSync(join(mdir, f))) copyFileSync(join(mdir, f), join(sdir, f));
+  }
+  run('depmod', ['-b', stage, version]);
+  return { stage, count: files.length };
+}
+
+function treeEntries(root, prefix = '') {
+  const entries = [];
+  for (const name of readdirSync(join(root, prefix)).sort()) {
+    const rel = join(prefix, name);
+    const st = statSync(join(root, rel));
+    if (st.isDirectory()) entries.push({ path: rel, type: 'dir' }, ...treeEntries(root, rel));
+    else entries.push({ path: rel, type: 'file', data: readFileSync(join(root, rel)), mode: st.mode & 0o777 });
+  }
+  return entries;
+}
+
+function dirsOf(paths) {
+  const dirs = new Set();
+  for (const p of paths) for (let d = dirname(p); d !== '.' && d !== '/'; d = dirname(d)) dirs.add(d.replace(/^\//, ''));
+  return [...dirs].sort().map((d) => ({ path: d, type: 'dir' }));
+}
+
+function imageEntries({ busybox, nodeBin, libs, agentJs, stage }) {
+  const applets = run(busybox, ['--list']).split('\n').filter((a) => a && a !== 'busybox');
+  const fileAt = (path, src, mode = 0o755) => ({ path, type: 'file', data: readFileSync(src), mode });
+  const libEntries = libs.map((l) => fileAt(l.replace(/^\//, ''), realpathSync(l)));
+  const base = [
+    ...['bin', 'dev', 'proc', 'sys', 'run', 'tmp', 'etc', 'root', 'agent', 'mnt', 'usr'].map((d) => ({ path: d, type: 'dir' })),
+    { path: 'dev/console', type: 'char', mode: 0o600, major: 5, minor: 1 }, // the kernel opens it before /init runs
+    ...['sbin', 'usr/bin', 'usr/sbin'].map((p) => ({ path: p, type: 'symlink', target: p === 'sbin' ? 'bin' : '../bin' })),
+    fileAt('bin/busybox', busybox),
+    ...applets.map((a) => ({ path: `bin/${a}`, type: 'symlink', target: 'busybox' })),
+    fileAt('bin/node', nodeBin),
+    fileAt('init', join(here, 'init.sh')),
+    fileAt('etc/udhcpc.script', join(here, 'udhcpc.sh')),
+    { path: 'etc/hosts', type: 'file', data: Buffer.from('127.0.0.1 localhost\n'), mode: 0o644 },
+    { path: 'etc/passwd', type: 'file', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n'), mode: 0o644 },
+    fileAt('agent/agent.js', agentJs, 0o644),
+    { path: 'agent/package.json', type: 'file', data: Buffer.from('{ "type": "commonjs" }\n'), mode: 0o644 },
+  ];
+  const lib = dirsOf(libs).filter((d) => !base.some((b) => b.path === d.path));
+  return [...base, ...lib, ...libEntries, ...treeEntries(stage)];
+}
+
+export async function buildImage({ force = false } = {}) {
+  const started = Date.now();
+  const { outfile: agentJs } = await bundleAgent();
+  const kpkg = kernelPackage();
+  const version = kpkg.replace(/^linux-image-/, '');
+  const kdeb = ensureDeb(kpkg);
+  const bdeb = ensureDeb('busybox-static');
+  const nodeBin = realpathSync(process.execPath);
+  const libs = parseLdd(run('ldd', [nodeBin]));
+  const hash = createHash('sha256');
+  for (const p of [kdeb, bdeb, nodeBin, ...libs.map((l) => realpathSync(l))]) hash.update(fileId(p) + '\n');
+  for (const p of [agentJs, join(here, 'init.sh'), join(here, 'udhcpc.sh'), join(here, 'cpio.mjs'), fileURLToPath(import.meta.url)]) {
+    hash.update(readFileSync(p));
+  }
+  hash.update(MODULES.join(',') + process.version + (process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? ''));
+  const inputsHash = hash.digest('hex');
+  const stamp = join(out, 'inputs.sha256');
+  const outputs = ['vmlinuz', 'initramfs.img'].map((f) => join(out, f));
+  if (!force && outputs.every(existsSync) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === inputsHash) {
+    log('up to date (inputs unchanged)');
+    return { upToDate: true };
+  }
+  const kdir = extractKernel(kdeb, version);
+  const busybox = extractBusybox(bdeb);
+  const { stage, count } = stageModules(kdir, version);
+  const cpio = encodeCpio(imageEntries({ busybox, nodeBin, libs, agentJs, stage }));
+  mkdirSync(out, { recursive: true });
+  const cpioPath = join(cache, 'initramfs.cpio');
+  writeFileSync(cpioPath, cpio);
+  const level = process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? '19';
+  log(`compressing ${(cpio.length / 1e6).toFixed(1)} MB with zstd -${level}`);
+  // zstd: the Debian kernel has CONFIG_RD_ZSTD=y; -19 gives the smallest image at a decompression cost of well under a second.
+  run('zstd', [`-${level}`, '-T0', '-q', '-f', cpioPath, '-o', join(out, 'initramfs.img')]);
+  copyFileSync(join(kdir, 'boot', `vmlinuz-${version}`), join(out, 'vmlinuz'));
+  const manifest = {
+    kernel: version,
+    kernelPackage: basename(kdeb),
+    busyboxPackage: basename(bdeb),
+    node: process.version,
+    modules: count,
+    cpioBytes: cpio.length,
+    initramfsBytes: statSync(join(out, 'initramfs.img')).size,
+    vmlinuzBytes: statSync(join(out, 'vmlinuz')).size,
+    inputsSha256: inputsHash,
+  };
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeFileSync(stamp, inputsHash + '\n');
+  rmSync(cpioPath);
+  log(`${relative(process.cwd(), out)}: vmlinuz ${mb(manifest.vmlinuzBytes)} MB, initramfs.img ${mb(manifest.initramfsBytes)} MB ` +
+    `(${count} modules, kernel ${version}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { upToDate: false, manifest };
+}
+
+const mb = (b) => (b / 1e6).toFixed(1);
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildImage({ force: process.argv.includes('--force') });
+}

@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { AuthService } from '../auth/auth-service.ts';
+import { HardwareFacts, type Hardware } from '../model/hardware.ts';
+import type { Template } from '../model/template.ts';
+import type { Workflow } from '../model/workflow.ts';
+import type { HardwareIndex } from '../inventory/hardware-index.ts';
+import { nextActionFor, type Registrar } from '../inventory/registration.ts';
+import { DragonflyError } from '../shared/errors.ts';
+import { parseMac } from '../shared/mac.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Store } from '../store/store.ts';
+import { renderTemplateText, type ContentFormat } from '../workflow/variables.ts';
+import type { WorkflowService } from '../workflow/workflow-service.ts';
+import { bearerToken } from './auth-hook.ts';
+
+export interface AgentDeps {
+  store: Store;
+  auth: AuthService;
+  registrar: Registrar;
+  index: HardwareIndex;
+  workflows: WorkflowService;
+  logger: Logger;
+  serverUrl: () => string;
+  /** Seconds between agent heartbeats; default 10. */
+  heartbeatSeconds?: number;
+}
+
+const machine = { config: { access: 'machine' as const } };
+
+/** The MAC behind the request's machine token, which must be the MAC the body names. */
+function machineMac(req: FastifyRequest, auth: AuthService, log: Logger, claimed?: string, kinds?: Array<'dfe1' | 'dfa1'>): string {
+  const mac = auth.verifyMachineToken(bearerToken(req), kinds);
+  if (claimed !== undefined && parseMac(claimed) !== mac) {
+    log.warn({ tokenMac: mac, claimed, ip: req.ip }, 'agent report for a MAC its token was not issued for');
+    throw new DragonflyError('DF_ERR_FORBIDDEN', `this token was issued for ${mac}, not ${parseMac(claimed)}`);
+  }
+  return mac;
+}
+
+function variablesFor(hw: Hardware, wf: Workflow, tpl: Template, serverUrl: string): Record<string, string> {
+  return {
+    ...(tpl.spec.variables ?? {}),
+    ...(wf.spec.variables ?? {}),
+    hostname: wf.spec.variables?.hostname ?? hw.metadata.name,
+    memorableName: hw.spec.displayName ?? hw.metadata.name,
+    machine: hw.metadata.name,
+    mac: hw.spec.macs[0],
+    ipAddress: hw.status?.ipAddress ?? '',
+    serverUrl,
+  };
+}
+
+export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promise<void> {
+  const { auth, registrar, store, logger } = deps;
+  const reply = (hw: Hardware, token?: string) => ({
+    hardware: hw.metadata.name,
+    displayName: hw.spec.displayName,
+    ...(token ? { agentToken: token } : {}),
+    next: nextActionFor(hw),
+    heartbeatSeconds: deps.heartbeatSeconds ?? 10,
+  });
+
+  app.post<{ Body: { mac: string; facts: HardwareFacts } }>(
+    '/api/agent/v1/register',
+    {
+      ...machine,
+      bodyLimit: 256 * 1024,
+      schema: {
+        tags: ['Agent'],
+        summary: 'Agent registration (enrolment or agent token)',
+        body: Type.Object({ mac: Type.String(), facts: HardwareFacts }, { additionalProperties: false }),
+      },
+    },
+    async (req) => {
+      const mac = machineMac(req, auth, logger, req.body.mac);
+      const hw = await registrar.register(mac, req.body.facts);
+      return reply(hw, auth.issueAgentToken(mac));
+    },
+  );
+
+  app.post<{ Body: { mac: string } }>(
+    '/api/agent/v1/heartbeat',
+    { ...machine, schema: { tags: ['Agent'], summary: 'Agent heartbeat', body: Type.Object({ mac: Type.String() }, { additionalProperties: false }) } },
+    async (req) => {
+      const mac = machineMac(req, auth, logger, req.body.mac, ['dfa1']);
+      const name = deps.index.nameByMac(mac);
+      if (!name) throw new DragonflyError('DF_ERR_NOT_FOUND', `no machine registered with MAC ${mac}; register first`);
+      return reply(await registrar.heartbeat(name));
+    },
+  );
+
+  const workflowForToken = async (req: FastifyRequest<{ Params: { name: string } }>) => {
+    const mac = machineMac(req, auth, logger, undefined, ['dfa1']);
+    const wf = await store.get<Workflow>('Workflow', req.params.name);
+    const hw = await store.get<Hardware>('Hardware', wf.spec.hardwareRef);
+    if (!hw.spec.macs.includes(mac)) throw new DragonflyError('DF_ERR_FORBIDDEN', `workflow ${wf.metadata.name} belongs to another machine`);
+    return { wf, hw };
+  };
+
+  app.get<{ Params: { name: string } }>(
+    '/api/agent/v1/workflows/:name',
+    { ...machine, schema: { tags: ['Agent'], summary: 'The workflow to run, with variables rendered' } },
+    async (req) => {
+      const { wf, hw } = await workflowForToken(req);
+      const tpl = await store.get<Template>('Template', wf.spec.templateRef);
+      const vars = variablesFor(hw, wf, tpl, deps.serverUrl());
+      const actions = tpl.spec.actions.map((a) =>
+        a.type === 'writefile' ? { ...a, content: renderTemplateText(a.content, vars, (a.contentFormat ?? 'text') as ContentFormat) } : a,
+      );
+      return { name: wf.metadata.name, phase: wf.status?.phase, startAt: wf.status?.currentAction ?? 0, statuses: wf.status?.actions, actions };
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: { action: number; phase: 'Running' | 'Succeeded' | 'Failed'; bytesDone?: number; bytesTotal?: number; message?: string } }>(
+    '/api/agent/v1/workflows/:name/events',
+    {
+      ...machine,
+      schema: {
+        tags: ['Agent'],
+        summary: 'Per-action progress from the agent',
+        body: Type.Object(
+          {
+            action: Type.Integer({ minimum: 0 }),
+            phase: Type.Union([Type.Literal('Running'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
+            bytesDone: Type.Optional(Type.Integer({ minimum: 0 })),
+            bytesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
+            message: Type.Optional(Type.String({ maxLength: 4096 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      await workflowForToken(req);
+      const wf = await deps.workflows.applyAgentEvent(req.params.name, req.body);
+      return { phase: wf.status?.phase };
+    },
+  );
+}

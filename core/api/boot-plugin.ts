@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { AuthService } from '../auth/auth-service.ts';
+import { bootFate } from '../boot/fate.ts';
+import { renderChainScript, renderIpxeScript, type Firmware } from '../boot/script.ts';
+import type { Registrar } from '../inventory/registration.ts';
+import { isMac, parseMac } from '../shared/mac.ts';
+import { DragonflyError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { jailPath, sendFile } from './file-serving.ts';
+
+export interface BootDeps {
+  auth: AuthService;
+  registrar: Registrar;
+  logger: Logger;
+  serverUrl: () => string;
+  /** Directory holding vmlinuz and initramfs.img of the agent image. */
+  agentImageDir: string;
+  /** Directory holding the iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi). */
+  ipxeDir: string;
+  /** Directory of cached OS images served to machines. */
+  imageDir?: string;
+}
+
+const publicRoute = { config: { access: 'public' as const } };
+
+/** iPXE's ${platform}: "pcbios" or "efi". */
+export function firmwareFrom(platform: string | undefined): Firmware {
+  return platform === 'efi' ? 'uefi' : 'bios';
+}
+
+/** Routes a booting machine must reach without credentials: the script and the files it names. */
+export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<void> {
+  app.get<{ Querystring: { mac?: string; platform?: string; arch?: string } }>(
+    '/boot/ipxe',
+    { ...publicRoute, schema: { tags: ['Boot'], summary: 'iPXE script for a MAC: the server decides its fate' } },
+    async (req, reply) => {
+      reply.type('text/plain; charset=utf-8');
+      if (!req.query.mac) return renderChainScript(deps.serverUrl());
+      if (!isMac(req.query.mac)) throw new DragonflyError('DF_ERR_INVALID', `mac "${req.query.mac}" is not a MAC address`);
+      const mac = parseMac(req.query.mac);
+      const hw = await deps.registrar.ensureDiscovered(mac);
+      const firmware = firmwareFrom(req.query.platform);
+      const fate = bootFate(hw);
+      await deps.registrar.recordBootStep(mac, 'script', `${fate.kind} (${firmware})`).catch(() => {});
+      deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
+      return renderIpxeScript({
+        fate,
+        mac,
+        firmware,
+        serverUrl: deps.serverUrl(),
+        enrolmentToken: deps.auth.issueEnrolmentToken(mac),
+        displayName: hw.spec.displayName,
+      });
+    },
+  );
+
+  app.get('/boot/autoexec.ipxe', { ...publicRoute, schema: { tags: ['Boot'], summary: 'Chain script for a TFTP-loaded iPXE' } }, async (_req, reply) => {
+    reply.type('text/plain; charset=utf-8');
+    return renderChainScript(deps.serverUrl());
+  });
+
+  {
+    const method = 'GET';
+    app.route<{ Params: { file: string } }>({
+      method,
+      url: '/boot/agent/:file',
+      ...publicRoute,
+      schema: { tags: ['Boot'], summary: 'Agent kernel and initramfs' },
+      handler: async (req, reply) => {
+        if (!['vmlinuz', 'initramfs.img'].includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.file}`);
+        return sendFile(req, reply, join(deps.agentImageDir, req.params.file));
+      },
+    });
+    app.route<{ Params: { file: string } }>({
+      method,
+      url: '/boot/files/:file',
+      ...publicRoute,
+      schema: { tags: ['Boot'], summary: 'iPXE binaries' },
+      handler: async (req, reply) => sendFile(req, reply, jailPath(deps.ipxeDir, req.params.file)),
+    });
+    if (deps.imageDir) {
+      const dir = deps.imageDir;
+      app.route<{ Params: { '*': string } }>({
+        method,
+        url: '/images/*',
+        ...publicRoute,
+        schema: { tags: ['Boot'], summary: 'Cached OS images, with Range support' },
+        handler: async (req, reply) => sendFile(req, reply, jailPath(dir, req.params['*'])),
+      });
+    }
+  }
+}

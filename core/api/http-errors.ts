@@ -1,0 +1,33 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+
+/** Every error leaves as `{code, message, details?}` with the status of its code. */
+export function errorHandler(log: Logger) {
+  return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    const e = toDragonflyError(err);
+    if (e.status >= 500) log.error({ err: err.message, stack: err.stack, url: req.url }, 'request failed');
+    else log.debug({ code: e.code, url: req.url }, e.message);
+    reply.status(e.status).send({ code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) });
+  };
+}
+
+export function toDragonflyError(err: unknown): DragonflyError {
+  if (isDragonflyError(err)) return err;
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    const where = fe.validationContext ?? 'request';
+    const problems = fe.validation.map((v) => `${where}${v.instancePath || ''}: ${v.message}`);
+    return new DragonflyError('DF_ERR_INVALID', problems.join('; '), { problems });
+  }
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new DragonflyError('DF_ERR_TOO_LARGE', `request body too large (limit ${fe.message.match(/\d+/)?.[0] ?? '?'} bytes)`);
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new DragonflyError('DF_ERR_INVALID', `unsupported content type; send application/json or application/yaml`);
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new DragonflyError('DF_ERR_INVALID', 'request body is empty; expected JSON');
+  if (fe.statusCode === 400 && err instanceof SyntaxError) return new DragonflyError('DF_ERR_INVALID', `malformed JSON: ${err.message}`);
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new DragonflyError('DF_ERR_INVALID', fe.message);
+  return new DragonflyError('DF_ERR_INTERNAL', 'internal error; see the server log');
+}
+
+export function notFoundHandler(req: FastifyRequest, reply: FastifyReply) {
+  reply.status(404).send({ code: 'DF_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+}

@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify';
+import { parseAllDocuments } from 'yaml';
+import { kinds, kindNames, validateObject, type Kind } from '../model/kinds.ts';
+import type { StoredObject } from '../model/meta.ts';
+import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
+import type { Store } from '../store/store.ts';
+import { mutate } from '../store/mutate.ts';
+import { validateTemplateSemantics } from '../workflow/template-rules.ts';
+
+export interface ObjectsDeps {
+  store: Store;
+}
+
+const PATCHABLE_SPEC = new Set(['tags', 'bmc', 'displayName']);
+
+/** Objects posted by an operator carry no server-owned metadata; a stale resourceVersion is the caller's to send. */
+function checkObject(body: unknown, kind?: Kind, name?: string): StoredObject {
+  const obj = validateObject(body);
+  if (kind && obj.kind !== kind) throw invalid(`/kind: this route takes ${kind}, the body is a ${obj.kind}`);
+  if (name && obj.metadata.name !== name) throw invalid(`/metadata/name: "${obj.metadata.name}" does not match the URL's "${name}"`);
+  if (obj.kind === 'Template') validateTemplateSemantics(obj.spec as never);
+  return obj;
+}
+
+/** YAML (one or many documents), a JSON object, or {items:[...]} → a list of objects. */
+export function parseManifest(body: unknown, contentType: string | undefined): unknown[] {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const text = body.toString();
+    const docs = parseAllDocuments(text);
+    const out: unknown[] = [];
+    for (const d of docs) {
+      if (d.errors.length) throw invalid(`malformed ${contentType?.includes('json') ? 'JSON' : 'YAML'}: ${d.errors[0].message}`);
+      const v = d.toJS();
+      if (v !== null && v !== undefined) out.push(v);
+    }
+    return out.flatMap((v) => unwrapList(v));
+  }
+  return unwrapList(body);
+}
+
+function unwrapList(v: unknown): unknown[] {
+  if (v && typeof v === 'object' && !Array.isArray(v) && 'items' in v && !('kind' in v && (v as { kind: string }).kind !== 'List')) {
+    const items = (v as { items: unknown }).items;
+    if (!Array.isArray(items)) throw invalid('/items: must be a list of objects');
+    return items;
+  }
+  if (Array.isArray(v)) return v;
+  return [v];
+}
+
+export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Promise<void> {
+  const { store } = deps;
+
+  for (const kind of kindNames) {
+    const base = `/api/v1/${kinds[kind].plural}`;
+    app.get<{ Querystring: { labelSelector?: string } }>(base, { schema: { tags: [kind], summary: `List ${kind}` } }, async (req) =>
+      store.list(kind, { labelSelector: req.query.labelSelector }),
+    );
+    app.get<{ Params: { name: string } }>(`${base}/:name`, { schema: { tags: [kind], summary: `Get one ${kind}` } }, async (req) =>
+      store.get(kind, req.params.name),
+    );
+    app.post(base, { schema: { tags: [kind], summary: `Create a ${kind}` } }, async (req, reply) => {
+      const obj = checkObject(req.body, kind);
+      reply.status(201);
+      return store.create(stripServerFields(obj));
+    });
+    app.put<{ Params: { name: string } }>(`${base}/:name`, { schema: { tags: [kind], summary: `Replace a ${kind} (carry metadata.resourceVersion)` } }, async (req) => {
+      const obj = checkObject(req.body, kind, req.params.name);
+      if (!obj.metadata.resourceVersion) throw new DragonflyError('DF_ERR_CONFLICT', '/metadata/resourceVersion: required on update (send the version you read)');
+      return store.update(obj);
+    });
+    app.delete<{ Params: { name: string }; Querystring: { resourceVersion?: string } }>(`${base}/:name`, { schema: { tags: [kind], summary: `Delete a ${kind}` } }, async (req, reply) => {
+      await store.delete(kind, req.params.name, { resourceVersion: req.query.resourceVersion });
+      reply.status(204);
+    });
+  }
+
+  app.patch<{ Params: { name: string } }>('/api/v1/hardware/:name', { schema: { tags: ['Hardware'], summary: 'Merge-patch labels, tags, BMC or display name' } }, async (req) => {
+    const patch = req.body as { metadata?: { labels?: Record<string, string | null> }; spec?: Record<string, unknown> };
+    if (!patch || typeof patch !== 'object') throw invalid('body must be a JSON merge patch object');
+    for (const k of Object.keys(patch.spec ?? {})) if (!PATCHABLE_SPEC.has(k)) throw invalid(`/spec/${k}: not patchable here (patchable: ${[...PATCHABLE_SPEC].join(', ')})`);
+    for (const k of Object.keys(patch)) if (k !== 'metadata' && k !== 'spec') throw invalid(`/${k}: not patchable`);
+    return mutate(store, 'Hardware', req.params.name, (hw) => {
+      const labels = { ...(hw.metadata.labels ?? {}) };
+      for (const [k, v] of Object.entries(patch.metadata?.labels ?? {})) {
+        if (v === null) delete labels[k];
+        else labels[k] = v;
+      }
+      hw.metadata.labels = labels;
+      hw.spec = { ...(hw.spec as object), ...(patch.spec ?? {}) };
+      validateObject(hw);
+      return hw;
+    });
+  });
+
+  app.post('/api/v1/apply', { schema: { tags: ['Objects'], summary: 'Create or update objects (JSON or YAML, one or many)' } }, async (req) => {
+    const raw = parseManifest(req.body, req.headers['content-type']);
+    if (raw.length === 0) throw invalid('nothing to apply: the body holds no objects');
+    // Validate every object before writing any, so a bad document leaves nothing half-applied.
+    const objs = raw.map((o, i) => {
+      try {
+        return checkObject(o);
+      } catch (e) {
+        if (isDragonflyError(e) && raw.length > 1) throw new DragonflyError(e.code, `object #${i + 1}: ${e.message}`, e.details);
+        throw e;
+      }
+    });
+    const seen = new Set<string>();
+    for (const o of objs) {
+      const key = `${o.kind}/${o.metadata.name}`;
+      if (seen.has(key)) throw invalid(`${key} appears twice in one apply`);
+      seen.add(key);
+    }
+    const results = [];
+    for (const o of objs) results.push(await applyOne(store, o));
+    return { results };
+  });
+}
+
+function stripServerFields(o: StoredObject): StoredObject {
+  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, ...meta } = o.metadata;
+  return { ...o, metadata: meta };
+}
+
+async function applyOne(store: Store, o: StoredObject) {
+  const kind = o.kind as Kind;
+  const existing = await store.get(kind, o.metadata.name).catch((e) => {
+    if (isDragonflyError(e, 'DF_ERR_NOT_FOUND')) return undefined;
+    throw e;
+  });
+  if (!existing) {
+    await store.create(stripServerFields(o));
+    return { kind, name: o.metadata.name, action: 'created' };
+  }
+  const sameSpec = JSON.stringify(existing.spec) === JSON.stringify(o.spec);
+  const sameLabels = JSON.stringify(existing.metadata.labels ?? {}) === JSON.stringify(o.metadata.labels ?? existing.metadata.labels ?? {});
+  if (sameSpec && sameLabels) return { kind, name: o.metadata.name, action: 'unchanged' };
+  // kubectl-style apply: the operator's spec and labels, the server's status and versions.
+  await store.update({
+    ...existing,
+    metadata: { ...existing.metadata, labels: o.metadata.labels ?? existing.metadata.labels, annotations: o.metadata.annotations ?? existing.metadata.annotations },
+    spec: o.spec,
+  });
+  return { kind, name: o.metadata.name, action: 'updated' };
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { WorkflowService } from '../workflow/workflow-service.ts';
+import type { PowerService } from '../power/service.ts';
+import { DragonflyError } from '../shared/errors.ts';
+
+export interface OperationsDeps {
+  workflows: WorkflowService;
+  power?: PowerService;
+}
+
+const AssignBody = Type.Object(
+  {
+    template: Type.String({ minLength: 1 }),
+    machines: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10000 }),
+    reimage: Type.Optional(Type.Boolean()),
+    variables: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+export async function operationsPlugin(app: FastifyInstance, deps: OperationsDeps): Promise<void> {
+  app.post<{ Body: { template: string; machines: string[]; reimage?: boolean; variables?: Record<string, string> } }>(
+    '/api/v1/assign',
+    { schema: { tags: ['Workflow'], summary: 'Assign a template to one or many machines', body: AssignBody } },
+    async (req) => ({ results: await deps.workflows.assign(req.body) }),
+  );
+
+  app.post<{ Params: { name: string }; Body: { from?: 'start' | 'failed' } }>(
+    '/api/v1/workflows/:name/retry',
+    {
+      schema: {
+        tags: ['Workflow'],
+        summary: 'Retry a failed workflow',
+        body: Type.Object({ from: Type.Optional(Type.Union([Type.Literal('start'), Type.Literal('failed')])) }, { additionalProperties: false }),
+      },
+    },
+    async (req) => deps.workflows.retry(req.params.name, req.body?.from ?? 'start'),
+  );
+
+  app.post<{ Params: { name: string }; Body: { as: 'ready' | 'cancel' } }>(
+    '/api/v1/hardware/:name/resolve',
+    {
+      schema: {
+        tags: ['Hardware'],
+        summary: 'Resolve a machine in Error by hand',
+        body: Type.Object({ as: Type.Union([Type.Literal('ready'), Type.Literal('cancel')]) }, { additionalProperties: false }),
+      },
+    },
+    async (req) => deps.workflows.resolve(req.params.name, req.body.as),
+  );
+
+  app.post<{ Params: { name: string }; Body: { action: 'on' | 'off' | 'cycle' | 'reset' | 'softOff' | 'status' } }>(
+    '/api/v1/hardware/:name/power',
+    {
+      schema: {
+        tags: ['Hardware'],
+        summary: 'Power action through the machine’s BMC',
+        body: Type.Object(
+          { action: Type.Union(['on', 'off', 'cycle', 'reset', 'softOff', 'status'].map((a) => Type.Literal(a))) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      if (!deps.power) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'power control is not enabled on this control plane');
+      return deps.power.act(req.params.name, req.body.action);
+    },
+  );
+}

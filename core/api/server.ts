@@ -1,0 +1,87 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AuthService } from '../auth/auth-service.ts';
+import type { HardwareIndex } from '../inventory/hardware-index.ts';
+import type { Registrar } from '../inventory/registration.ts';
+import type { PowerService } from '../power/service.ts';
+import { discardLogger, type Logger } from '../shared/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { WorkflowService } from '../workflow/workflow-service.ts';
+import { agentPlugin } from './agent-plugin.ts';
+import { operatorAuth } from './auth-hook.ts';
+import { authPlugin } from './auth-plugin.ts';
+import { bootPlugin, type BootDeps } from './boot-plugin.ts';
+import { eventsPlugin } from './events-plugin.ts';
+import { errorHandler, notFoundHandler } from './http-errors.ts';
+import { objectsPlugin } from './objects-plugin.ts';
+import { openApiDocument, routeRecorder, type RouteRecord } from './openapi.ts';
+import { operationsPlugin } from './operations-plugin.ts';
+import { systemPlugin, type SystemDeps } from './system-plugin.ts';
+import { uiPlugin } from './ui-plugin.ts';
+
+export interface ApiDeps {
+  store: Store;
+  auth: AuthService;
+  workflows: WorkflowService;
+  registrar: Registrar;
+  index: HardwareIndex;
+  system: SystemDeps;
+  boot: Omit<BootDeps, 'auth' | 'registrar' | 'logger' | 'serverUrl'>;
+  serverUrl: () => string;
+  power?: PowerService;
+  logger?: Logger;
+  uiDir?: string;
+  version?: string;
+  /** Largest request body, bytes; default 1 MiB. */
+  bodyLimit?: number;
+  /** SSE keep-alive interval, ms. */
+  pingMs?: number;
+}
+
+export interface Api {
+  app: FastifyInstance;
+  routes: RouteRecord[];
+}
+
+/** The whole HTTP surface, without listening: tests call `app.inject()`. */
+export async function buildApi(deps: ApiDeps): Promise<Api> {
+  const log = deps.logger ?? discardLogger;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    // Unknown fields are errors, not silently dropped; types are not coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  const routes: RouteRecord[] = [];
+  app.addHook('onRoute', routeRecorder(routes));
+  app.setErrorHandler(errorHandler(log));
+  app.setNotFoundHandler(notFoundHandler);
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addHook('onRequest', operatorAuth(deps.auth));
+  app.addHook('onResponse', async (req, reply) => {
+    log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
+  });
+
+  const version = deps.version ?? '0.1.0';
+  await app.register(async (scope) => {
+    await systemPlugin(scope, deps.system);
+    await authPlugin(scope, { auth: deps.auth });
+    await objectsPlugin(scope, { store: deps.store });
+    await operationsPlugin(scope, { workflows: deps.workflows, power: deps.power });
+    await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
+    await agentPlugin(scope, {
+      store: deps.store,
+      auth: deps.auth,
+      registrar: deps.registrar,
+      index: deps.index,
+      workflows: deps.workflows,
+      logger: log,
+      serverUrl: deps.serverUrl,
+    });
+    await bootPlugin(scope, { ...deps.boot, auth: deps.auth, registrar: deps.registrar, logger: log, serverUrl: deps.serverUrl });
+    await uiPlugin(scope, { uiDir: deps.uiDir });
+    scope.get('/api/v1/openapi.json', { schema: { tags: ['System'], summary: 'This document' } }, async () => openApiDocument(routes, version));
+  });
+  return { app, routes };
+}

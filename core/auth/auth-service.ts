@@ -1,0 +1,264 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DragonflyError } from '../shared/errors.ts';
+import { writeFileDurable } from '../shared/durable-file.ts';
+import { parseMac } from '../shared/mac.ts';
+import { generatePassword, hashPassword, hashToken, sameHash, verifyPassword } from './passwords.ts';
+
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  hash: string; // sha256 of the whole token; the token itself is shown once and never stored
+  createdAt: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}
+
+interface AuthFile {
+  version: 1;
+  secretKey: string; // hex; signs enrolment and agent tokens
+  admin: { username: string; passwordHash: string };
+  tokens: ApiTokenRecord[];
+}
+
+export interface Principal {
+  user: string;
+  via: 'session' | 'token';
+}
+
+export interface AuthOptions {
+  /** Login session lifetime, seconds; default 12 h. */
+  sessionSeconds?: number;
+  /** Enrolment token lifetime (kernel command line), seconds; default 30 min. */
+  enrolmentSeconds?: number;
+  /** Per-machine agent token lifetime, seconds; default 7 days. */
+  agentSeconds?: number;
+  now?: () => number;
+}
+
+export const AUTH_FILE = 'auth.json';
+export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
+
+const b64url = (b: Buffer) => b.toString('base64url');
+
+/**
+ * Credentials of one control plane: the admin password (scrypt), login sessions (memory),
+ * API tokens (hashed, revocable, with expiry) and the signing key for machine tokens.
+ * The file is 0600: whoever can read the data directory already holds the keys.
+ */
+export class AuthService {
+  private readonly sessions = new Map<string, { user: string; expiresAt: number }>();
+  private fileMtime = 0;
+
+  private constructor(
+    private readonly path: string,
+    private data: AuthFile,
+    private readonly opts: Required<AuthOptions>,
+  ) {}
+
+  /** Opens (or on first start creates) the auth file; `initialPassword` is set only on creation. */
+  static async open(dataDir: string, options: AuthOptions = {}): Promise<{ auth: AuthService; initialPassword?: string }> {
+    const opts: Required<AuthOptions> = {
+      sessionSeconds: options.sessionSeconds ?? 12 * 3600,
+      enrolmentSeconds: options.enrolmentSeconds ?? 30 * 60,
+      agentSeconds: options.agentSeconds ?? 7 * 24 * 3600,
+      now: options.now ?? Date.now,
+    };
+    const path = join(dataDir, AUTH_FILE);
+    const existing = await readAuthFile(path);
+    if (existing) {
+      const auth = new AuthService(path, existing, opts);
+      auth.fileMtime = (await stat(path)).mtimeMs;
+      return { auth };
+    }
+    const initialPassword = generatePassword();
+    const data: AuthFile = {
+      version: 1,
+      secretKey: randomBytes(32).toString('hex'),
+      admin: { username: 'admin', passwordHash: await hashPassword(initialPassword) },
+      tokens: [],
+    };
+    await writeFileDurable(path, JSON.stringify(data, null, 2));
+    await writeFileDurable(join(dataDir, INITIAL_PASSWORD_FILE), `${initialPassword}\n`);
+    const auth = new AuthService(path, data, opts);
+    return { auth, initialPassword };
+  }
+
+  // ---- operator sessions ----
+
+  async login(username: string, password: string): Promise<{ token: string; expiresAt: string }> {
+    const ok = username === this.data.admin.username && (await verifyPassword(password, this.data.admin.passwordHash));
+    if (!ok) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'wrong user name or password');
+    return this.createSession(username);
+  }
+
+  /** A session for the operator sitting at the desktop app (no password typed). */
+  createSession(user = this.data.admin.username): { token: string; expiresAt: string } {
+    const token = `dfs_${b64url(randomBytes(32))}`;
+    const expiresAt = this.opts.now() + this.opts.sessionSeconds * 1000;
+    this.sessions.set(hashToken(token), { user, expiresAt });
+    return { token, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  logout(token: string): void {
+    this.sessions.delete(hashToken(token));
+  }
+
+  async changePassword(newPassword: string): Promise<void> {
+    if (newPassword.length < 12) throw new DragonflyError('DF_ERR_INVALID', 'password must be at least 12 characters');
+    await this.modify(async (d) => {
+      d.admin.passwordHash = await hashPassword(newPassword);
+    });
+  }
+
+  /** Who a bearer token belongs to, or undefined. */
+  async authenticate(token: string | undefined): Promise<Principal | undefined> {
+    if (!token) return undefined;
+    const now = this.opts.now();
+    if (token.startsWith('dfs_')) {
+      const s = this.sessions.get(hashToken(token));
+      if (!s || s.expiresAt <= now) return undefined;
+      return { user: s.user, via: 'session' };
+    }
+    if (token.startsWith('dfk_')) {
+      let rec = this.findToken(token);
+      if (!rec) {
+        await this.reloadIfChanged(); // a token made by `dragonfly tokens create --data-dir` meanwhile
+        rec = this.findToken(token);
+      }
+      if (!rec || rec.revokedAt || (rec.expiresAt && Date.parse(rec.expiresAt) <= now)) return undefined;
+      return { user: `token:${rec.name}`, via: 'token' };
+    }
+    return undefined;
+  }
+
+  private findToken(token: string): ApiTokenRecord | undefined {
+    const id = token.slice(4, 4 + 12);
+    const rec = this.data.tokens.find((t) => t.id === id);
+    return rec && sameHash(rec.hash, hashToken(token)) ? rec : undefined;
+  }
+
+  // ---- API tokens ----
+
+  async createToken(name: string, expiresInDays?: number): Promise<{ id: string; name: string; token: string; expiresAt?: string }> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/.test(name)) {
+      throw new DragonflyError('DF_ERR_INVALID', `token name "${name}" must be 1-63 letters, digits, space, dot, dash or underscore`);
+    }
+    if (expiresInDays !== undefined && !(expiresInDays > 0 && expiresInDays <= 3650)) {
+      throw new DragonflyError('DF_ERR_INVALID', 'expiresInDays must be between 1 and 3650');
+    }
+    const id = randomBytes(6).toString('hex');
+    const token = `dfk_${id}${b64url(randomBytes(32))}`;
+    const rec: ApiTokenRecord = {
+      id,
+      name,
+      hash: hashToken(token),
+      createdAt: new Date(this.opts.now()).toISOString(),
+      expiresAt: expiresInDays ? new Date(this.opts.now() + expiresInDays * 86400_000).toISOString() : undefined,
+    };
+    await this.modify(async (d) => {
+      d.tokens.push(rec);
+    });
+    return { id, name, token, expiresAt: rec.expiresAt };
+  }
+
+  async listTokens(): Promise<Omit<ApiTokenRecord, 'hash'>[]> {
+    await this.reloadIfChanged();
+    return this.data.tokens.map(({ hash: _hash, ...rest }) => rest);
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.modify(async (d) => {
+      const rec = d.tokens.find((t) => t.id === id);
+      if (!rec) throw new DragonflyError('DF_ERR_NOT_FOUND', `API token ${id} not found`);
+      rec.revokedAt ??= new Date(this.opts.now()).toISOString();
+    });
+  }
+
+  // ---- machine tokens (stateless, HMAC-signed, bound to a MAC) ----
+
+  /** Short-lived token put on the agent's kernel command line by the boot script. */
+  issueEnrolmentToken(mac: string): string {
+    return this.signMachineToken('dfe1', mac, this.opts.enrolmentSeconds);
+  }
+
+  /** Longer-lived per-machine token handed to the agent once it has registered. */
+  issueAgentToken(mac: string): string {
+    return this.signMachineToken('dfa1', mac, this.opts.agentSeconds);
+  }
+
+  /**
+   * The MAC a machine token was issued for. Rejects a missing, malformed, forged or expired
+   * token with a reason that says which.
+   */
+  verifyMachineToken(token: string | undefined, kinds: Array<'dfe1' | 'dfa1'> = ['dfe1', 'dfa1']): string {
+    if (!token) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token missing (Authorization: Bearer ...)');
+    const parts = token.split('.');
+    if (parts.length !== 4 || !kinds.includes(parts[0] as 'dfe1')) {
+      throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
+    }
+    const [kind, macHex, expStr, sig] = parts;
+    const expected = this.sign(`${kind}.${macHex}.${expStr}`);
+    if (!sameHash(Buffer.from(sig, 'base64url').toString('hex'), Buffer.from(expected, 'base64url').toString('hex'))) {
+      throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token signature invalid');
+    }
+    if (Number(expStr) * 1000 <= this.opts.now()) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token expired');
+    return parseMac(macHex);
+  }
+
+  private signMachineToken(kind: string, macInput: string, ttlSeconds: number): string {
+    const macHex = parseMac(macInput).replace(/:/g, '');
+    const exp = Math.floor(this.opts.now() / 1000) + ttlSeconds;
+    const body = `${kind}.${macHex}.${exp}`;
+    return `${body}.${this.sign(body)}`;
+  }
+
+  private sign(body: string): string {
+    return b64url(createHmac('sha256', Buffer.from(this.data.secretKey, 'hex')).update(body).digest());
+  }
+
+  /** Key material for other services that need a stable secret (e.g. secrets at rest). */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', Buffer.from(this.data.secretKey, 'hex')).update(`derive:${purpose}`).digest();
+  }
+
+  // ---- file ----
+
+  private async reloadIfChanged(): Promise<void> {
+    const st = await stat(this.path).catch(() => undefined);
+    if (!st || st.mtimeMs === this.fileMtime) return;
+    const fresh = await readAuthFile(this.path);
+    if (fresh) {
+      this.data = fresh;
+      this.fileMtime = st.mtimeMs;
+    }
+  }
+
+  /** Re-read, change, write durably: another process (the CLI) may have written meanwhile. */
+  private async modify(change: (d: AuthFile) => Promise<void>): Promise<void> {
+    await this.reloadIfChanged();
+    const next = structuredClone(this.data);
+    await change(next);
+    await writeFileDurable(this.path, JSON.stringify(next, null, 2));
+    this.data = next;
+    this.fileMtime = (await stat(this.path)).mtimeMs;
+  }
+}
+
+async function readAuthFile(path: string): Promise<AuthFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const data = JSON.parse(text) as AuthFile;
+    if (data.version !== 1 || !data.secretKey || !data.admin?.passwordHash) throw new Error('missing fields');
+    return data;
+  } catch (e) {
+    throw new DragonflyError('DF_ERR_INTERNAL', `credentials file ${path} is unreadable (${(e as Error).message}); restore it from a backup or move it away to start over`);
+  }
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { renderIpxeScript, renderChainScript } from './script.ts';
+import { bootFate } from './fate.ts';
+import type { Hardware } from '../model/hardware.ts';
+
+const base = { mac: '52:54:00:12:34:56', serverUrl: 'http://10.77.0.1:8080', enrolmentToken: 'dfe1.tok', displayName: 'Amber Falcon Orbit' };
+
+describe('iPXE scripts (exact text)', () => {
+  it('discovery', () => {
+    expect(renderIpxeScript({ ...base, fate: { kind: 'discovery' }, firmware: 'uefi' })).toBe(
+      `#!ipxe
+# Dragonfly boot script for Amber Falcon Orbit (52:54:00:12:34:56): discovery
+kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=discovery || goto failed
+initrd --name initramfs.img http://10.77.0.1:8080/boot/agent/initramfs.img || goto failed
+boot || goto failed
+:failed
+echo Dragonfly: could not load the agent from http://10.77.0.1:8080; retrying in 10 s
+sleep 10
+chain --autofree http://10.77.0.1:8080/boot/ipxe?mac=\${net0/mac} || reboot
+`,
+    );
+  });
+
+  it('imaging names the workflow', () => {
+    const s = renderIpxeScript({ ...base, fate: { kind: 'imaging', workflow: 'wf-1' }, firmware: 'bios' });
+    expect(s.split('\n')[2]).toBe(
+      'kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=imaging dragonfly.workflow=wf-1 || goto failed',
+    );
+  });
+
+  it('local boot, BIOS: sanboot the first disk', () => {
+    expect(renderIpxeScript({ ...base, fate: { kind: 'local' }, firmware: 'bios' })).toBe(
+      `#!ipxe
+# Dragonfly boot script for Amber Falcon Orbit (52:54:00:12:34:56): local
+echo Dragonfly: booting from the local disk
+sanboot --no-describe --drive 0x80 || exit 1
+`,
+    );
+  });
+
+  it('local boot, UEFI: exit to the firmware boot manager', () => {
+    expect(renderIpxeScript({ ...base, fate: { kind: 'local' }, firmware: 'uefi' })).toBe(
+      `#!ipxe
+# Dragonfly boot script for Amber Falcon Orbit (52:54:00:12:34:56): local
+echo Dragonfly: booting from the local disk
+exit 1
+`,
+    );
+  });
+
+  it('chain script asks again with the MAC', () => {
+    expect(renderChainScript('http://10.77.0.1:8080')).toBe(
+      '#!ipxe\nchain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${net0/mac}&arch=${buildarch}&platform=${platform} || reboot\n',
+    );
+  });
+});
+
+describe('boot fate follows DESIGN.md §2', () => {
+  const hw = (state: string, wf?: string) => ({ status: { state, currentWorkflow: wf } }) as unknown as Hardware;
+  it.each([
+    [undefined, 'discovery'],
+    [hw('Discovered'), 'discovery'],
+    [hw('Registered'), 'discovery'],
+    [hw('Assigned', 'w'), 'imaging'],
+    [hw('Provisioning', 'w'), 'imaging'],
+    [hw('Ready', 'w'), 'local'],
+    [hw('Error', 'w'), 'discovery'],
+  ])('%j → %s', (h, kind) => {
+    expect(bootFate(h as Hardware | undefined).kind).toBe(kind);
+  });
+});

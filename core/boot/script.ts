@@ -1,0 +1,66 @@
+import type { BootFate } from './fate.ts';
+
+export type Firmware = 'bios' | 'uefi';
+
+export interface ScriptInput {
+  fate: BootFate;
+  mac: string;
+  firmware: Firmware;
+  /** Base URL machines use to reach this control plane, e.g. http://10.0.0.1:8080 */
+  serverUrl: string;
+  /** Short-lived enrolment token bound to `mac`, for the agent's first call. */
+  enrolmentToken: string;
+  /** Display name, for the comment line only. */
+  displayName?: string;
+}
+
+// iPXE's UEFI loader passes the initrd to the kernel only when the kernel command line
+// names it with initrd=<name> (the name given to `initrd --name`); BIOS does not care.
+const INITRD_NAME = 'initramfs.img';
+
+function agentLines(i: ScriptInput, mode: 'discovery' | 'imaging', workflow?: string): string[] {
+  const args = [
+    `initrd=${INITRD_NAME}`,
+    'console=tty0',
+    'console=ttyS0,115200n8',
+    'quiet',
+    `dragonfly.url=${i.serverUrl}`,
+    `dragonfly.mac=${i.mac}`,
+    `dragonfly.token=${i.enrolmentToken}`,
+    `dragonfly.mode=${mode}`,
+    ...(workflow ? [`dragonfly.workflow=${workflow}`] : []),
+  ];
+  return [
+    `kernel ${i.serverUrl}/boot/agent/vmlinuz ${args.join(' ')} || goto failed`,
+    `initrd --name ${INITRD_NAME} ${i.serverUrl}/boot/agent/${INITRD_NAME} || goto failed`,
+    'boot || goto failed',
+    ':failed',
+    `echo Dragonfly: could not load the agent from ${i.serverUrl}; retrying in 10 s`,
+    'sleep 10',
+    `chain --autofree ${i.serverUrl}/boot/ipxe?mac=\${net0/mac} || reboot`,
+  ];
+}
+
+function localLines(firmware: Firmware): string[] {
+  // BIOS: hand the first hard disk to the BIOS boot path directly.
+  // UEFI: leave iPXE; the firmware then tries its next boot option, the installed disk.
+  return firmware === 'bios'
+    ? ['echo Dragonfly: booting from the local disk', 'sanboot --no-describe --drive 0x80 || exit 1']
+    : ['echo Dragonfly: booting from the local disk', 'exit 1'];
+}
+
+/** The iPXE script for one machine: a pure function of its fate and the server's addresses. */
+export function renderIpxeScript(i: ScriptInput): string {
+  const who = i.displayName ? `${i.displayName} (${i.mac})` : i.mac;
+  const head = ['#!ipxe', `# Dragonfly boot script for ${who}: ${i.fate.kind}`];
+  const body =
+    i.fate.kind === 'local'
+      ? localLines(i.firmware)
+      : agentLines(i, i.fate.kind, i.fate.kind === 'imaging' ? i.fate.workflow : undefined);
+  return [...head, ...body, ''].join('\n');
+}
+
+/** First script for an iPXE that has no MAC yet in its URL (e.g. chained from a TFTP-loaded NBP). */
+export function renderChainScript(serverUrl: string): string {
+  return ['#!ipxe', `chain --autofree ${serverUrl}/boot/ipxe?mac=\${net0/mac}&arch=\${buildarch}&platform=\${platform} || reboot`, ''].join('\n');
+}

@@ -1,0 +1,184 @@
+import { Command, CommanderError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { AuthService } from '../auth/auth-service.ts';
+import { defaultDataDir } from '../app/paths.ts';
+import type { Hardware } from '../model/hardware.ts';
+import type { StoredObject } from '../model/meta.ts';
+import { isDragonflyError } from '../shared/errors.ts';
+import { ApiClient } from './client.ts';
+import { formatTable } from './table.ts';
+import { serve, type ServeFlags } from './serve.ts';
+
+interface GlobalOpts {
+  url?: string;
+  token?: string;
+  json?: boolean;
+}
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  stdin: () => Promise<string>;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: CliIo = {
+  out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+  err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  env: process.env,
+};
+
+function client(cmd: Command, io: CliIo): ApiClient {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  const url = g.url ?? io.env.DRAGONFLY_URL ?? 'http://127.0.0.1:8080';
+  return new ApiClient({ url, token: g.token ?? io.env.DRAGONFLY_TOKEN });
+}
+
+const isJson = (cmd: Command) => Boolean(cmd.optsWithGlobals<GlobalOpts>().json);
+
+function hardwareRows(items: Hardware[]) {
+  return items.map((h) => ({
+    NAME: h.metadata.name,
+    DISPLAY: h.spec.displayName ?? '',
+    MAC: h.spec.macs[0],
+    STATE: h.status?.state ?? 'Discovered',
+    CPU: h.spec.facts ? `${h.spec.facts.cpu.threads}` : '',
+    MEMORY: h.spec.facts ? `${Math.round(h.spec.facts.memoryBytes / 2 ** 30)} GiB` : '',
+    WORKFLOW: h.status?.currentWorkflow ?? '',
+  }));
+}
+
+export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<void>) => void): Command {
+  const program = new Command('dragonfly')
+    .description('Dragonfly: bare-metal provisioning control plane')
+    .option('--url <url>', 'control plane URL (env DRAGONFLY_URL)')
+    .option('--token <token>', 'API token (env DRAGONFLY_TOKEN)')
+    .option('--json', 'print JSON instead of tables')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program
+    .command('serve')
+    .description('run the headless control plane')
+    .option('--config <file>', 'YAML/JSON config file (keys are the flag names in camelCase)')
+    .option('--data-dir <dir>', `data directory (env DRAGONFLY_DATA_DIR; default ${defaultDataDir()})`)
+    .option('--http-port <port>', 'HTTP port for API, UI and boot files (env DRAGONFLY_HTTP_PORT; default 8080; 0 = any free port)')
+    .option('--listen <address>', 'address to bind HTTP (env DRAGONFLY_LISTEN; default 0.0.0.0)')
+    .option('--backend <name>', 'storage: lowdb, memory, etcd, kubernetes (env DRAGONFLY_BACKEND; default lowdb)')
+    .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS)')
+    .option('--interface <name>', 'provisioning interface for DHCP/TFTP (env DRAGONFLY_INTERFACE; default none = off)')
+    .option('--dhcp-mode <mode>', 'full, proxy or off (env DRAGONFLY_DHCP_MODE; default proxy)')
+    .option('--dhcp-range <start-end>', 'address pool for full mode (env DRAGONFLY_DHCP_RANGE)')
+    .option('--router <ip>', 'default gateway handed out in full mode')
+    .option('--dns <ips>', 'comma-separated DNS servers handed out in full mode')
+    .option('--lease-seconds <n>', 'lease time in seconds (default 3600)')
+    .option('--tftp-port <port>', 'TFTP port (env DRAGONFLY_TFTP_PORT; default 69; 0 = off)')
+    .option('--advertise-address <ip>', 'address machines use to reach this server (default: the interface address)')
+    .option('--log-level <level>', 'debug, info, warn, error (default info)')
+    .action(async (flags: ServeFlags) => {
+      const stop = await serve(flags, io.out);
+      onServe?.(stop);
+    });
+
+  const machines = program.command('machines').description('machines (Hardware objects)');
+  machines
+    .command('list')
+    .option('-l, --selector <selector>', 'label selector, e.g. rack=r1')
+    .action(async (opts: { selector?: string }, cmd: Command) => {
+      const q = opts.selector ? `?labelSelector=${encodeURIComponent(opts.selector)}` : '';
+      const res = await client(cmd, io).request<{ items: Hardware[] }>('GET', `/api/v1/hardware${q}`);
+      io.out(isJson(cmd) ? JSON.stringify(res.items, null, 2) : formatTable(hardwareRows(res.items), 'No machines yet: PXE-boot one on the provisioning network.'));
+    });
+  machines
+    .command('show <name>')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const hw = await client(cmd, io).request<Hardware>('GET', `/api/v1/hardware/${encodeURIComponent(name)}`);
+      io.out(JSON.stringify(hw, null, 2));
+    });
+
+  program
+    .command('templates')
+    .description('OS templates')
+    .command('list')
+    .action(async (_o: unknown, cmd: Command) => {
+      const res = await client(cmd, io).request<{ items: StoredObject[] }>('GET', '/api/v1/templates');
+      const rows = res.items.map((t) => ({ NAME: t.metadata.name, ACTIONS: String((t.spec as { actions: unknown[] }).actions.length), DESCRIPTION: (t.spec as { description?: string }).description ?? '' }));
+      io.out(isJson(cmd) ? JSON.stringify(res.items, null, 2) : formatTable(rows, 'No templates yet: dragonfly apply -f template.yaml'));
+    });
+
+  program
+    .command('apply')
+    .description('create or update objects from YAML or JSON (kubectl-style)')
+    .requiredOption('-f, --file <file>', 'file with one or many objects; - for stdin')
+    .action(async (opts: { file: string }, cmd: Command) => {
+      const text = opts.file === '-' ? await io.stdin() : await readFile(opts.file, 'utf8');
+      const res = await client(cmd, io).request<{ results: Array<{ kind: string; name: string; action: string }> }>('POST', '/api/v1/apply', text, 'application/yaml');
+      io.out(isJson(cmd) ? JSON.stringify(res, null, 2) : res.results.map((r) => `${r.kind.toLowerCase()}/${r.name} ${r.action}`).join('\n'));
+    });
+
+  program
+    .command('assign <template> <machines...>')
+    .description('assign an OS template to one or many machines')
+    .option('--reimage', 'confirm erasing machines that are already provisioned')
+    .action(async (template: string, names: string[], opts: { reimage?: boolean }, cmd: Command) => {
+      const res = await client(cmd, io).request<{ results: Array<{ machine: string; workflow?: string; error?: { message: string } }> }>(
+        'POST',
+        '/api/v1/assign',
+        { template, machines: names, reimage: opts.reimage },
+      );
+      if (isJson(cmd)) io.out(JSON.stringify(res, null, 2));
+      else for (const r of res.results) (r.error ? io.err : io.out)(r.error ? `${r.machine}: ${r.error.message}` : `${r.machine}: workflow ${r.workflow}`);
+      if (res.results.some((r) => r.error)) process.exitCode = 1;
+    });
+
+  const tokens = program.command('tokens').description('API tokens');
+  tokens
+    .command('create <name>')
+    .option('--expires-days <n>', 'expire after N days')
+    .option('--data-dir <dir>', 'on the server host: create directly in this data directory, no login needed')
+    .action(async (name: string, opts: { expiresDays?: string; dataDir?: string }, cmd: Command) => {
+      const days = opts.expiresDays ? Number(opts.expiresDays) : undefined;
+      const created = opts.dataDir
+        ? await (await AuthService.open(opts.dataDir)).auth.createToken(name, days)
+        : await client(cmd, io).request<{ token: string; id: string }>('POST', '/api/v1/tokens', { name, expiresInDays: days });
+      io.out(isJson(cmd) ? JSON.stringify(created, null, 2) : created.token);
+    });
+  tokens.command('list').action(async (_o: unknown, cmd: Command) => {
+    const res = await client(cmd, io).request<{ items: Array<{ id: string; name: string; createdAt: string; expiresAt?: string; revokedAt?: string }> }>('GET', '/api/v1/tokens');
+    const rows = res.items.map((t) => ({ ID: t.id, NAME: t.name, CREATED: t.createdAt, EXPIRES: t.expiresAt ?? 'never', REVOKED: t.revokedAt ?? '' }));
+    io.out(isJson(cmd) ? JSON.stringify(res.items, null, 2) : formatTable(rows, 'No API tokens.'));
+  });
+  tokens.command('revoke <id>').action(async (id: string, _o: unknown, cmd: Command) => {
+    await client(cmd, io).request('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+    io.out(`token ${id} revoked`);
+  });
+
+  return program;
+}
+
+/** Exit code: 0 on success; the server's message and 1 on failure. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let stopServer: (() => Promise<void>) | undefined;
+  const program = buildCli(io, (stop) => (stopServer = stop));
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    io.err(`error: ${isDragonflyError(e) ? e.message : (e as Error).message}`);
+    return 1;
+  }
+  if (stopServer) {
+    const stop = stopServer;
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        void stop().then(() => process.exit(0));
+      });
+    }
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}

@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { createControlPlane } from '../app/control-plane.ts';
+import { parseBackend, parseDhcpMode, parsePort, parseRange, type ControlPlaneConfig } from '../app/config.ts';
+import { invalid } from '../shared/errors.ts';
+
+export interface ServeFlags {
+  config?: string;
+  dataDir?: string;
+  httpPort?: string;
+  listen?: string;
+  backend?: string;
+  etcdEndpoints?: string;
+  interface?: string;
+  dhcpMode?: string;
+  dhcpRange?: string;
+  router?: string;
+  dns?: string;
+  leaseSeconds?: string;
+  tftpPort?: string;
+  advertiseAddress?: string;
+  logLevel?: string;
+}
+
+/** Config file keys are the flag names in camelCase; precedence: flags > environment > file > defaults. */
+export async function resolveServeConfig(flags: ServeFlags, env = process.env): Promise<Partial<ControlPlaneConfig>> {
+  const file = flags.config ? await readConfigFile(flags.config) : {};
+  const merged: ServeFlags = { ...file, ...stringsFromEnv(env), ...definedOnly(flags) };
+  const c: Partial<ControlPlaneConfig> = {};
+  if (merged.dataDir) c.dataDir = merged.dataDir;
+  if (merged.httpPort !== undefined) c.httpPort = parsePort(merged.httpPort, '--http-port');
+  if (merged.listen) c.listen = merged.listen;
+  if (merged.backend) c.backend = parseBackend(merged.backend);
+  if (merged.etcdEndpoints) c.etcdEndpoints = String(merged.etcdEndpoints).split(',');
+  if (merged.interface) c.interface = merged.interface;
+  if (merged.dhcpMode) c.dhcpMode = parseDhcpMode(merged.dhcpMode);
+  if (merged.dhcpRange) c.dhcpRange = parseRange(merged.dhcpRange);
+  if (merged.router) c.router = merged.router;
+  if (merged.dns) c.dns = String(merged.dns).split(',').map((s) => s.trim());
+  if (merged.leaseSeconds !== undefined) {
+    const n = Number(merged.leaseSeconds);
+    if (!Number.isInteger(n) || n < 60) throw invalid(`--lease-seconds "${merged.leaseSeconds}" must be a whole number of seconds, at least 60`);
+    c.leaseSeconds = n;
+  }
+  if (merged.tftpPort !== undefined) c.tftpPort = parsePort(merged.tftpPort, '--tftp-port');
+  if (merged.advertiseAddress) c.advertiseAddress = merged.advertiseAddress;
+  if (merged.logLevel) c.logLevel = merged.logLevel;
+  return c;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function stringsFromEnv(env: NodeJS.ProcessEnv): ServeFlags {
+  const map: Record<string, keyof ServeFlags> = {
+    DRAGONFLY_DATA_DIR: 'dataDir',
+    DRAGONFLY_HTTP_PORT: 'httpPort',
+    DRAGONFLY_LISTEN: 'listen',
+    DRAGONFLY_BACKEND: 'backend',
+    DRAGONFLY_ETCD_ENDPOINTS: 'etcdEndpoints',
+    DRAGONFLY_INTERFACE: 'interface',
+    DRAGONFLY_DHCP_MODE: 'dhcpMode',
+    DRAGONFLY_DHCP_RANGE: 'dhcpRange',
+    DRAGONFLY_TFTP_PORT: 'tftpPort',
+    DRAGONFLY_ADVERTISE_ADDRESS: 'advertiseAddress',
+    DRAGONFLY_LOG_LEVEL: 'logLevel',
+  };
+  const out: ServeFlags = {};
+  for (const [k, f] of Object.entries(map)) if (env[k]) out[f] = env[k];
+  return out;
+}
+
+async function readConfigFile(path: string): Promise<ServeFlags> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw invalid(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  const v = parseYaml(text);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalid(`config file ${path} must be a YAML/JSON mapping`);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Array.isArray(x) ? x.join(',') : String(x)])) as ServeFlags;
+}
+
+export async function serve(flags: ServeFlags, out: (line: string) => void = console.log): Promise<() => Promise<void>> {
+  const config = await resolveServeConfig(flags);
+  const cp = await createControlPlane(config);
+  out(`Dragonfly API and UI at ${cp.url}`);
+  out(`data directory: ${cp.config.dataDir} (backend ${cp.store.backend})`);
+  if (cp.initialPassword) {
+    out(`admin password: ${cp.initialPassword}`);
+    out(`  (shown once; also saved, readable only by you, in ${cp.config.dataDir}/initial-admin-password)`);
+  }
+  const st = await cp.status();
+  for (const [name, h] of Object.entries(st.services)) if (h.error) out(`${name}: ${h.error}`);
+  return () => cp.close();
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDragonflyError } from '../../shared/errors.ts';
+import { createEtcdStore } from '../etcd/etcd-store.ts';
+import { freePort, startEtcd, type EtcdProcess } from '../etcd/etcd-process.ts';
+import type { Store } from '../store.ts';
+import { hardware } from './fixtures.ts';
+import { runStoreContract } from './store-contract.ts';
+
+const hasEtcd = spawnSync('etcd', ['--version']).status === 0;
+let etcd: EtcdProcess | undefined;
+let admin: Etcd3 | undefined;
+
+beforeAll(async () => {
+  if (!hasEtcd) return;
+  etcd = await startEtcd();
+  admin = new Etcd3({ hosts: etcd.endpoint });
+});
+
+afterAll(async () => {
+  admin?.close();
+  await etcd?.stop();
+});
+
+// Each test gets its own key prefix in the one etcd, so tests cannot see each other's objects.
+const prefixOf = new WeakMap<Store, string>();
+async function openAt(prefix: string): Promise<Store> {
+  const s = await createEtcdStore({ endpoints: [etcd!.endpoint], prefix });
+  prefixOf.set(s, prefix);
+  return s;
+}
+
+if (hasEtcd) {
+  runStoreContract('etcd', {
+    open: () => openAt(`/t-${randomBytes(4).toString('hex')}/dragonfly/v1/`),
+    // A new client (another instance, or this one restarted) sees the same data.
+    reopen: async (s: Store) => {
+      await s.close();
+      return openAt(prefixOf.get(s)!);
+    },
+    // etcd keeps history until compaction: compact everything up to now.
+    forgetHistory: async (s: Store) => {
+      await admin!.kv.compact({ revision: String(await s.revision()), physical: true });
+      return s;
+    },
+  });
+} else {
+  describe('Store contract: etcd', () => {
+    it.skip('needs the etcd binary (Debian package etcd-server) to run a real etcd on loopback', () => {});
+  });
+}
+
+describe('etcd store', () => {
+  it.skipIf(!hasEtcd)('keeps objects under /dragonfly/v1/<Kind>/<name> with resourceVersion = mod_revision', async () => {
+    const s = await createEtcdStore({ endpoints: [etcd!.endpoint] });
+    try {
+      const name = `layout-${randomBytes(3).toString('hex')}`;
+      const created = await s.create(hardware(name));
+      const kv = (await admin!.get(`/dragonfly/v1/Hardware/${name}`).exec()).kvs[0];
+      expect(kv.mod_revision).toBe(created.metadata.resourceVersion);
+      expect(JSON.parse(kv.value.toString()).metadata.uid).toBe(created.metadata.uid);
+      await s.delete('Hardware', name);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it.skipIf(!hasEtcd)('two instances on one etcd: a stale write from the other instance conflicts, never overwrites', async () => {
+    const prefix = `/t-${randomBytes(4).toString('hex')}/dragonfly/v1/`;
+    const a = await createEtcdStore({ endpoints: [etcd!.endpoint], prefix });
+    const b = await createEtcdStore({ endpoints: [etcd!.endpoint], prefix });
+    try {
+      const v1 = await a.create(hardware('shared'));
+      const fromB = await b.get('Hardware', 'shared');
+      await a.update({ ...v1, status: { state: 'Ready' } });
+      const err = await b.update({ ...fromB, status: { state: 'Error' } }).catch((e: unknown) => e);
+      expect(isDragonflyError(err, 'DF_ERR_CONFLICT')).toBe(true);
+      expect((await b.get('Hardware', 'shared')).status).toEqual({ state: 'Ready' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('an unreachable etcd fails the start with an error naming the endpoint', async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const err = await createEtcdStore({ endpoints: [endpoint], requestTimeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(isDragonflyError(err, 'DF_ERR_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toContain(`cannot reach etcd at ${endpoint}`);
+  });
+});

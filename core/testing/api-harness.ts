@@ -1,0 +1,96 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
+import { buildApi, type Api } from '../api/server.ts';
+import { HardwareIndex } from '../inventory/hardware-index.ts';
+import { Registrar } from '../inventory/registration.ts';
+import type { HardwareFacts } from '../model/hardware.ts';
+import { createMemoryStore } from '../store/memory/memory-store.ts';
+import type { Store } from '../store/store.ts';
+import { WorkflowService } from '../workflow/workflow-service.ts';
+
+export interface Harness extends Api {
+  store: Store;
+  auth: AuthService;
+  workflows: WorkflowService;
+  registrar: Registrar;
+  dataDir: string;
+  password: string;
+  token: string;
+  /** Headers of a signed-in operator. */
+  headers: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** The real API over a memory store and a temp data dir; no port unless a test listens. */
+export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store } = {}): Promise<Harness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
+  const store = opts.store ?? createMemoryStore();
+  const { auth, initialPassword } = await AuthService.open(dataDir, opts.auth);
+  const index = new HardwareIndex(store);
+  await index.start();
+  const registrar = new Registrar(store, index);
+  const workflows = new WorkflowService({ store });
+  let settings = { dhcpMode: 'off' as const, dns: [], leaseSeconds: 3600, tftpPort: 0, httpPort: 0 };
+  const api = await buildApi({
+    store,
+    auth,
+    workflows,
+    registrar,
+    index,
+    serverUrl: () => 'http://10.0.0.1:8080',
+    bodyLimit: opts.bodyLimit,
+    pingMs: 60_000,
+    boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: join(dataDir, 'images') },
+    system: {
+      status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} } }),
+      getSettings: () => settings,
+      putSettings: async (s) => (settings = s as typeof settings),
+    },
+  });
+  const session = await auth.login('admin', initialPassword!);
+  return {
+    ...api,
+    store,
+    auth,
+    workflows,
+    registrar,
+    dataDir,
+    password: initialPassword!,
+    token: session.token,
+    headers: { authorization: `Bearer ${session.token}` },
+    close: async () => {
+      await api.app.close();
+      index.stop();
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function sampleFacts(macs: string[], overrides: Partial<HardwareFacts> = {}): HardwareFacts {
+  return {
+    cpu: { model: 'QEMU Virtual CPU', sockets: 1, cores: 2, threads: 2, arch: 'x86_64' },
+    memoryBytes: 2 * 2 ** 30,
+    disks: [{ name: 'vda', path: '/dev/vda', sizeBytes: 8 * 2 ** 30, transport: 'virtio', rotational: false, removable: false }],
+    nics: macs.map((mac, i) => ({ name: `eth${i}`, mac, link: 'up' as const })),
+    dmi: { vendor: 'QEMU', product: 'Standard PC', uuid: '11111111-2222-3333-4444-555555555555' },
+    firmware: 'bios',
+    ...overrides,
+  };
+}
+
+export const sampleTemplate = (name = 'debian-12') => ({
+  apiVersion: 'dragonfly.computer/v1',
+  kind: 'Template',
+  metadata: { name },
+  spec: {
+    description: 'test template',
+    actions: [
+      { name: 'write-image', type: 'image2disk', disk: { path: '/dev/vda' }, image: { url: 'http://example.invalid/disk.raw', checksum: 'sha256:' + 'ab'.repeat(32) } },
+      { name: 'seed', type: 'writefile', disk: { path: '/dev/vda' }, partition: 1, path: '/etc/hostname', content: '{{ hostname }}\n' },
+      { name: 'reboot', type: 'reboot' },
+    ],
+  },
+});

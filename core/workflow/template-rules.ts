@@ -1,0 +1,41 @@
+import type { DiskSelector, TemplateSpec } from '../model/template.ts';
+import { invalid } from '../shared/errors.ts';
+
+/** Variables every workflow has without the template declaring them. */
+export const builtinVariables = ['hostname', 'memorableName', 'machine', 'mac', 'ipAddress', 'serverUrl'] as const;
+
+const VAR_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\|\s*([a-z]+))?\s*\}\}/g;
+
+/** Names of {{ variables }} referenced in a text. */
+export function referencedVariables(text: string): string[] {
+  return [...text.matchAll(VAR_RE)].map((m) => m[1]);
+}
+
+function checkDisk(where: string, d: DiskSelector): void {
+  const ways = (['path', 'serial', 'wwn', 'rule'] as const).filter((k) => d[k] !== undefined);
+  if (ways.length !== 1) {
+    throw invalid(`${where}/disk: choose the disk in exactly one way (path, serial, wwn or rule); got ${ways.length ? ways.join(' and ') : 'none'}`);
+  }
+  const r = d.rule;
+  if (r && r.minSizeBytes && r.maxSizeBytes && r.minSizeBytes > r.maxSizeBytes) {
+    throw invalid(`${where}/disk/rule: minSizeBytes ${r.minSizeBytes} is larger than maxSizeBytes ${r.maxSizeBytes}`);
+  }
+}
+
+/** Rules the schema cannot say: unique action names, explicit disks, defined variables. */
+export function validateTemplateSemantics(spec: TemplateSpec): void {
+  const names = new Set<string>();
+  const declared = new Set([...builtinVariables, ...Object.keys(spec.variables ?? {})]);
+  spec.actions.forEach((a, i) => {
+    const where = `/spec/actions/${i}`;
+    if (names.has(a.name)) throw invalid(`${where}/name: action name "${a.name}" is used twice`);
+    names.add(a.name);
+    if ('disk' in a) checkDisk(where, a.disk);
+    const texts = a.type === 'writefile' ? [a.content, a.path] : a.type === 'kexec' ? [a.cmdline ?? ''] : [];
+    for (const t of texts) {
+      for (const v of referencedVariables(t)) {
+        if (!declared.has(v)) throw invalid(`${where}: variable "${v}" is not defined (declare it in /spec/variables or use one of ${builtinVariables.join(', ')})`);
+      }
+    }
+  });
+}

@@ -1,0 +1,48 @@
+/** Shapes of /api/v1/settings/network and friends (API.md, "Settings and status"). */
+export type DhcpMode = 'full' | 'proxy' | 'off';
+
+export interface NetworkSettings {
+  interface: string;
+  dhcpMode: DhcpMode;
+  range: { start: string; end: string };
+  router: string;
+  dns: string[];
+  leaseSeconds: number;
+  tftpPort: number;
+  httpPort: number;
+}
+
+export interface NetworkInterface {
+  name: string;
+  addresses: { address: string; netmask: string; family: string }[];
+  mac: string;
+  up: boolean;
+}
+
+export interface DhcpProbeResult {
+  found: boolean;
+  servers: { serverId: string; offeredAddress: string }[];
+}
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function ipToNumber(ip: string): number {
+  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+/**
+ * Checks the form before it goes to the server, so the operator sees the field at fault
+ * next to it; the server validates again and its words win.
+ */
+export function networkFormProblems(s: NetworkSettings): Partial<Record<'interface' | 'range' | 'router' | 'dns' | 'leaseSeconds', string>> {
+  const out: Partial<Record<'interface' | 'range' | 'router' | 'dns' | 'leaseSeconds', string>> = {};
+  if (s.dhcpMode !== 'off' && !s.interface) out.interface = 'Choose the interface that faces the machines.';
+  if (s.dhcpMode === 'full') {
+    if (!ipv4.test(s.range.start) || !ipv4.test(s.range.end)) out.range = 'Range start and end must be IPv4 addresses.';
+    else if (ipToNumber(s.range.start) > ipToNumber(s.range.end)) out.range = 'Range start must not be after its end.';
+    if (s.router && !ipv4.test(s.router)) out.router = 'Router must be an IPv4 address (or empty).';
+    if (s.dns.some((d) => !ipv4.test(d))) out.dns = 'Every DNS server must be an IPv4 address.';
+    if (!(s.leaseSeconds > 0)) out.leaseSeconds = 'Lease time must be a positive number of seconds.';
+  }
+  return out;
+}
