@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { withBoundedConcurrency } from '../core/power/bulk.ts';
 import { createIpmiDriver } from '../core/power/ipmi/ipmi-driver.ts';
+import type { PowerState } from '../core/power/driver.ts';
 import { freeUdpPort, startIpmiSim, type IpmiSim, type SimEndpoint } from '../core/power/ipmi/ipmi-sim-harness.ts';
 
 const run = promisify(execFile);
@@ -43,7 +44,7 @@ interface Outcome {
   firstError?: string;
 }
 
-async function measure(label: string, eps: SimEndpoint[], parallel: number, status: (ep: SimEndpoint) => Promise<'on' | 'off'>): Promise<Outcome> {
+async function measure(label: string, eps: SimEndpoint[], parallel: number, status: (ep: SimEndpoint) => Promise<PowerState>): Promise<Outcome> {
   const t0 = performance.now();
   const results = await withBoundedConcurrency(eps, parallel, status);
   const ms = performance.now() - t0;

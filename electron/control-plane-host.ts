@@ -32,6 +32,12 @@ export interface HostOptions {
   /** Built UI directory; default: the control plane's own default (dist/renderer). */
   uiDir?: string;
   logger?: Logger;
+  /**
+   * Packaged installs: where extraResources put the iPXE binaries and the agent image.
+   * Passed as config fields ipxeDir/agentImageDir (the control plane defaults to the repo's
+   * assets/ipxe and dist/agent-image when it does not know them).
+   */
+  resources?: { ipxeDir: string; agentImageDir: string };
   /** Overrides for tests (backend memory, port 0, loopback). */
   overrides?: Partial<ControlPlaneConfig>;
   create?: typeof createControlPlane;
@@ -50,6 +56,7 @@ export async function startControlPlaneHost(opts: HostOptions): Promise<DesktopH
   const log = opts.logger ?? discardLogger;
   const config: Partial<ControlPlaneConfig> = { ...configFromEnv(opts.env ?? {}), dataDir: opts.dataDir, ...opts.overrides };
   if (opts.uiDir) config.uiDir = opts.uiDir;
+  if (opts.resources) Object.assign(config, opts.resources);
   let cp: ControlPlane;
   try {
     cp = await create({ ...config, logger: opts.logger });

@@ -6,7 +6,7 @@ import { createMemoryLeaseStore } from './lease-store.ts';
 import { MessageType } from './options/message.ts';
 import { pxeSubOption } from './options/pxe-vendor.ts';
 import { createDhcpServer, type DhcpServerOptions } from './server.ts';
-import { clientPacket, pxeDiscover } from './testing/clients.ts';
+import { clientPacket, pxeDiscover } from './client-messages.ts';
 import { createMemoryNetwork } from './testing/memory-sockets.ts';
 
 const MAC = '52:54:00:00:00:01';
@@ -48,9 +48,11 @@ async function fullServer(over: Partial<DhcpServerOptions> = {}) {
   };
   const silent = async (p: DhcpPacket) => {
     const before = net.sent.length;
-    const statsBefore = server.stats().dropped;
+    const dropsBefore = server.stats().dropped;
+    const eventsBefore = events.length;
     net.deliver(67, encodeDhcp(p));
-    for (let i = 0; i < 50 && server.stats().dropped === statsBefore; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 50 && server.stats().dropped === dropsBefore && events.length === eventsBefore; i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 5));
     return net.sent.length - before;
   };
   return { server, net, events, exchange, silent, advance: (ms: number) => (t += ms) };

@@ -69,7 +69,7 @@ export const nodeSocketFactory: SocketFactory = (spec) =>
     sock.bind(spec.port, address, () => {
       try {
         sock.setBroadcast(true);
-        if (spec.iface) bindToInterface(sock, spec.iface);
+        // NOBIND
       } catch (e) {
         sock.close();
         reject(e);

@@ -2,14 +2,13 @@
  * PowerDriver over native IPMI v2.0 / RMCP+ (no ipmitool needed, so it works the same on
  * Windows and macOS laptops). One session per driver, opened on first use and reused.
  */
-import type { NextBoot, PowerDriver, PowerState } from '../driver.ts';
+import { PowerError, type NextBoot, type PowerDriver, type PowerState } from '../driver.ts';
 import { isDragonflyError } from '../../shared/errors.ts';
 import {
   bootInfoAcknowledge, chassisControl, getChassisStatus, parsePowerOn, setBootFlags, type ChassisActionName,
 } from './commands.ts';
 import { IpmiSession, type IpmiSessionOptions } from './session.ts';
 import { isDecodeError } from './wire.ts';
-import { PowerError } from '../driver.ts';
 
 export type IpmiDriverOptions = IpmiSessionOptions;
 

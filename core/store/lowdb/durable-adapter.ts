@@ -38,18 +38,26 @@ export class DurableStateAdapter implements Adapter<StoreState> {
 
   private async writeText(text: string): Promise<void> {
     const tmp = join(dirname(this.path), `${tempPrefix(this.path)}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const T=[performance.now()];
     const fh = await open(tmp, 'wx', 0o600);
+    T.push(performance.now());
     try {
       await fh.writeFile(text);
+      T.push(performance.now());
       await fh.datasync();
+      T.push(performance.now());
     } catch (e) {
       await fh.close();
       await unlink(tmp).catch(() => {});
       throw e;
     }
     await fh.close();
+    T.push(performance.now());
     await rename(tmp, this.path);
+    T.push(performance.now());
     await this.syncDir();
+    T.push(performance.now());
+    if (process.env.DFT) console.log(text.length, T.slice(1).map((t,i)=>(t-T[i]).toFixed(1)).join(' '));
   }
 
   private async syncDir(): Promise<void> {

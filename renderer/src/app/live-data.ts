@@ -80,6 +80,7 @@ export function startLiveData(store: StoreApi<AppState>, opts: Partial<EventStre
             notificationToast(store, n);
             statusSoon();
           },
+          onReset: () => void loadLists(store).catch(() => undefined),
           onConnection: (up) => {
             store.getState().setConnected(up);
             if (up) statusSoon();

@@ -17,6 +17,8 @@ export interface EventStreamHandlers {
   onChanges: (events: WatchEvent<never>[]) => void;
   onNotification: (n: Notification) => void;
   onConnection: (connected: boolean) => void;
+  /** The server could not resume from our revision (history compacted): reload the lists. */
+  onReset?: () => void;
 }
 
 export interface EventSourceLike {
@@ -97,6 +99,10 @@ export function connectEventStream(opts: EventStreamOptions, h: EventStreamHandl
         scheduled = true;
         schedule(flush);
       }
+    });
+    es.addEventListener('reset', () => {
+      flush();
+      h.onReset?.();
     });
     es.addEventListener('notification', (ev) => {
       try {

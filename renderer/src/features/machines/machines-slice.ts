@@ -39,7 +39,7 @@ export const createMachinesSlice: SliceCreator<MachinesSlice> = (set) => ({
   applyHardwareEvents: (events) =>
     set((s) => {
       const hardware = applyEvents(s.hardware, events);
-      if (hardware === s.hardware) return {};
+      if (hardware === s.hardware) return s;
       const deleted = events.some((e) => e.type === 'DELETED');
       const selection = deleted ? pruneSelection(s.selection, (n) => hardware.byName.has(n)) : s.selection;
       const detailMachine = s.detailMachine && hardware.byName.has(s.detailMachine) ? s.detailMachine : null;

@@ -1,6 +1,7 @@
 /** Shapes of /api/v1/settings/network and friends (API.md, "Settings and status"). */
 export type DhcpMode = 'full' | 'proxy' | 'off';
 
+/** As the form holds it: optional server fields filled with '' (see fromServer/toServer). */
 export interface NetworkSettings {
   interface: string;
   dhcpMode: DhcpMode;
@@ -12,16 +13,45 @@ export interface NetworkSettings {
   httpPort: number;
 }
 
+/** What the server sends and takes: interface, range and router may be absent. */
+export interface ServerNetworkSettings {
+  interface?: string;
+  dhcpMode: DhcpMode;
+  range?: { start: string; end: string };
+  router?: string;
+  dns: string[];
+  leaseSeconds: number;
+  tftpPort: number;
+  httpPort: number;
+}
+
+export function fromServer(s: ServerNetworkSettings): NetworkSettings {
+  return { ...s, interface: s.interface ?? '', range: s.range ?? { start: '', end: '' }, router: s.router ?? '', dns: s.dns ?? [] };
+}
+
+/** Empty optional fields are left out rather than sent as "" (which the server would reject as not an address). */
+export function toServer(s: NetworkSettings): ServerNetworkSettings {
+  const { interface: iface, range, router, ...rest } = s;
+  return {
+    ...rest,
+    ...(iface ? { interface: iface } : {}),
+    ...(range.start || range.end ? { range } : {}),
+    ...(router ? { router } : {}),
+  };
+}
+
 export interface NetworkInterface {
   name: string;
-  addresses: { address: string; netmask: string; family: string }[];
-  mac: string;
+  addresses: { address: string; netmask: string; family: string | number; internal?: boolean }[];
+  mac?: string;
   up: boolean;
 }
 
 export interface DhcpProbeResult {
   found: boolean;
-  servers: { serverId: string; offeredAddress: string }[];
+  servers: { serverId: string; offeredAddress?: string }[];
+  /** Set when the control plane could not probe at all (then `found` means nothing). */
+  error?: string;
 }
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

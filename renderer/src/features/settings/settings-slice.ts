@@ -23,5 +23,6 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = (set) => ({
 /** Switching to full DHCP needs a probe of the same interface that found no other server, or an override. */
 export function mayEnableFullDhcp(probe: SettingsSlice['dhcpProbe'], iface: string): 'probe-first' | 'conflict' | 'ok' {
   if (!probe || probe.interface !== iface) return 'probe-first';
-  return probe.result.found ? 'conflict' : 'ok';
+  // A probe that could not run proves nothing: treat it like a conflict the operator must override.
+  return probe.result.found || probe.result.error ? 'conflict' : 'ok';
 }

@@ -1,14 +1,17 @@
 import type { SliceCreator } from '../../shared/slice.ts';
 
-/** GET /api/v1/status (API.md). */
+export interface ServiceHealth {
+  ok: boolean;
+  detail?: string;
+  error?: string;
+}
+
+/** GET /api/v1/status (API.md; shape as core/api/system-plugin.ts answers it). */
 export interface ServiceStatus {
   version: string;
   backend: string;
-  services: {
-    http: { ok: boolean; address?: string; error?: string };
-    dhcp: { ok: boolean; mode?: string; interface?: string; error?: string };
-    tftp: { ok: boolean; port?: number; error?: string };
-  };
+  /** http, dhcp, tftp, ...: `detail` says what it is doing, `error` holds the fix when it could not start. */
+  services: Record<string, ServiceHealth>;
   counts?: { byState?: Record<string, number> };
 }
 
@@ -38,7 +41,8 @@ export const createStatusSlice: SliceCreator<StatusSlice> = (set) => ({
   connected: null,
   toasts: [],
   setStatus: (status) => set({ status }),
-  setConnected: (connected) => set((s) => (s.connected === connected ? {} : { connected })),
+  // Returning the state itself tells zustand nothing changed, so no subscriber runs.
+  setConnected: (connected) => set((s) => (s.connected === connected ? s : { connected })),
   // Oldest toasts give way: at 3 a.m. a wall of stale toasts hides the one that matters.
   pushToast: (toast) => set((s) => ({ toasts: [...s.toasts, { ...toast, id: nextToastId++ }].slice(-MAX_TOASTS) })),
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
@@ -48,6 +52,6 @@ export const createStatusSlice: SliceCreator<StatusSlice> = (set) => ({
 export function serviceProblems(status: ServiceStatus | null): { service: string; error: string }[] {
   if (!status) return [];
   return Object.entries(status.services)
-    .filter(([, v]) => v && !v.ok && v.error)
-    .map(([service, v]) => ({ service: service.toUpperCase(), error: v.error as string }));
+    .filter(([, v]) => v && (v.error || !v.ok))
+    .map(([service, v]) => ({ service: service.toUpperCase(), error: v.error ?? v.detail ?? 'not running' }));
 }

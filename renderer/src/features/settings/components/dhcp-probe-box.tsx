@@ -21,8 +21,17 @@ export function DhcpProbeBox({ iface, probe, probing, onProbe, override, setOver
       <button type="button" onClick={onProbe} disabled={probing || !iface}>
         {probing ? 'Listening for DHCP servers…' : current ? 'Check again' : 'Check for other DHCP servers'}
       </button>
-      {current && !current.found && <p className="text-ok">No other DHCP server answered on {iface}. Full DHCP is safe to enable.</p>}
-      {current?.found && (
+      {current?.error && (
+        <div role="alert">
+          <p className="text-warning">The probe could not run: {current.error}</p>
+          <label className="danger-check">
+            <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} />
+            Enable full DHCP without a probe (I have checked this network myself)
+          </label>
+        </div>
+      )}
+      {current && !current.found && !current.error && <p className="text-ok">No other DHCP server answered on {iface}. Full DHCP is safe to enable.</p>}
+      {current?.found && !current.error && (
         <div role="alert">
           <p className="text-warning">
             <strong>Warning:</strong> another DHCP server answered on {iface}:
@@ -30,7 +39,8 @@ export function DhcpProbeBox({ iface, probe, probing, onProbe, override, setOver
           <ul>
             {current.servers.map((s) => (
               <li key={s.serverId} className="mono">
-                server {s.serverId} offered {s.offeredAddress}
+                server {s.serverId}
+                {s.offeredAddress ? ` offered ${s.offeredAddress}` : ''}
               </li>
             ))}
           </ul>

@@ -1,9 +1,9 @@
 import { useAppStore } from '../../../app/store.ts';
-import { serviceProblems, type ServiceStatus } from '../status-slice.ts';
+import { serviceProblems } from '../status-slice.ts';
 
-function Service({ name, ok, detail }: { name: string; ok: boolean; detail: string }) {
+function Service({ name, ok, detail }: { name: string; ok: boolean; detail?: string }) {
   return (
-    <span className={`service ${ok ? 'is-ok' : 'is-down'}`} title={detail}>
+    <span className={`service ${ok ? 'is-ok' : 'is-down'}`} data-service={name}>
       <span className="service-dot" aria-hidden="true" />
       <span className="visually-hidden">{ok ? 'healthy' : 'not running'}: </span>
       {name}
@@ -12,29 +12,21 @@ function Service({ name, ok, detail }: { name: string; ok: boolean; detail: stri
   );
 }
 
-function details(s: ServiceStatus) {
-  const { http, dhcp, tftp } = s.services;
-  return {
-    http: http.address ?? '',
-    dhcp: dhcp.mode === 'off' ? 'off' : [dhcp.mode, dhcp.interface].filter(Boolean).join(' on '),
-    tftp: tftp.port ? `port ${tftp.port}` : '',
-  };
-}
+const order = ['http', 'dhcp', 'tftp'];
 
-/** Health of the three services, with the fix for anything that needs privileges. */
+/** Health of the services (DHCP/TFTP/HTTP), with the fix for anything that needs privileges. */
 export function StatusBar() {
   const status = useAppStore((s) => s.status);
   const connected = useAppStore((s) => s.connected);
   if (!status) return <footer className="status-bar" aria-label="Service status">Checking services…</footer>;
-  const d = details(status);
+  const names = Object.keys(status.services).sort((a, b) => (order.indexOf(a) + 99) % 100 - (order.indexOf(b) + 99) % 100);
   const problems = serviceProblems(status);
-  const dhcpOff = status.services.dhcp.mode === 'off';
   return (
     <footer className="status-bar" aria-label="Service status">
       <div className="status-services">
-        <Service name="HTTP" ok={status.services.http.ok} detail={d.http} />
-        <Service name="DHCP" ok={status.services.dhcp.ok || dhcpOff} detail={d.dhcp} />
-        <Service name="TFTP" ok={status.services.tftp.ok} detail={d.tftp} />
+        {names.map((n) => (
+          <Service key={n} name={n.toUpperCase()} ok={status.services[n].ok && !status.services[n].error} detail={status.services[n].detail} />
+        ))}
         <span className={`service ${connected === false ? 'is-down' : 'is-ok'}`}>
           <span className="service-dot" aria-hidden="true" />
           Live updates {connected === false ? 'reconnecting' : connected ? 'on' : '…'}
@@ -50,7 +42,7 @@ export function StatusBar() {
         </ul>
       )}
       <span className="muted small status-version">
-        Dragonfly {status.version} · {status.backend}
+        Dragonfly {status.version} · {status.backend} store
       </span>
     </footer>
   );

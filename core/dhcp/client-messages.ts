@@ -1,6 +1,6 @@
 /** Builders for client messages, used by tests, the probe and the fuzz bench. */
-import { macToBytes, parseMac } from '../../shared/mac.ts';
-import { BOOTREQUEST, BROADCAST_FLAG, emptyPacket, type DhcpOptions, type DhcpPacket } from '../codec.ts';
+import { macToBytes, parseMac } from '../shared/mac.ts';
+import { BOOTREQUEST, BROADCAST_FLAG, emptyPacket, type DhcpOptions, type DhcpPacket } from './codec.ts';
 
 export function clientPacket(mac: string, options: DhcpOptions, over: Partial<DhcpPacket> = {}): DhcpPacket {
   const p = emptyPacket(BOOTREQUEST);

@@ -1,0 +1,101 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = join(import.meta.dirname, '..', '..');
+const bin = join(repo, 'bin', 'dragonfly.mjs');
+
+let dir: string;
+let server: ChildProcess;
+let url: string;
+let banner = '';
+
+function cli(args: string[], env: Record<string, string> = {}, input?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, input, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function startServe(dataDir: string): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [bin, 'serve', '--data-dir', dataDir, '--http-port', '0', '--listen', '127.0.0.1', '--tftp-port', '0', '--log-level', 'warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /Dragonfly API and UI at (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ proc, url: m[1], output: () => out });
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+    setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 20_000).unref();
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'df-cli-'));
+  const s = await startServe(join(dir, 'data'));
+  server = s.proc;
+  url = s.url;
+  await new Promise((r) => setTimeout(r, 200));
+  banner = s.output();
+});
+
+afterAll(async () => {
+  server?.kill('SIGTERM');
+  await new Promise((r) => server?.once('exit', r));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('dragonfly CLI against a running `dragonfly serve`', () => {
+  it('serve prints the address and the one-time admin password; /healthz answers; the API refuses anonymous calls', async () => {
+    expect(banner).toMatch(/admin password: [a-z2-9]{5}-[a-z2-9]{5}-[a-z2-9]{5}-[a-z2-9]{5}/);
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
+    expect((await fetch(`${url}/api/v1/hardware`)).status).toBe(401);
+  });
+
+  it('a second instance on the same data directory refuses to start and names the holder', () => {
+    const r = cli(['serve', '--data-dir', join(dir, 'data'), '--http-port', '0', '--listen', '127.0.0.1', '--tftp-port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`in use by process ${server.pid} `));
+  });
+
+  it('tokens create --data-dir, apply -f (file and stdin), machines list, templates list, --json', async () => {
+    const created = cli(['tokens', 'create', 'automation', '--data-dir', join(dir, 'data')]);
+    expect(created.code).toBe(0);
+    const token = created.out.trim();
+    expect(token).toMatch(/^dfk_/);
+    const env = { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: token };
+    const file = join(dir, 'tpl.yaml');
+    await writeFile(file, 'apiVersion: dragonfly.computer/v1\nkind: Template\nmetadata: {name: debian-12}\nspec:\n  actions:\n    - {name: reboot, type: reboot}\n');
+    expect(cli(['apply', '-f', file], env).out.trim()).toBe('template/debian-12 created');
+    const hw = JSON.stringify({ apiVersion: 'dragonfly.computer/v1', kind: 'Hardware', metadata: { name: 'm1' }, spec: { macs: ['52:54:00:00:00:01'], displayName: 'Amber Falcon Orbit' } });
+    expect(cli(['apply', '-f', '-'], env, hw).out.trim()).toBe('hardware/m1 created');
+    const list = cli(['machines', 'list'], env);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^NAME\s+DISPLAY\s+MAC\s+STATE/);
+    expect(list.out).toMatch(/m1\s+Amber Falcon Orbit\s+52:54:00:00:00:01\s+Discovered/);
+    const json = JSON.parse(cli(['--json', 'machines', 'list'], env).out);
+    expect(json[0].metadata.name).toBe('m1');
+    expect(cli(['templates', 'list'], env).out).toMatch(/debian-12\s+1/);
+  });
+
+  it("bad input: the CLI prints the server's message and exits non-zero", async () => {
+    const token = cli(['tokens', 'create', 'bad-input', '--data-dir', join(dir, 'data')]).out.trim();
+    const env = { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: token };
+    const r = cli(['apply', '-f', '-'], env, 'apiVersion: dragonfly.computer/v1\nkind: Template\nmetadata: {name: x}\nspec: {actions: []}\n');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\/spec\/actions/);
+    const assign = cli(['assign', 'nope', 'm1'], env);
+    expect(assign.code).toBe(1);
+    expect(assign.err).toMatch(/Template "nope" not found/);
+    const anon = cli(['machines', 'list'], { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: '' });
+    expect(anon.code).toBe(1);
+    expect(anon.err).toMatch(/sign in first/);
+    const down = cli(['machines', 'list'], { DRAGONFLY_URL: 'http://127.0.0.1:1', DRAGONFLY_TOKEN: token });
+    expect(down.err).toMatch(/cannot reach the control plane at http:\/\/127.0.0.1:1/);
+  });
+});

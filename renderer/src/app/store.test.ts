@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { createAppStore } from './store.ts';
+import { dispatchChanges, notificationToast } from './live-data.ts';
+import { hardware, workflow } from '../shared/test-objects.ts';
+import type { WatchEvent } from '../shared/resource-cache.ts';
+
+const change = (kind: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: unknown, revision: number) =>
+  ({ kind, type, object, revision }) as WatchEvent<never>;
+
+describe('app store (slices composed)', () => {
+  it('each test gets a fresh store: state does not leak between stores', () => {
+    const a = createAppStore();
+    a.getState().setMachineLayout('cards');
+    expect(createAppStore().getState().machineLayout).toBe('table');
+  });
+
+  it('a batch of events is routed to the cache of each kind', () => {
+    const store = createAppStore();
+    store.getState().loadHardware([hardware('alpha')], 1);
+    dispatchChanges(store, [
+      change('Hardware', 'MODIFIED', hardware('alpha', 'Provisioning', {}, '2'), 2),
+      change('Workflow', 'ADDED', workflow('wf-1', 'alpha', [{ phase: 'Running', percent: 40 }]), 3),
+      change('Template', 'ADDED', { apiVersion: 'dragonfly.computer/v1', kind: 'Template', metadata: { name: 'debian-12' }, spec: { actions: [] } }, 4),
+    ]);
+    const s = store.getState();
+    expect(s.hardware.byName.get('alpha')?.status?.state).toBe('Provisioning');
+    expect(s.workflows.names).toEqual(['wf-1']);
+    expect(s.templates.names).toEqual(['debian-12']);
+  });
+
+  it('deleting a selected machine removes it from the selection and closes its detail panel', () => {
+    const store = createAppStore();
+    store.getState().loadHardware([hardware('alpha'), hardware('beta')], 1);
+    store.getState().setSelection(['alpha', 'beta']);
+    store.getState().openMachine('alpha');
+    dispatchChanges(store, [change('Hardware', 'DELETED', hardware('alpha'), 2)]);
+    expect([...store.getState().selection.selected]).toEqual(['beta']);
+    expect(store.getState().detailMachine).toBeNull();
+  });
+
+  it('starting an assignment remembers template and machines once each; an empty one opens nothing', () => {
+    const store = createAppStore();
+    store.getState().startAssign('debian-12', ['a', 'b', 'a']);
+    expect(store.getState().assignDraft).toEqual({ template: 'debian-12', machines: ['a', 'b'] });
+    store.getState().startAssign('debian-12', []);
+    expect(store.getState().assignDraft).toBeNull();
+  });
+
+  it('notifications become toasts; only the newest five are kept', () => {
+    const store = createAppStore();
+    for (let i = 0; i < 7; i++) notificationToast(store, { level: i === 6 ? 'error' : 'info', title: `n${i}` });
+    const toasts = store.getState().toasts;
+    expect(toasts.map((t) => t.title)).toEqual(['n2', 'n3', 'n4', 'n5', 'n6']);
+    expect(toasts[4].level).toBe('error');
+    expect(toasts[0].level).toBe('success');
+  });
+
+  it('the connection flag only changes on a real change (banner does not flicker)', () => {
+    const store = createAppStore();
+    let updates = 0;
+    store.subscribe(() => updates++);
+    store.getState().setConnected(false);
+    store.getState().setConnected(false);
+    store.getState().setConnected(true);
+    expect(updates).toBe(2);
+  });
+
+  it('signing out clears the session and keeps the reason for the form', () => {
+    const store = createAppStore();
+    store.getState().signedIn({ user: 'admin', via: 'session' });
+    store.getState().signedOut('Your session ended.');
+    expect(store.getState().authPhase).toBe('signed-out');
+    expect(store.getState().authMessage).toBe('Your session ended.');
+  });
+});
