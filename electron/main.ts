@@ -19,6 +19,8 @@ const here = path.dirname(fileURLToPath(import.meta.url)); // <app>/dist/electro
 const appRoot = path.resolve(here, '..', '..');
 const log = createLogger(process.env.DRAGONFLY_LOG_LEVEL ?? 'info');
 const packaged = electron.app.isPackaged;
+// Electron adds process.resourcesPath (<install>/resources); Node's types do not know it.
+const resourcesPath = (process as NodeJS.Process & { resourcesPath?: string }).resourcesPath ?? appRoot;
 
 void runDesktop({
   electron,
@@ -36,7 +38,7 @@ void runDesktop({
       logger: log,
       uiDir: path.join(appRoot, 'dist', 'renderer'),
       // Packaged: iPXE binaries and the agent image sit in resources/ (extraResources), outside the asar.
-      ...(packaged ? { resources: resourcePaths(process.resourcesPath) } : {}),
+      ...(packaged ? { resources: resourcePaths(resourcesPath) } : {}),
     }),
 }).then((runtime) => {
   // For the Playwright _electron suite, which reads the tray state from the main process.

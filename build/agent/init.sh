@@ -19,15 +19,13 @@ ip link set lo up
 # Drivers: every device on every bus names the module it wants in its modalias; loading
 # one (virtio_pci, ahci) adds devices on another bus (virtio, scsi), so repeat until no
 # new devices appear. -b honours blacklists given as modprobe.blacklist= on the cmdline.
-set -f
 seen=""
 for pass in 1 2 3 4 5; do
   aliases=$(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u)
   [ "$aliases" = "$seen" ] && break
   seen=$aliases
-  modprobe -a -b -q $aliases 2>/dev/null
+  echo "$aliases" | xargs modprobe -a -b -q 2>/dev/null
 done
-set +f
 modprobe -q sd_mod 2>/dev/null # SCSI disks are found asynchronously, after the loop may have ended
 say "drivers loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 

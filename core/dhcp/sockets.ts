@@ -69,7 +69,7 @@ export const nodeSocketFactory: SocketFactory = (spec) =>
     sock.bind(spec.port, address, () => {
       try {
         sock.setBroadcast(true);
-        // NOBIND
+        if (spec.iface) bindToInterface(sock, spec.iface);
       } catch (e) {
         sock.close();
         reject(e);

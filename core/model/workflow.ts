@@ -37,6 +37,7 @@ export const WorkflowStatus = Type.Object(
     phase: literalUnion(workflowPhases),
     currentAction: Type.Optional(Type.Integer({ minimum: 0 })),
     actions: Type.Array(ActionStatus),
+    assignedAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the template was assigned; the workflow timeout counts from here until it starts' })),
     startedAt: Type.Optional(Type.String({ format: 'date-time' })),
     finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
     error: Type.Optional(Type.String()),

@@ -109,7 +109,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       kind: 'Workflow',
       metadata: { name: `${machine}-${randomBytes(3).toString('hex')}`.slice(0, 253), labels: { 'dragonfly.computer/hardware': machine } },
       spec: { hardwareRef: machine, templateRef: template.metadata.name, variables: req.variables, reimage: req.reimage || undefined },
-      status: { phase: 'Pending', actions: initialActions(template), attempts: 1 },
+      status: { phase: 'Pending', actions: initialActions(template), attempts: 1, assignedAt: this.iso() },
     });
     await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
       h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', event), currentWorkflow: wf.metadata.name, message: undefined };
@@ -203,6 +203,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       s.error = undefined;
       s.finishedAt = undefined;
       s.startedAt = undefined;
+      s.assignedAt = this.iso();
       s.attempts = (s.attempts ?? 1) + 1;
       return w;
     });
@@ -257,7 +258,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
     const tpl = await this.store.get<Template>('Template', wf.spec.templateRef).catch(() => undefined);
     const now = this.now();
     const wfLimit = (tpl?.spec.timeoutSeconds ?? DEFAULT_WORKFLOW_TIMEOUT_S) * 1000;
-    const since = Date.parse(wf.status?.startedAt ?? wf.metadata.creationTimestamp ?? new Date(now).toISOString());
+    const since = Date.parse(wf.status?.startedAt ?? wf.status?.assignedAt ?? wf.metadata.creationTimestamp ?? new Date(now).toISOString());
     if (now - since > wfLimit) return `workflow timed out after ${Math.round(wfLimit / 1000)} s`;
     const idx = wf.status?.currentAction ?? 0;
     const a = wf.status?.actions[idx];

@@ -141,7 +141,7 @@ export function fakeElectron(opts: { lock?: boolean } = {}) {
       getAppPath: () => '/fake/app',
       isPackaged: false,
       setAppUserModelId: () => {},
-      on: (event: string, listener: (...a: never[]) => void) => void appEvents.on(event, listener),
+      on: ((event: string, listener: (...a: unknown[]) => void) => void appEvents.on(event, listener)) as ElectronMain['app']['on'],
     },
     BrowserWindow: class {
       constructor(o: BrowserWindowOptionsLike) {

@@ -180,3 +180,12 @@ describe('IPMI session with cipher suite 17 (HMAC-SHA256, HMAC-SHA256-128, AES-C
     await d.close();
   });
 });
+
+describe('IPMI credentials', () => {
+  it('refuses a user name over 16 bytes or a password over 20 bytes before sending anything', () => {
+    const bmc = new FakeBmc();
+    expect(() => createIpmiDriver(options(bmc, { username: 'u'.repeat(17) }))).toThrow(/longer than 16 bytes/);
+    expect(() => createIpmiDriver(options(bmc, { password: 'p'.repeat(21) }))).toThrow(/longer than 20 bytes/);
+    expect(bmc.sent).toBe(0);
+  });
+});

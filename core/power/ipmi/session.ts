@@ -81,6 +81,9 @@ export class IpmiSession {
     this.suite = cipherSuite(opts.cipherSuite ?? 3);
     this.random = opts.random ?? ((n) => new Uint8Array(randomBytes(n)));
     this.log = (opts.logger ?? discardLogger).child({ bmc: this.peer });
+    // RAKP1 carries at most 16 bytes of user name; IPMI v2.0 passwords are at most 20 bytes.
+    if (utf8.encode(opts.username).length > 16) throw new PowerError('ipmi', 'DF_ERR_INVALID', 'IPMI user name is longer than 16 bytes');
+    if (utf8.encode(opts.password).length > 20) throw new PowerError('ipmi', 'DF_ERR_INVALID', 'IPMI password is longer than 20 bytes');
   }
 
   get active(): boolean {

@@ -3,7 +3,11 @@ import { join, resolve } from 'node:path';
 import { Low } from 'lowdb';
 import { discardLogger, type Logger } from '../../shared/logger.ts';
 import { StateStore, emptyState, type StoreState } from '../state-store.ts';
-import type { Store } from '../store.ts';
+import type { ListOptions, ListResult, Store } from '../store.ts';
+import { notFound } from '../../shared/errors.ts';
+import type { Kind } from '../../model/kinds.ts';
+import type { StoredObject } from '../../model/meta.ts';
+import { parseLabelSelector } from '../selector.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DurableStateAdapter } from './durable-adapter.ts';
 import { GroupCommitter } from './group-commit.ts';
@@ -46,6 +50,8 @@ export async function createLowdbStore(opts: LowdbStoreOptions): Promise<Store> 
 
 class LowdbStore extends StateStore {
   private readonly committer: GroupCommitter;
+  private readonly state: StoreState;
+  private isClosed = false;
 
   constructor(
     db: Low<StoreState>,
@@ -61,9 +67,37 @@ class LowdbStore extends StateStore {
     );
     super('lowdb', db.data, () => committer.commit());
     this.committer = committer;
+    this.state = db.data;
+  }
+
+  /**
+   * Reads hand out copies, as StateStore's do, but parsed from the JSON the file writer
+   * has already made and cached: 2-3 times cheaper than structuredClone, which matters
+   * when a list copies 10,000 machines.
+   */
+  private copy<T extends StoredObject>(obj: StoredObject): T {
+    return JSON.parse(this.adapter.serializer.json(obj)) as T;
+  }
+
+  override async get<T extends StoredObject>(kind: Kind, name: string): Promise<T> {
+    if (this.isClosed) return super.get(kind, name); // StateStore says it is closed
+    const obj = this.state.objects[kind]?.[name];
+    if (!obj) throw notFound(`${kind} "${name}"`);
+    return this.copy<T>(obj);
+  }
+
+  override async list<T extends StoredObject>(kind: Kind, opts: ListOptions = {}): Promise<ListResult<T>> {
+    if (this.isClosed) return super.list(kind, opts);
+    const match = parseLabelSelector(opts.labelSelector);
+    const items = Object.values(this.state.objects[kind] ?? {})
+      .filter((o) => match(o.metadata.labels))
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+      .map((o) => this.copy<T>(o));
+    return { items, revision: this.state.revision };
   }
 
   override async close(): Promise<void> {
+    this.isClosed = true;
     await super.close();
     await this.committer.flush();
     await this.adapter.close();

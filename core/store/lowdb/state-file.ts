@@ -2,32 +2,58 @@ import { DragonflyError } from '../../shared/errors.ts';
 import type { StoredObject } from '../../model/meta.ts';
 import type { StoreState } from '../state-store.ts';
 
+interface Fragment {
+  /** `"<name>":<object JSON>` as UTF-8, ready to be written. */
+  entry: Buffer;
+  /** Where the object JSON starts in `entry`. */
+  jsonStart: number;
+}
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
+
 /**
- * Serialises a StoreState to the JSON text of the data file. StateStore never mutates a
- * stored object in place (every write stores a fresh clone), so an object's JSON can be
- * cached by identity: a batch that changes ten objects out of 10,000 re-serialises ten.
+ * Serialises a StoreState to the bytes of the data file, as a list of chunks for one
+ * writev. StateStore never mutates a stored object in place (every write stores a fresh
+ * clone), so each object's bytes are cached by identity: a batch that changes ten
+ * objects out of 10,000 encodes ten, and the big file is never built as one string.
  */
 export class StateSerializer {
-  private readonly fragments = new WeakMap<StoredObject, string>();
+  private readonly fragments = new WeakMap<StoredObject, Fragment>();
 
-  serialize(state: StoreState): string {
-    const kinds: string[] = [];
+  serialize(state: StoreState): Buffer[] {
+    const chunks: Buffer[] = [Buffer.from(`{"revision":${state.revision},"objects":{`)];
+    let firstKind = true;
     for (const [kind, bucket] of Object.entries(state.objects)) {
       if (!bucket) continue;
-      const entries: string[] = [];
-      for (const [name, obj] of Object.entries(bucket)) entries.push(`${JSON.stringify(name)}:${this.fragment(obj)}`);
-      kinds.push(`${JSON.stringify(kind)}:{${entries.join(',')}}`);
+      chunks.push(Buffer.from(`${firstKind ? '' : ','}${JSON.stringify(kind)}:{`));
+      firstKind = false;
+      let first = true;
+      for (const [name, obj] of Object.entries(bucket)) {
+        if (!first) chunks.push(COMMA);
+        chunks.push(this.fragment(name, obj).entry);
+        first = false;
+      }
+      chunks.push(CLOSE);
     }
-    return `{"revision":${state.revision},"objects":{${kinds.join(',')}}}\n`;
+    chunks.push(Buffer.from('}}\n'));
+    return chunks;
   }
 
-  private fragment(obj: StoredObject): string {
-    let json = this.fragments.get(obj);
-    if (json === undefined) {
-      json = JSON.stringify(obj);
-      this.fragments.set(obj, json);
+  /** The object's JSON, from the cache when it has been written before. */
+  json(obj: StoredObject): string {
+    const f = this.fragment(obj.metadata.name, obj);
+    return f.entry.toString('utf8', f.jsonStart);
+  }
+
+  private fragment(name: string, obj: StoredObject): Fragment {
+    let f = this.fragments.get(obj);
+    if (!f) {
+      const key = `${JSON.stringify(name)}:`;
+      f = { entry: Buffer.from(key + JSON.stringify(obj)), jsonStart: Buffer.byteLength(key) };
+      this.fragments.set(obj, f);
     }
-    return json;
+    return f;
   }
 }
 

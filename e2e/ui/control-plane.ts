@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The real headless control plane as a child process, on loopback and an ephemeral port,
+ * with DHCP off (nothing leaves 127.0.0.1). Reads the URL and the one-time admin password
+ * from the lines `dragonfly serve` prints on first start (core/cli/serve.ts).
+ */
+export interface ControlPlane {
+  url: string;
+  password: string;
+  dataDir: string;
+  /** Everything the process printed, for failure messages. */
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+const repoRoot = new URL('../..', import.meta.url).pathname;
+
+export async function startControlPlane(timeoutMs = 30_000): Promise<ControlPlane> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'dfui-e2e-'));
+  const child = spawn(
+    process.execPath,
+    ['bin/dragonfly.mjs', 'serve', '--data-dir', dataDir, '--http-port', '0', '--listen', '127.0.0.1', '--dhcp-mode', 'off'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DRAGONFLY_LOG_LEVEL: 'warn' } },
+  );
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  try {
+    const { url, password } = await waitForBanner(child, () => out, timeoutMs);
+    return { url, password, dataDir, output: () => out, stop: () => stop(child, dataDir) };
+  } catch (e) {
+    await stop(child, dataDir);
+    throw e;
+  }
+}
+
+function waitForBanner(child: ChildProcess, out: () => string, timeoutMs: number): Promise<{ url: string; password: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`control plane did not start within ${timeoutMs} ms:\n${out()}`)), timeoutMs);
+    const check = () => {
+      const url = /Dragonfly API and UI at (http:\/\/\S+)/.exec(out())?.[1];
+      const password = /admin password: (\S+)/.exec(out())?.[1];
+      if (url && password) finish(undefined, { url, password });
+    };
+    const onExit = (code: number | null) => finish(new Error(`control plane exited with ${code}:\n${out()}`));
+    function finish(err?: Error, v?: { url: string; password: string }) {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(v!);
+    }
+    child.stdout?.on('data', check);
+    child.on('exit', onExit);
+    check();
+  });
+}
+
+async function stop(child: ChildProcess, dataDir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  await rm(dataDir, { recursive: true, force: true });
+}
