@@ -5,10 +5,11 @@
  *   --firmware bios|uefi|both   (default both)
  *   --snapshot DIR              instead record hardware snapshots (fixtures) into DIR/qemu-<fw>.json
  *   --image DIR                 where vmlinuz/initramfs.img are (default dist/agent-image)
+ *   --log DIR                   keep each serial console log as DIR/serial-<fw>.log
  * QEMU's slirp gateway 10.0.2.2 is the host's loopback, so all traffic stays on 127.0.0.1.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -117,9 +118,7 @@ export function qemuArgs(firmware: Firmware, imageDir: string, work: string, por
   VM.disks.forEach((d, i) => {
     const file = join(work, `disk${i}.img`);
     writeFileSync(file, '');
-    rmSync(file);
-    writeFileSync(file, Buffer.alloc(0));
-    truncate(file, d.sizeBytes);
+    truncateSync(file, d.sizeBytes); // sparse: costs no disk space
     args.push('-drive', `file=${file},format=raw,if=none,id=d${i}`, '-device', `virtio-blk-pci,drive=d${i},serial=${d.serial}`);
   });
   if (firmware === 'uefi') {
@@ -129,14 +128,6 @@ export function qemuArgs(firmware: Firmware, imageDir: string, work: string, por
   return args;
 }
 
-function truncate(file: string, size: number): void {
-  const fd = require_fs().openSync(file, 'r+');
-  require_fs().ftruncateSync(fd, size);
-  require_fs().closeSync(fd);
-}
-
-import * as fs from 'node:fs';
-const require_fs = () => fs;
 
 function runQemu(args: string[], timeoutMs: number): Promise<number | null> {
   return new Promise((resolveExit, reject) => {
@@ -195,6 +186,8 @@ async function cli(argv: string[]): Promise<number> {
   let failed = 0;
   for (const firmware of firmwares) {
     const r = await bootDirect({ firmware, imageDir, mode: snapshotDir ? 'snapshot' : 'discovery' });
+    const logDir = get('--log');
+    if (logDir) writeFileSync(join(logDir, `serial-${firmware}.log`), r.serial);
     if (snapshotDir) {
       const file = join(snapshotDir, `qemu-${firmware}.json`);
       writeFileSync(file, JSON.stringify(extractSnapshot(r.serial), null, 1) + '\n');

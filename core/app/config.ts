@@ -20,6 +20,8 @@ export interface ControlPlaneConfig {
   interface?: string;
   /** full: addresses + boot; proxy: boot info only beside another DHCP server; off. Default proxy. */
   dhcpMode: DhcpMode;
+  /** Start full DHCP even if another DHCP server answers on the interface. Default false (proxy is used then). */
+  forceFullDhcp?: boolean;
   /** Address pool for full mode, "START-END". */
   dhcpRange?: { start: string; end: string };
   router?: string;

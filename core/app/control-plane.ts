@@ -67,7 +67,14 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
 
     let settings: NetworkSettings = initialSettings(config, await loadNetworkSettings(config.dataDir));
     let serverUrl = '';
-    const network = new NetworkServices({ registrar, logger: log.child({ svc: 'network' }), dataDir: config.dataDir, repoRoot, serverUrl: () => serverUrl });
+    const network = new NetworkServices({
+      registrar,
+      logger: log.child({ svc: 'network' }),
+      dataDir: config.dataDir,
+      ipxeDir: join(repoRoot, 'assets', 'ipxe'),
+      serverUrl: () => serverUrl,
+      forceFull: config.forceFullDhcp,
+    });
     const httpHealth: ServiceHealth = { ok: false };
 
     const status = async (): Promise<StatusReport> => {

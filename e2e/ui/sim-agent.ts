@@ -113,7 +113,7 @@ spec:
         rule: { pick: smallest }
       partition: 1
       path: /etc/hostname
-      content: "{{ .hostname }}"
+      content: "{{ hostname }}"
     - name: reboot
       type: reboot
 `;

@@ -21,19 +21,24 @@ export interface RedfishSystemInfo {
 const bad = (message: string) => new PowerError('redfish', 'DF_ERR_INTERNAL', message);
 
 export async function listSystems(http: RedfishHttp): Promise<RedfishSystemInfo[]> {
+  const out: RedfishSystemInfo[] = [];
+  for (const path of await listSystemPaths(http)) out.push(systemInfo(path, (await http.call('GET', path)).body));
+  return out;
+}
+
+/** The member paths of the Systems collection, without reading each member. */
+export async function listSystemPaths(http: RedfishHttp): Promise<string[]> {
   const root = await http.serviceRoot();
   const collectionPath = linkOf(root, 'Systems');
   if (!collectionPath) throw bad('Redfish service root has no Systems link');
   const collection = (await http.call('GET', collectionPath)).body;
   const members = field(collection, 'Members');
   if (!Array.isArray(members)) throw bad(`Redfish ${collectionPath} has no Members list`);
-  const out: RedfishSystemInfo[] = [];
-  for (const m of members) {
+  return members.map((m) => {
     const path = field(m, '@odata.id');
     if (typeof path !== 'string') throw bad(`Redfish ${collectionPath} has a member without @odata.id`);
-    out.push(systemInfo(path, (await http.call('GET', path)).body));
-  }
-  return out;
+    return path;
+  });
 }
 
 function systemInfo(path: string, sys: unknown): RedfishSystemInfo {

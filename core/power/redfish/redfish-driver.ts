@@ -10,7 +10,7 @@ import { RedfishHttp, type RedfishEndpoint, type RedfishResponse } from './redfi
 import { field } from './redfish-error.ts';
 import { planReset, type PowerOperation } from './reset-plan.ts';
 import { bootPatchFor } from './boot-override.ts';
-import { listSystems, resetAction, type RedfishSystemInfo } from './redfish-discovery.ts';
+import { listSystemPaths, listSystems, resetAction, type RedfishSystemInfo } from './redfish-discovery.ts';
 
 export interface RedfishDriverOptions extends RedfishEndpoint {
   /** Which system: its Id or @odata.id. Default: the only system; an error when there are several. */
@@ -142,17 +142,25 @@ export class RedfishDriver implements PowerDriver {
 
   private async resolveSystem(): Promise<string> {
     if (this.systemPath) return this.systemPath;
-    const systems = await listSystems(this.http);
-    const want = this.opts.system;
-    const chosen = want
-      ? systems.find((s) => s.id === want || s.odataId === want || s.odataId === want.replace(/\/$/, ''))
-      : systems.length === 1 ? systems[0] : undefined;
-    if (!chosen) {
-      const ids = systems.map((s) => s.id).join(', ') || 'none';
-      throw new PowerError('redfish', 'DF_ERR_INVALID', want ? `no Redfish system "${want}" (systems: ${ids})` : `several Redfish systems (${ids}): choose one`);
+    this.systemPath = await this.findSystem();
+    return this.systemPath;
+  }
+
+  /** By path or by the last path segment first (one GET); by reading every member's Id only if needed. */
+  private async findSystem(): Promise<string> {
+    const paths = await listSystemPaths(this.http);
+    const want = this.opts.system?.replace(/\/$/, '');
+    if (!want) {
+      if (paths.length === 1) return paths[0];
+      const ids = paths.map((p) => p.split('/').pop()).join(', ') || 'none';
+      throw new PowerError('redfish', 'DF_ERR_INVALID', `several Redfish systems (${ids}): choose one`);
     }
-    this.systemPath = chosen.odataId;
-    return chosen.odataId;
+    const byPath = paths.find((p) => p === want || p.split('/').pop() === want);
+    if (byPath) return byPath;
+    const systems = await listSystems(this.http);
+    const byId = systems.find((s) => s.id === want);
+    if (byId) return byId.odataId;
+    throw new PowerError('redfish', 'DF_ERR_INVALID', `no Redfish system "${want}" (systems: ${systems.map((s) => s.id).join(', ') || 'none'})`);
   }
 }
 

@@ -32,11 +32,23 @@ const plausibleSystem = fc.record(
     PowerState: fc.oneof(fc.constantFrom('On', 'Off', 'PoweringOn'), fc.jsonValue()),
     Boot: fc.oneof(fc.jsonValue(), fc.record({ BootSourceOverrideMode: fc.jsonValue(), 'BootSourceOverrideTarget@Redfish.AllowableValues': fc.jsonValue() })),
     Actions: fc.oneof(
-      fc.jsonValue(),
-      fc.record({ '#ComputerSystem.Reset': fc.record({ target: fc.constantFrom(`${SYS}/Actions/ComputerSystem.Reset`, 42), 'ResetType@Redfish.AllowableValues': fc.jsonValue(), '@Redfish.ActionInfo': fc.constantFrom('/redfish/v1/info', 7) }, { requiredKeys: [] }) }),
+      { arbitrary: fc.jsonValue(), weight: 1 },
+      {
+        arbitrary: fc.record({
+          '#ComputerSystem.Reset': fc.record(
+            {
+              target: fc.constantFrom(`${SYS}/Actions/ComputerSystem.Reset`, `${SYS}/Actions/ComputerSystem.Reset`, 42),
+              'ResetType@Redfish.AllowableValues': fc.jsonValue(),
+              '@Redfish.ActionInfo': fc.constantFrom('/redfish/v1/info', '/redfish/v1/info', 7),
+            },
+            { requiredKeys: ['target', '@Redfish.ActionInfo'] },
+          ),
+        }),
+        weight: 3,
+      },
     ),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['Actions'] },
 ).map(json);
 
 const scenario = fc.record({

@@ -50,7 +50,7 @@ export async function createLowdbStore(opts: LowdbStoreOptions): Promise<Store> 
 
 class LowdbStore extends StateStore {
   private readonly committer: GroupCommitter;
-  private readonly state: StoreState;
+  private readonly data: StoreState;
   private isClosed = false;
 
   constructor(
@@ -67,7 +67,7 @@ class LowdbStore extends StateStore {
     );
     super('lowdb', db.data, () => committer.commit());
     this.committer = committer;
-    this.state = db.data;
+    this.data = db.data;
   }
 
   /**
@@ -81,7 +81,7 @@ class LowdbStore extends StateStore {
 
   override async get<T extends StoredObject>(kind: Kind, name: string): Promise<T> {
     if (this.isClosed) return super.get(kind, name); // StateStore says it is closed
-    const obj = this.state.objects[kind]?.[name];
+    const obj = this.data.objects[kind]?.[name];
     if (!obj) throw notFound(`${kind} "${name}"`);
     return this.copy<T>(obj);
   }
@@ -89,11 +89,11 @@ class LowdbStore extends StateStore {
   override async list<T extends StoredObject>(kind: Kind, opts: ListOptions = {}): Promise<ListResult<T>> {
     if (this.isClosed) return super.list(kind, opts);
     const match = parseLabelSelector(opts.labelSelector);
-    const items = Object.values(this.state.objects[kind] ?? {})
+    const items = Object.values(this.data.objects[kind] ?? {})
       .filter((o) => match(o.metadata.labels))
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
       .map((o) => this.copy<T>(o));
-    return { items, revision: this.state.revision };
+    return { items, revision: this.data.revision };
   }
 
   override async close(): Promise<void> {

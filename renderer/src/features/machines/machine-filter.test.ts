@@ -43,6 +43,6 @@ describe('machine search and filters', () => {
         firmware: 'uefi',
       },
     });
-    expect(hardwareSummary(hw, formatBytes)).toBe('32 cores · 256 GiB RAM · 2 disks (2.0 TiB)');
+    expect(hardwareSummary(hw, formatBytes)).toBe('32 cores · 256 GiB · 2 disks 2 TiB');
   });
 });

@@ -67,12 +67,12 @@ export function countByState(byName: ReadonlyMap<string, Hardware>): Record<stri
   return out;
 }
 
-/** "16 cores · 64 GiB · 2 disks (1.8 TiB)" — one line that fits a table cell. */
+/** "16 cores · 64 GiB · 2 disks 1.8 TiB" — one line that fits a table cell. */
 export function hardwareSummary(hw: Hardware, fmtBytes: (n: number) => string): string {
   const f = hw.spec.facts;
   if (!f) return 'not yet inventoried';
   const disks = f.disks.length;
   const total = f.disks.reduce((a, d) => a + d.sizeBytes, 0);
   const cores = f.cpu.cores || f.cpu.threads;
-  return `${cores} cores · ${fmtBytes(f.memoryBytes)} RAM · ${disks} ${disks === 1 ? 'disk' : 'disks'}${disks ? ` (${fmtBytes(total)})` : ''}`;
+  return `${cores} cores · ${fmtBytes(f.memoryBytes)} · ${disks} ${disks === 1 ? 'disk' : 'disks'}${disks ? ` ${fmtBytes(total)}` : ''}`;
 }

@@ -36,7 +36,7 @@ export const MachineCard = memo(function MachineCard({ name, index, active, onRo
         {hw.status?.ipAddress ? ` · ${hw.status.ipAddress}` : ''}
       </div>
       <div className="small">{hardwareSummary(hw, formatBytes)}</div>
-      <MachineProgress hw={hw} />
+      <MachineProgress hw={hw} quietWhenIdle />
       <div className="card-tags">
         {machineTags(hw)
           .slice(0, 4)

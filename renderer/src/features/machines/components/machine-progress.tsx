@@ -5,11 +5,11 @@ import { formatDuration } from '../../../shared/format.ts';
 import { useMachineWorkflow } from '../hooks/use-machine.ts';
 
 /** The bar plus one line of words: which action, how far, how long to go. */
-export function MachineProgress({ hw }: { hw: Hardware }) {
+export function MachineProgress({ hw, quietWhenIdle }: { hw: Hardware; quietWhenIdle?: boolean }) {
   const wf = useMachineWorkflow(hw.metadata.name);
   const state = hw.status?.state ?? 'Discovered';
   if (!wf || (state !== 'Assigned' && state !== 'Provisioning' && state !== 'Error' && state !== 'Ready')) {
-    return <span className="muted">—</span>;
+    return quietWhenIdle ? null : <span className="muted" aria-label="no workflow">—</span>;
   }
   const pct = workflowPercent(wf);
   const action = currentAction(wf);

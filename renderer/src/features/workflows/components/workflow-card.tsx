@@ -111,7 +111,7 @@ function FailureBox({ wf }: { wf: Workflow }) {
         ) : null}
         : {reason}
       </p>
-      {wf.status?.error && wf.status.error !== reason && <p className="small">{wf.status.error}</p>}
+      {wf.status?.error && !wf.status.error.includes(reason) && <p className="small">{wf.status.error}</p>}
       <div className="button-row">
         <button type="button" className="primary" disabled={busy} onClick={() => void act(() => retryWorkflow(wf.metadata.name, 'failed'))}>
           Retry from {action?.name ?? 'failed action'}
