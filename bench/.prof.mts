@@ -3,6 +3,8 @@ import { createLowdbStore } from '../core/store/lowdb/lowdb-store.ts';
 import { benchHardware } from './store-fixtures.ts';
 const dir = await mkdtemp('/var/tmp/df-prof-');
 const store = await createLowdbStore({ dataDir: dir });
+const t0 = performance.now();
 let next = 0;
 await Promise.all(Array.from({ length: 64 }, async () => { while (next < 5000) await store.create(benchHardware(next++)); }));
+console.log('populate 5000', ((performance.now() - t0) / 1000).toFixed(1), 's');
 await store.close(); await rm(dir, { recursive: true });

@@ -5,7 +5,7 @@
  * synchronous=FULL: equally durable) in the same run, plus etcd when the binary exists.
  * Each backend runs in its own child process so RSS figures do not mix.
  *
- *   node --import tsx bench/store.bench.ts [--objects 10000] [--seconds 10] [--writers 256] [--backends lowdb,sqlite,etcd]
+ *   node --import tsx bench/store.bench.ts [--objects 10000] [--seconds 10] [--writers 256] [--backends lowdb,sqlite,etcd] [--reader on|off]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -24,12 +24,15 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     writers: { type: 'string', default: '256' },
     backends: { type: 'string', default: 'lowdb,sqlite,etcd' },
+    reader: { type: 'string', default: 'on' },
     child: { type: 'string' },
   },
 });
 const OBJECTS = Number(args.objects);
 const SECONDS = Number(args.seconds);
 const WRITERS = Number(args.writers);
+/** The reader (a UI refreshing, an operator's CLI) pauses this long between rounds of list, list by label, 10 gets. */
+const READER_PAUSE_MS = 100;
 
 interface Result {
   backend: string;
@@ -99,11 +102,11 @@ async function load(store: Store) {
       await timed(listAllMs, () => store.list('Hardware'));
       await timed(listSelMs, () => store.list('Hardware', { labelSelector: `rack=r${k % 40}` }));
       for (let g = 0; g < 10; g++) await timed(getMs, () => store.get('Hardware', nameOf(Math.floor(Math.random() * OBJECTS))));
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, READER_PAUSE_MS));
     }
   };
   const t0 = performance.now();
-  await Promise.all([reader(), ...Array.from({ length: WRITERS }, (_, w) => writer(w))]);
+  await Promise.all([args.reader === 'off' ? undefined : reader(), ...Array.from({ length: WRITERS }, (_, w) => writer(w))]);
   const elapsed = (performance.now() - t0) / 1000;
   clearInterval(rssTimer);
   return {
@@ -154,7 +157,7 @@ async function runChild(backend: string): Promise<void> {
 
 function spawnChild(backend: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', backend, '--objects', String(OBJECTS), '--seconds', String(SECONDS), '--writers', String(WRITERS)], {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', backend, '--objects', String(OBJECTS), '--seconds', String(SECONDS), '--writers', String(WRITERS), '--reader', args.reader!], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -34,3 +34,18 @@ describe('dataDirFor', () => {
     }
   });
 });
+
+describe('dataDirFor agrees with core/app/paths.ts (what `dragonfly serve` uses)', () => {
+  const cases = [
+    { platform: 'linux' as const, env: {}, home: '/home/ada' },
+    { platform: 'linux' as const, env: { XDG_DATA_HOME: '/data/xdg' }, home: '/home/ada' },
+    { platform: 'darwin' as const, env: {}, home: '/Users/ada' },
+    { platform: 'win32' as const, env: { APPDATA: 'C:\\Users\\ada\\AppData\\Roaming' }, home: 'C:\\Users\\ada' },
+  ];
+  // core joins with the host's separator; compare with separators normalised.
+  const norm = (p: string) => p.replaceAll('\\', '/');
+  it.each(cases)('on $platform with $env', async (c) => {
+    const { defaultDataDir } = await import('../core/app/paths.ts');
+    expect(norm(dataDirFor(c))).toBe(norm(defaultDataDir(c.platform, c.env, c.home)));
+  });
+});

@@ -33,7 +33,7 @@ function fakeHost(initial: ChangeEventLike[] = [], close: () => Promise<void> = 
   };
 }
 
-async function start(opts: { lock?: boolean; platform?: NodeJS.Platform; host?: ReturnType<typeof fakeHost>; startHost?: DesktopDeps['startHost'] } = {}) {
+async function start(opts: { lock?: boolean; platform?: NodeJS.Platform; host?: ReturnType<typeof fakeHost>; startHost?: DesktopDeps['startHost']; quitTimeoutMs?: number } = {}) {
   const { electron, rec } = fakeElectron({ lock: opts.lock });
   const h = opts.host ?? fakeHost();
   const runtime = await runDesktop({
@@ -45,7 +45,7 @@ async function start(opts: { lock?: boolean; platform?: NodeJS.Platform; host?: 
     iconsDir: '/app/assets/icons',
     devTools: false,
     startHost: opts.startHost ?? (async () => h.host),
-    quitTimeoutMs: 1_000,
+    quitTimeoutMs: opts.quitTimeoutMs ?? 1_000,
   });
   await vi.waitFor(() => expect(runtime === undefined || runtime.window() !== undefined).toBe(true));
   return { rec, runtime, h };
@@ -208,8 +208,9 @@ describe('runDesktop: quit', () => {
 
   it('exits 1 when the control plane does not close in time', async () => {
     const h = fakeHost([], () => new Promise<void>(() => {}));
-    const { rec } = await start({ host: h });
+    const { rec } = await start({ host: h, quitTimeoutMs: 100 });
     rec.beforeQuit();
+    expect(rec.exitCodes).toEqual([]);
     await vi.waitFor(() => expect(rec.exitCodes).toEqual([1]), { timeout: 3_000 });
   });
 });

@@ -77,7 +77,6 @@ async function startUi(deps: DesktopDeps, log: Logger, dataDir: string, host: De
   const { app } = electron;
   const origin = host.url;
   let win: BrowserWindowLike | undefined;
-  let opening: Promise<BrowserWindowLike> | undefined;
 
   const openWindow = () => {
     if (win && !win.isDestroyed()) {
@@ -86,25 +85,20 @@ async function startUi(deps: DesktopDeps, log: Logger, dataDir: string, host: De
       win.focus();
       return;
     }
-    opening ??= createMainWindow(electron, {
+    const created = createMainWindow(electron, {
       origin,
       preload: deps.preloadPath,
       icon: `${deps.iconsDir}/dragonfly.png`,
       devTools: deps.devTools,
       session: host.adminSession(),
       log,
-    })
-      .then((w) => {
-        win = w;
-        w.on('closed', () => (win = undefined));
-        return w;
-      })
-      .catch((e) => {
-        log.error({ err: (e as Error).message }, 'the window did not open');
-        throw e;
-      })
-      .finally(() => (opening = undefined));
-    opening.catch(() => {});
+    });
+    const w = created.win;
+    win = w;
+    w.on('closed', () => {
+      if (win === w) win = undefined;
+    });
+    created.loaded.catch((e) => log.error({ err: (e as Error).message }, 'the UI did not load'));
   };
   setShow(openWindow);
   app.on('activate', openWindow); // macOS: a click on the dock icon brings the window back

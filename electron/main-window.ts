@@ -38,7 +38,8 @@ export interface MainWindowOptions {
   log: Logger;
 }
 
-export async function createMainWindow(electron: ElectronMain, o: MainWindowOptions): Promise<BrowserWindowLike> {
+/** Creates the window at once (so a second click focuses it); `loaded` settles when the UI is in. */
+export function createMainWindow(electron: ElectronMain, o: MainWindowOptions): { win: BrowserWindowLike; loaded: Promise<void> } {
   const win = new electron.BrowserWindow(buildWindowOptions({ preload: o.preload, icon: o.icon, devTools: o.devTools }));
   const wc = win.webContents;
   hardenSession(wc.session, o.origin);
@@ -59,9 +60,8 @@ export async function createMainWindow(electron: ElectronMain, o: MainWindowOpti
   wc.on('will-attach-webview', (event) => event.preventDefault());
   wc.on('render-process-gone', (_e, details) => o.log.error({ reason: details.reason }, 'the window renderer process went away'));
   win.once('ready-to-show', () => win.show());
-  await setSessionCookie(wc.session, o.origin, o.session);
-  await win.loadURL(`${o.origin}/`);
-  return win;
+  const loaded = setSessionCookie(wc.session, o.origin, o.session).then(() => win.loadURL(`${o.origin}/`));
+  return { win, loaded };
 }
 
 /** df_session: HttpOnly, SameSite=Strict, as the API sets it on login (API.md, Auth). */

@@ -55,6 +55,6 @@ describe('cpu', () => {
   });
 
   it('says unknown rather than failing on an empty snapshot', () => {
-    expect(detectCpu(emptySnapshot())).toEqual({ model: 'unknown', sockets: 1, cores: 0, threads: 0 });
+    expect(detectCpu(emptySnapshot())).toEqual({ model: 'unknown', sockets: 0, cores: 0, threads: 0 });
   });
 });

@@ -2,7 +2,11 @@
 // Builds the agent boot image: dist/agent-image/vmlinuz + dist/agent-image/initramfs.img.
 // Debian kernel and busybox-static (apt-get download, cached in .cache/agent-image/), the
 // build host's Node binary and its shared libraries, the agent bundle, /init.
-// Re-running with unchanged inputs does nothing. Usage: node build/agent/build-image.mjs [--force]
+// Re-running with unchanged inputs does nothing.
+// Usage: node build/agent/build-image.mjs [--force] [--reference]
+//   --reference  builds dist/agent-image-reference/ instead: the same kernel, drivers and /init
+//                without Node and the agent (init registers with busybox wget); benchmarks
+//                compare against it to show what Node costs.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,7 +18,6 @@ import { encodeCpio } from './cpio.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
 const cache = join(repo, '.cache/agent-image');
-const out = join(repo, 'dist/agent-image');
 
 /** Drivers the image carries (plus what modules.dep says they need). NICs, storage, file systems. */
 export const MODULES = [
@@ -115,7 +118,7 @@ function extractKernel(deb, version) {
 }
 
 function extractBusybox(deb) {
-  const dir = join(cache, 'busybox');
+  const dir = join(cache, `busybox-${process.pid}`); // per build: two builds may run at once
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   run('sh', ['-c', 'dpkg --fsys-tarfile "$1" | tar -x -C "$2" ./bin/busybox', 'sh', deb, dir]);
@@ -129,7 +132,7 @@ function stageModules(kdir, version) {
   const builtin = readFileSync(join(mdir, 'modules.builtin'), 'utf8').split('\n').map(moduleName);
   const reallyMissing = missing.filter((m) => !builtin.includes(m));
   if (reallyMissing.length) log(`not in this kernel (skipped): ${reallyMissing.join(', ')}`);
-  const stage = join(cache, 'modules-stage');
+  const stage = join(cache, `modules-stage-${process.pid}`);
   rmSync(stage, { recursive: true, force: true });
   const sdir = join(stage, 'lib/modules', version);
   for (const f of files) {
@@ -160,30 +163,36 @@ function dirsOf(paths) {
   return [...dirs].sort().map((d) => ({ path: d, type: 'dir' }));
 }
 
-function imageEntries({ busybox, nodeBin, libs, agentJs, stage }) {
+function imageEntries({ busybox, nodeBin, libs, agentJs, stage, withAgent }) {
   const applets = run(busybox, ['--list']).split('\n').filter((a) => a && a !== 'busybox');
   const fileAt = (path, src, mode = 0o755) => ({ path, type: 'file', data: readFileSync(src), mode });
-  const libEntries = libs.map((l) => fileAt(l.replace(/^\//, ''), realpathSync(l)));
+  const libEntries = withAgent ? libs.map((l) => fileAt(l.replace(/^\//, ''), realpathSync(l))) : [];
   const base = [
     ...['bin', 'dev', 'proc', 'sys', 'run', 'tmp', 'etc', 'root', 'agent', 'mnt', 'usr'].map((d) => ({ path: d, type: 'dir' })),
     { path: 'dev/console', type: 'char', mode: 0o600, major: 5, minor: 1 }, // the kernel opens it before /init runs
     ...['sbin', 'usr/bin', 'usr/sbin'].map((p) => ({ path: p, type: 'symlink', target: p === 'sbin' ? 'bin' : '../bin' })),
     fileAt('bin/busybox', busybox),
     ...applets.map((a) => ({ path: `bin/${a}`, type: 'symlink', target: 'busybox' })),
-    fileAt('bin/node', nodeBin),
     fileAt('init', join(here, 'init.sh')),
     fileAt('etc/udhcpc.script', join(here, 'udhcpc.sh')),
     { path: 'etc/hosts', type: 'file', data: Buffer.from('127.0.0.1 localhost\n'), mode: 0o644 },
     { path: 'etc/passwd', type: 'file', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n'), mode: 0o644 },
-    fileAt('agent/agent.js', agentJs, 0o644),
-    { path: 'agent/package.json', type: 'file', data: Buffer.from('{ "type": "commonjs" }\n'), mode: 0o644 },
   ];
-  const lib = dirsOf(libs).filter((d) => !base.some((b) => b.path === d.path));
+  if (withAgent) {
+    base.push(
+      fileAt('bin/node', nodeBin),
+      fileAt('agent/agent.js', agentJs, 0o644),
+      { path: 'agent/package.json', type: 'file', data: Buffer.from('{ "type": "commonjs" }\n'), mode: 0o644 },
+    );
+  }
+  const lib = dirsOf(withAgent ? libs : []).filter((d) => !base.some((b) => b.path === d.path));
   return [...base, ...lib, ...libEntries, ...treeEntries(stage)];
 }
 
-export async function buildImage({ force = false } = {}) {
+export async function buildImage({ force = false, reference = false } = {}) {
   const started = Date.now();
+  const out = join(repo, reference ? 'dist/agent-image-reference' : 'dist/agent-image');
+  const withAgent = !reference;
   const { outfile: agentJs } = await bundleAgent();
   const kpkg = kernelPackage();
   const version = kpkg.replace(/^linux-image-/, '');
@@ -196,7 +205,7 @@ export async function buildImage({ force = false } = {}) {
   for (const p of [agentJs, join(here, 'init.sh'), join(here, 'udhcpc.sh'), join(here, 'cpio.mjs'), fileURLToPath(import.meta.url)]) {
     hash.update(readFileSync(p));
   }
-  hash.update(MODULES.join(',') + process.version + (process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? ''));
+  hash.update(MODULES.join(',') + process.version + String(withAgent) + (process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? ''));
   const inputsHash = hash.digest('hex');
   const stamp = join(out, 'inputs.sha256');
   const outputs = ['vmlinuz', 'initramfs.img'].map((f) => join(out, f));
@@ -207,9 +216,9 @@ export async function buildImage({ force = false } = {}) {
   const kdir = extractKernel(kdeb, version);
   const busybox = extractBusybox(bdeb);
   const { stage, count } = stageModules(kdir, version);
-  const cpio = encodeCpio(imageEntries({ busybox, nodeBin, libs, agentJs, stage }));
+  const cpio = encodeCpio(imageEntries({ busybox, nodeBin, libs, agentJs, stage, withAgent }));
   mkdirSync(out, { recursive: true });
-  const cpioPath = join(cache, 'initramfs.cpio');
+  const cpioPath = join(cache, `initramfs-${process.pid}.cpio`);
   writeFileSync(cpioPath, cpio);
   const level = process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? '19';
   log(`compressing ${(cpio.length / 1e6).toFixed(1)} MB with zstd -${level}`);
@@ -217,6 +226,7 @@ export async function buildImage({ force = false } = {}) {
   run('zstd', [`-${level}`, '-T0', '-q', '-f', cpioPath, '-o', join(out, 'initramfs.img')]);
   copyFileSync(join(kdir, 'boot', `vmlinuz-${version}`), join(out, 'vmlinuz'));
   const manifest = {
+    variant: withAgent ? 'agent' : 'reference (no Node, no agent)',
     kernel: version,
     kernelPackage: basename(kdeb),
     busyboxPackage: basename(bdeb),
@@ -230,6 +240,8 @@ export async function buildImage({ force = false } = {}) {
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   writeFileSync(stamp, inputsHash + '\n');
   rmSync(cpioPath);
+  rmSync(stage, { recursive: true, force: true });
+  rmSync(dirname(dirname(busybox)), { recursive: true, force: true });
   log(`${relative(process.cwd(), out)}: vmlinuz ${mb(manifest.vmlinuzBytes)} MB, initramfs.img ${mb(manifest.initramfsBytes)} MB ` +
     `(${count} modules, kernel ${version}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { upToDate: false, manifest };
@@ -238,5 +250,5 @@ export async function buildImage({ force = false } = {}) {
 const mb = (b) => (b / 1e6).toFixed(1);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildImage({ force: process.argv.includes('--force') });
+  await buildImage({ force: process.argv.includes('--force'), reference: process.argv.includes('--reference') });
 }

@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Source folders the agent may pull into its bundle (DESIGN.md section 3). */
-export const ALLOWED_INPUT = /^(agent\/(?!actions\/)|agent\/actions\/|core\/model\/|core\/shared\/)/;
+/**
+ * What the agent may pull into its bundle (DESIGN.md section 3): agent/, core/model, core/shared,
+ * and typebox only because core/model's schemas are built with it.
+ */
+export const ALLOWED_INPUT = /^(agent|core\/model|core\/shared|node_modules\/typebox)\//;
 
 export async function bundleAgent(outfile = resolve(repo, 'dist/agent/agent.js')) {
   const pkg = JSON.parse(readFileSync(resolve(repo, 'package.json'), 'utf8'));

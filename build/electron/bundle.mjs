@@ -15,12 +15,12 @@ const NODE_TARGET = 'node22';
 
 const common = (minify) => ({ bundle: true, sourcemap: true, minify, logLevel: 'warning', absWorkingDir: projectRoot, legalComments: 'none' });
 
-export async function bundleElectron({ minify = false } = {}) {
+export async function bundleElectron({ minify = false, outDir: dir = outDir } = {}) {
   await Promise.all([
     build({
       ...common(minify),
       entryPoints: ['electron/main.ts'],
-      outfile: path.join(outDir, 'main.js'),
+      outfile: path.join(dir, 'main.js'),
       platform: 'node',
       format: 'esm',
       target: NODE_TARGET,
@@ -29,9 +29,9 @@ export async function bundleElectron({ minify = false } = {}) {
       // Bundled CommonJS dependencies of ours may call require(); give the ESM output one.
       banner: { js: "import { createRequire as __dfCreateRequire } from 'node:module'; const require = __dfCreateRequire(import.meta.url);" },
     }),
-    bundlePreload({ outfile: path.join(outDir, 'preload.cjs'), minify }),
+    bundlePreload({ outfile: path.join(dir, 'preload.cjs'), minify }),
   ]);
-  return { main: path.join(outDir, 'main.js'), preload: path.join(outDir, 'preload.cjs') };
+  return { main: path.join(dir, 'main.js'), preload: path.join(dir, 'preload.cjs') };
 }
 
 /** The preload alone; `write: false` returns the code in memory (tests run it in a vm). */

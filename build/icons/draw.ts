@@ -94,7 +94,7 @@ export function trayIconLayers(state: TrayState): Layer[] {
 }
 
 export function render(layers: Layer[], size: number): RgbaImage {
-  const n = size >= 128 ? 3 : 6; // subsamples per axis: small icons need smoother edges
+  const n = size >= 256 ? 2 : size >= 64 ? 3 : 6; // subsamples per axis: small icons need them most
   const data = new Uint8Array(size * size * 4);
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
-import type { PowerService } from '../power/service.ts';
+import type { PowerActionName, PowerService } from '../power/service.ts';
 import { DragonflyError } from '../shared/errors.ts';
 
 export interface OperationsDeps {
@@ -65,6 +65,27 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
     async (req) => {
       if (!deps.power) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'power control is not enabled on this control plane');
       return deps.power.act(req.params.name, req.body.action);
+    },
+  );
+
+  app.post<{ Body: { machines: string[]; action: PowerActionName } }>(
+    '/api/v1/power',
+    {
+      schema: {
+        tags: ['Hardware'],
+        summary: 'One power action over many machines, with bounded concurrency; a result per machine',
+        body: Type.Object(
+          {
+            machines: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10000 }),
+            action: Type.Union(['on', 'off', 'cycle', 'reset', 'softOff', 'status'].map((a) => Type.Literal(a))),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      if (!deps.power) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'power control is not enabled on this control plane');
+      return { results: await deps.power.bulk(req.body.machines, req.body.action) };
     },
   );
 }

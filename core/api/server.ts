@@ -7,6 +7,7 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import { agentPlugin } from './agent-plugin.ts';
+import { credentialsPlugin, type CredentialWriter } from './credentials-plugin.ts';
 import { operatorAuth } from './auth-hook.ts';
 import { authPlugin } from './auth-plugin.ts';
 import { bootPlugin, type BootDeps } from './boot-plugin.ts';
@@ -28,6 +29,7 @@ export interface ApiDeps {
   boot: Omit<BootDeps, 'auth' | 'registrar' | 'logger' | 'serverUrl'>;
   serverUrl: () => string;
   power?: PowerService;
+  credentials?: CredentialWriter;
   logger?: Logger;
   uiDir?: string;
   version?: string;
@@ -69,6 +71,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
     await operationsPlugin(scope, { workflows: deps.workflows, power: deps.power });
+    if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
     await agentPlugin(scope, {
       store: deps.store,

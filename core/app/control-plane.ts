@@ -18,6 +18,10 @@ import { defaults, type ControlPlaneConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices } from './network-services.ts';
+import { PowerControl } from './power-control.ts';
+import { CredentialStore } from '../power/secrets/credential-store.ts';
+import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
+import { SecretBox } from '../power/secrets/secret-box.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,7 +52,13 @@ function firstIpv4(iface?: string): string | undefined {
 }
 
 /** The one place that wires the control plane together (DESIGN.md §3). */
-export async function createControlPlane(partial: Partial<ControlPlaneConfig> & { logger?: Logger } = {}): Promise<ControlPlane> {
+export interface ControlPlaneExtras {
+  logger?: Logger;
+  /** Where the key for secrets at rest comes from; default a 0600 key file in the data dir. The desktop app passes one wrapped by the OS keychain. */
+  keyProvider?: KeyProvider;
+}
+
+export async function createControlPlane(partial: Partial<ControlPlaneConfig> & ControlPlaneExtras = {}): Promise<ControlPlane> {
   const config: ControlPlaneConfig = { ...defaults(), ...stripUndefined(partial) };
   const log = partial.logger ?? createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -61,7 +71,10 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     await index.start();
     cleanup.unshift(() => index.stop());
     const registrar = new Registrar(store, index);
-    const workflows = new WorkflowService({ store, logger: log.child({ svc: 'workflow' }) });
+    const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
+    const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
+    const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
+    const workflows = new WorkflowService({ store, logger: log.child({ svc: 'workflow' }), power });
     const events = new EventEmitter<{ notification: [Notification] }>();
     workflows.on('notification', (n) => events.emit('notification', n));
 
@@ -90,6 +103,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       workflows,
       registrar,
       index,
+      power,
+      credentials,
       logger: log.child({ svc: 'api' }),
       serverUrl: () => serverUrl,
       uiDir: config.uiDir ?? join(repoRoot, 'dist', 'renderer'),
@@ -169,5 +184,5 @@ function initialSettings(c: ControlPlaneConfig, saved: Partial<NetworkSettings> 
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'logger')) as Partial<T>;
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'logger' && k !== 'keyProvider')) as Partial<T>;
 }

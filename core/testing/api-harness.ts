@@ -15,6 +15,7 @@ export interface Harness extends Api {
   auth: AuthService;
   workflows: WorkflowService;
   registrar: Registrar;
+  index: HardwareIndex;
   dataDir: string;
   password: string;
   token: string;
@@ -56,6 +57,7 @@ export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: numb
     auth,
     workflows,
     registrar,
+    index,
     dataDir,
     password: initialPassword!,
     token: session.token,

@@ -79,6 +79,7 @@ describe('one RFC decision each', () => {
     expect(negotiateTsize('0', 33554432)).toBe(33554432);
     expect(negotiateTsize('x', 5)).toBeUndefined();
     expect(negotiateTsize('0', undefined)).toBeUndefined();
+    expect(negotiateTsize('0', 0)).toBeUndefined(); // curl refuses an OACK with tsize 0
   });
   it('windowsize: 1..65535 (RFC 7440), clamped to the maximum', () => {
     expect(negotiateWindowsize('0', 16)).toBeUndefined();

@@ -56,10 +56,13 @@ export function negotiateTimeout(value: string): number | undefined {
 
 /**
  * tsize, RFC 2349 section 4: on a read request the client sends 0 and the server
- * answers with the file size in bytes. A size we do not know drops the option.
+ * answers with the file size in bytes. A size we do not know drops the option, and so
+ * does an empty file: curl 7.88 rejects an OACK carrying "tsize 0" as invalid (it fails
+ * the same way against tftpd-hpa), and declining an option is always allowed (RFC 2347
+ * section 3).
  */
 export function negotiateTsize(value: string, fileSize: number | undefined): number | undefined {
-  if (parseOptionNumber(value) === undefined || fileSize === undefined) return undefined;
+  if (parseOptionNumber(value) === undefined || fileSize === undefined || fileSize === 0) return undefined;
   return fileSize;
 }
 

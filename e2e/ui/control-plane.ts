@@ -14,40 +14,67 @@ export interface ControlPlane {
   dataDir: string;
   /** Everything the process printed, for failure messages. */
   output: () => string;
+  /** Kills the process (the data directory stays), then starts it again on the same port. */
+  restart: (downMs?: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
-export async function startControlPlane(timeoutMs = 30_000): Promise<ControlPlane> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'dfui-e2e-'));
+function spawnServe(dataDir: string, port: number): { child: ChildProcess; out: () => string } {
   const child = spawn(
     process.execPath,
-    ['bin/dragonfly.mjs', 'serve', '--data-dir', dataDir, '--http-port', '0', '--listen', '127.0.0.1', '--dhcp-mode', 'off'],
+    ['bin/dragonfly.mjs', 'serve', '--data-dir', dataDir, '--http-port', String(port), '--listen', '127.0.0.1', '--dhcp-mode', 'off'],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DRAGONFLY_LOG_LEVEL: 'warn' } },
   );
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
+  return { child, out: () => out };
+}
+
+export async function startControlPlane(timeoutMs = 30_000): Promise<ControlPlane> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'dfui-e2e-'));
+  let proc = spawnServe(dataDir, 0);
+  let log = '';
   try {
-    const { url, password } = await waitForBanner(child, () => out, timeoutMs);
-    return { url, password, dataDir, output: () => out, stop: () => stop(child, dataDir) };
+    const { url, password } = await waitForBanner(proc.child, proc.out, timeoutMs, true);
+    const cp: ControlPlane = {
+      url,
+      password: password!,
+      dataDir,
+      output: () => log + proc.out(),
+      restart: async (downMs = 0) => {
+        await kill(proc.child);
+        log += proc.out();
+        await new Promise((r) => setTimeout(r, downMs));
+        proc = spawnServe(dataDir, Number(new URL(url).port));
+        await waitForBanner(proc.child, proc.out, timeoutMs, false);
+      },
+      stop: async () => {
+        await kill(proc.child);
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+    return cp;
   } catch (e) {
-    await stop(child, dataDir);
+    await kill(proc.child);
+    await rm(dataDir, { recursive: true, force: true });
     throw e;
   }
 }
 
-function waitForBanner(child: ChildProcess, out: () => string, timeoutMs: number): Promise<{ url: string; password: string }> {
+/** The password line appears only on the first start of a data directory. */
+function waitForBanner(child: ChildProcess, out: () => string, timeoutMs: number, firstStart: boolean): Promise<{ url: string; password?: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`control plane did not start within ${timeoutMs} ms:\n${out()}`)), timeoutMs);
     const check = () => {
       const url = /Dragonfly API and UI at (http:\/\/\S+)/.exec(out())?.[1];
       const password = /admin password: (\S+)/.exec(out())?.[1];
-      if (url && password) finish(undefined, { url, password });
+      if (url && (password || !firstStart)) finish(undefined, { url, password });
     };
     const onExit = (code: number | null) => finish(new Error(`control plane exited with ${code}:\n${out()}`));
-    function finish(err?: Error, v?: { url: string; password: string }) {
+    function finish(err?: Error, v?: { url: string; password?: string }) {
       clearTimeout(timer);
       child.stdout?.off('data', check);
       child.off('exit', onExit);
@@ -60,13 +87,11 @@ function waitForBanner(child: ChildProcess, out: () => string, timeoutMs: number
   });
 }
 
-async function stop(child: ChildProcess, dataDir: string): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-  await rm(dataDir, { recursive: true, force: true });
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -54,6 +54,13 @@ describe('RedfishDriver over HTTP against the public-rackmount1 mockup', () => {
     expect(server.resets.map((r) => r.resetType)).toEqual(['ForceOff', 'On', 'GracefulShutdown', 'On', 'ForceRestart', 'ForceOff', 'On']);
   });
 
+  it('cycle of a system that is already off only powers it on', async () => {
+    server.resources.get(SYS)!.PowerState = 'Off';
+    server.resets.length = 0;
+    await driver({ system: SYS }).cycle();
+    expect(server.resets.map((r) => r.resetType)).toEqual(['On']);
+  });
+
   it('uses PowerCycle when the BMC advertises it', async () => {
     const action = resetAction();
     const saved = action['ResetType@Redfish.AllowableValues'];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DurableStateAdapter } from './durable-adapter.ts';
 import { createLowdbStore, DATA_FILE } from './lowdb-store.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
@@ -47,9 +48,11 @@ function runAndKill(dataDir: string, runId: number, delayMs: number, duringStart
 }
 
 async function checkFile(dataDir: string, acked: Acked, allCreated: string[]): Promise<void> {
-  const text = await readFile(join(dataDir, DATA_FILE), 'utf8');
-  const state = JSON.parse(text); // throws on a torn or mixed file
-  const hw = state.objects.Hardware ?? {};
+  // What the next start reads: dragonfly.json (must parse: it is only ever replaced whole)
+  // plus the journal lines after it.
+  JSON.parse(await readFile(join(dataDir, DATA_FILE), 'utf8'));
+  const state = (await new DurableStateAdapter(join(dataDir, DATA_FILE)).read())!;
+  const hw = (state.objects.Hardware ?? {}) as Record<string, { metadata: { annotations: Record<string, string> } }>;
   for (const [name, seq] of acked.seq) {
     expect(Number(hw[name]?.metadata.annotations.seq), `${name} lost acknowledged seq ${seq}`).toBeGreaterThanOrEqual(seq);
   }

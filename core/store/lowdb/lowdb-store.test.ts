@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { hardware } from '../contract/fixtures.ts';
 import type { Store } from '../store.ts';
 import { LOCK_FILE } from './data-dir-lock.ts';
 import { DurableStateAdapter } from './durable-adapter.ts';
+import { JOURNAL_PREFIX } from './journal.ts';
 import { DATA_FILE, createLowdbStore } from './lowdb-store.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -49,21 +50,69 @@ function deadPid(): number {
 }
 
 describe('lowdb store: durability', () => {
-  it('an acknowledged write is already in the file on disk', async () => {
+  it('an acknowledged write is already on disk (journal), and in dragonfly.json alone after close', async () => {
     const dir = await tempDir();
-    const s = await open(dir);
+    const s = await createLowdbStore({ dataDir: dir });
     const created = await s.create(hardware('on-disk', { rack: 'r7' }));
+    const updated = await s.update({ ...created, status: { state: 'Ready' } });
+    // What a process starting after a crash right now would read:
+    const onDisk = (await new DurableStateAdapter(join(dir, DATA_FILE)).read())!;
+    expect(onDisk.objects.Hardware!['on-disk']).toEqual(updated);
+    expect(onDisk.revision).toBe(Number(updated.metadata.resourceVersion));
+    await s.close();
     const file = JSON.parse(readFileSync(join(dir, DATA_FILE), 'utf8'));
-    expect(file.objects.Hardware['on-disk']).toEqual(created);
-    expect(file.revision).toBe(Number(created.metadata.resourceVersion));
+    expect(file.objects.Hardware['on-disk']).toEqual(updated);
+    expect((await readdir(dir)).filter((n) => n.startsWith(JOURNAL_PREFIX))).toHaveLength(0);
   });
 
-  it('many concurrent writers all land in the file', async () => {
+  it('many concurrent writers all land on disk', async () => {
     const dir = await tempDir();
     const s = await open(dir);
     await Promise.all(Array.from({ length: 200 }, (_, i) => s.create(hardware(`m-${i}`, {}, i))));
-    const file = JSON.parse(await readFile(join(dir, DATA_FILE), 'utf8'));
-    expect(Object.keys(file.objects.Hardware)).toHaveLength(200);
+    await s.delete('Hardware', 'm-7');
+    const onDisk = (await new DurableStateAdapter(join(dir, DATA_FILE)).read())!;
+    expect(Object.keys(onDisk.objects.Hardware!)).toHaveLength(199);
+    expect(onDisk.objects.Hardware!['m-7']).toBeUndefined();
+  });
+
+  it('rewrites the full file in the background as the journal grows, losing nothing', async () => {
+    const dir = await tempDir();
+    const s = await createLowdbStore({ dataDir: dir, snapshotAfterBytes: 2_000 });
+    let obj = await s.create(hardware('busy'));
+    for (let i = 0; i < 60; i++) obj = await s.update({ ...obj, status: { state: 'Ready', message: `update ${i} ${'x'.repeat(100)}` } });
+    const journals = (await readdir(dir)).filter((n) => n.startsWith(JOURNAL_PREFIX));
+    expect(journals.length).toBeLessThanOrEqual(2); // old ones are deleted once a snapshot covers them
+    expect(JSON.parse(readFileSync(join(dir, DATA_FILE), 'utf8')).revision).toBeGreaterThan(1); // the file was rewritten
+    const onDisk = (await new DurableStateAdapter(join(dir, DATA_FILE)).read())!;
+    expect(onDisk.objects.Hardware!.busy).toEqual(obj);
+    await s.close();
+  });
+
+  it('a torn last journal line (never acknowledged) is dropped with a log line', async () => {
+    const dir = await tempDir();
+    const s = await createLowdbStore({ dataDir: dir });
+    await s.create(hardware('kept'));
+    const [journal] = (await readdir(dir)).filter((n) => n.startsWith(JOURNAL_PREFIX));
+    await appendFile(join(dir, journal), '{"rev":99,"put":{"Hardware":{"half');
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), hostname: hostname(), since: 'x' })); // as after a kill
+    const lines: string[] = [];
+    const again = await open(dir, recordingLogger(lines));
+    expect((await again.list('Hardware')).items.map((o) => o.metadata.name)).toEqual(['kept']);
+    expect(await again.revision()).toBe(1);
+    expect(lines.join('\n')).toContain(`dropped a torn last line of ${join(dir, journal)}`);
+  });
+
+  it('a damaged line in the middle of a journal stops the start, naming the file and line', async () => {
+    const dir = await tempDir();
+    const s = await createLowdbStore({ dataDir: dir });
+    await s.create(hardware('a'));
+    const [journal] = (await readdir(dir)).filter((n) => n.startsWith(JOURNAL_PREFIX));
+    const path = join(dir, journal);
+    await writeFile(path, `garbage\n${await readFile(path, 'utf8')}`);
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), hostname: hostname(), since: 'x' }));
+    const err = await failure(createLowdbStore({ dataDir: dir }));
+    expect(isDragonflyError(err, 'DF_ERR_DECODE')).toBe(true);
+    expect(err.message).toContain(`the journal ${path} is damaged at line 1`);
   });
 
   it('a damaged data file stops the start with an error naming the file, and is left untouched', async () => {
@@ -92,7 +141,8 @@ describe('lowdb store: durability', () => {
     await writeFile(join(dir, `.${DATA_FILE}.12345.abcdef.tmp`), '{"half');
     const lines: string[] = [];
     await open(dir, recordingLogger(lines));
-    expect((await readdir(dir)).sort()).toEqual([DATA_FILE, LOCK_FILE].sort());
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(await readdir(dir)).toContain(DATA_FILE);
     expect(lines.join('\n')).toMatch(/removed 1 temp file/);
   });
 
@@ -101,7 +151,7 @@ describe('lowdb store: durability', () => {
     const a = new DurableStateAdapter(join(dir, DATA_FILE));
     const b = new DurableStateAdapter(join(dir, DATA_FILE));
     const state = (n: number) => ({ revision: n, objects: {} });
-    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).write(state(i))));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).checkpoint(state(i))));
     expect((await a.read())!.objects).toEqual({});
     expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     await a.close();

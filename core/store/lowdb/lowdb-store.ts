@@ -19,27 +19,35 @@ export interface LowdbStoreOptions {
   dataDir: string;
   /** Default: discardLogger. Logs stale-lock takeovers, temp-file cleanup and write failures. */
   logger?: Logger;
+  /**
+   * Journal size in bytes after which the full file is rewritten in the background.
+   * Default 8 MiB (or the file's size, if larger). Smaller means a shorter replay at start
+   * and more rewriting; tests set it small to exercise the rewrite.
+   */
+  snapshotAfterBytes?: number;
 }
 
 /**
- * The default, embedded store: a JSON file written through lowdb with our durable
- * adapter. A write is acknowledged only once the file containing it is fsynced; writes
- * that arrive during an fsync share the next one (group commit). One process per data
- * directory, enforced by a lock file.
+ * The default, embedded store: a JSON file (dragonfly.json) written through lowdb with our
+ * durable adapter, plus a journal of the changes since it was last rewritten. A write is
+ * acknowledged only once it is fsynced; writes that arrive during an fsync share the next
+ * one (group commit). One process per data directory, enforced by a lock file. After a
+ * clean close, dragonfly.json alone holds everything.
  */
 export async function createLowdbStore(opts: LowdbStoreOptions): Promise<Store> {
   const logger = opts.logger ?? discardLogger;
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true });
   const lock = await lockDataDir(dataDir, logger);
-  const adapter = new DurableStateAdapter(join(dataDir, DATA_FILE));
+  const adapter = new DurableStateAdapter(join(dataDir, DATA_FILE), logger, opts.snapshotAfterBytes);
   try {
     const removed = await adapter.removeLeftoverTempFiles();
     if (removed.length) logger.info({ files: removed }, `removed ${removed.length} temp file(s) left by an interrupted write`);
     const initial = await adapter.read();
     const db = new Low<StoreState>(adapter, initial ?? emptyState());
-    // First start: write the empty file now, so an unwritable directory fails the start, not the first write.
-    if (!initial) await db.write();
+    // A full snapshot at start folds in the journals read, and on a first start makes an
+    // unwritable directory fail the start rather than the first write.
+    await adapter.checkpoint(db.data);
     return new LowdbStore(db, adapter, lock.release, logger);
   } catch (e) {
     await adapter.close();
@@ -100,7 +108,7 @@ class LowdbStore extends StateStore {
     this.isClosed = true;
     await super.close();
     await this.committer.flush();
-    await this.adapter.close();
+    await this.adapter.close(this.data);
     await this.releaseLock();
   }
 }

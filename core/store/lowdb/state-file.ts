@@ -9,6 +9,12 @@ interface Fragment {
   jsonStart: number;
 }
 
+/** What changed between two states: objects written (by kind) and [kind, name] pairs deleted. */
+export interface StateDelta {
+  put: Map<string, StoredObject[]>;
+  del: [string, string][];
+}
+
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from('}');
 
@@ -37,6 +43,26 @@ export class StateSerializer {
       chunks.push(CLOSE);
     }
     chunks.push(Buffer.from('}}\n'));
+    return chunks;
+  }
+
+  /**
+   * One journal line: `{"rev":R,"put":{"<Kind>":{"<name>":{...}}},"del":[["<Kind>","<name>"]]}`
+   * holding the objects written and deleted since the previous line.
+   */
+  record(revision: number, delta: StateDelta): Buffer[] {
+    const chunks: Buffer[] = [Buffer.from(`{"rev":${revision},"put":{`)];
+    let firstKind = true;
+    for (const [kind, objs] of delta.put) {
+      chunks.push(Buffer.from(`${firstKind ? '' : ','}${JSON.stringify(kind)}:{`));
+      firstKind = false;
+      objs.forEach((obj, i) => {
+        if (i) chunks.push(COMMA);
+        chunks.push(this.fragment(obj.metadata.name, obj).entry);
+      });
+      chunks.push(CLOSE);
+    }
+    chunks.push(Buffer.from(`},"del":${JSON.stringify(delta.del)}}\n`));
     return chunks;
   }
 

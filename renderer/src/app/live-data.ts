@@ -24,7 +24,8 @@ export function dispatchChanges(store: StoreApi<AppState>, batch: WatchEvent<nev
 }
 
 export function notificationToast(store: StoreApi<AppState>, n: Notification): void {
-  store.getState().pushToast({ level: n.level === 'error' ? 'error' : 'success', title: n.title, body: n.body });
+  const error = n.level === 'error';
+  store.getState().pushToast({ level: error ? 'error' : 'success', title: n.title, body: n.body, group: error ? 'failed' : 'ready' });
 }
 
 export async function refreshStatus(store: StoreApi<AppState>): Promise<void> {
@@ -81,6 +82,9 @@ export function startLiveData(store: StoreApi<AppState>, opts: Partial<EventStre
             statusSoon();
           },
           onReset: () => void loadLists(store).catch(() => undefined),
+          // Ask who we are: a 401 there signs the operator out (the api client's handler) instead
+          // of showing "retrying" forever against a server that no longer knows the session.
+          onRefused: () => void api('GET', '/api/v1/auth/whoami').catch(() => undefined),
           onConnection: (up) => {
             store.getState().setConnected(up);
             if (up) statusSoon();

@@ -46,13 +46,23 @@ describe('app store (slices composed)', () => {
     expect(store.getState().assignDraft).toBeNull();
   });
 
-  it('notifications become toasts; only the newest five are kept', () => {
+  it('a machine becoming Ready shows a toast; many at once fold into one summary', () => {
     const store = createAppStore();
-    for (let i = 0; i < 7; i++) notificationToast(store, { level: i === 6 ? 'error' : 'info', title: `n${i}` });
+    notificationToast(store, { level: 'info', title: 'Amber Falcon Orbit is Ready', body: 'debian-12 installed' });
+    expect(store.getState().toasts.map((t) => t.title)).toEqual(['Amber Falcon Orbit is Ready']);
+    for (let i = 0; i < 39; i++) notificationToast(store, { level: 'info', title: `m${i} is Ready` });
+    expect(store.getState().toasts.map((t) => t.title)).toEqual(['40 machines are Ready']);
+  });
+
+  it('errors are not pushed out by later info toasts', () => {
+    const store = createAppStore();
+    notificationToast(store, { level: 'error', title: 'Quiet River Stone failed', body: 'disk not found' });
+    store.getState().pushToast({ level: 'success', title: 'a' });
+    store.getState().pushToast({ level: 'success', title: 'b' });
+    store.getState().pushToast({ level: 'success', title: 'c' });
     const toasts = store.getState().toasts;
-    expect(toasts.map((t) => t.title)).toEqual(['n2', 'n3', 'n4', 'n5', 'n6']);
-    expect(toasts[4].level).toBe('error');
-    expect(toasts[0].level).toBe('success');
+    expect(toasts.map((t) => t.title)).toEqual(['Quiet River Stone failed', 'b', 'c']);
+    expect(toasts[0].level).toBe('error');
   });
 
   it('the connection flag only changes on a real change (banner does not flicker)', () => {

@@ -1,4 +1,6 @@
 import type { WatchEvent } from './resource-cache.ts';
+import { apiToken } from './api-client.ts';
+import { fetchEventSource } from './fetch-event-source.ts';
 
 /**
  * One EventSource on /api/v1/events. Change events are queued and handed over in batches
@@ -19,6 +21,8 @@ export interface EventStreamHandlers {
   onConnection: (connected: boolean) => void;
   /** The server could not resume from our revision (history compacted): reload the lists. */
   onReset?: () => void;
+  /** The stream was refused (HTTP error, e.g. 401 after a server restart) rather than dropped. */
+  onRefused?: () => void;
 }
 
 export interface EventSourceLike {
@@ -63,7 +67,7 @@ export function parseChange(data: string): WatchEvent<never> | undefined {
 }
 
 export function connectEventStream(opts: EventStreamOptions, h: EventStreamHandlers): () => void {
-  const create = opts.create ?? ((url: string) => new EventSource(url, { withCredentials: true }) as unknown as EventSourceLike);
+  const create = opts.create ?? defaultCreate;
   const schedule = opts.schedule ?? defaultSchedule;
   let queue: WatchEvent<never>[] = [];
   let scheduled = false;
@@ -87,6 +91,7 @@ export function connectEventStream(opts: EventStreamOptions, h: EventStreamHandl
       // A CLOSED source (e.g. the server answered 5xx) does not retry by itself; reopen it,
       // resuming from the last revision we applied.
       if (es.readyState === CLOSED && !stopped) {
+        h.onRefused?.();
         retryTimer = setTimeout(() => open(withLastId(opts.url, lastId)), 2000);
       }
     };
@@ -120,6 +125,13 @@ export function connectEventStream(opts: EventStreamOptions, h: EventStreamHandl
     if (retryTimer) clearTimeout(retryTimer);
     source?.close();
   };
+}
+
+/** Cookie sessions use the browser's EventSource; bearer-token sessions need headers, so fetch. */
+function defaultCreate(url: string): EventSourceLike {
+  const token = apiToken();
+  if (token) return fetchEventSource(url, token);
+  return new EventSource(url, { withCredentials: true }) as unknown as EventSourceLike;
 }
 
 export function withLastId(url: string, lastId: string): string {

@@ -76,3 +76,22 @@ export function networkFormProblems(s: NetworkSettings): Partial<Record<'interfa
   }
   return out;
 }
+
+function numberToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}
+
+/**
+ * A starting point for full DHCP on an interface: .100 to .200 of its subnet (or less on a
+ * small one). Only a suggestion: the operator sees and can change it before saving.
+ */
+export function suggestRange(address: string, netmask: string): { start: string; end: string } | undefined {
+  if (!ipv4.test(address) || !ipv4.test(netmask)) return undefined;
+  const mask = ipToNumber(netmask) >>> 0;
+  const size = (~mask >>> 0) + 1;
+  if (size < 8) return undefined;
+  const net = (ipToNumber(address) & mask) >>> 0;
+  const first = size >= 256 ? 100 : Math.floor(size / 4);
+  const last = Math.min(200, size - 2);
+  return { start: numberToIp(net + first), end: numberToIp(net + last) };
+}

@@ -20,6 +20,9 @@ export interface Toast {
   level: 'info' | 'error' | 'success';
   title: string;
   body?: string;
+  /** Toasts of one group (e.g. "ready") fold into one summary instead of piling up. */
+  group?: string;
+  count?: number;
 }
 
 export interface StatusSlice {
@@ -33,7 +36,7 @@ export interface StatusSlice {
   dismissToast: (id: number) => void;
 }
 
-const MAX_TOASTS = 5;
+const MAX_TOASTS = 3;
 let nextToastId = 1;
 
 export const createStatusSlice: SliceCreator<StatusSlice> = (set) => ({
@@ -44,7 +47,7 @@ export const createStatusSlice: SliceCreator<StatusSlice> = (set) => ({
   // Returning the state itself tells zustand nothing changed, so no subscriber runs.
   setConnected: (connected) => set((s) => (s.connected === connected ? s : { connected })),
   // Oldest toasts give way: at 3 a.m. a wall of stale toasts hides the one that matters.
-  pushToast: (toast) => set((s) => ({ toasts: [...s.toasts, { ...toast, id: nextToastId++ }].slice(-MAX_TOASTS) })),
+  pushToast: (toast) => set((s) => ({ toasts: addToast(s.toasts, { ...toast, id: nextToastId++ }) })),
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
 });
 
@@ -54,4 +57,32 @@ export function serviceProblems(status: ServiceStatus | null): { service: string
   return Object.entries(status.services)
     .filter(([, v]) => v && (v.error || !v.ok))
     .map(([service, v]) => ({ service: service.toUpperCase(), error: v.error ?? v.detail ?? 'not running' }));
+}
+
+/**
+ * Adds a toast. One of a group already on screen is replaced by a summary ("3 machines are
+ * Ready"), so a rack finishing at once gives one toast, not forty. Beyond MAX_TOASTS the
+ * oldest non-error toasts go first: errors wait for the operator.
+ */
+export function addToast(toasts: Toast[], t: Toast): Toast[] {
+  const same = t.group ? toasts.find((x) => x.group === t.group) : undefined;
+  let next: Toast[];
+  if (same) {
+    const count = (same.count ?? 1) + 1;
+    const merged: Toast = { ...t, count, title: summaryTitle(t.group as string, count, t.title), body: t.body ? `Latest: ${t.title}` : undefined };
+    next = [...toasts.filter((x) => x !== same), merged];
+  } else {
+    next = [...toasts, t];
+  }
+  while (next.length > MAX_TOASTS) {
+    const i = next.findIndex((x) => x.level !== 'error');
+    next.splice(i >= 0 ? i : 0, 1);
+  }
+  return next;
+}
+
+function summaryTitle(group: string, count: number, title: string): string {
+  if (group === 'ready') return `${count} machines are Ready`;
+  if (group === 'failed') return `${count} machines failed`;
+  return `${title} (+${count - 1} more)`;
 }

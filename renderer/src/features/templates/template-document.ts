@@ -53,7 +53,8 @@ export function splitProblem(problem: string): { field: string; message: string 
 
 /** The server lists problems in details.problems; older answers put them in the message after "invalid X: ". */
 export function problemsFrom(message: string, problems: string[]): string[] {
-  if (problems.length) return problems;
+  // The schema reports a union mismatch once per branch; the same line twice helps nobody.
+  if (problems.length) return [...new Set(problems)];
   const m = /^invalid \w+: (.*)$/.exec(message);
-  return m ? m[1].split('; ') : [];
+  return m ? [...new Set(m[1].split('; '))] : [];
 }

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useAppStore } from '../../../app/store.ts';
 import { ApiError, describeError } from '../../../shared/api-client.ts';
 import { useNetworkSettings } from '../hooks/use-network-settings.ts';
-import { networkFormProblems, type DhcpMode, type NetworkSettings } from '../network-settings.ts';
+import { networkFormProblems, suggestRange, type DhcpMode, type NetworkSettings } from '../network-settings.ts';
 import { mayEnableFullDhcp } from '../settings-slice.ts';
 import { probeDhcp, putNetwork } from '../settings-api.ts';
 import { InterfacePicker } from './interface-picker.tsx';
@@ -45,7 +45,18 @@ function NetworkForm({ saved }: { saved: NetworkSettings }) {
   const switchingToFull = form.dhcpMode === 'full' && saved.dhcpMode !== 'full';
   const gate = switchingToFull ? mayEnableFullDhcp(probe, form.interface) : 'ok';
   const canSave = Object.keys(problems).length === 0 && (gate === 'ok' || (gate === 'conflict' && override));
-  const update = (patch: Partial<NetworkSettings>) => setForm((f) => ({ ...f, ...patch }));
+  const interfaces = useAppStore((s) => s.interfaces);
+  // Entering full DHCP with no range yet: offer one from the chosen interface's subnet.
+  const update = (patch: Partial<NetworkSettings>) =>
+    setForm((f) => {
+      const next = { ...f, ...patch };
+      if (next.dhcpMode === 'full' && !next.range.start && !next.range.end) {
+        const a = interfaces.find((i) => i.name === next.interface)?.addresses.find((x) => x.address.includes('.'));
+        const r = a && suggestRange(a.address, a.netmask);
+        if (r) next.range = r;
+      }
+      return next;
+    });
 
   const runProbe = async () => {
     setProbing(true);

@@ -10,7 +10,9 @@ export function TemplatesPanel() {
     <aside className="templates-panel" aria-labelledby="tpl-panel-h">
       <h2 id="tpl-panel-h">Templates</h2>
       <p className="muted small">
-        Drag a template onto a machine, or onto any selected machine to assign it to all {selected > 0 ? selected : ''} selected.
+        {selected > 1
+          ? `Drop a template on any of the ${selected} selected machines to assign it to all of them.`
+          : 'Drag a template onto a machine. Select several machines first to assign to all of them at once.'}
       </p>
       {names.length === 0 && <p className="muted">No templates yet. Create one in the Templates view.</p>}
       <ul className="template-chips">

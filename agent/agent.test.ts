@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { HardwareFacts } from '../core/model/hardware.ts';
+import { runAgent } from './agent.ts';
+import { AgentApi, type FetchFn } from './api.ts';
+import { runWorkflow } from './workflow.ts';
+
+const facts: HardwareFacts = {
+  cpu: { model: 'x', sockets: 1, cores: 1, threads: 1 }, memoryBytes: 1, disks: [], nics: [], dmi: {}, firmware: 'bios',
+};
+const REG = { hardware: 'hw-1', displayName: 'Amber Falcon Orbit', agentToken: 'agent-tok', next: { action: 'wait' }, heartbeatSeconds: 10 };
+
+type Step = { status: number; body: unknown } | 'refused';
+
+/** A scripted control plane: one step per request, in order; the agent stops when the script ends. */
+function harness(steps: Step[]) {
+  const requests: Array<{ path: string; auth: string; body: any }> = [];
+  const sleeps: number[] = [];
+  const lines: string[] = [];
+  const reboots: string[] = [];
+  const fetchFn: FetchFn = async (url, init) => {
+    requests.push({ path: new URL(url).pathname, auth: (init.headers as Record<string, string>).authorization, body: JSON.parse(String(init.body)) });
+    const step = steps.shift()!;
+    if (step === 'refused') throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    return new Response(typeof step.body === 'string' ? step.body : JSON.stringify(step.body), { status: step.status });
+  };
+  const run = () =>
+    runAgent({
+      params: { url: 'http://cp:8080', token: 'enrol-tok', mac: '52:54:00:00:00:01', mode: 'discovery' },
+      api: new AgentApi('http://cp:8080', fetchFn),
+      facts,
+      sleep: async (ms) => void sleeps.push(ms),
+      random: () => 0.5,
+      say: (l) => void lines.push(l),
+      reboot: async () => void reboots.push('reboot'),
+      bootLocal: async () => void reboots.push('boot-local'),
+      runWorkflow,
+      stopped: () => steps.length === 0,
+    });
+  return { requests, sleeps, lines, reboots, run };
+}
+
+describe('agent loop', () => {
+  it('registers with the enrolment token, then heartbeats with the agent token at the given interval', async () => {
+    const h = harness([{ status: 200, body: REG }, { status: 200, body: { next: { action: 'wait' } } }, { status: 200, body: { next: { action: 'wait' } } }]);
+    await h.run();
+    expect(h.requests.map((r) => [r.path, r.auth])).toEqual([
+      ['/api/agent/v1/register', 'Bearer enrol-tok'],
+      ['/api/agent/v1/heartbeat', 'Bearer agent-tok'],
+      ['/api/agent/v1/heartbeat', 'Bearer agent-tok'],
+    ]);
+    expect(h.requests[0].body).toEqual({ mac: '52:54:00:00:00:01', facts });
+    expect(h.requests[1].body).toEqual({ mac: '52:54:00:00:00:01' });
+    expect(h.sleeps).toEqual([10_000, 10_000]);
+    expect(h.lines).toContain('registered as "Amber Falcon Orbit" (hw-1); heartbeat every 10 s');
+  });
+
+  it('keeps retrying registration through refused connections, 5xx and garbage, backing off 1, 2, 4 s', async () => {
+    const h = harness(['refused', { status: 502, body: 'Bad Gateway' }, { status: 200, body: '<html>' }, { status: 200, body: REG }]);
+    await h.run();
+    expect(h.sleeps).toEqual([1000, 2000, 4000]);
+    expect(h.lines.filter((l) => l.startsWith('registration failed'))).toEqual([
+      'registration failed: fetch failed (ECONNREFUSED); retrying in 1.0 s',
+      'registration failed: HTTP 502: Bad Gateway; retrying in 2.0 s',
+      'registration failed: unparsable reply (HTTP 200): <html>; retrying in 4.0 s',
+    ]);
+  });
+
+  it('says the enrolment token may have expired when registration is refused, and keeps trying', async () => {
+    const h = harness([{ status: 401, body: { message: 'token expired' } }, { status: 200, body: REG }]);
+    await h.run();
+    expect(h.lines).toContain('registration failed: enrolment token refused (it may have expired): HTTP 401: token expired; retrying in 1.0 s');
+    expect(h.requests.map((r) => r.path)).toEqual(['/api/agent/v1/register', '/api/agent/v1/register']);
+  });
+
+  it('registers again when a heartbeat is refused', async () => {
+    const h = harness([{ status: 200, body: REG }, { status: 403, body: { message: 'unknown agent token' } }, { status: 200, body: REG }]);
+    await h.run();
+    expect(h.requests.map((r) => r.path)).toEqual(['/api/agent/v1/register', '/api/agent/v1/heartbeat', '/api/agent/v1/register']);
+    expect(h.lines).toContain('heartbeat refused: HTTP 403: unknown agent token; registering again');
+  });
+
+  it('backs off between failed heartbeats and returns to the normal interval after one succeeds', async () => {
+    const ok = { status: 200, body: { next: { action: 'wait' } } };
+    const h = harness([{ status: 200, body: REG }, { status: 500, body: {} }, { status: 500, body: {} }, ok, ok]);
+    await h.run();
+    expect(h.sleeps).toEqual([10_000, 1000, 2000, 10_000]);
+  });
+
+  it('runs a workflow once (reporting it unavailable in this build), then reboots when told', async () => {
+    const run = { status: 200, body: { next: { action: 'run', workflow: 'wf-7' } } };
+    const h = harness([{ status: 200, body: REG }, run, { status: 200, body: {} }, run, { status: 200, body: { next: { action: 'reboot' } } }]);
+    await h.run();
+    const events = h.requests.filter((r) => r.path === '/api/agent/v1/workflows/wf-7/events');
+    expect(events).toEqual([{ path: '/api/agent/v1/workflows/wf-7/events', auth: 'Bearer agent-tok', body: { action: 0, phase: 'Failed', message: 'not available in this agent build' } }]);
+    expect(h.reboots).toEqual(['reboot']);
+  });
+
+  it('hands the machine back to firmware on boot-local', async () => {
+    const h = harness([{ status: 200, body: { ...REG, next: { action: 'boot-local' } } }]);
+    await h.run();
+    expect(h.reboots).toEqual(['boot-local']);
+  });
+});

@@ -1,0 +1,2 @@
+export const ALLOWED_INPUT: RegExp;
+export function bundleAgent(outfile?: string): Promise<{ outfile: string; inputs: string[]; bytes: number }>;

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { DragonflyError } from '../shared/errors.ts';
+
+/** What the API needs of the encrypted credential store: it never reads a secret back out. */
+export interface CredentialWriter {
+  set(ref: string, c: { username?: string; secret: string }): void;
+  delete(ref: string): boolean;
+  refs(): string[];
+}
+
+const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 });
+
+export async function credentialsPlugin(app: FastifyInstance, deps: { credentials: CredentialWriter }): Promise<void> {
+  app.post<{ Body: { name: string; username?: string; secret: string } }>(
+    '/api/v1/credentials',
+    {
+      schema: {
+        tags: ['Power'],
+        summary: 'Store a BMC or Proxmox credential (encrypted at rest; never returned)',
+        body: Type.Object(
+          { name: Name, username: Type.Optional(Type.String({ maxLength: 256 })), secret: Type.String({ minLength: 1, maxLength: 4096 }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      deps.credentials.set(req.body.name, { username: req.body.username, secret: req.body.secret });
+      reply.status(201);
+      return { name: req.body.name };
+    },
+  );
+  app.get('/api/v1/credentials', { schema: { tags: ['Power'], summary: 'Names of stored credentials' } }, async () => ({
+    items: deps.credentials.refs().map((name) => ({ name })),
+  }));
+  app.delete<{ Params: { name: string } }>('/api/v1/credentials/:name', { schema: { tags: ['Power'], summary: 'Delete a credential' } }, async (req, reply) => {
+    if (!deps.credentials.delete(req.params.name)) throw new DragonflyError('DF_ERR_NOT_FOUND', `credential "${req.params.name}" not found`);
+    reply.status(204);
+  });
+}

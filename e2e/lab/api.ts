@@ -1,0 +1,195 @@
+/**
+ * The lab's view of the control plane: polls GET /api/v1/hardware and asserts what a boot
+ * left behind (boot history, registration, facts). Runs inside the server namespace, so it
+ * talks to the control plane on that namespace's loopback only.
+ *
+ *   node --import tsx e2e/lab/api.ts wait-boot --mac M --steps dhcp,tftp,script [--since ISO] [--dhcp-mode full|proxy] [--timeout S]
+ *   node --import tsx e2e/lab/api.ts wait-registered --mac M [--since ISO] [--cpus N] [--memory-mib N]
+ *        [--disk-bytes A,B] [--firmware bios|uefi] [--timeout S]
+ *   node --import tsx e2e/lab/api.ts show --mac M
+ *
+ * Environment: LAB_API_URL (default http://127.0.0.1:8080), LAB_TOKEN (an API token).
+ * Success: exit 0 and one summary line on stdout (the lab shows it in its table).
+ * Failure: exit 1 and the reason on stderr and stdout.
+ */
+import { parseArgs } from 'node:util';
+import type { Hardware } from '../../core/model/hardware.ts';
+
+const API = process.env.LAB_API_URL ?? 'http://127.0.0.1:8080';
+const TOKEN = process.env.LAB_TOKEN ?? '';
+
+type BootStep = NonNullable<NonNullable<Hardware['status']>['bootHistory']>[number];
+
+async function listHardware(): Promise<Hardware[]> {
+  const res = await fetch(`${API}/api/v1/hardware`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  if (!res.ok) throw new Error(`GET /api/v1/hardware answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+  return ((await res.json()) as { items: Hardware[] }).items;
+}
+
+async function findByMac(mac: string): Promise<Hardware | undefined> {
+  return (await listHardware()).find((h) => h.spec.macs.includes(mac));
+}
+
+/** Boot steps recorded at or after `since` (a second boot must not pass on the first one's history). */
+export function stepsSince(hw: Hardware | undefined, since: string | undefined): BootStep[] {
+  const all = hw?.status?.bootHistory ?? [];
+  return since ? all.filter((s) => s.at >= since) : all;
+}
+
+/** The first missing step of `wanted`, in order: dhcp must come before tftp before script. */
+export function missingStep(steps: BootStep[], wanted: string[]): string | undefined {
+  let from = 0;
+  for (const w of wanted) {
+    const i = steps.findIndex((s, k) => k >= from && s.step === w);
+    if (i < 0) return w;
+    from = i + 1;
+  }
+  return undefined;
+}
+
+const secondsBetween = (a?: string, b?: string) => (a && b ? ((Date.parse(b) - Date.parse(a)) / 1000).toFixed(1) : '?');
+
+/** Polls until `done` returns a string (success summary) or the timeout passes (last reason thrown). */
+async function poll(timeoutS: number, done: () => Promise<{ ok: true; summary: string } | { ok: false; why: string }>): Promise<string> {
+  const until = Date.now() + timeoutS * 1000;
+  let why = 'nothing checked yet';
+  for (;;) {
+    try {
+      const r = await done();
+      if (r.ok) return r.summary;
+      why = r.why;
+    } catch (e) {
+      why = (e as Error).message;
+    }
+    if (Date.now() > until) throw new Error(`after ${timeoutS} s: ${why}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+interface Opts {
+  mac: string;
+  since?: string;
+  timeout: number;
+  steps: string[];
+  dhcpMode?: string;
+  cpus?: number;
+  memoryMib?: number;
+  diskBytes?: number[];
+  firmware?: string;
+}
+
+async function waitBoot(o: Opts): Promise<string> {
+  return poll(o.timeout, async () => {
+    const hw = await findByMac(o.mac);
+    if (!hw) return { ok: false, why: `no Hardware object has MAC ${o.mac}` };
+    const steps = stepsSince(hw, o.since);
+    const missing = missingStep(steps, o.steps);
+    if (missing) return { ok: false, why: `${hw.metadata.name}: no "${missing}" step yet (have ${steps.map((s) => s.step).join(',') || 'none'})` };
+    const dhcp = steps.filter((s) => s.step === 'dhcp');
+    if (o.dhcpMode && !dhcp.some((s) => s.detail?.includes(` ${o.dhcpMode}`))) {
+      return { ok: false, why: `dhcp steps are not ${o.dhcpMode} mode: ${dhcp.map((s) => s.detail).join('; ')}` };
+    }
+    const script = steps.find((s) => s.step === 'script');
+    const tftp = steps.filter((s) => s.step === 'tftp').map((s) => s.detail);
+    return {
+      ok: true,
+      summary: `${hw.metadata.name}: ${o.steps.join('→')} ok, first dhcp→script ${secondsBetween(dhcp[0]?.at, script?.at)} s${tftp.length ? `, tftp: ${tftp.join('; ')}` : ''}`,
+    };
+  });
+}
+
+/** Differences between the registered facts and the VM's known shape; empty when they match. */
+export function factProblems(hw: Hardware, o: Opts): string[] {
+  const f = hw.spec.facts;
+  if (!f) return ['no facts'];
+  const p: string[] = [];
+  if (o.cpus !== undefined && f.cpu.threads !== o.cpus) p.push(`cpu threads ${f.cpu.threads}, want ${o.cpus}`);
+  if (o.memoryMib !== undefined && f.memoryBytes !== o.memoryMib * 2 ** 20) p.push(`memoryBytes ${f.memoryBytes}, want ${o.memoryMib * 2 ** 20}`);
+  if (o.diskBytes) {
+    const got = f.disks.map((d) => d.sizeBytes).sort((a, b) => a - b);
+    const want = [...o.diskBytes].sort((a, b) => a - b);
+    if (got.join(',') !== want.join(',')) p.push(`disk sizes [${got.join(', ')}], want [${want.join(', ')}]`);
+  }
+  if (o.firmware && f.firmware !== o.firmware) p.push(`firmware ${f.firmware}, want ${o.firmware}`);
+  if (!f.nics.some((n) => n.mac === o.mac)) p.push(`no NIC with MAC ${o.mac} in facts`);
+  return p;
+}
+
+async function waitRegistered(o: Opts): Promise<string> {
+  return poll(o.timeout, async () => {
+    const hw = await findByMac(o.mac);
+    if (!hw) return { ok: false, why: `no Hardware object has MAC ${o.mac}` };
+    const steps = stepsSince(hw, o.since);
+    const agent = steps.find((s) => s.step === 'agent');
+    if (!agent || hw.status?.state !== 'Registered') {
+      return { ok: false, why: `${hw.metadata.name} is ${hw.status?.state}, agent step ${agent ? 'seen' : 'not seen'} since ${o.since ?? 'ever'}` };
+    }
+    const problems = factProblems(hw, o);
+    if (problems.length) return { ok: false, why: `${hw.metadata.name} facts differ: ${problems.join('; ')}` };
+    const f = hw.spec.facts!;
+    const script = steps.find((s) => s.step === 'script');
+    return {
+      ok: true,
+      summary:
+        `${hw.metadata.name} "${hw.spec.displayName}" uid ${hw.metadata.uid}: Registered, ${f.cpu.threads} CPUs, ` +
+        `${f.memoryBytes / 2 ** 20} MiB, disks ${f.disks.map((d) => `${d.name}=${d.sizeBytes}`).join(' ')}, ${f.firmware}; script→agent ${secondsBetween(script?.at, agent.at)} s`,
+    };
+  });
+}
+
+async function show(o: Opts): Promise<string> {
+  const hw = await findByMac(o.mac);
+  if (!hw) throw new Error(`no Hardware object has MAC ${o.mac}`);
+  return `${hw.metadata.name}\t${hw.metadata.uid}\t${hw.spec.displayName ?? ''}\t${hw.status?.state ?? ''}`;
+}
+
+function parse(argv: string[]): { cmd: string; o: Opts } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      mac: { type: 'string' },
+      since: { type: 'string' },
+      timeout: { type: 'string', default: '120' },
+      steps: { type: 'string', default: 'dhcp,script' },
+      'dhcp-mode': { type: 'string' },
+      cpus: { type: 'string' },
+      'memory-mib': { type: 'string' },
+      'disk-bytes': { type: 'string' },
+      firmware: { type: 'string' },
+    },
+  });
+  if (!values.mac) throw new Error('--mac is required');
+  const num = (s?: string) => (s === undefined ? undefined : Number(s));
+  return {
+    cmd: positionals[0] ?? '',
+    o: {
+      mac: values.mac.toLowerCase(),
+      since: values.since,
+      timeout: Number(values.timeout),
+      steps: values.steps!.split(','),
+      dhcpMode: values['dhcp-mode'],
+      cpus: num(values.cpus),
+      memoryMib: num(values['memory-mib']),
+      diskBytes: values['disk-bytes']?.split(',').map(Number),
+      firmware: values.firmware,
+    },
+  };
+}
+
+const commands: Record<string, (o: Opts) => Promise<string>> = { 'wait-boot': waitBoot, 'wait-registered': waitRegistered, show };
+
+async function main(): Promise<void> {
+  const { cmd, o } = parse(process.argv.slice(2));
+  const run = commands[cmd];
+  if (!run) throw new Error(`unknown command "${cmd}"; one of ${Object.keys(commands).join(', ')}`);
+  console.log(await run(o));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: Error) => {
+    console.error(`api.ts: ${e.message}`);
+    console.log(e.message);
+    process.exit(1);
+  });
+}
