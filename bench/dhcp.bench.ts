@@ -59,12 +59,14 @@ async function throughput(): Promise<void> {
     console.log('perfdhcp, stepping the target rate (-R 100 clients, %d s per step):', SECONDS);
     const oursBest = stepRates(lab, client, 'dragonfly');
     await lab.stop(ours);
-    const dnsmasq = lab.spawnIn(lab.ns, ['dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=dfd-br0', '--bind-interfaces', '--no-ping', '--dhcp-range=10.77.30.10,10.77.30.250,255.255.255.0,1h', `--dhcp-leasefile=${join(lab.dir, 'dnsmasq.leases')}`]);
+    if (process.env.DHCP_BENCH_DEBUG) console.log('pids left in the lab namespace:', lab.exec(lab.ns, 'ip netns pids dfd-bn; ss -uanp'));
+    const dnsmasq = lab.spawnIn(lab.ns, ['dnsmasq', '--no-daemon', '--log-facility=-', '--conf-file=/dev/null', '--port=0', '--interface=dfd-br0', '--bind-interfaces', '--no-ping', '--log-dhcp', '--dhcp-range=10.77.30.10,10.77.30.250,255.255.255.0,1h', `--dhcp-leasefile=${join(lab.dir, 'dnsmasq.leases')}`]);
     const dOut = lineReader(dnsmasq);
     await new Promise<void>((resolve) => {
       const t = setInterval(() => dOut.stderr().includes('DHCP, IP range') && (clearInterval(t), resolve()), 50);
     });
     const dnsmasqBest = stepRates(lab, client, 'dnsmasq');
+    if (process.env.DHCP_BENCH_DEBUG) console.log(dOut.stderr().slice(-3000), dOut.lines.slice(-30).join('\n'));
     await lab.stop(dnsmasq);
     const fmt = (r?: PerfResult) => (r ? `${r.rate.toFixed(0)} exchanges/s (target ${r.target}/s, drops ${r.dropPct.toFixed(2)} %)` : 'no step under 1 % drops');
     console.log(`RESULT dragonfly: ${fmt(oursBest)}`);

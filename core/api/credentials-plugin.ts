@@ -11,7 +11,24 @@ export interface CredentialWriter {
 
 const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 });
 
-export async function credentialsPlugin(app: FastifyInstance, deps: { credentials: CredentialWriter }): Promise<void> {
+export type ProxmoxImporter = (req: { url: string; credentialRef: string }) => Promise<unknown[]>;
+
+export async function credentialsPlugin(app: FastifyInstance, deps: { credentials: CredentialWriter; importProxmox?: ProxmoxImporter }): Promise<void> {
+  const importer = deps.importProxmox;
+  if (importer) {
+    app.post<{ Body: { url: string; credentialRef: string } }>(
+      '/api/v1/proxmox/import',
+      {
+        schema: {
+          tags: ['Power'],
+          summary: 'Discover Proxmox VE VMs and register them as machines (power through the Proxmox API)',
+          body: Type.Object({ url: Type.String({ pattern: '^https?://' }), credentialRef: Name }, { additionalProperties: false }),
+        },
+      },
+      async (req) => ({ results: await importer(req.body) }),
+    );
+  }
+
   app.post<{ Body: { name: string; username?: string; secret: string } }>(
     '/api/v1/credentials',
     {

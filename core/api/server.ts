@@ -7,7 +7,7 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import { agentPlugin } from './agent-plugin.ts';
-import { credentialsPlugin, type CredentialWriter } from './credentials-plugin.ts';
+import { credentialsPlugin, type CredentialWriter, type ProxmoxImporter } from './credentials-plugin.ts';
 import { operatorAuth } from './auth-hook.ts';
 import { authPlugin } from './auth-plugin.ts';
 import { bootPlugin, type BootDeps } from './boot-plugin.ts';
@@ -30,6 +30,7 @@ export interface ApiDeps {
   serverUrl: () => string;
   power?: PowerService;
   credentials?: CredentialWriter;
+  importProxmox?: ProxmoxImporter;
   logger?: Logger;
   uiDir?: string;
   version?: string;
@@ -71,7 +72,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
     await operationsPlugin(scope, { workflows: deps.workflows, power: deps.power });
-    if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials });
+    if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
     await agentPlugin(scope, {
       store: deps.store,

@@ -19,6 +19,7 @@ import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices } from './network-services.ts';
 import { PowerControl } from './power-control.ts';
+import { importProxmoxVms } from './proxmox-import.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
@@ -105,6 +106,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       index,
       power,
       credentials,
+      importProxmox: (req) => importProxmoxVms({ store, index, credentials }, req),
       logger: log.child({ svc: 'api' }),
       serverUrl: () => serverUrl,
       uiDir: config.uiDir ?? join(repoRoot, 'dist', 'renderer'),

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 
 const hasSim = spawnSync('which', ['ipmi_sim']).status === 0;
 
-describe.skipIf(!hasSim)('power control through the API, against OpenIPMI ipmi_sim on loopback (skipped: ipmi_sim not installed)', () => {
+describe.skipIf(!hasSim)('power control through the API, against OpenIPMI ipmi_sim on loopback (needs ipmi_sim from the Debian package openipmi)', () => {
   let sim: IpmiSim;
   let h: Harness;
   let dir: string;

@@ -48,7 +48,8 @@ async function writer(store: Store, j: number): Promise<never> {
   }
 }
 
-const store = await createLowdbStore({ dataDir });
+// A small journal limit, so kills also land during journal rotation and background snapshots.
+const store = await createLowdbStore({ dataDir, snapshotAfterBytes: 16_384 });
 for (let j = 0; j < WRITERS; j++) await ensureCounter(store, j);
 say('ready');
 await Promise.all(Array.from({ length: WRITERS }, (_, j) => writer(store, j)));

@@ -1,0 +1,85 @@
+# The control plane (run INSIDE $NS_SRV, bound to dflbr0), dnsmasq as the site DHCP server,
+# dnsmasq as the IPv6 router advertiser, and the agent image snapshot.
+
+AGENT_DIR=$LAB_REPO/dist/agent-image
+
+# The agent image is usable when its manifest's sizes match the files (a half-written image,
+# e.g. during a rebuild, fails this). Then a snapshot is taken, so a rebuild during the run
+# cannot hand a VM a truncated initramfs: the control plane sees the snapshot through a bind
+# mount in its own mount namespace (ip netns exec gives it one).
+agent_image_snapshot() {
+  local m=$AGENT_DIR/manifest.json want_i want_k
+  [ -f "$m" ] && [ -f "$AGENT_DIR/vmlinuz" ] && [ -f "$AGENT_DIR/initramfs.img" ] || return 1
+  want_i=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).initramfsBytes)' "$m")
+  want_k=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).vmlinuzBytes)' "$m")
+  [ "$(stat -c %s "$AGENT_DIR/initramfs.img")" = "$want_i" ] && [ "$(stat -c %s "$AGENT_DIR/vmlinuz")" = "$want_k" ] || return 1
+  mkdir -p "$LAB_DIR/agent-image"
+  cp "$AGENT_DIR"/vmlinuz "$AGENT_DIR"/initramfs.img "$AGENT_DIR"/manifest.json "$LAB_DIR/agent-image/"
+  [ "$(stat -c %s "$LAB_DIR/agent-image/initramfs.img")" = "$want_i" ]
+}
+has_agent_image() { [ -f "$LAB_DIR/agent-image/initramfs.img" ]; }
+
+# cp_start full|proxy: a fresh data directory, an API token made before the start, then
+# `dragonfly serve` on dflbr0 inside $NS_SRV. Waits for the API and checks DHCP/TFTP health.
+cp_start() {
+  local mode=$1 d="$LAB_DIR/cp-$1" i
+  mkdir -p "$d/data"
+  node "$LAB_REPO/bin/dragonfly.mjs" tokens create lab --data-dir "$d/data" >"$d/token"
+  LAB_TOKEN=$(tail -n1 "$d/token")
+  export LAB_TOKEN
+  local mount_agent=':'
+  has_agent_image && mount_agent="mount --bind '$LAB_DIR/agent-image' '$AGENT_DIR'"
+  local range=()
+  [ "$mode" = full ] && range=(--dhcp-range "$FULL_RANGE")
+  ip netns exec "$NS_SRV" sh -c "$mount_agent && exec \"\$@\"" cp \
+    node "$LAB_REPO/bin/dragonfly.mjs" serve --data-dir "$d/data" --http-port "$CP_PORT" --listen 0.0.0.0 \
+    --interface "$BR0" --dhcp-mode "$mode" "${range[@]}" --tftp-port 69 --advertise-address "$SRV_IP" \
+    --log-level debug >"$d/serve.log" 2>&1 &
+  echo $! >"$LAB_DIR/cp.pid"
+  CP_LOG=$d/serve.log
+  for ((i = 0; i < 60; i++)); do
+    grep -q 'Dragonfly API and UI at' "$CP_LOG" && break
+    kill -0 "$(cat "$LAB_DIR/cp.pid")" 2>/dev/null || { tail -n 20 "$CP_LOG" >&2; die "control plane exited at start"; }
+    sleep 0.5
+  done
+  in_srv curl -fsS -H "Authorization: Bearer $LAB_TOKEN" "$CP_URL/api/v1/status" >"$d/status.json" || die "control plane API not answering"
+  log "control plane ($mode) up: $(cat "$d/status.json")"
+  grep -q "\"dhcp\":{\"ok\":true,\"detail\":\"$mode on $BR0" "$d/status.json" || die "DHCP is not serving $mode on $BR0"
+}
+cp_stop() { stop_pidfile "$LAB_DIR/cp.pid" 10; }
+
+# api COMMAND ARGS...: the TypeScript assertions (e2e/lab/api.ts), run inside $NS_SRV.
+api() { ip netns exec "$NS_SRV" env LAB_TOKEN="$LAB_TOKEN" LAB_API_URL="$CP_URL" node --import tsx "$LAB_REPO/e2e/lab/api.ts" "$@"; }
+
+# The "site" DHCP server of the proxy scenario: dnsmasq, DHCP only (--port=0: no DNS).
+site_dhcp_start() {
+  ip netns exec "$NS_DNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-hosts --no-resolv --port=0 \
+    --interface=dflvdns1 --bind-interfaces --dhcp-range="$PROXY_SITE_RANGE,255.255.255.0,1h" --no-ping \
+    --dhcp-leasefile="$LAB_DIR/site-dhcp.leases" --log-dhcp --log-facility="$LAB_DIR/site-dhcp.log" \
+    >"$LAB_DIR/site-dhcp.out" 2>&1 &
+  echo $! >"$LAB_DIR/site-dhcp.pid"
+  sleep 0.5
+  kill -0 "$(cat "$LAB_DIR/site-dhcp.pid")" 2>/dev/null || die "dnsmasq (site DHCP) did not start: $(cat "$LAB_DIR/site-dhcp.out")"
+}
+site_dhcp_stop() { stop_pidfile "$LAB_DIR/site-dhcp.pid"; }
+
+# IPv6 router advertisements on dflbr0 (dnsmasq, RA only: no DHCPv4/v6, no DNS). Without
+# them every iPXE waits about 13 s on IPv6 autoconfiguration before it fetches its script.
+ra_start() {
+  ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-hosts --no-resolv --port=0 \
+    --interface="$BR0" --bind-interfaces --enable-ra --dhcp-range=::,constructor:"$BR0",ra-only \
+    --log-facility="$LAB_DIR/ra.log" >"$LAB_DIR/ra.out" 2>&1 &
+  echo $! >"$LAB_DIR/ra.pid"
+}
+
+# need_cp full|proxy: makes sure the control plane runs in that mode (restarting it if not).
+# Full mode must not see another DHCP server (it would fall back to proxy), so the site
+# DHCP server runs only while the control plane is in proxy mode.
+CP_MODE=""
+need_cp() {
+  [ "$CP_MODE" = "$1" ] && return 0
+  cp_stop
+  if [ "$1" = proxy ]; then site_dhcp_start; else site_dhcp_stop; fi
+  cp_start "$1"
+  CP_MODE=$1
+}
