@@ -16,6 +16,8 @@ export interface PartitionDeps {
   /** Test seam: the geometry of the target (default: sysfs or the file size). */
   geometry?: (path: string) => Geometry;
   random?: (n: number) => Uint8Array;
+  /** Test seam: make the kernel see the new table (default: blockdev --rereadpt, then wait for the nodes). */
+  reread?: (disk: string, partitions: string[]) => Promise<void>;
 }
 
 /** Writes the action's partition table to its disk and makes the kernel see it. Throws with the reason. */
@@ -31,7 +33,7 @@ export async function runPartition(action: Static<typeof PartitionAction>, d: Pa
   d.say?.(`${dev}: wrote ${action.table.toUpperCase()} with ${plan.layout.partitions.length} partitions`);
   if (geo.isBlockDevice) {
     const parts = plan.layout.partitions.map((p) => partitionPath(dev, p.number));
-    await rereadPartitions(d.exec, dev, parts);
+    await (d.reread ?? ((disk, p) => rereadPartitions(d.exec, disk, p)))(dev, parts);
   }
   return plan.layout;
 }

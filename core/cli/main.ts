@@ -8,6 +8,7 @@ import { isDragonflyError } from '../shared/errors.ts';
 import { ApiClient } from './client.ts';
 import { formatTable } from './table.ts';
 import { serve, type ServeFlags } from './serve.ts';
+import { addHandoffCommands } from './handoff-commands.ts';
 
 interface GlobalOpts {
   url?: string;
@@ -158,6 +159,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     io.out(`token ${id} revoked`);
   });
 
+  addHandoffCommands(program, io.out);
   return program;
 }
 

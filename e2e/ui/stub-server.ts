@@ -124,11 +124,9 @@ export async function startStubServer(opts: StubOptions): Promise<{ url: string;
     if (path.startsWith('/api/')) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":"DF_ERR_NOT_FOUND","message":"not in the stub"}');
     const file = normalize(join(uiDir, path === '/' ? 'index.html' : path));
     if (!file.startsWith(uiDir)) return res.writeHead(403).end();
-    try {
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
-    } catch {
-      res.writeHead(404).end();
-    }
+    const body = await readFile(file).catch(() => undefined);
+    if (body) res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+    else res.writeHead(404).end();
   };
 
   const server = createServer((req, res) => void handle(req, res));

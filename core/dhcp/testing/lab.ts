@@ -6,7 +6,7 @@
  * Layout for lab `x`: namespace dfd-x holds bridge dfd-br0 (10.77.N.1/24). addHost('c0')
  * makes namespace dfd-x-c0 joined to the bridge by a veth pair whose inside end is dfd-c0.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,7 +40,13 @@ export interface Lab {
   addBridge(k: number, cidr?: string): string;
   /** Adds namespace `${ns}-${name}` joined to bridge dfd-brK by veth; returns its namespace name; inside iface is `dfd-${name}`. */
   addHost(name: string, bridge: number, cidr?: string): string;
+  /** Runs a short command in a namespace, synchronously (setup steps). */
   exec(ns: string, cmd: string): string;
+  /**
+   * Runs a command in a namespace without blocking the event loop, so the pipes of processes
+   * started with spawnIn keep draining (a blocked parent makes a chatty child stall on write).
+   */
+  run(ns: string, cmd: string): Promise<string>;
   /** Starts a long-running process inside a namespace; tracked and killed on close. */
   spawnIn(ns: string, argv: string[], opts?: { cwd?: string }): ChildProcess;
   /** Kills a tracked process by pid and waits for it to exit. */
@@ -84,6 +90,12 @@ export function createLab(name: string): Lab {
       return hns;
     },
     exec: (n, cmd) => sh(`ip netns exec ${n} sh -c '${cmd.replace(/'/g, `'\\''`)}'`),
+    run: (n, cmd) =>
+      new Promise((resolve, reject) => {
+        execFile('ip', ['netns', 'exec', n, 'sh', '-c', cmd], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${cmd}\n failed: ${stderr || err.message}\n stdout: ${stdout.slice(-2000)}`)) : resolve(stdout),
+        );
+      }),
     spawnIn(n, argv, opts) {
       const child = spawn('ip', ['netns', 'exec', n, ...argv], { cwd: opts?.cwd ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
       children.add(child);
