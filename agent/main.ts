@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { params } = parsed;
-  say(`dragonfly-agent ${AGENT_VERSION}, mode ${params.mode}, control plane ${params.url}`);
+  say(`dragonfly-agent ${AGENT_VERSION}, mode ${params.mode}, control plane ${params.url}${uptime()}`);
   if (params.mode === 'snapshot') return printSnapshotAndPowerOff();
   const facts = detectHardware(collectSnapshot());
   say(`detected ${facts.cpu.threads} CPUs, ${gib(facts.memoryBytes)} GiB, ${facts.disks.length} disks, ${facts.nics.length} NICs, ${facts.firmware}`);
@@ -75,6 +75,15 @@ function print(text: string): number {
 }
 
 const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+
+/** Seconds since the kernel started, for reading boot timing off the console. */
+function uptime(): string {
+  try {
+    return ` (at ${readFileSync('/proc/uptime', 'utf8').split(' ')[0]} s)`;
+  } catch {
+    return '';
+  }
+}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -10,11 +10,15 @@
  *     so it answers lock-step; the ratio shows what windowing buys.
  *  2. The same with blksize 1428 only (lock-step on both): the cost of the server itself.
  *  3. One 32 MiB file, atftp with blksize 1428 + windowsize 8.
- * Each figure is the median of the rounds; servers alternate within a round.
+ * Each figure is the median of the rounds; servers alternate within a round. Both servers
+ * run as child processes, so their CPU time is read from /proc (tftpd-hpa forks one child
+ * per transfer: those are sampled too) and reported as CPU ms per MB served,
+ * a figure that other load on the machine disturbs much less than wall-clock throughput.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,37 +45,94 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+async function waitStarted(proc: ChildProcess, what: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 800));
+  if (proc.exitCode !== null) throw new Error(`${what} did not start`);
+}
+
 async function startTftpdHpa(root: string): Promise<{ port: number; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn('in.tftpd', ['-L', '-s', root, '-a', `127.0.0.1:${port}`], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
-  if (proc.exitCode !== null) throw new Error('in.tftpd did not start (is tftpd-hpa installed?)');
+  await waitStarted(proc, 'in.tftpd (is tftpd-hpa installed?)');
   return { port, proc };
 }
 
-function atftp(port: number, remote: string, local: string, options: string[]): Promise<unknown> {
-  const opts = options.flatMap((o) => ['--option', o]);
-  return run('atftp', [...opts, '-g', '-r', remote, '-l', local, '127.0.0.1', String(port)], { timeout: 120_000 });
+/** Our server in its own process, like tftpd-hpa, so CPU time is measured the same way. */
+async function startDragonfly(root: string): Promise<{ port: number; proc: ChildProcess }> {
+  const port = await freePort();
+  const self = fileURLToPath(import.meta.url);
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--serve', root, String(port)], { stdio: 'ignore' });
+  await waitStarted(proc, 'the Dragonfly TFTP server');
+  return { port, proc };
+}
+
+async function serve(root: string, port: number): Promise<void> {
+  const server = await createTftpServer({ address: '127.0.0.1', port, root, maxBlksize: 1468, maxWindowsize: 16 });
+  process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+}
+
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    // After "comm)" the fields start at field 3: ppid is field 4, utime 14, stime 15.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+const ticksOf = (f: string[]) => Number(f[11]) + Number(f[12]);
+
+/**
+ * Server CPU time, ms: the process itself plus its children. tftpd-hpa ignores SIGCHLD, so
+ * the kernel never adds its per-transfer children to its own counters: they are sampled
+ * every 10 ms while they run (the last < 10 ms of each is missed, which favours tftpd-hpa).
+ */
+function cpuMeter(pid: number) {
+  const children = new Map<string, number>();
+  const sample = () => {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(entry)) continue;
+      const f = statFields(entry);
+      if (f && Number(f[1]) === pid) children.set(entry, ticksOf(f));
+    }
+  };
+  const own = () => ticksOf(statFields(pid) ?? []);
+  const start = own();
+  const timer = setInterval(sample, 10);
+  return {
+    stop(): number {
+      clearInterval(timer);
+      sample();
+      const ticks = own() - start + [...children.values()].reduce((a, b) => a + b, 0);
+      return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+    },
+  };
 }
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
-/** Runs `clients` fetches at once; returns aggregate MB/s and checks every copy. */
-async function concurrentFetch(port: number, remote: string, size: number, options: string[], outDir: string, tag: string, want: string) {
+type Figure = { mbps: number; cpuMsPerMb: number };
+
+/** Runs `clients` fetches at once; returns aggregate MB/s, server CPU per MB, and checks every copy. */
+async function concurrentFetch(pid: number, port: number, remote: string, size: number, options: string[], outDir: string, tag: string, want: string): Promise<Figure> {
+  const meter = cpuMeter(pid);
   const t0 = process.hrtime.bigint();
   const files = Array.from({ length: CLIENTS }, (_, i) => join(outDir, `${tag}-${i}`));
   await Promise.all(files.map((f) => atftp(port, remote, f, options)));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const mb = (size * CLIENTS) / 1e6;
+  const figure = { mbps: mb / seconds, cpuMsPerMb: meter.stop() / mb };
   for (const f of files) if (sha(f) !== want) throw new Error(`${tag}: ${f} differs from the source`);
-  return (size * CLIENTS) / seconds / 1e6;
+  return figure;
 }
 
-async function single(port: number, remote: string, size: number, options: string[], out: string, want: string) {
+async function single(pid: number, port: number, remote: string, size: number, options: string[], out: string, want: string): Promise<Figure> {
+  const meter = cpuMeter(pid);
   const t0 = process.hrtime.bigint();
   await atftp(port, remote, out, options);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const figure = { mbps: size / 1e6 / seconds, cpuMsPerMb: meter.stop() / (size / 1e6) };
   if (sha(out) !== want) throw new Error(`${out} differs from the source`);
-  return size / seconds / 1e6;
+  return figure;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -91,45 +152,53 @@ async function main(): Promise<void> {
   const ipxeSha = sha(join(root, 'ipxe.efi'));
   const bigSha = sha(join(root, 'big.bin'));
 
-  const ours = await createTftpServer({ address: '127.0.0.1', port: 0, root, maxBlksize: 1468, maxWindowsize: 16 });
+  const ours = await startDragonfly(root);
   const hpa = await startTftpdHpa(root);
-  const servers = { dragonfly: ours.address.port, 'tftpd-hpa': hpa.port };
+  const servers = { dragonfly: ours, 'tftpd-hpa': hpa };
   const windowed = ['blksize 1428', 'windowsize 8', 'tsize 0'];
   const lockstep = ['blksize 1428', 'tsize 0'];
-  const results: Record<string, Record<string, number[]>> = { windowed: {}, lockstep: {}, big: {} };
+  const results: Record<string, Record<string, Figure[]>> = { windowed: {}, lockstep: {}, big: {} };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 ? (['tftpd-hpa', 'dragonfly'] as const) : (['dragonfly', 'tftpd-hpa'] as const);
       for (const name of order) {
-        const port = servers[name];
-        (results.windowed[name] ??= []).push(await concurrentFetch(port, 'ipxe.efi', ipxeSize, windowed, out, `${name}-w`, ipxeSha));
-        (results.lockstep[name] ??= []).push(await concurrentFetch(port, 'ipxe.efi', ipxeSize, lockstep, out, `${name}-l`, ipxeSha));
-        (results.big[name] ??= []).push(await single(port, 'big.bin', big.length, windowed, join(out, `${name}-big`), bigSha));
+        const { port, proc } = servers[name];
+        const pid = proc.pid!;
+        (results.windowed[name] ??= []).push(await concurrentFetch(pid, port, 'ipxe.efi', ipxeSize, windowed, out, `${name}-w`, ipxeSha));
+        (results.lockstep[name] ??= []).push(await concurrentFetch(pid, port, 'ipxe.efi', ipxeSize, lockstep, out, `${name}-l`, ipxeSha));
+        (results.big[name] ??= []).push(await single(pid, port, 'big.bin', big.length, windowed, join(out, `${name}-big`), bigSha));
       }
       process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
   } finally {
-    await ours.close();
+    ours.proc.kill('SIGTERM');
     hpa.proc.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
   report(results, ipxeSize);
 }
 
-function report(results: Record<string, Record<string, number[]>>, ipxeSize: number): void {
+function report(results: Record<string, Record<string, Figure[]>>, ipxeSize: number): void {
   const labels: Record<string, string> = {
-    windowed: `${CLIENTS} x atftp ipxe.efi (${ipxeSize} B), blksize 1428 windowsize 8, aggregate MB/s`,
-    lockstep: `${CLIENTS} x atftp ipxe.efi, blksize 1428 only (lock-step on both), aggregate MB/s`,
-    big: '1 x atftp 32 MiB, blksize 1428 windowsize 8, MB/s',
+    windowed: `${CLIENTS} x atftp ipxe.efi (${ipxeSize} B), blksize 1428 windowsize 8`,
+    lockstep: `${CLIENTS} x atftp ipxe.efi, blksize 1428 only (lock-step on both)`,
+    big: '1 x atftp 32 MiB, blksize 1428 windowsize 8',
   };
   const summary: Record<string, unknown> = { rounds: ROUNDS, clients: CLIENTS };
   for (const [key, byServer] of Object.entries(results)) {
-    const d = median(byServer.dragonfly);
-    const h = median(byServer['tftpd-hpa']);
-    summary[key] = { dragonfly: +d.toFixed(1), tftpdHpa: +h.toFixed(1), ratio: +(d / h).toFixed(2) };
-    console.log(`${labels[key]}\n  dragonfly ${d.toFixed(1)}  tftpd-hpa ${h.toFixed(1)}  ratio ${(d / h).toFixed(2)}x`);
+    const pick = (name: string, f: keyof Figure) => median(byServer[name].map((x) => x[f]));
+    const [d, h] = [pick('dragonfly', 'mbps'), pick('tftpd-hpa', 'mbps')];
+    const [dc, hc] = [pick('dragonfly', 'cpuMsPerMb'), pick('tftpd-hpa', 'cpuMsPerMb')];
+    summary[key] = {
+      mbps: { dragonfly: +d.toFixed(1), tftpdHpa: +h.toFixed(1), ratio: +(d / h).toFixed(2) },
+      serverCpuMsPerMb: { dragonfly: +dc.toFixed(1), tftpdHpa: +hc.toFixed(1), ratio: +(hc / dc).toFixed(2) },
+    };
+    console.log(`${labels[key]}`);
+    console.log(`  throughput MB/s   dragonfly ${d.toFixed(1).padStart(6)}  tftpd-hpa ${h.toFixed(1).padStart(6)}  ratio ${(d / h).toFixed(2)}x`);
+    console.log(`  server CPU ms/MB  dragonfly ${dc.toFixed(1).padStart(6)}  tftpd-hpa ${hc.toFixed(1).padStart(6)}  (hpa/ours ${(hc / dc).toFixed(2)}x)`);
   }
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(summary, null, 2));
 }
 
-await main();
+if (process.argv[2] === '--serve') await serve(process.argv[3], Number(process.argv[4]));
+else await main();

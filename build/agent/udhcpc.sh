@@ -16,7 +16,7 @@ case "$1" in
     : > /etc/resolv.conf
     [ -n "$domain" ] && echo "search $domain" >> /etc/resolv.conf
     for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
-    echo "dragonfly-init: $interface has $ip/${mask:-24}, router ${router:-none}"
+    echo "dragonfly-init: $interface has $ip/${mask:-24}, router ${router:-none} (at $(cut -d' ' -f1 /proc/uptime) s)"
     ;;
 esac
 exit 0

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parseAllDocuments } from 'yaml';
+import Type from 'typebox';
 import { kinds, kindNames, validateObject, type Kind } from '../model/kinds.ts';
 import type { StoredObject } from '../model/meta.ts';
 import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
@@ -93,6 +94,43 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
     });
   });
 
+  app.post<{ Body: { machines?: string[]; labelSelector?: string; set?: Record<string, string>; remove?: string[] } }>(
+    '/api/v1/hardware/labels',
+    {
+      schema: {
+        tags: ['Hardware'],
+        summary: 'Set or remove labels on many machines (by name or label selector); a result per machine',
+        body: Type.Object(
+          {
+            machines: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 10000 })),
+            labelSelector: Type.Optional(Type.String()),
+            set: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$' }), Type.String({ maxLength: 63 }))),
+            remove: Type.Optional(Type.Array(Type.String())),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const names = await selectMachines(store, req.body);
+      const results = [];
+      for (const name of names) {
+        try {
+          await mutate(store, 'Hardware', name, (hw) => {
+            const labels = { ...(hw.metadata.labels ?? {}), ...(req.body.set ?? {}) };
+            for (const k of req.body.remove ?? []) delete labels[k];
+            hw.metadata.labels = labels;
+            return hw;
+          });
+          results.push({ machine: name, ok: true });
+        } catch (e) {
+          results.push({ machine: name, error: { code: isDragonflyError(e) ? e.code : 'DF_ERR_INTERNAL', message: (e as Error).message } });
+        }
+      }
+      return { results };
+    },
+  );
+
   app.post('/api/v1/apply', { schema: { tags: ['Objects'], summary: 'Create or update objects (JSON or YAML, one or many)' } }, async (req) => {
     const raw = parseManifest(req.body, req.headers['content-type']);
     if (raw.length === 0) throw invalid('nothing to apply: the body holds no objects');
@@ -115,6 +153,14 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
     for (const o of objs) results.push(await applyOne(store, o));
     return { results };
   });
+}
+
+/** Machines named explicitly, or matched by a label selector (Flight mode: a rack, a group). */
+export async function selectMachines(store: Store, sel: { machines?: string[]; labelSelector?: string }): Promise<string[]> {
+  if (sel.machines?.length && sel.labelSelector) throw invalid('give machines or labelSelector, not both');
+  if (sel.machines?.length) return [...new Set(sel.machines)];
+  if (sel.labelSelector === undefined) throw invalid('give machines (names) or labelSelector');
+  return (await store.list('Hardware', { labelSelector: sel.labelSelector })).items.map((o) => o.metadata.name);
 }
 
 function stripServerFields(o: StoredObject): StoredObject {

@@ -111,3 +111,18 @@ spec:
     expect(doc.paths['/healthz'].get.security).toEqual([]);
   });
 });
+
+describe('Flight mode: selections by label', () => {
+  it('labels many machines at once and assigns by label selector, a result per machine', async () => {
+    for (const [n, mac] of [['f1', '52:54:00:00:20:01'], ['f2', '52:54:00:00:20:02'], ['f3', '52:54:00:00:20:03']]) {
+      await h.app.inject({ method: 'POST', url: '/api/v1/hardware', headers: h.headers, payload: { apiVersion: 'dragonfly.computer/v1', kind: 'Hardware', metadata: { name: n }, spec: { macs: [mac] }, status: { state: 'Registered' } } });
+    }
+    const lab = await h.app.inject({ method: 'POST', url: '/api/v1/hardware/labels', headers: h.headers, payload: { machines: ['f1', 'f2', 'ghost'], set: { rack: 'r9' } } });
+    expect(lab.json().results.map((r: { ok?: boolean; error?: { code: string } }) => r.ok ?? r.error?.code)).toEqual([true, true, 'DF_ERR_NOT_FOUND']);
+    await h.app.inject({ method: 'POST', url: '/api/v1/templates', headers: h.headers, payload: sampleTemplate('flight') });
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'flight', labelSelector: 'rack=r9' } });
+    expect(res.json().results.map((r: { machine: string }) => r.machine)).toEqual(['f1', 'f2']);
+    const both = await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'flight', labelSelector: 'rack=r9', machines: ['f3'] } });
+    expect(both.statusCode).toBe(400);
+  });
+});

@@ -3,8 +3,11 @@ import Type from 'typebox';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import type { PowerActionName, PowerService } from '../power/service.ts';
 import { DragonflyError } from '../shared/errors.ts';
+import type { Store } from '../store/store.ts';
+import { selectMachines } from './objects-plugin.ts';
 
 export interface OperationsDeps {
+  store: Store;
   workflows: WorkflowService;
   power?: PowerService;
 }
@@ -12,7 +15,8 @@ export interface OperationsDeps {
 const AssignBody = Type.Object(
   {
     template: Type.String({ minLength: 1 }),
-    machines: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10000 }),
+    machines: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10000 })),
+    labelSelector: Type.Optional(Type.String({ description: 'instead of machines: every machine matching, e.g. rack=r1' })),
     reimage: Type.Optional(Type.Boolean()),
     variables: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
@@ -20,10 +24,14 @@ const AssignBody = Type.Object(
 );
 
 export async function operationsPlugin(app: FastifyInstance, deps: OperationsDeps): Promise<void> {
-  app.post<{ Body: { template: string; machines: string[]; reimage?: boolean; variables?: Record<string, string> } }>(
+  app.post<{ Body: { template: string; machines?: string[]; labelSelector?: string; reimage?: boolean; variables?: Record<string, string> } }>(
     '/api/v1/assign',
-    { schema: { tags: ['Workflow'], summary: 'Assign a template to one or many machines', body: AssignBody } },
-    async (req) => ({ results: await deps.workflows.assign(req.body) }),
+    { schema: { tags: ['Workflow'], summary: 'Assign a template to one or many machines (by name or label selector)', body: AssignBody } },
+    async (req) => {
+      const { labelSelector: _s, ...rest } = req.body;
+      const machines = await selectMachines(deps.store, req.body);
+      return { results: await deps.workflows.assign({ ...rest, machines }) };
+    },
   );
 
   app.post<{ Params: { name: string }; Body: { from?: 'start' | 'failed' } }>(
@@ -68,7 +76,7 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
     },
   );
 
-  app.post<{ Body: { machines: string[]; action: PowerActionName } }>(
+  app.post<{ Body: { machines?: string[]; labelSelector?: string; action: PowerActionName } }>(
     '/api/v1/power',
     {
       schema: {
@@ -76,7 +84,8 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
         summary: 'One power action over many machines, with bounded concurrency; a result per machine',
         body: Type.Object(
           {
-            machines: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10000 }),
+            machines: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10000 })),
+            labelSelector: Type.Optional(Type.String()),
             action: Type.Union(['on', 'off', 'cycle', 'reset', 'softOff', 'status'].map((a) => Type.Literal(a))),
           },
           { additionalProperties: false },
@@ -85,7 +94,7 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
     },
     async (req) => {
       if (!deps.power) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'power control is not enabled on this control plane');
-      return { results: await deps.power.bulk(req.body.machines, req.body.action) };
+      return { results: await deps.power.bulk(await selectMachines(deps.store, req.body), req.body.action) };
     },
   );
 }

@@ -71,7 +71,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await systemPlugin(scope, deps.system);
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
-    await operationsPlugin(scope, { workflows: deps.workflows, power: deps.power });
+    await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
     await agentPlugin(scope, {

@@ -73,6 +73,18 @@ async function chooseAddress(req: DhcpPacket, mac: Mac, ctx: FullModeContext): P
   return undefined;
 }
 
+const EXHAUSTION_WARNING_INTERVAL_MS = 60_000;
+const lastExhaustionWarning = new WeakMap<LeasePool, number>();
+
+/** Warns at most once a minute per pool: a DISCOVER storm must not become a log storm. */
+function warnExhausted(ctx: FullModeContext, mac: string): void {
+  const now = Date.now();
+  if (now - (lastExhaustionWarning.get(ctx.pool) ?? -Infinity) < EXHAUSTION_WARNING_INTERVAL_MS) return;
+  lastExhaustionWarning.set(ctx.pool, now);
+  const { size, inUse } = ctx.pool.usage();
+  ctx.logger.warn({ mac, size, inUse }, 'DHCP pool exhausted: no address to offer');
+}
+
 async function withBootFor(reply: DhcpPacket, req: DhcpPacket, mac: Mac, ctx: FullModeContext): Promise<string | undefined> {
   const boot = await ctx.bootPolicy(classifyClient(req), mac, req);
   if (boot) withBoot(reply, boot, ctx.serverIp);
@@ -83,8 +95,7 @@ async function discover(req: DhcpPacket, mac: Mac, ctx: FullModeContext): Promis
   const events = [event('discover', req, mac)];
   const ip = await chooseAddress(req, mac, ctx);
   if (!ip) {
-    const { size, inUse } = ctx.pool.usage();
-    ctx.logger.warn({ mac, size, inUse }, 'DHCP pool exhausted: no address to offer');
+    warnExhausted(ctx, mac);
     return dropped('pool exhausted', [...events, event('dropped', req, mac, { reason: 'pool exhausted' })]);
   }
   const offer = replyTo(req, MessageType.OFFER, ctx.serverIp);
