@@ -31,8 +31,14 @@ const { values: args } = parseArgs({
 const OBJECTS = Number(args.objects);
 const SECONDS = Number(args.seconds);
 const WRITERS = Number(args.writers);
-/** The reader (a UI refreshing, an operator's CLI) pauses this long between rounds of list, list by label, 10 gets. */
+/**
+ * The reader (UIs, CLIs, the boot path) pauses this long between rounds of one list by
+ * label and 10 gets; every LIST_ALL_EVERY-th round also lists all machines. A UI lists
+ * everything once and then follows the watch, so a full list about once a second is
+ * already a heavy reader.
+ */
 const READER_PAUSE_MS = 100;
+const LIST_ALL_EVERY = 10;
 
 interface Result {
   backend: string;
@@ -44,6 +50,8 @@ interface Result {
   get: Percentiles;
   peakRssMb: number;
   fileMb?: number;
+  failedUpdates: number;
+  firstError: string;
 }
 interface Percentiles {
   p50: number;
@@ -81,9 +89,14 @@ async function load(store: Store) {
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   const timed = async (into: number[], fn: () => Promise<unknown>) => {
     const t = performance.now();
-    await fn();
-    into.push(performance.now() - t);
+    try {
+      await fn();
+    } finally {
+      into.push(performance.now() - t);
+    }
   };
+  let errors = 0;
+  let firstError = '';
   const writer = async (w: number) => {
     for (let k = 0; performance.now() < until; k++) {
       const name = nameOf(Math.floor(Math.random() * OBJECTS));
@@ -94,12 +107,16 @@ async function load(store: Store) {
           status.message = `heartbeat ${w}/${k}`;
           return o;
         }, 100),
-      );
+      ).catch((e: Error) => {
+        errors++;
+        firstError ||= e.message;
+        updateMs.pop();
+      });
     }
   };
   const reader = async () => {
     for (let k = 0; performance.now() < until; k++) {
-      await timed(listAllMs, () => store.list('Hardware'));
+      if (k % LIST_ALL_EVERY === 0) await timed(listAllMs, () => store.list('Hardware'));
       await timed(listSelMs, () => store.list('Hardware', { labelSelector: `rack=r${k % 40}` }));
       for (let g = 0; g < 10; g++) await timed(getMs, () => store.get('Hardware', nameOf(Math.floor(Math.random() * OBJECTS))));
       await new Promise((r) => setTimeout(r, READER_PAUSE_MS));
@@ -111,6 +128,8 @@ async function load(store: Store) {
   clearInterval(rssTimer);
   return {
     updatesPerSecond: Math.round(updateMs.length / elapsed),
+    failedUpdates: errors,
+    firstError,
     update: percentiles(updateMs),
     listAll: percentiles(listAllMs),
     listSelector: percentiles(listSelMs),
@@ -133,7 +152,8 @@ async function openBackend(backend: string, dir: string): Promise<{ store: Store
     const { startEtcd } = await import('../core/store/etcd/etcd-process.ts');
     const { createEtcdStore } = await import('../core/store/etcd/etcd-store.ts');
     const etcd = await startEtcd();
-    return { store: await createEtcdStore({ endpoints: [etcd.endpoint] }), stop: etcd.stop };
+    // A generous deadline: measure latency under overload rather than time-outs.
+    return { store: await createEtcdStore({ endpoints: [etcd.endpoint], requestTimeoutMs: 60_000 }), stop: etcd.stop };
   }
   throw new Error(`unknown backend ${backend}`);
 }
@@ -175,7 +195,8 @@ function report(results: Result[]): void {
   const row = (r: Result) =>
     `${r.backend.padEnd(7)} ${String(r.updatesPerSecond).padStart(7)}/s  update p50/p99 ${r.update.p50}/${r.update.p99} ms  ` +
     `list all p50/p99 ${r.listAll.p50}/${r.listAll.p99} ms  list rack=… ${r.listSelector.p50}/${r.listSelector.p99} ms  ` +
-    `get ${r.get.p50}/${r.get.p99} ms  RSS ${r.peakRssMb} MB  populate ${r.populateSeconds} s${r.fileMb !== undefined ? `  file ${r.fileMb} MB` : ''}`;
+    `get ${r.get.p50}/${r.get.p99} ms  RSS ${r.peakRssMb} MB  populate ${r.populateSeconds} s${r.fileMb !== undefined ? `  file ${r.fileMb} MB` : ''}` +
+    (r.failedUpdates ? `  FAILED updates ${r.failedUpdates} (${r.firstError})` : '');
   for (const r of results) console.log(row(r));
   const lowdb = results.find((r) => r.backend === 'lowdb');
   const sqlite = results.find((r) => r.backend === 'sqlite');
@@ -197,7 +218,13 @@ if (args.child) {
   const hasEtcd = spawnSync('etcd', ['--version']).status === 0;
   const backends = args.backends!.split(',').filter((b) => b !== 'etcd' || hasEtcd);
   const results: Result[] = [];
-  for (const b of backends) results.push(await spawnChild(b));
+  for (const b of backends) {
+    try {
+      results.push(await spawnChild(b));
+    } catch (e) {
+      console.log(`${b}: ${(e as Error).message}`);
+    }
+  }
   report(results);
   if (!hasEtcd && args.backends!.includes('etcd')) console.log('(etcd skipped: no etcd binary; install etcd-server)');
 }

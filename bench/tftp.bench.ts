@@ -108,6 +108,11 @@ function cpuMeter(pid: number) {
   };
 }
 
+function atftp(port: number, remote: string, local: string, options: string[]): Promise<unknown> {
+  const opts = options.flatMap((o) => ['--option', o]);
+  return run('atftp', [...opts, '-g', '-r', remote, '-l', local, '127.0.0.1', String(port)], { timeout: 120_000 });
+}
+
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 type Figure = { mbps: number; cpuMsPerMb: number };

@@ -6,8 +6,9 @@ import react from '@vitejs/plugin-react';
 const here = new URL('.', import.meta.url).pathname;
 const outDir = new URL('../dist/renderer', import.meta.url).pathname;
 
-// `npm run dev:renderer` proxies the API to a control plane (or the e2e/ui stub server).
-const apiTarget = process.env.DRAGONFLY_API ?? 'http://127.0.0.1:8088';
+// `vite --config renderer/vite.config.ts` proxies /api to a control plane (default port 8080), or to
+// the stub: DRAGONFLY_API=http://127.0.0.1:8088 with `node --import tsx e2e/ui/stub-server.ts`.
+const apiTarget = process.env.DRAGONFLY_API ?? 'http://127.0.0.1:8080';
 
 /** The dev server injects inline scripts for hot reload, which the strict CSP forbids; only there, drop it. */
 function relaxCspForDevServer(): Plugin {

@@ -32,6 +32,10 @@ export interface ControlPlaneConfig {
   tftpPort: number;
   /** Address machines use to reach this server (boot URLs). Default: the interface's IPv4 address, else the listen address. */
   advertiseAddress?: string;
+  /** iPXE binaries served over TFTP and HTTP. Default assets/ipxe in the install (packaged apps: resources/ipxe). */
+  ipxeDir?: string;
+  /** Agent kernel and initramfs. Default dist/agent-image in the install (packaged apps: resources/agent-image). */
+  agentImageDir?: string;
   /** Serve the built UI from this directory. Default dist/renderer in the install. */
   uiDir?: string;
   /** Log level: debug, info, warn, error. Default info. */

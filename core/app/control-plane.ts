@@ -85,7 +85,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       registrar,
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
-      ipxeDir: join(repoRoot, 'assets', 'ipxe'),
+      ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
       serverUrl: () => serverUrl,
       forceFull: config.forceFullDhcp,
     });
@@ -112,8 +112,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       uiDir: config.uiDir ?? join(repoRoot, 'dist', 'renderer'),
       version: VERSION,
       boot: {
-        agentImageDir: join(repoRoot, 'dist', 'agent-image'),
-        ipxeDir: join(repoRoot, 'assets', 'ipxe'),
+        agentImageDir: config.agentImageDir ?? join(repoRoot, 'dist', 'agent-image'),
+        ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
         imageDir: join(config.dataDir, 'images'),
       },
       system: {

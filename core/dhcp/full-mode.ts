@@ -5,7 +5,7 @@
 import type { Logger } from '../shared/logger.ts';
 import type { Mac } from '../shared/mac.ts';
 import type { BootPolicy } from './boot-policy.ts';
-import { classifyClient } from './classify.ts';
+import { classifyClient, type ClientClass } from './classify.ts';
 import { clientMac, type DhcpPacket } from './codec.ts';
 import type { DhcpEvent, HandlerResult } from './events.ts';
 import { sameSubnet } from './ipv4.ts';
@@ -27,8 +27,16 @@ export interface FullModeContext {
 
 const PROBE_ATTEMPTS = 3;
 
+const classified = new WeakMap<DhcpPacket, ClientClass>();
+/** Classifies a request once, however many events and boot decisions ask. */
+function classOf(req: DhcpPacket): ClientClass {
+  let c = classified.get(req);
+  if (!c) classified.set(req, (c = classifyClient(req)));
+  return c;
+}
+
 function event(type: DhcpEvent['type'], req: DhcpPacket, mac: string, extra: Partial<DhcpEvent> = {}): DhcpEvent {
-  return { type, mode: 'full', mac, arch: classifyClient(req).arch, ...extra };
+  return { type, mode: 'full', mac, arch: classOf(req).arch, ...extra };
 }
 
 const dropped = (why: string, events: DhcpEvent[] = []): HandlerResult => ({ drop: why, events });
@@ -86,7 +94,7 @@ function warnExhausted(ctx: FullModeContext, mac: string): void {
 }
 
 async function withBootFor(reply: DhcpPacket, req: DhcpPacket, mac: Mac, ctx: FullModeContext): Promise<string | undefined> {
-  const boot = await ctx.bootPolicy(classifyClient(req), mac, req);
+  const boot = await ctx.bootPolicy(classOf(req), mac, req);
   if (boot) withBoot(reply, boot, ctx.serverIp);
   return boot?.bootfile;
 }

@@ -96,6 +96,24 @@ describe('full mode', () => {
     await s.server.close();
   });
 
+  it('gives a UEFI HTTP boot client an http URL and echoes vendor class HTTPClient', async () => {
+    const s = await fullServer();
+    const req = clientPacket(MAC, { messageType: MessageType.DISCOVER, vendorClass: 'HTTPClient:Arch:00016:UNDI:003001', clientArch: [16] });
+    const offer = (await s.exchange(req)).reply;
+    expect(offer.options.vendorClass).toBe('HTTPClient');
+    expect(offer.options.bootfileName).toBe('http://10.9.0.1:8080/ipxe/ipxe.efi');
+    await s.server.close();
+  });
+
+  it('NAKs through a relay with the broadcast bit set (RFC 2131 4.3.2)', async () => {
+    const s = await fullServer();
+    const { reply, to } = await s.exchange(clientPacket(MAC, { messageType: MessageType.REQUEST, requestedIp: '192.168.1.5' }, { giaddr: '10.9.0.254', flags: 0 }));
+    expect(reply.options.messageType).toBe(MessageType.NAK);
+    expect(reply.flags & 0x8000).toBe(0x8000);
+    expect(to).toEqual({ address: '10.9.0.254', port: 67 });
+    await s.server.close();
+  });
+
   it('keeps the same address for the same MAC and gives a reservation its fixed address', async () => {
     const s = await fullServer({ reservations: [{ mac: '52-54-00-00-00-09', ip: '10.9.0.50' }] });
     const first = (await lease(s)).ack.yiaddr;
@@ -255,6 +273,16 @@ describe('proxy mode', () => {
     expect(offer.file).toBe('ipxe.efi');
     expect(offer.siaddr).toBe('10.9.0.1');
     expect(pxeSubOption(offer.options.vendorSpecific, 'discovery-control')?.value).toBe(8);
+    await s.server.close();
+  });
+
+  it('offers iPXE (user class "iPXE") the boot script URL', async () => {
+    const s = await proxyServer();
+    s.net.deliver(67, encodeDhcp(pxeDiscover(MAC, 7, { userClass: { format: 'plain', text: 'iPXE' } })));
+    const offer = decode((await s.net.waitForSent(1))[0].data);
+    expect(offer.options.bootfileName).toBe(urls.ipxeScriptUrl);
+    expect(offer.yiaddr).toBe('0.0.0.0');
+    expect(s.events.map((e) => e.type)).toEqual(['discover', 'offer']);
     await s.server.close();
   });
 

@@ -39,12 +39,14 @@ function nameAsUtf8(latin1Name: string): string | undefined {
  * - Percent escapes are refused: some clients decode them and some do not, so such a
  *   name is ambiguous ("%2e%2e" must never become "..").
  * - NUL and other control characters are refused.
+ * - On Windows a ":" is refused too: "C:" would name a drive, "f:s" an NTFS stream.
  */
-export function normalizeRequestPath(filename: string): NormalizedPath {
+export function normalizeRequestPath(filename: string, windows = process.platform === 'win32'): NormalizedPath {
   const name = nameAsUtf8(filename);
   if (name === undefined) return missing('file name is not UTF-8');
   if (/[\u0000-\u001f\u007f]/.test(name)) return denied('control character in file name');
   if (name.includes('\\')) return denied('backslash in file name');
+  if (windows && name.includes(':')) return denied('colon in file name');
   if (/%[0-9a-fA-F]{2}/.test(name)) return denied('percent escape in file name');
   const segments = name.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return denied('".." in file name');

@@ -1,16 +1,22 @@
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isDragonflyError } from '../shared/errors.ts';
+import { FakeClock } from './fake-clock.ts';
 import { fetchFile, LoopbackPeer } from './loopback-peer.ts';
+import { decodeTftp, encodeTftp } from './codec.ts';
 import { createTftpServer, type TftpEvent, type TftpServer, type TftpServerOptions } from './server.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'dft-tftp-'));
 const root = join(base, 'root');
 const servers: TftpServer[] = [];
+const runFile = promisify(execFile);
 
 function content(size: number, seed = 1): Buffer {
   const b = Buffer.alloc(size);
@@ -40,6 +46,31 @@ async function start(extra: Partial<TftpServerOptions> = {}) {
   const server = await createTftpServer({ address: '127.0.0.1', port: 0, root, onEvent: (e) => events.push(e), ...extra });
   servers.push(server);
   return { server, port: server.address.port, events };
+}
+
+/** Fetches boot/small.bin over ::1 in lock-step (LoopbackPeer is IPv4-only). */
+async function run6(port: number): Promise<Buffer> {
+  const sock = dgram.createSocket('udp6');
+  await new Promise<void>((r) => sock.bind(0, '::1', r));
+  const parts: Buffer[] = [];
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timeout')), 3000);
+      sock.on('message', (msg, rinfo) => {
+        const p = decodeTftp(msg);
+        if ('kind' in p || p.op !== 'data') return reject(new Error('unexpected packet'));
+        parts.push(Buffer.from(p.data));
+        sock.send(encodeTftp({ op: 'ack', block: p.block }), rinfo.port, '::1');
+        if (p.data.length < 512) {
+          clearTimeout(timer);
+          resolve(Buffer.concat(parts));
+        }
+      });
+      sock.send(encodeTftp({ op: 'rrq', filename: 'boot/small.bin', mode: 'octet', options: [] }), port, '::1');
+    });
+  } finally {
+    setTimeout(() => sock.close(), 50);
+  }
 }
 
 const until = async (cond: () => boolean, ms = 5000) => {
@@ -249,16 +280,55 @@ describe('protocol edge cases over loopback', () => {
     expect((await fetchFile(port, 'boot/small.bin')).data.length).toBe(1300);
   });
 
-  it('a client that vanishes mid-transfer times out and its file is closed', async () => {
-    const { server, port, events } = await start({ timeoutMs: 30, maxRetries: 2 });
+  it('a client that vanishes mid-transfer times out (driven by an injected clock) and its file is closed', async () => {
+    const clock = new FakeClock();
+    const { server, port, events } = await start({ clock, timeoutMs: 1000, maxRetries: 2 });
     const peer = await LoopbackPeer.open();
     peer.send({ op: 'rrq', filename: 'ipxe.efi', mode: 'octet', options: [] }, port);
     const first = await peer.next();
     peer.send({ op: 'ack', block: 1 }, first!.port);
-    await until(() => server.stats.transfersFailed === 1);
-    expect(events.at(-1)).toMatchObject({ type: 'transfer-error', outcome: 'timeout', bytes: 512 });
+    expect((await peer.next())?.packet).toMatchObject({ op: 'data', block: 2 });
+    // the client is gone: two retransmissions one second apart, then give up
+    clock.advance(1000);
+    expect((await peer.next())?.packet).toMatchObject({ op: 'data', block: 2 });
+    clock.advance(1000);
+    expect((await peer.next())?.packet).toMatchObject({ op: 'data', block: 2 });
+    expect(server.stats.active).toBe(1);
+    clock.advance(1000);
     expect(server.stats.active).toBe(0);
+    expect(events.at(-1)).toMatchObject({ type: 'transfer-error', outcome: 'timeout', bytes: 512, ms: 3000 });
+    expect(await peer.next(100)).toBeUndefined();
     peer.close();
+  });
+
+  it('uses the timeout the client negotiated (RFC 2349)', async () => {
+    const clock = new FakeClock();
+    const { port } = await start({ clock, timeoutMs: 1000 });
+    const peer = await LoopbackPeer.open();
+    peer.send({ op: 'rrq', filename: 'ipxe.efi', mode: 'octet', options: [{ name: 'timeout', value: '3' }] }, port);
+    const oack = await peer.next();
+    expect(oack?.packet).toEqual({ op: 'oack', options: [{ name: 'timeout', value: '3' }] });
+    clock.advance(2999);
+    expect(await peer.next(100)).toBeUndefined();
+    clock.advance(1);
+    expect((await peer.next())?.packet.op).toBe('oack');
+    peer.close();
+  });
+
+  it('serves over IPv6 loopback', async () => {
+    const server = await createTftpServer({ address: '::1', port: 0, root });
+    servers.push(server);
+    const got = await run6(server.address.port);
+    expect(got.length).toBe(1300);
+  });
+
+  it('a throwing onEvent listener does not stop transfers', async () => {
+    const { port } = await start({
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
+    expect((await fetchFile(port, 'boot/small.bin')).data.length).toBe(1300);
   });
 
   it('shutdown during a transfer tells the client and closes everything', async () => {
@@ -322,6 +392,28 @@ describe('startup', () => {
     expect(isDragonflyError(err, 'DF_ERR_FORBIDDEN')).toBe(true);
     expect(err.message).toContain('UDP 127.0.0.1:69');
     expect(err.message).toContain('setcap cap_net_bind_service=+ep');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('port 69 as an unprivileged user fails with DF_ERR_FORBIDDEN naming setcap (needs root to drop to nobody)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dft-priv-'));
+    chmodSync(dir, 0o755);
+    const script = join(dir, 'bind69.mts');
+    const serverPath = fileURLToPath(new URL('./server.ts', import.meta.url));
+    writeFileSync(
+      script,
+      `import { createTftpServer } from ${JSON.stringify(serverPath)};\n` +
+        `try { const s = await createTftpServer({ address: '127.0.0.1', port: 69 }); await s.close(); console.log('{"code":"bound"}'); }\n` +
+        `catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }\n`,
+    );
+    chmodSync(script, 0o644);
+    try {
+      const { stdout } = await runFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', `HOME=${dir}`, process.execPath, '--import', 'tsx', script], { timeout: 20_000 });
+      const got = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      expect(got.code).toBe('DF_ERR_FORBIDDEN');
+      expect(got.message).toContain('setcap cap_net_bind_service=+ep');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a port in use gives an error naming the other server', async () => {

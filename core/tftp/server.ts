@@ -133,6 +133,13 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     ...options,
   };
   const log = o.logger.child({ component: 'tftp' });
+  const emit = (event: TftpEvent) => {
+    try {
+      o.onEvent(event);
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'tftp onEvent handler threw'); // a listener must not kill transfers
+    }
+  };
   const realRoot = o.root === undefined ? undefined : await realpath(o.root);
   const type = socketTypeFor(o.address);
   const stats: TftpStats = { requests: 0, refused: 0, transfersDone: 0, transfersFailed: 0, active: 0, dropped: 0, unknownTid: 0 };
@@ -172,7 +179,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     const message = code === TftpErrorCode.fileNotFound ? 'file not found' : code === TftpErrorCode.accessViolation ? 'access violation' : reason;
     if (!closing) listener.send(encodeTftp({ op: 'error', code, message }), client.port, client.address, () => {});
     log.debug({ client, path, reason }, 'tftp request refused');
-    o.onEvent({ type: 'transfer-error', path, client, bytes: 0, ms: o.clock.now() - t0, outcome, code, message: reason });
+    emit({ type: 'transfer-error', path, client, bytes: 0, ms: o.clock.now() - t0, outcome, code, message: reason });
   }
 
   async function handleRequest(req: TftpRequest, client: TftpClient, t0: number): Promise<void> {
@@ -250,7 +257,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     socket.on('error', (e) => transfer.session.abort(`socket error: ${e.message}`));
     transfers.add(transfer);
     stats.active = transfers.size;
-    o.onEvent({ type: 'transfer-start', path, client, bytes: 0, ms: o.clock.now() - t0 });
+    emit({ type: 'transfer-start', path, client, bytes: 0, ms: o.clock.now() - t0 });
     transfer.session.start();
   }
 
@@ -275,13 +282,13 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     if (end.outcome === 'done') {
       stats.transfersDone++;
       log.debug({ path, client, bytes: end.bytes, ms }, 'tftp transfer done');
-      return o.onEvent({ type: 'transfer-done', path, client, bytes: end.bytes, ms });
+      return emit({ type: 'transfer-done', path, client, bytes: end.bytes, ms });
     }
     stats.transfersFailed++;
     const code = end.outcome === 'client-error' ? end.code : undefined;
     const message = 'message' in end ? end.message : end.outcome;
     log.debug({ path, client, outcome: end.outcome, code, message }, 'tftp transfer ended early');
-    o.onEvent({ type: 'transfer-error', path, client, bytes: end.bytes, ms, outcome: end.outcome, code, message });
+    emit({ type: 'transfer-error', path, client, bytes: end.bytes, ms, outcome: end.outcome, code, message });
   }
 
   async function close(): Promise<void> {

@@ -85,7 +85,11 @@ export function flushingSender(socket: dgram.Socket, to: { address: string; port
     send(datagram: Uint8Array): void {
       if (closeWanted) return;
       pending++;
-      socket.send(datagram, to.port, to.address, sent);
+      try {
+        socket.send(datagram, to.port, to.address, sent);
+      } catch {
+        sent(); // socket already closed by an error: nothing more to flush
+      }
     },
     closeWhenFlushed(): void {
       closeWanted = true;

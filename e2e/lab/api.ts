@@ -93,7 +93,7 @@ async function waitBoot(o: Opts): Promise<string> {
     const tftp = steps.filter((s) => s.step === 'tftp').map((s) => s.detail);
     return {
       ok: true,
-      summary: `${hw.metadata.name}: ${o.steps.join('→')} ok, first dhcp→script ${secondsBetween(dhcp[0]?.at, script?.at)} s${tftp.length ? `, tftp: ${tftp.join('; ')}` : ''}`,
+      summary: `${hw.metadata.name}: ${o.steps.join('->')} ok, first dhcp->script ${secondsBetween(dhcp[0]?.at, script?.at)} s${tftp.length ? `, tftp: ${tftp.join('; ')}` : ''}`,
     };
   });
 }
@@ -132,7 +132,7 @@ async function waitRegistered(o: Opts): Promise<string> {
       ok: true,
       summary:
         `${hw.metadata.name} "${hw.spec.displayName}" uid ${hw.metadata.uid}: Registered, ${f.cpu.threads} CPUs, ` +
-        `${f.memoryBytes / 2 ** 20} MiB, disks ${f.disks.map((d) => `${d.name}=${d.sizeBytes}`).join(' ')}, ${f.firmware}; script→agent ${secondsBetween(script?.at, agent.at)} s`,
+        `${f.memoryBytes / 2 ** 20} MiB, disks ${f.disks.map((d) => `${d.name}=${d.sizeBytes}`).join(' ')}, ${f.firmware}; script->agent ${secondsBetween(script?.at, agent.at)} s`,
     };
   });
 }
@@ -188,7 +188,6 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((e: Error) => {
-    console.error(`api.ts: ${e.message}`);
     console.log(e.message);
     process.exit(1);
   });

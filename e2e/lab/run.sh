@@ -69,5 +69,5 @@ wanted=(${LAB_SCENARIOS:-${SCENARIOS[@]}})
 for s in "${wanted[@]}"; do
   declare -F "scenario_$s" >/dev/null || die "no scenario \"$s\" (have: ${SCENARIOS[*]})"
   log "=== scenario $s"
-  "scenario_$s"
+  "scenario_$s" || log "scenario $s ended early (exit $?)"
 done

@@ -65,6 +65,18 @@ test('sign in, drag a template onto three machines, watch them provision to Read
     await expect(page.locator('.machine-row[data-machine]')).toHaveCount(3);
   });
 
+  await test.step('the keyboard alone can move, select and extend', async () => {
+    const grid = page.getByRole('grid', { name: 'Machines' });
+    await grid.focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press(' ');
+    await expect(page.getByText('1 selected', { exact: true })).toBeVisible();
+    await page.keyboard.press('Shift+ArrowDown');
+    await expect(page.getByText('2 selected', { exact: true })).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(page.getByText('None selected', { exact: true })).toBeVisible();
+  });
+
   await test.step('click and shift-click select all three', async () => {
     await row(page, names[0]).locator('.cell-macs').click();
     await row(page, names[2]).locator('.cell-macs').click({ modifiers: ['Shift'] });

@@ -41,13 +41,15 @@ check() {
   rc=$?
   set -e
   local secs; secs=$(elapsed "$t0" "$(now)")
-  if [ $rc -eq 0 ]; then record "$name" PASS "$secs" "$(tail -n1 "$note_file")"
-  else record "$name" FAIL "$secs" "$(tail -n1 "$note_file")"; fi
+  if [ $rc -eq 0 ]; then LAST_CHECK=PASS; else LAST_CHECK=FAIL; fi
+  record "$name" "$LAST_CHECK" "$secs" "$(tail -n1 "$note_file")"
   rm -f "$note_file"
   return 0
 }
 # note TEXT: a short line shown in the summary next to the check that is running.
 note() { [ -n "${NOTE_FILE:-}" ] && printf '%s\n' "$*" >>"$NOTE_FILE"; log "  $*"; }
+# passed: the last check passed (scenarios skip what depends on a failed step).
+passed() { [ "${LAST_CHECK:-}" = PASS ]; }
 skip() { record "$1" SKIP 0 "$2"; }
 
 summary() {

@@ -38,7 +38,7 @@ cp_start() {
   echo $! >"$LAB_DIR/cp.pid"
   CP_LOG=$d/serve.log
   for ((i = 0; i < 60; i++)); do
-    grep -q 'Dragonfly API and UI at' "$CP_LOG" && break
+    grep -qs 'Dragonfly API and UI at' "$CP_LOG" && break
     kill -0 "$(cat "$LAB_DIR/cp.pid")" 2>/dev/null || { tail -n 20 "$CP_LOG" >&2; die "control plane exited at start"; }
     sleep 0.5
   done

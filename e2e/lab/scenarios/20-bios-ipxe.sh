@@ -8,7 +8,7 @@ DISK_A_BYTES=67108864  # 64 MiB
 DISK_B_BYTES=168296448 # 160.5 MiB
 
 bios_vm_args() {
-  echo -m 1536 -smp 2
+  printf '%s\n' -m 1536 -smp 2
   vm_disk_args bios-ipxe da "$DISK_A_BYTES"
   vm_disk_args bios-ipxe db "$DISK_B_BYTES"
 }
@@ -23,18 +23,19 @@ scenario_bios_ipxe() {
   need_cp full
   local args; mapfile -t args < <(bios_vm_args)
   boot_vm bios-ipxe bios dfltap0 "$BIOS_MAC" "${args[@]}"
-  check "bios-ipxe-full: dhcp→script" check_script_boot bios-ipxe bios dhcp,script full
-  if ! has_agent_image; then
-    skip "bios-ipxe-full: registered" "no complete agent image in dist/agent-image"
+  check "bios-ipxe-full: dhcp->script" check_script_boot bios-ipxe bios dhcp,script full
+  if ! passed || ! has_agent_image; then
+    skip "bios-ipxe-full: registered" "$(passed && echo 'no complete agent image in dist/agent-image' || echo 'the script step failed')"
     vm_stop bios-ipxe
     return 0
   fi
   check "bios-ipxe-full: registered" check_registered bios-ipxe bios 2 1536 "$DISK_A_BYTES,$DISK_B_BYTES"
-  local first; first=$(api show --mac "$BIOS_MAC" | cut -f1,2)
   vm_stop bios-ipxe
+  passed || return 0
+  local first; first=$(api show --mac "$BIOS_MAC" | cut -f1,2) || true
   boot_vm bios-ipxe bios dfltap0 "$BIOS_MAC" "${args[@]}"
   check "bios-ipxe-full: 2nd boot script" check_script_boot bios-ipxe bios dhcp,script full
-  check "bios-ipxe-full: 2nd registered" check_registered bios-ipxe bios 2 1536 "$DISK_A_BYTES,$DISK_B_BYTES"
-  check "bios-ipxe-full: same object" check_same_object "$first"
+  passed && check "bios-ipxe-full: 2nd registered" check_registered bios-ipxe bios 2 1536 "$DISK_A_BYTES,$DISK_B_BYTES"
+  passed && check "bios-ipxe-full: same object" check_same_object "$first"
   vm_stop bios-ipxe
 }

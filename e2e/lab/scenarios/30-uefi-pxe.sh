@@ -7,11 +7,11 @@ UEFI_MAC=52:54:00:98:00:21
 scenario_uefi_pxe() {
   need_cp full
   boot_vm uefi-pxe uefi dfltap1 "$UEFI_MAC" -m 1536 -smp 2
-  check "uefi-pxe-full: dhcp→tftp→script" check_script_boot uefi-pxe uefi dhcp,tftp,script full
-  if has_agent_image; then
+  check "uefi-pxe-full: dhcp->tftp->script" check_script_boot uefi-pxe uefi dhcp,tftp,script full
+  if passed && has_agent_image; then
     check "uefi-pxe-full: registered" check_registered uefi-pxe uefi 2 1536
   else
-    skip "uefi-pxe-full: registered" "no complete agent image in dist/agent-image"
+    skip "uefi-pxe-full: registered" "$(passed && echo 'no complete agent image in dist/agent-image' || echo 'the script step failed')"
   fi
   vm_stop uefi-pxe
 }

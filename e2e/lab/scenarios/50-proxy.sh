@@ -27,10 +27,10 @@ scenario_proxy() {
   # Two at once: the machine has two cores and these VMs stop at the script.
   boot_vm proxy-bios bios dfltap2 "$PROXY_BIOS_MAC"
   boot_vm proxy-uefi uefi dfltap3 "$PROXY_UEFI_MAC"
-  check "bios-ipxe-proxy: dhcp→script" check_script_boot proxy-bios bios dhcp,script proxy
+  check "bios-ipxe-proxy: dhcp->script" check_script_boot proxy-bios bios dhcp,script proxy
   check "bios-ipxe-proxy: site address" check_site_address proxy-bios
   vm_stop proxy-bios
-  check "uefi-pxe-proxy: dhcp→script" check_script_boot proxy-uefi uefi dhcp,script proxy
+  check "uefi-pxe-proxy: dhcp->script" check_script_boot proxy-uefi uefi dhcp,script proxy
   check "uefi-pxe-proxy: site address" check_site_address proxy-uefi
   check "uefi-pxe-proxy: tftp in history" check_tftp_in_history
   vm_stop proxy-uefi

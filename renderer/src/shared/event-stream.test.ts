@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectEventStream, withLastId, type EventSourceLike } from './event-stream.ts';
+import { connectEventStream, withLastId } from './event-stream.ts';
+import type { EventSourceLike } from './event-source-like.ts';
 
 class FakeSource implements EventSourceLike {
   onopen: ((ev: unknown) => void) | null = null;

@@ -1,6 +1,7 @@
 import type { WatchEvent } from './resource-cache.ts';
 import { apiToken } from './api-client.ts';
 import { fetchEventSource } from './fetch-event-source.ts';
+import type { EventSourceLike } from './event-source-like.ts';
 
 /**
  * One EventSource on /api/v1/events. Change events are queued and handed over in batches
@@ -25,13 +26,6 @@ export interface EventStreamHandlers {
   onRefused?: () => void;
 }
 
-export interface EventSourceLike {
-  onopen: ((ev: unknown) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  readyState: number;
-  addEventListener(type: string, listener: (ev: { data: string; lastEventId?: string }) => void): void;
-  close(): void;
-}
 
 export interface EventStreamOptions {
   url: string;

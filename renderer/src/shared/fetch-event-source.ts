@@ -1,4 +1,4 @@
-import type { EventSourceLike } from './event-stream.ts';
+import type { EventSourceLike } from './event-source-like.ts';
 import { createSseParser } from './sse-parser.ts';
 
 const CONNECTING = 0;

@@ -1,0 +1,163 @@
+import type { Static } from 'typebox';
+import type { HardwareFacts } from '../../core/model/hardware.ts';
+import type { Action, DiskSelector, Image2DiskAction, KexecAction, WriteFileAction } from '../../core/model/template.ts';
+import { selectDisk } from './disk-select.ts';
+import type { Exec } from './exec.ts';
+import { nodeHttpGet, type HttpGet } from './http-get.ts';
+import { writeImage, type Progress } from './image2disk.ts';
+import { defaultCmdline, kexecExecute, kexecLoad } from './kexec.ts';
+import { runPartition } from './partition.ts';
+import { rebootNow } from './reboot.ts';
+import { partitionDevice, pathInside, parseMode, withMounted, writeFileInside } from './writefile.ts';
+
+/** GET /api/agent/v1/workflows/:name, as the control plane sends it. */
+export interface AgentWorkflow {
+  name: string;
+  phase?: string;
+  startAt?: number;
+  statuses?: { phase?: string }[];
+  actions: Action[];
+}
+
+/** POST /api/agent/v1/workflows/:name/events. */
+export interface ActionEvent {
+  action: number;
+  phase: 'Running' | 'Succeeded' | 'Failed';
+  bytesDone?: number;
+  bytesTotal?: number;
+  message?: string;
+}
+
+export interface RunnerDeps {
+  workflow: AgentWorkflow;
+  facts: HardwareFacts;
+  /** Sends one event to the control plane. Progress events are not awaited by the action; the final ones are. */
+  report: (ev: ActionEvent) => Promise<void>;
+  exec: Exec;
+  /** Image downloads; default node:http(s). */
+  httpGet?: HttpGet;
+  /** Control plane base URL: "cache:NAME" image URLs become {serverUrl}/images/NAME. */
+  serverUrl?: string;
+  say?: (line: string) => void;
+}
+
+export type RunOutcome = { ok: true; ran: number } | { ok: false; action: number; message: string };
+
+const finished = new Set(['Succeeded', 'Failed', 'TimedOut', 'Cancelled']);
+
+/**
+ * Runs the workflow's actions in order from startAt, reporting each one Running, then Succeeded
+ * or Failed; stops at the first failure. reboot and kexec are reported Succeeded before they
+ * run, since the machine (and the agent) are gone once they do.
+ */
+export async function runWorkflow(d: RunnerDeps): Promise<RunOutcome> {
+  const wf = d.workflow;
+  if (wf.phase && finished.has(wf.phase)) return { ok: true, ran: 0 };
+  let start = Math.max(0, wf.startAt ?? 0);
+  if (wf.statuses?.[start]?.phase === 'Succeeded') start++;
+  let ran = 0;
+  for (let i = start; i < wf.actions.length; i++) {
+    const a = wf.actions[i] as Action;
+    d.say?.(`action ${i + 1}/${wf.actions.length} "${a.name}" (${a.type})`);
+    await d.report({ action: i, phase: 'Running' });
+    try {
+      await runAction(a, i, d);
+    } catch (err) {
+      const message = `action "${a.name}" (${a.type}) failed: ${(err as Error).message ?? String(err)}`;
+      d.say?.(message);
+      await d.report({ action: i, phase: 'Failed', message: message.slice(0, 4000) });
+      return { ok: false, action: i, message };
+    }
+    ran++;
+  }
+  return { ok: true, ran };
+}
+
+async function runAction(a: Action, i: number, d: RunnerDeps): Promise<void> {
+  const succeeded = () => d.report({ action: i, phase: 'Succeeded' });
+  switch (a.type) {
+    case 'partition':
+      await runPartition(a, { facts: d.facts, exec: d.exec, say: d.say });
+      return succeeded();
+    case 'image2disk':
+      await runImage2Disk(a, i, d);
+      return succeeded();
+    case 'writefile':
+      await runWriteFile(a, d);
+      return succeeded();
+    case 'kexec':
+      await loadKexec(a, d);
+      await succeeded();
+      await kexecExecute(d.exec);
+      return;
+    case 'reboot':
+      await succeeded();
+      await rebootNow(d.exec);
+      return;
+    default:
+      throw new Error(`unknown action type "${(a as { type?: unknown }).type}"; this agent runs ${['partition', 'image2disk', 'writefile', 'kexec', 'reboot'].join(', ')}`);
+  }
+}
+
+function diskPath(d: RunnerDeps, sel: DiskSelector): string {
+  const chosen = selectDisk(d.facts.disks, sel);
+  if (!chosen.ok) throw new Error(chosen.error);
+  return chosen.disk.path;
+}
+
+/** "cache:NAME" -> the control plane's image cache, GET {serverUrl}/images/NAME (served with Range support). */
+export function imageUrl(url: string, serverUrl: string | undefined): string {
+  if (!url.startsWith('cache:')) return url;
+  if (!serverUrl) throw new Error(`image ${url} is in the control plane cache, but the agent does not know the control plane URL`);
+  return `${serverUrl.replace(/\/+$/, '')}/images/${url.slice('cache:'.length).split('/').map(encodeURIComponent).join('/')}`;
+}
+
+async function runImage2Disk(a: Static<typeof Image2DiskAction>, i: number, d: RunnerDeps): Promise<void> {
+  const target = diskPath(d, a.disk);
+  const url = imageUrl(a.image.url, d.serverUrl);
+  const progress = progressReporter(i, d.report);
+  const r = await writeImage({ url, checksum: a.image.checksum, format: a.image.format, target, httpGet: d.httpGet ?? nodeHttpGet(), onProgress: progress.update });
+  await progress.idle();
+  await d.report({ action: i, phase: 'Running', bytesDone: r.bytes, bytesTotal: r.bytes });
+  d.say?.(`${target}: wrote ${r.bytes} bytes from ${url}${r.retries ? ` after ${r.retries} retries` : ''}, checksum verified`);
+}
+
+/** At most one progress report in flight; a newer figure replaces one not yet sent, so a slow control plane never slows the disk. */
+export function progressReporter(action: number, report: RunnerDeps['report']) {
+  let pending: Progress | undefined;
+  let sending: Promise<void> | undefined;
+  const pump = async () => {
+    while (pending) {
+      const p = pending;
+      pending = undefined;
+      await report({ action, phase: 'Running', ...p }).catch(() => undefined);
+    }
+    sending = undefined;
+  };
+  return {
+    update(p: Progress) {
+      pending = p;
+      sending ??= pump();
+    },
+    idle: async () => {
+      await sending;
+    },
+  };
+}
+
+async function runWriteFile(a: Static<typeof WriteFileAction>, d: RunnerDeps): Promise<void> {
+  const disk = diskPath(d, a.disk);
+  const mode = parseMode(a.mode);
+  pathInside('/', a.path);
+  const dev = await partitionDevice(disk, a.partition, { exec: d.exec });
+  await withMounted(d.exec, dev, (dir) => writeFileInside(dir, { path: a.path, content: a.content, mode, uid: a.uid, gid: a.gid }));
+  d.say?.(`${dev}: wrote ${a.path} (${Buffer.byteLength(a.content)} bytes, mode ${mode.toString(8)})`);
+}
+
+async function loadKexec(a: Static<typeof KexecAction>, d: RunnerDeps): Promise<void> {
+  const disk = diskPath(d, a.disk);
+  const dev = await partitionDevice(disk, a.partition, { exec: d.exec });
+  await withMounted(d.exec, dev, (dir) =>
+    kexecLoad(d.exec, pathInside(dir, a.kernel), a.initrd ? pathInside(dir, a.initrd) : undefined, a.cmdline ?? defaultCmdline(dev)),
+  );
+}
