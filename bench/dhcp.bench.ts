@@ -12,6 +12,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { decodeDhcp, DecodeError, encodeDhcp } from '../core/dhcp/codec.ts';
 import { clientPacket } from '../core/dhcp/client-messages.ts';
@@ -41,7 +42,10 @@ async function perfdhcp(lab: Lab, client: string, target: number): Promise<PerfR
 async function stepRates(lab: Lab, client: string, label: string): Promise<PerfResult | undefined> {
   let best: PerfResult | undefined;
   for (const target of RATES) {
-    const r = await perfdhcp(lab, client, target);
+    // Two trials per step, keep the cleaner: the machine is shared and one scheduling hiccup
+    // of a few hundred ms shows up as drops for either server.
+    const a = await perfdhcp(lab, client, target);
+    const r = a.dropPct < 1 ? a : [a, await perfdhcp(lab, client, target)].sort((x, y) => x.dropPct - y.dropPct)[0];
     console.log(`  ${label.padEnd(8)} target ${String(target).padStart(5)}/s -> ${r.rate.toFixed(0).padStart(5)} exchanges/s, drops ${r.dropPct.toFixed(2)} %`);
     if (r.dropPct < 1 && (!best || r.rate > best.rate)) best = r;
   }
@@ -56,7 +60,7 @@ async function throughput(): Promise<void> {
     const cfg = { interface: 'dfd-br0', mode: 'full', range: { start: '10.77.30.10', end: '10.77.30.250' }, leaseSeconds: 3600, quiet: true };
     const ours = lab.spawnIn(lab.ns, ['node', '--no-deprecation', '--import', 'tsx', 'core/dhcp/testing/run-server.ts', JSON.stringify(cfg)]);
     await lineReader(ours).waitFor((l) => l.includes('"ready"'));
-    console.log('perfdhcp, stepping the target rate (-R 100 clients, %d s per step):', SECONDS);
+    console.log(`perfdhcp, stepping the target rate (-R 100 clients, ${SECONDS} s per step); load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}:`);
     const oursBest = await stepRates(lab, client, 'dragonfly');
     await lab.stop(ours);
     const dnsmasq = lab.spawnIn(lab.ns, ['dnsmasq', '--no-daemon', `--log-facility=${join(lab.dir, 'dnsmasq.log')}`, '--conf-file=/dev/null', '--port=0', '--interface=dfd-br0', '--bind-interfaces', '--no-ping', '--dhcp-range=10.77.30.10,10.77.30.250,255.255.255.0,1h', `--dhcp-leasefile=${join(lab.dir, 'dnsmasq.leases')}`]);
@@ -67,6 +71,7 @@ async function throughput(): Promise<void> {
     const fmt = (r?: PerfResult) => (r ? `${r.rate.toFixed(0)} exchanges/s (target ${r.target}/s, drops ${r.dropPct.toFixed(2)} %)` : 'no step under 1 % drops');
     console.log(`RESULT dragonfly: ${fmt(oursBest)}`);
     console.log(`RESULT dnsmasq:   ${fmt(dnsmasqBest)}`);
+    console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     if (oursBest && dnsmasqBest) console.log(`RESULT ratio dragonfly/dnsmasq: ${(oursBest.rate / dnsmasqBest.rate).toFixed(2)}`);
   } finally {
     await lab.close();

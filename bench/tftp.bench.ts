@@ -10,6 +10,10 @@
  *     so it answers lock-step; the ratio shows what windowing buys.
  *  2. The same with blksize 1428 only (lock-step on both): the cost of the server itself.
  *  3. One 32 MiB file, atftp with blksize 1428 + windowsize 8.
+ * With --delay-ms N each server sits behind its own relay process that holds every datagram
+ * N ms each way (no netem on this kernel): loopback's ~30 us round trip hides what windowing
+ * is for, a real network's and a firmware client's round trips do not. The 32 MiB scenario
+ * is skipped then (lock-step at a few ms per block would take minutes).
  * Each figure is the median of the rounds; servers alternate within a round. Both servers
  * run as child processes, so their CPU time is read from /proc (tftpd-hpa forks one child
  * per transfer: those are sampled too) and reported as CPU ms per MB served,
@@ -32,6 +36,8 @@ function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 const ROUNDS = arg('rounds', 5);
+/** One-way delay added by a UDP relay in front of each server, ms; 0: clients talk to the servers directly. */
+const DELAY_MS = arg('delay-ms', 0);
 const CLIENTS = arg('clients', 20);
 const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : undefined;
 
@@ -64,6 +70,53 @@ async function startDragonfly(root: string): Promise<{ port: number; proc: Child
   const proc = spawn(process.execPath, ['--import', 'tsx', self, '--serve', root, String(port)], { stdio: 'ignore' });
   await waitStarted(proc, 'the Dragonfly TFTP server');
   return { port, proc };
+}
+
+/** Runs `--relay` in its own process in front of a server; returns the port clients use. */
+async function startRelay(serverPort: number): Promise<{ port: number; proc: ChildProcess }> {
+  const port = await freePort();
+  const self = fileURLToPath(import.meta.url);
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--relay', String(serverPort), String(port), String(DELAY_MS)], { stdio: 'ignore' });
+  await waitStarted(proc, 'the delay relay');
+  return { port, proc };
+}
+
+/**
+ * A UDP relay that delays every datagram: one upstream socket per client (the server sees
+ * it as the client's TID) and one client-facing socket per server TID (the client sees a
+ * new TID per transfer, as it would from the server itself).
+ */
+async function relay(serverPort: number, listenPort: number, delayMs: number): Promise<void> {
+  const bindLocal = async (port: number) => {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(port, '127.0.0.1', r));
+    return s;
+  };
+  const later = (fn: () => void) => setTimeout(fn, delayMs);
+  const flows = new Map<string, dgram.Socket>();
+  const front = await bindLocal(listenPort);
+  front.on('message', async (msg, client) => {
+    const key = `${client.address}:${client.port}`;
+    let up = flows.get(key);
+    if (!up) {
+      up = await bindLocal(0);
+      flows.set(key, up);
+      const faces = new Map<number, dgram.Socket>();
+      const upstream = up;
+      upstream.on('message', async (reply, server) => {
+        let face = faces.get(server.port);
+        if (!face) {
+          face = await bindLocal(0);
+          faces.set(server.port, face);
+          face.on('message', (m) => later(() => upstream.send(m, server.port, '127.0.0.1')));
+        }
+        const f = face;
+        later(() => f.send(reply, client.port, client.address));
+      });
+    }
+    const u = up;
+    later(() => u.send(msg, serverPort, '127.0.0.1'));
+  });
 }
 
 async function serve(root: string, port: number): Promise<void> {
@@ -159,7 +212,11 @@ async function main(): Promise<void> {
 
   const ours = await startDragonfly(root);
   const hpa = await startTftpdHpa(root);
-  const servers = { dragonfly: ours, 'tftpd-hpa': hpa };
+  const relays = DELAY_MS > 0 ? [await startRelay(ours.port), await startRelay(hpa.port)] : [];
+  const servers = {
+    dragonfly: { proc: ours.proc, port: relays[0]?.port ?? ours.port },
+    'tftpd-hpa': { proc: hpa.proc, port: relays[1]?.port ?? hpa.port },
+  };
   const windowed = ['blksize 1428', 'windowsize 8', 'tsize 0'];
   const lockstep = ['blksize 1428', 'tsize 0'];
   const results: Record<string, Record<string, Figure[]>> = { windowed: {}, lockstep: {}, big: {} };
@@ -171,11 +228,12 @@ async function main(): Promise<void> {
         const pid = proc.pid!;
         (results.windowed[name] ??= []).push(await concurrentFetch(pid, port, 'ipxe.efi', ipxeSize, windowed, out, `${name}-w`, ipxeSha));
         (results.lockstep[name] ??= []).push(await concurrentFetch(pid, port, 'ipxe.efi', ipxeSize, lockstep, out, `${name}-l`, ipxeSha));
-        (results.big[name] ??= []).push(await single(pid, port, 'big.bin', big.length, windowed, join(out, `${name}-big`), bigSha));
+        if (DELAY_MS === 0) (results.big[name] ??= []).push(await single(pid, port, 'big.bin', big.length, windowed, join(out, `${name}-big`), bigSha));
       }
       process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
   } finally {
+    for (const r of relays) r.proc.kill('SIGTERM');
     ours.proc.kill('SIGTERM');
     hpa.proc.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
@@ -189,8 +247,10 @@ function report(results: Record<string, Record<string, Figure[]>>, ipxeSize: num
     lockstep: `${CLIENTS} x atftp ipxe.efi, blksize 1428 only (lock-step on both)`,
     big: '1 x atftp 32 MiB, blksize 1428 windowsize 8',
   };
-  const summary: Record<string, unknown> = { rounds: ROUNDS, clients: CLIENTS };
+  const summary: Record<string, unknown> = { rounds: ROUNDS, clients: CLIENTS, delayMs: DELAY_MS };
+  console.log(DELAY_MS > 0 ? `each server behind a relay adding ${DELAY_MS} ms each way` : 'direct on loopback');
   for (const [key, byServer] of Object.entries(results)) {
+    if (!byServer.dragonfly) continue;
     const pick = (name: string, f: keyof Figure) => median(byServer[name].map((x) => x[f]));
     const [d, h] = [pick('dragonfly', 'mbps'), pick('tftpd-hpa', 'mbps')];
     const [dc, hc] = [pick('dragonfly', 'cpuMsPerMb'), pick('tftpd-hpa', 'cpuMsPerMb')];
@@ -206,4 +266,5 @@ function report(results: Record<string, Record<string, Figure[]>>, ipxeSize: num
 }
 
 if (process.argv[2] === '--serve') await serve(process.argv[3], Number(process.argv[4]));
+else if (process.argv[2] === '--relay') await relay(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]));
 else await main();

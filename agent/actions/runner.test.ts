@@ -35,7 +35,10 @@ function harness(actions: Action[], wf: Partial<AgentWorkflow> = {}, fail: Recor
   };
   const httpGet: HttpGet = async (url) => {
     log.push(`GET ${url}`);
-    return { status: 200, headers: { 'content-length': String(image.length) }, body: [image], abort: () => undefined };
+    return { status: 200, headers: { 'content-length': String(image.length) }, body: (async function* () {
+        yield image;
+      })(),
+      abort: () => undefined };
   };
   const report = async (ev: ActionEvent) => {
     events.push(ev);

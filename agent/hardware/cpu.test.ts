@@ -30,6 +30,7 @@ describe('cpu', () => {
     expect(countCpuList('0')).toBe(1);
     expect(countCpuList('0,2,4-5')).toBe(4);
     expect(countCpuList('zero')).toBeUndefined();
+    expect(countCpuList('5-2')).toBeUndefined();
   });
 
   it('reports sockets, cores and threads of a two-socket SMT machine from sysfs topology', () => {

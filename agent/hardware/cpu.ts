@@ -27,7 +27,7 @@ export function countCpuList(list: string): number | undefined {
   let n = 0;
   for (const part of list.trim().split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) return undefined;
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) return undefined;
     n += m[2] === undefined ? 1 : Number(m[2]) - Number(m[1]) + 1;
   }
   return n;

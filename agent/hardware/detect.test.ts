@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { HardwareFacts } from '../../core/model/hardware.ts';
@@ -52,4 +53,24 @@ it('an empty snapshot still yields a schema-valid report (nothing detected, noth
   const facts = detectHardware(emptySnapshot());
   expect(Value.Check(HardwareFacts, facts)).toBe(true);
   expect(facts).toMatchObject({ memoryBytes: 0, disks: [], nics: [], firmware: 'bios', virtualization: 'none' });
+});
+
+describe('robustness', () => {
+  const paths = [
+    '/proc/cpuinfo', '/proc/meminfo', '/sys/devices/system/cpu/online', '/sys/devices/system/cpu/cpu0/topology/core_id',
+    '/sys/devices/system/cpu/cpu0/topology/physical_package_id', '/sys/devices/system/memory/block_size_bytes',
+    '/sys/devices/system/memory/memory0/state', '/sys/block/sda/size', '/sys/block/sda/removable', '/sys/block/sda/device/model',
+    '/sys/class/net/eth0/address', '/sys/class/net/eth0/speed', '/sys/class/net/eth0/operstate', '/sys/class/dmi/id/product_uuid',
+  ];
+  const value = fc.oneof(fc.string(), fc.integer().map(String), fc.constantFrom('-1\n', '5-2', 'online\n', '0-3,x', '52:54:00:00:00:01\n'));
+
+  it('turns any file contents into a schema-valid report, never a throw', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...paths), value), (files) => {
+        const s: Snapshot = { files, links: { '/sys/block/sda': '../devices/x/block/sda', '/sys/class/net/eth0/device': '../../../0000:00:03.0' }, exists: [] };
+        return Value.Check(HardwareFacts, detectHardware(s));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

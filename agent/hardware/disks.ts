@@ -33,7 +33,7 @@ export function detectDisks(s: Snapshot): Disk[] {
 function diskFacts(s: Snapshot, name: string): Disk | undefined {
   const dir = `${BLOCK_DIR}/${name}`;
   const sectors = readInt(s, `${dir}/size`);
-  if (sectors === undefined) return undefined;
+  if (sectors === undefined || sectors < 0) return undefined;
   const disk: Disk = { name, path: `/dev/${name}`, sizeBytes: sectors * SECTOR_BYTES };
   const model = clean(readTrimmed(s, `${dir}/device/model`));
   const serial = clean(readTrimmed(s, `${dir}/device/serial`) ?? readTrimmed(s, `${dir}/serial`));

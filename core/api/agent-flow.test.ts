@@ -106,6 +106,15 @@ describe('boot fate and the agent', () => {
     await ev({ action: 2, phase: 'Succeeded' });
     const done = (await h.app.inject({ url: `/api/v1/hardware/${name}`, headers: h.headers })).json();
     expect(done.status.state).toBe('Ready');
+    const steps = done.status.bootHistory.map((e: { step: string; detail?: string }) => `${e.step}${e.detail ? ` ${e.detail}` : ''}`);
+    expect(steps).toContain('script imaging (bios)');
+    expect(steps.slice(-5)).toEqual([
+      'action:write-image running',
+      'action:write-image succeeded',
+      'action:seed succeeded',
+      'action:reboot succeeded',
+      'ready debian-12',
+    ]);
     expect(notes).toEqual([`${done.spec.displayName} is Ready`]);
     for (let i = 0; i < 3; i++) {
       const s = (await h.app.inject({ url: `/boot/ipxe?mac=${MAC}` })).body;

@@ -2,10 +2,23 @@
  * The DHCP server: full (addresses + boot), proxy (boot only, ports 67 and 4011) or off.
  * It owns sockets and counters; the decisions live in full-mode.ts and proxy-mode.ts.
  *
- * Wiring (core/app): createDhcpServer({ interface: 'enp3s0', mode: 'proxy', bootPolicy,
- * onEvent, logger }) then `await server.start()`. start() rejects with a DragonflyError
- * when a port cannot be bound (e.g. not privileged, with the fix in the message); the
- * caller logs it and keeps the rest of the control plane running.
+ * Wiring from core/app (what the lead passes):
+ *
+ *   const dhcp = createDhcpServer({
+ *     interface: 'enp3s0',                       // the provisioning NIC the operator picked
+ *     mode: 'proxy',                             // or 'full' after probeExistingDhcp() found no server
+ *     range: { start: '10.0.0.100', end: '10.0.0.199' },   // full mode only
+ *     router: '10.0.0.1', dns: ['10.0.0.1'], domain: 'lab', leaseSeconds: 3600,
+ *     bootPolicy: (client, mac) => boot.dhcpAnswer(client, mac),   // core/boot decides
+ *     leaseStore: await openFileLeaseStore(join(dataDir, 'dhcp-leases.json')),
+ *     logger, onEvent: (e) => events.publish('dhcp', e),
+ *   });
+ *   try { await dhcp.start(); } catch (e) { logger.error(e.message); }  // keep serving the rest
+ *   ...
+ *   await dhcp.close();
+ *
+ * start() rejects with a DragonflyError when a port cannot be bound (not privileged, port in
+ * use, unknown interface), with the fix in the message.
  */
 import { DragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';

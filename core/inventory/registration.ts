@@ -21,7 +21,7 @@ export function nextActionFor(hw: Hardware): NextAction {
   return { action: 'wait' };
 }
 
-function appendHistory(hw: Hardware, step: string, detail?: string, at = new Date().toISOString()): void {
+export function appendHistory(hw: Hardware, step: string, detail?: string, at = new Date().toISOString()): void {
   const status = (hw.status ??= { state: 'Discovered' });
   const history = (status.bootHistory ??= []);
   history.push(detail ? { at, step, detail } : { at, step });

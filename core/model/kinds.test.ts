@@ -27,3 +27,23 @@ describe('object validation names the field', () => {
     expect(() => validateObject([1, 2])).toThrow(/mapping/);
   });
 });
+
+describe('template actions are checked against their own type', () => {
+  const tpl = (actions: unknown[]) => ({ apiVersion: 'dragonfly.computer/v1', kind: 'Template', metadata: { name: 't' }, spec: { actions } });
+  it('a reboot with a stray field is told about that field only', () => {
+    let msg = '';
+    try {
+      validateObject(tpl([{ name: 'r', type: 'reboot', disk: {} }]));
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/\/spec\/actions\/0: unknown field\(s\) \["disk"\]/);
+    expect(msg).not.toMatch(/partitions/);
+  });
+  it('an unknown action type names the choices', () => {
+    expect(() => validateObject(tpl([{ name: 'x', type: 'explode' }]))).toThrow(/\/spec\/actions\/0\/type: "explode" is not an action type \(one of partition, image2disk, writefile, kexec, reboot\)/);
+  });
+  it('a missing checksum on image2disk names it', () => {
+    expect(() => validateObject(tpl([{ name: 'i', type: 'image2disk', disk: { path: '/dev/sda' }, image: { url: 'http://x/y.raw' } }]))).toThrow(/\/spec\/actions\/0\/image: missing required field\(s\) \["checksum"\]/);
+  });
+});

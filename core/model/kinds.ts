@@ -2,7 +2,7 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { invalid } from '../shared/errors.ts';
 import { Hardware } from './hardware.ts';
-import { Template } from './template.ts';
+import { Action, Template } from './template.ts';
 import { Workflow } from './workflow.ts';
 import { API_VERSION, type StoredObject } from './meta.ts';
 
@@ -21,14 +21,35 @@ export function isKind(s: string): s is Kind {
 
 const validators = Object.fromEntries(kindNames.map((k) => [k, Compile(kinds[k].schema)])) as Record<Kind, ReturnType<typeof Compile>>;
 
-/** One readable line per problem, naming the field by its JSON pointer ("/spec/macs/0: ..."). */
-export function schemaProblems(kind: Kind, value: unknown): string[] {
-  const v = validators[kind];
-  if (v.Check(value)) return [];
+const actionValidators = Object.fromEntries(
+  (Action as unknown as { anyOf: TSchema[] }).anyOf.map((s) => [(s as { properties: { type: { const: string } } }).properties.type.const, Compile(s)]),
+) as Record<string, ReturnType<typeof Compile>>;
+
+/**
+ * A template's actions are a union: report an action's problems against the schema of its
+ * own `type`, not against every branch ("missing disk, table, partitions" on a reboot).
+ */
+function actionProblems(value: unknown): string[] | undefined {
+  const actions = (value as { spec?: { actions?: unknown } })?.spec?.actions;
+  if (!Array.isArray(actions)) return undefined;
   const out: string[] = [];
-  for (const e of v.Errors(value)) {
+  actions.forEach((a, i) => {
+    const type = (a as { type?: unknown })?.type;
+    const v = typeof type === 'string' ? actionValidators[type] : undefined;
+    if (!v) {
+      out.push(`/spec/actions/${i}/type: ${JSON.stringify(type)} is not an action type (one of ${Object.keys(actionValidators).join(', ')})`);
+      return;
+    }
+    if (!v.Check(a)) out.push(...describe(v.Errors(a), `/spec/actions/${i}`));
+  });
+  return out.length ? out : undefined;
+}
+
+function describe(errors: Iterable<{ keyword: string; instancePath: string; params: unknown; message: string }>, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of errors) {
     if (e.keyword === 'boolean') continue; // duplicates the additionalProperties report
-    const where = e.instancePath || '/';
+    const where = prefix + e.instancePath || '/';
     const extra =
       e.keyword === 'additionalProperties'
         ? `: unknown field(s) ${JSON.stringify((e.params as { additionalProperties?: string[] }).additionalProperties ?? [])}`
@@ -38,6 +59,18 @@ export function schemaProblems(kind: Kind, value: unknown): string[] {
     out.push(`${where}${extra}`);
     if (out.length >= 10) break;
   }
+  return out;
+}
+
+/** One readable line per problem, naming the field by its JSON pointer ("/spec/macs/0: ..."). */
+export function schemaProblems(kind: Kind, value: unknown): string[] {
+  const v = validators[kind];
+  if (kind === 'Template') {
+    const actions = actionProblems(value);
+    if (actions) return actions;
+  }
+  if (v.Check(value)) return [];
+  const out = describe(v.Errors(value));
   return out.length ? out : ['object does not match the schema'];
 }
 

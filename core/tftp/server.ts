@@ -55,7 +55,11 @@ export interface TftpEvent {
   bytes: number;
   /** Milliseconds since the request arrived. */
   ms: number;
-  /** For transfer-error: what ended it, e.g. 'not-found', 'client-error', 'timeout'. */
+  /**
+   * For transfer-error, what ended it. Refusals: 'write-refused', 'bad-mode', 'busy',
+   * 'path-refused', 'not-found', 'access-denied', 'error', 'socket'. Transfers:
+   * 'client-error' (the client sent ERROR), 'timeout', 'protocol-error', 'read-error', 'aborted'.
+   */
   outcome?: string;
   /** TFTP error code sent or received, when there was one (8: the client's size probe). */
   code?: number;
@@ -71,11 +75,14 @@ export interface TftpServerOptions {
   root?: string;
   /** Generated-content hook, asked before `root`. */
   resolve?: TftpResolver;
-  /** Largest blksize agreed (RFC 2348), bytes. Default 1468 (1500-byte MTU minus IP/UDP/TFTP headers). */
+  /**
+   * Largest blksize agreed (RFC 2348), bytes. Default 1468 (1500-byte MTU minus IP/UDP/TFTP
+   * headers); set it to MTU - 32 for other links. Clamped to 8..65464, so 0 means 8.
+   */
   maxBlksize?: number;
-  /** Largest windowsize agreed (RFC 7440), blocks. Default 16. 1 disables windowing. */
+  /** Largest windowsize agreed (RFC 7440), blocks. Default 16. 1 (or 0) disables windowing. */
   maxWindowsize?: number;
-  /** Retransmission timeout when the client sets none, milliseconds. Default 1000. */
+  /** Retransmission timeout when the client sets none, milliseconds. Default 1000; 0 or less means the default. */
   timeoutMs?: number;
   /** Retransmissions of a window before a transfer is given up. Default 5; 0: give up at the first timeout. */
   maxRetries?: number;
@@ -85,8 +92,11 @@ export interface TftpServerOptions {
   socketFactory?: UdpSocketFactory;
   /** Called after each socket is bound (e.g. SO_BINDTOIFINDEX); a throw refuses that transfer or fails start. */
   bindSocket?: (socket: dgram.Socket, role: 'listen' | 'transfer') => void | Promise<void>;
+  /** Time source for timeouts and event durations. Default: the system clock. */
   clock?: TftpClock;
+  /** Default: discard. Per-packet detail is logged at debug only. */
   logger?: Logger;
+  /** Transfer events for the UI/event stream. A throwing listener is logged and ignored. */
   onEvent?: (event: TftpEvent) => void;
 }
 
@@ -117,21 +127,33 @@ interface Transfer {
 
 type Lookup = { ok: true; size: number; reader: BlockReader } | { ok: false; code: number; reason: string };
 
+/** Options with every default filled in (`??`, so an explicit undefined also gets the default). */
+function withDefaults(options: TftpServerOptions) {
+  return {
+    ...options,
+    port: options.port ?? 69,
+    maxBlksize: options.maxBlksize ?? 1468,
+    maxWindowsize: options.maxWindowsize ?? 16,
+    timeoutMs: options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : 1000,
+    maxRetries: options.maxRetries ?? 5,
+    maxTransfers: options.maxTransfers ?? 512,
+    socketFactory: options.socketFactory ?? defaultSocketFactory,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? discardLogger,
+    onEvent: options.onEvent ?? (() => {}),
+  };
+}
+
+/** The `outcome` of an event for a refused lookup, from the TFTP error code sent. */
+function lookupOutcome(code: number): string {
+  if (code === TftpErrorCode.fileNotFound) return 'not-found';
+  if (code === TftpErrorCode.accessViolation) return 'access-denied';
+  return 'error';
+}
+
 /** Starts the server; rejects with a DragonflyError naming the fix when the port cannot be bound. */
 export async function createTftpServer(options: TftpServerOptions): Promise<TftpServer> {
-  const o = {
-    port: 69,
-    maxBlksize: 1468,
-    maxWindowsize: 16,
-    timeoutMs: 1000,
-    maxRetries: 5,
-    maxTransfers: 512,
-    socketFactory: defaultSocketFactory,
-    clock: systemClock,
-    logger: discardLogger,
-    onEvent: () => {},
-    ...options,
-  };
+  const o = withDefaults(options);
   const log = o.logger.child({ component: 'tftp' });
   const emit = (event: TftpEvent) => {
     try {
@@ -197,7 +219,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     const norm = normalizeRequestPath(raw);
     if (!norm.ok) return refuse(client, raw, t0, norm.code, norm.reason, 'path-refused');
     const found = await lookup(norm.path, client);
-    if (!found.ok) return refuse(client, norm.path, t0, found.code, found.reason, 'not-found');
+    if (!found.ok) return refuse(client, norm.path, t0, found.code, found.reason, lookupOutcome(found.code));
     if (closing) return void (await found.reader.close());
     await startSession(req, client, norm.path, found, t0);
   }

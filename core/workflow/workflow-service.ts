@@ -10,6 +10,7 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import { mutate } from '../store/mutate.ts';
 import type { Store } from '../store/store.ts';
 import { computeProgress } from './progress.ts';
+import { appendHistory } from '../inventory/registration.ts';
 
 export interface AssignRequest {
   template: string;
@@ -131,6 +132,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
   async applyAgentEvent(workflowName: string, ev: AgentEvent): Promise<Workflow> {
     let finished: 'Succeeded' | 'Failed' | undefined;
     let started = false;
+    let step: { name: string; phase: string } | undefined;
     const wf = await mutate<Workflow>(this.store, 'Workflow', workflowName, (w) => {
       const status = w.status!;
       if (!['Pending', 'Running'].includes(status.phase)) {
@@ -139,6 +141,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       const a = status.actions[ev.action];
       if (!a) throw new DragonflyError('DF_ERR_INVALID', `workflow ${workflowName} has no action ${ev.action} (it has ${status.actions.length})`);
       started = status.phase === 'Pending';
+      step = a.phase !== ev.phase ? { name: a.name, phase: ev.phase } : undefined;
       status.phase = 'Running';
       status.startedAt ??= this.iso();
       status.currentAction = ev.action;
@@ -155,6 +158,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       }
       return w;
     });
+    if (step) await this.timeline(wf.spec.hardwareRef, `action:${step.name}`, step.phase.toLowerCase());
     if (started) await this.moveMachine(wf.spec.hardwareRef, 'started');
     if (finished === 'Succeeded') await this.finishMachine(wf, 'succeeded');
     if (finished === 'Failed') await this.finishMachine(wf, 'failed', wf.status!.error);
@@ -176,9 +180,18 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
     }
   }
 
+  /** A step on the machine's boot timeline (action:NAME, ready, ...). */
+  private async timeline(machine: string, step: string, detail?: string): Promise<void> {
+    await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
+      appendHistory(h, step, detail, this.iso());
+      return h;
+    }).catch((e) => this.log.warn({ machine, err: (e as Error).message }, 'could not record a timeline step'));
+  }
+
   private async finishMachine(wf: Workflow, event: 'succeeded' | 'failed', message?: string): Promise<void> {
     const hw = await this.moveMachine(wf.spec.hardwareRef, event, message);
     if (!hw) return;
+    await this.timeline(hw.metadata.name, event === 'succeeded' ? 'ready' : 'error', message ?? wf.spec.templateRef);
     const label = hw.spec.displayName ?? hw.metadata.name;
     if (event === 'succeeded') {
       if (this.deps.power && hw.spec.bmc) await this.powerStep(hw, 'bootFromDisk');

@@ -100,6 +100,10 @@ export function createLab(name: string): Lab {
       const child = spawn('ip', ['netns', 'exec', n, ...argv], { cwd: opts?.cwd ?? repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
       children.add(child);
       child.on('exit', () => children.delete(child));
+      // Always drain: a child whose pipe nobody reads blocks on write once 64 KiB are queued
+      // (dnsmasq logging every lease stalled exactly like that). lineReader adds listeners.
+      child.stdout!.resume();
+      child.stderr!.resume();
       return child;
     },
     async stop(child) {

@@ -84,6 +84,21 @@ describe('etcd store', () => {
     }
   });
 
+  it.skipIf(!hasEtcd)('lists more objects than fit one page as one consistent, sorted list', async () => {
+    const prefix = `/t-${randomBytes(4).toString('hex')}/dragonfly/v1/`;
+    const s = await createEtcdStore({ endpoints: [etcd!.endpoint], prefix, listPageSize: 7 });
+    try {
+      const names = Array.from({ length: 23 }, (_, i) => `p-${String(i).padStart(2, '0')}`);
+      await Promise.all(names.map((n, i) => s.create(hardware(n, { odd: String(i % 2) }, i))));
+      const all = await s.list('Hardware');
+      expect(all.items.map((o) => o.metadata.name)).toEqual(names);
+      expect(all.revision).toBe(await s.revision());
+      expect((await s.list('Hardware', { labelSelector: 'odd=1' })).items).toHaveLength(11);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('an unreachable etcd fails the start with an error naming the endpoint', async () => {
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const err = await createEtcdStore({ endpoints: [endpoint], requestTimeoutMs: 2_000 }).catch((e: unknown) => e);

@@ -15,8 +15,25 @@ export interface EtcdStoreOptions {
   prefix?: string;
   /** Deadline of each etcd request, in milliseconds. Default 5000; 0 means no deadline. */
   requestTimeoutMs?: number;
+  /** Keys per list request. Default 500 (gRPC caps a message at 4 MB); must be at least 1. */
+  listPageSize?: number;
   /** Default: discardLogger. Logs watches that etcd cancels. */
   logger?: Logger;
+}
+
+/** Default keys per list page: 500 objects of a few KB stay well under gRPC's 4 MB message cap. */
+const LIST_PAGE = 500;
+
+/** The first key after every key starting with `prefix` (etcd's range_end for a prefix). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
 }
 
 const isCompacted = (e: unknown) => /compacted/i.test(String((e as Error)?.message));
@@ -30,7 +47,7 @@ export async function createEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
     dialTimeout: timeout || undefined,
     defaultCallOptions: (ctx) => (ctx.isStream || !timeout ? {} : { deadline: Date.now() + timeout }),
   });
-  const store = new EtcdStore(client, opts.prefix ?? DEFAULT_PREFIX, opts.logger ?? discardLogger, opts.endpoints);
+  const store = new EtcdStore(client, opts.prefix ?? DEFAULT_PREFIX, opts.logger ?? discardLogger, opts.endpoints, opts.listPageSize ?? LIST_PAGE);
   try {
     await store.revision();
   } catch (e) {
@@ -51,6 +68,7 @@ class EtcdStore implements Store {
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly endpoints: string[],
+    private readonly pageSize: number,
   ) {}
 
   private key(kind: Kind, name: string): string {
@@ -80,12 +98,33 @@ class EtcdStore implements Store {
 
   async list<T extends StoredObject>(kind: Kind, opts: ListOptions = {}): Promise<ListResult<T>> {
     const match = parseLabelSelector(opts.labelSelector);
-    const res = await this.call('list', () => this.client.getAll().prefix(kindPrefix(this.prefix, kind)).exec());
-    const items = res.kvs
+    const { kvs, revision } = await this.rangeAll(kindPrefix(this.prefix, kind));
+    const items = kvs
       .map((kv) => decodeValue(kv) as T)
       .filter((o) => match(o.metadata.labels))
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-    return { items, revision: Number(res.header.revision) };
+    return { items, revision };
+  }
+
+  /**
+   * Every key under `prefix`, in pages (one gRPC message is capped at a few MB, 10,000
+   * machines are more), all read at the revision of the first page so the list is one
+   * consistent snapshot.
+   */
+  private async rangeAll(prefix: string): Promise<{ kvs: IKeyValue[]; revision: number }> {
+    const end = prefixEnd(Buffer.from(prefix));
+    const kvs: IKeyValue[] = [];
+    let key = Buffer.from(prefix);
+    let revision: string | undefined;
+    for (;;) {
+      const res = await this.call('list', () =>
+        this.client.kv.range({ key, range_end: end, limit: String(this.pageSize), ...(revision ? { revision } : {}) }),
+      );
+      revision ??= res.header.revision;
+      kvs.push(...res.kvs);
+      if (!res.more || !res.kvs.length) return { kvs, revision: Number(revision) };
+      key = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]); // just after the last key
+    }
   }
 
   async create<T extends StoredObject>(obj: T): Promise<T> {

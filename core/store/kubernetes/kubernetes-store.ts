@@ -3,6 +3,7 @@ import { DragonflyError, conflict, notFound } from '../../shared/errors.ts';
 import { discardLogger, type Logger } from '../../shared/logger.ts';
 import { kindNames, kinds, type Kind } from '../../model/kinds.ts';
 import { API_GROUP, type ObjectMeta, type StoredObject } from '../../model/meta.ts';
+import { parseLabelSelector } from '../selector.ts';
 import type { ListOptions, ListResult, Store, Unwatch, WatchEvent, WatchEventType, WatchOptions } from '../store.ts';
 
 export interface KubernetesStoreOptions {
@@ -81,6 +82,7 @@ class KubernetesStore implements Store {
     } catch (err) {
       const e = err as HttpError;
       const code = e.code ?? e.statusCode;
+      if (code === 400) throw new DragonflyError('DF_ERR_INVALID', `Kubernetes API at ${this.server} rejected ${what}: ${e.message}`);
       if (code === 404) throw notFound(what);
       if (code === 409 && reasonOf(e) === 'AlreadyExists') throw new DragonflyError('DF_ERR_ALREADY_EXISTS', `${what} already exists`);
       if (code === 409) throw conflict(`${what} was changed by someone else; read it again and retry`);
@@ -96,6 +98,7 @@ class KubernetesStore implements Store {
   }
 
   async list<T extends StoredObject>(kind: Kind, opts: ListOptions = {}): Promise<ListResult<T>> {
+    parseLabelSelector(opts.labelSelector); // a bad selector is DF_ERR_INVALID here, with our message
     const res = (await this.call(`${kind} list`, () =>
       this.api.listNamespacedCustomObject({ ...this.target(kind), labelSelector: opts.labelSelector || undefined }),
     )) as { items: unknown[]; metadata: { resourceVersion: string } };

@@ -59,7 +59,12 @@ export async function startKubeTestServer(group = API_GROUP): Promise<KubeTestSe
   }
 
   function list(res: ServerResponse, key: string, kind: string, url: URL): void {
-    const match = parseLabelSelector(url.searchParams.get('labelSelector') ?? undefined);
+    let match: ReturnType<typeof parseLabelSelector>;
+    try {
+      match = parseLabelSelector(url.searchParams.get('labelSelector') ?? undefined);
+    } catch (e) {
+      return status(res, 400, 'BadRequest', (e as Error).message);
+    }
     const items = [...bucket(key).values()]
       .filter((o) => match(o.metadata.labels as Record<string, string> | undefined))
       .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
@@ -71,6 +76,7 @@ export async function startKubeTestServer(group = API_GROUP): Promise<KubeTestSe
     const fromRev = from ? Number(from) : revision;
     if (fromRev < oldestKept) return status(res, 410, 'Expired', `too old resource version: ${fromRev} (${oldestKept})`);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // the client's watch() returns once it has the headers
     for (const e of history) if (e.key === key && e.rev > fromRev) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
     const w = { key, res };
     watchers.add(w);

@@ -25,7 +25,7 @@ export function dispatchChanges(store: StoreApi<AppState>, batch: WatchEvent<nev
 
 export function notificationToast(store: StoreApi<AppState>, n: Notification): void {
   const error = n.level === 'error';
-  store.getState().pushToast({ level: error ? 'error' : 'success', title: n.title, body: n.body, group: error ? 'failed' : 'ready' });
+  store.getState().pushToast({ level: error ? 'error' : 'success', title: n.title, body: n.body, group: error ? 'failed' : 'ready', machine: n.machine });
 }
 
 export async function refreshStatus(store: StoreApi<AppState>): Promise<void> {

@@ -54,6 +54,16 @@ describe('app store (slices composed)', () => {
     expect(store.getState().toasts.map((t) => t.title)).toEqual(['40 machines are Ready']);
   });
 
+  it('a machine that becomes Ready clears its own earlier failure toast, not others', () => {
+    const store = createAppStore();
+    notificationToast(store, { level: 'error', title: 'A failed', machine: 'a' });
+    notificationToast(store, { level: 'info', title: 'A is Ready', machine: 'a' });
+    expect(store.getState().toasts.map((t) => t.title)).toEqual(['A is Ready']);
+    notificationToast(store, { level: 'error', title: 'B failed', machine: 'b' });
+    notificationToast(store, { level: 'info', title: 'C is Ready', machine: 'c' });
+    expect(store.getState().toasts.map((t) => t.title)).toEqual(['B failed', '2 machines are Ready']);
+  });
+
   it('errors are not pushed out by later info toasts', () => {
     const store = createAppStore();
     notificationToast(store, { level: 'error', title: 'Quiet River Stone failed', body: 'disk not found' });

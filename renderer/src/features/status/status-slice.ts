@@ -23,6 +23,8 @@ export interface Toast {
   /** Toasts of one group (e.g. "ready") fold into one summary instead of piling up. */
   group?: string;
   count?: number;
+  /** The machine the toast is about: its later success clears its earlier failure toast. */
+  machine?: string;
 }
 
 export interface StatusSlice {
@@ -64,7 +66,9 @@ export function serviceProblems(status: ServiceStatus | null): { service: string
  * Ready"), so a rack finishing at once gives one toast, not forty. Beyond MAX_TOASTS the
  * oldest non-error toasts go first: errors wait for the operator.
  */
-export function addToast(toasts: Toast[], t: Toast): Toast[] {
+export function addToast(all: Toast[], t: Toast): Toast[] {
+  // A failure that has since been fixed (the machine is now Ready) is no longer news.
+  const toasts = t.machine && t.level !== 'error' ? all.filter((x) => !(x.level === 'error' && x.machine === t.machine)) : all;
   const same = t.group ? toasts.find((x) => x.group === t.group) : undefined;
   let next: Toast[];
   if (same) {
