@@ -3,7 +3,7 @@
 # etcd, QEMU and firmware, chromium). Idempotent; needs root.
 set -euo pipefail
 pkgs=(
-  iproute2 tcpdump tshark curl zstd cpio kmod
+  iproute2 tcpdump tshark curl zstd cpio kmod fdisk gdisk e2fsprogs util-linux
   isc-dhcp-client busybox-static dnsmasq-base kea-admin
   tftpd-hpa tftp-hpa atftp
   openipmi ipmitool

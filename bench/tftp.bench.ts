@@ -256,11 +256,11 @@ function report(results: Record<string, Record<string, Figure[]>>, ipxeSize: num
     const [dc, hc] = [pick('dragonfly', 'cpuMsPerMb'), pick('tftpd-hpa', 'cpuMsPerMb')];
     summary[key] = {
       mbps: { dragonfly: +d.toFixed(1), tftpdHpa: +h.toFixed(1), ratio: +(d / h).toFixed(2) },
-      serverCpuMsPerMb: { dragonfly: +dc.toFixed(1), tftpdHpa: +hc.toFixed(1), ratio: +(hc / dc).toFixed(2) },
+      serverCpuMsPerMb: { dragonfly: +dc.toFixed(1), tftpdHpaLowerBound: +hc.toFixed(1) },
     };
     console.log(`${labels[key]}`);
     console.log(`  throughput MB/s   dragonfly ${d.toFixed(1).padStart(6)}  tftpd-hpa ${h.toFixed(1).padStart(6)}  ratio ${(d / h).toFixed(2)}x`);
-    console.log(`  server CPU ms/MB  dragonfly ${dc.toFixed(1).padStart(6)}  tftpd-hpa ${hc.toFixed(1).padStart(6)}  (hpa/ours ${(hc / dc).toFixed(2)}x)`);
+    console.log(`  server CPU ms/MB  dragonfly ${dc.toFixed(1).padStart(6)}  tftpd-hpa >= ${hc.toFixed(1)} (sampled children: a lower bound)`);
   }
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(summary, null, 2));
 }

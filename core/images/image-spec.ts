@@ -99,7 +99,7 @@ export function digestFromSums(text: string, fileName: string, algorithm: Digest
     const gnu = /^([0-9a-fA-F]+) [ *](.+)$/.exec(line.trim());
     const bsd = /^SHA(256|512) \((.+)\) = ([0-9a-fA-F]+)$/.exec(line.trim());
     const [hex, name] = gnu ? [gnu[1], gnu[2]] : bsd ? [bsd[3], bsd[2]] : [];
-    if (hex && hex.length === len && (name === fileName || name.endsWith(`/${fileName}`))) return hex.toLowerCase();
+    if (hex && name && hex.length === len && (name === fileName || name.endsWith(`/${fileName}`))) return hex.toLowerCase();
   }
   return undefined;
 }

@@ -62,7 +62,9 @@ export class DurableStateAdapter implements Adapter<StoreState> {
   async write(state: StoreState): Promise<void> {
     if (!this.journal) return this.checkpoint(state);
     // Computed synchronously, before the first await: exactly the mutations applied so far.
-    const line = this.serializer.record(state.revision, this.differ.diff(state));
+    const delta = this.differ.diff(state);
+    for (const [kind, name] of delta.del) this.serializer.forget(kind, name);
+    const line = this.serializer.record(state.revision, delta);
     if (!this.snapshotting && this.journal.bytes >= Math.max(this.snapshotAfterBytes, this.snapshotBytes)) {
       await this.rotate(state);
     }

@@ -3,6 +3,8 @@ import type { StoredObject } from '../../model/meta.ts';
 import type { StoreState } from '../state-store.ts';
 
 interface Fragment {
+  /** The stored object these bytes encode; a different object under the same name means stale. */
+  obj: StoredObject;
   /** `"<name>":<object JSON>` as UTF-8, ready to be written. */
   entry: Buffer;
   /** Where the object JSON starts in `entry`. */
@@ -23,9 +25,11 @@ const CLOSE = Buffer.from('}');
  * writev. StateStore never mutates a stored object in place (every write stores a fresh
  * clone), so each object's bytes are cached by identity: a batch that changes ten
  * objects out of 10,000 encodes ten, and the big file is never built as one string.
+ * Keyed by kind and name, so only current objects' bytes are held (not those of old
+ * versions still referenced by the watch history).
  */
 export class StateSerializer {
-  private readonly fragments = new WeakMap<StoredObject, Fragment>();
+  private readonly fragments = new Map<string, Fragment>();
 
   serialize(state: StoreState): Buffer[] {
     const chunks: Buffer[] = [Buffer.from(`{"revision":${state.revision},"objects":{`)];
@@ -37,7 +41,7 @@ export class StateSerializer {
       let first = true;
       for (const [name, obj] of Object.entries(bucket)) {
         if (!first) chunks.push(COMMA);
-        chunks.push(this.fragment(name, obj).entry);
+        chunks.push(this.fragment(kind, name, obj).entry);
         first = false;
       }
       chunks.push(CLOSE);
@@ -58,7 +62,7 @@ export class StateSerializer {
       firstKind = false;
       objs.forEach((obj, i) => {
         if (i) chunks.push(COMMA);
-        chunks.push(this.fragment(obj.metadata.name, obj).entry);
+        chunks.push(this.fragment(kind, obj.metadata.name, obj).entry);
       });
       chunks.push(CLOSE);
     }
@@ -68,16 +72,22 @@ export class StateSerializer {
 
   /** The object's JSON, from the cache when it has been written before. */
   json(obj: StoredObject): string {
-    const f = this.fragment(obj.metadata.name, obj);
+    const f = this.fragment(obj.kind, obj.metadata.name, obj);
     return f.entry.toString('utf8', f.jsonStart);
   }
 
-  private fragment(name: string, obj: StoredObject): Fragment {
-    let f = this.fragments.get(obj);
-    if (!f) {
-      const key = `${JSON.stringify(name)}:`;
-      f = { entry: Buffer.from(key + JSON.stringify(obj)), jsonStart: Buffer.byteLength(key) };
-      this.fragments.set(obj, f);
+  /** Drops the bytes of a deleted object. */
+  forget(kind: string, name: string): void {
+    this.fragments.delete(`${kind}/${name}`);
+  }
+
+  private fragment(kind: string, name: string, obj: StoredObject): Fragment {
+    const key = `${kind}/${name}`;
+    let f = this.fragments.get(key);
+    if (f?.obj !== obj) {
+      const prefix = `${JSON.stringify(name)}:`;
+      f = { obj, entry: Buffer.from(prefix + JSON.stringify(obj)), jsonStart: Buffer.byteLength(prefix) };
+      this.fragments.set(key, f);
     }
     return f;
   }

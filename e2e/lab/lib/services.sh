@@ -44,7 +44,9 @@ cp_start() {
   done
   in_srv curl -fsS -H "Authorization: Bearer $LAB_TOKEN" "$CP_URL/api/v1/status" >"$d/status.json" || die "control plane API not answering"
   log "control plane ($mode) up: $(cat "$d/status.json")"
-  grep -q "\"dhcp\":{\"ok\":true,\"detail\":\"$mode on $BR0" "$d/status.json" || die "DHCP is not serving $mode on $BR0"
+  local want="$mode on $BR0"
+  [ "$mode" = off ] && want=off
+  grep -q "\"dhcp\":{\"ok\":true,\"detail\":\"$want" "$d/status.json" || die "DHCP is not \"$want\""
 }
 cp_stop() { stop_pidfile "$LAB_DIR/cp.pid" 10; }
 
@@ -72,13 +74,14 @@ ra_start() {
   echo $! >"$LAB_DIR/ra.pid"
 }
 
-# need_cp full|proxy: makes sure the control plane runs in that mode (restarting it if not).
+# need_cp full|proxy|off: makes sure the control plane runs in that mode (restarting it if not).
 # Full mode must not see another DHCP server (it would fall back to proxy), so the site
 # DHCP server runs only while the control plane is in proxy mode.
 CP_MODE=""
 need_cp() {
   [ "$CP_MODE" = "$1" ] && return 0
   cp_stop
+  stop_pidfile "$LAB_DIR/ref-dhcp.pid" # the bench's reference server, if it ran
   if [ "$1" = proxy ]; then site_dhcp_start; else site_dhcp_stop; fi
   cp_start "$1"
   CP_MODE=$1

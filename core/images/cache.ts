@@ -1,0 +1,259 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DragonflyError, invalid } from '../shared/errors.ts';
+import { discardLogger, type Logger } from '../shared/logger.ts';
+import { fileDigest, rawDiskStream, writeServedGzip } from './convert.ts';
+import { downloadResumable } from './download.ts';
+import { cacheKey, cacheName, digestFromSums, parseDigest, sourceFormat, urlFileName, type Digest, type DigestAlgorithm, type ImageSpec } from './image-spec.ts';
+
+export type ImageState = 'absent' | 'downloading' | 'converting' | 'ready' | 'failed';
+
+export interface ImageStatus {
+  key: string;
+  /** Where the image came from: its URL, or cache:NAME for an imported file. */
+  url: string;
+  state: ImageState;
+  /** While downloading: bytes in the .part file and the whole size when known. */
+  bytesDone?: number;
+  bytesTotal?: number;
+  /** When ready: the served file under the images directory and its size, bytes. */
+  file?: string;
+  fileBytes?: number;
+  /** When ready: size and sha256 (hex) of the raw disk. */
+  rawBytes?: number;
+  rawSha256?: string;
+  /** When failed: why, as a sentence. */
+  error?: string;
+  updatedAt: string;
+}
+
+export interface ReadyImage {
+  key: string;
+  url: string;
+  file: string;
+  fileBytes: number;
+  rawBytes: number;
+  rawSha256: string;
+  /** Raw digests by algorithm (sha512 too when the template gave one). */
+  rawDigests: Partial<Record<DigestAlgorithm, string>>;
+}
+
+export interface ImageCacheOptions {
+  /** DATA_DIR/images: served files live here, partial work in its .incoming/ folder. */
+  dir: string;
+  logger?: Logger;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  /** Minimum ms between "downloading" status events; default 500. */
+  progressIntervalMs?: number;
+  /** Download retry wait, ms, for attempt n; default 500 ms doubling to 15 s. */
+  backoffMs?: (n: number) => number;
+}
+
+/** Served copy: gzip of the raw disk (why gzip: see writeServedGzip in convert.ts). */
+export const SERVED_EXTENSION = 'raw.gz';
+const SUMS_LIMIT = 4 << 20;
+
+/**
+ * The control plane's image cache: each image is downloaded once (resumably), verified,
+ * turned into a gzip raw disk the agent streams straight to disk, and served from the
+ * images directory. Status changes are emitted as 'status' events with an ImageStatus.
+ */
+export class ImageCache {
+  readonly events = new EventEmitter();
+  private readonly statuses = new Map<string, ImageStatus>();
+  private readonly ready = new Map<string, ReadyImage>();
+  private readonly inflight = new Map<string, Promise<ReadyImage>>();
+  private readonly incoming: string;
+  private readonly log: Logger;
+
+  constructor(private readonly o: ImageCacheOptions) {
+    this.incoming = join(o.dir, '.incoming');
+    this.log = o.logger ?? discardLogger;
+  }
+
+  /** Reads what earlier runs finished; removes half-written conversions (a .part download is kept to resume). */
+  async load(): Promise<void> {
+    await mkdir(this.incoming, { recursive: true });
+    for (const f of await readdir(this.incoming)) if (f.endsWith('.tmp')) await rm(join(this.incoming, f), { force: true });
+    for (const f of await readdir(this.o.dir)) {
+      if (!f.endsWith('.json')) continue;
+      const img = await readFile(join(this.o.dir, f), 'utf8')
+        .then((t) => JSON.parse(t) as ReadyImage)
+        .catch(() => undefined);
+      const st = img && (await stat(join(this.o.dir, img.file)).catch(() => undefined));
+      if (img && st?.size === img.fileBytes) this.markReady(img);
+    }
+  }
+
+  list(): ImageStatus[] {
+    return [...this.statuses.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  status(spec: ImageSpec): ImageStatus {
+    const key = cacheKey(spec);
+    return this.statuses.get(key) ?? { key, url: spec.url, state: 'absent', updatedAt: this.now() };
+  }
+
+  /** The cached image for a spec, if it is ready and matches the spec's raw checksum. */
+  readyFor(spec: ImageSpec): ReadyImage | undefined {
+    const img = this.ready.get(cacheKey(spec));
+    return img && matchesChecksum(img, spec) ? img : undefined;
+  }
+
+  /** The ready image served as `file` (for an X-Uncompressed-Length header). */
+  byFile(file: string): ReadyImage | undefined {
+    return [...this.ready.values()].find((i) => i.file === file);
+  }
+
+  /** Downloads, verifies and converts the image once; concurrent calls share the work. */
+  ensure(spec: ImageSpec): Promise<ReadyImage> {
+    const key = cacheKey(spec);
+    const have = this.readyFor(spec);
+    if (have) return Promise.resolve(have);
+    const name = cacheName(spec.url);
+    if (name) return Promise.reject(new DragonflyError('DF_ERR_NOT_FOUND', `image cache:${name} is not in the cache; import the file first (POST /api/v1/images/import)`));
+    if (!spec.checksum && !spec.fileChecksum) {
+      return Promise.reject(invalid(`image ${spec.url}: give checksum (of the raw disk) or fileChecksum (of the downloaded file) so the download can be verified`));
+    }
+    return this.once(key, spec.url, () => this.download(key, spec));
+  }
+
+  /** Imports an image from a file the operator provides; it is then `cache:NAME`. */
+  importFile(path: string, spec: Omit<ImageSpec, 'url'> & { name: string }): Promise<ReadyImage> {
+    const url = `cache:${spec.name}`;
+    const key = cacheName(url) as string;
+    const full = { ...spec, url, format: spec.format ?? sourceFormat({ url: path }) };
+    return this.once(key, url, async () => {
+      await this.verifyFile(path, full);
+      return this.convert(key, full, path);
+    });
+  }
+
+  /** Deletes a ready image (its served file and record). */
+  async remove(key: string): Promise<void> {
+    const img = this.ready.get(key);
+    if (!img) throw new DragonflyError('DF_ERR_NOT_FOUND', `image ${key} not found`);
+    if (this.inflight.has(key)) throw new DragonflyError('DF_ERR_CONFLICT', `image ${key} is being prepared`);
+    await rm(join(this.o.dir, `${key}.json`), { force: true });
+    await rm(join(this.o.dir, img.file), { force: true });
+    this.ready.delete(key);
+    this.statuses.delete(key);
+  }
+
+  private once(key: string, url: string, work: () => Promise<ReadyImage>): Promise<ReadyImage> {
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = work()
+      .catch((err: Error) => {
+        this.setStatus({ key, url, state: 'failed', error: err.message });
+        this.log.warn({ key, url, err: err.message }, 'image preparation failed');
+        throw err;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async download(key: string, spec: ImageSpec): Promise<ReadyImage> {
+    await mkdir(this.incoming, { recursive: true });
+    const downloaded = join(this.incoming, `${key}.download`);
+    if (!(await stat(downloaded).catch(() => undefined))) {
+      const part = `${downloaded}.part`;
+      this.setStatus({ key, url: spec.url, state: 'downloading', bytesDone: 0 });
+      let last = 0;
+      const every = this.o.progressIntervalMs ?? 500;
+      await downloadResumable({
+        url: spec.url,
+        partPath: part,
+        fetch: this.o.fetch,
+        backoffMs: this.o.backoffMs,
+        onProgress: (p) => {
+          const t = Date.now();
+          if (t - last < every && p.bytesDone !== p.bytesTotal) return;
+          last = t;
+          this.setStatus({ key, url: spec.url, state: 'downloading', ...p });
+        },
+      });
+      await rename(part, downloaded);
+    }
+    try {
+      await this.verifyFile(downloaded, spec);
+    } catch (err) {
+      await rm(downloaded, { force: true }); // a bad download must not be converted on the next try either
+      throw err;
+    }
+    const img = await this.convert(key, spec, downloaded);
+    await rm(downloaded, { force: true });
+    return img;
+  }
+
+  /** Checks the downloaded file against fileChecksum (a digest, or a line of a SUMS file). */
+  private async verifyFile(path: string, spec: ImageSpec): Promise<void> {
+    const fc = spec.fileChecksum;
+    if (!fc) return;
+    const want: Digest = typeof fc === 'string' ? parseDigest(fc, 'fileChecksum') : { algorithm: fc.algorithm, hex: await this.sumsDigest(fc.url, spec.url, fc.algorithm) };
+    const got = await fileDigest(path, want.algorithm);
+    if (got !== want.hex) {
+      throw new DragonflyError('DF_ERR_INVALID', `image ${spec.url}: the downloaded file's ${want.algorithm} is ${got}, but ${want.hex} was published; the download is corrupt or the image was replaced upstream`);
+    }
+  }
+
+  private async sumsDigest(sumsUrl: string, imageUrl: string, algorithm: DigestAlgorithm): Promise<string> {
+    const res = await (this.o.fetch ?? fetch)(sumsUrl, { redirect: 'follow' });
+    if (!res.ok) throw new DragonflyError('DF_ERR_UNAVAILABLE', `checksum list ${sumsUrl} answered ${res.status}`);
+    const text = await res.text();
+    if (text.length > SUMS_LIMIT) throw invalid(`checksum list ${sumsUrl} is larger than ${SUMS_LIMIT} bytes`);
+    const name = urlFileName(imageUrl);
+    const hex = digestFromSums(text, name, algorithm);
+    if (!hex) throw invalid(`checksum list ${sumsUrl} has no ${algorithm} line for ${name}`);
+    return hex;
+  }
+
+  private async convert(key: string, spec: ImageSpec, source: string): Promise<ReadyImage> {
+    this.setStatus({ key, url: spec.url, state: 'converting' });
+    const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
+    const file = `${key}.${SERVED_EXTENSION}`;
+    const tmp = join(this.incoming, `${file}.tmp`);
+    try {
+      const r = await writeServedGzip(await rawDiskStream(source, sourceFormat(spec)), tmp, want?.algorithm);
+      if (want && r.rawDigests[want.algorithm] !== want.hex) {
+        throw invalid(`image ${spec.url}: the raw disk's ${want.algorithm} is ${r.rawDigests[want.algorithm]}, but the template says ${want.hex}`);
+      }
+      const img: ReadyImage = { key, url: spec.url, file, fileBytes: r.servedBytes, rawBytes: r.rawBytes, rawSha256: r.rawDigests.sha256 as string, rawDigests: r.rawDigests };
+      await rename(tmp, join(this.o.dir, file));
+      await writeFile(join(this.incoming, `${key}.json.tmp`), JSON.stringify(img, null, 2));
+      await rename(join(this.incoming, `${key}.json.tmp`), join(this.o.dir, `${key}.json`));
+      this.markReady(img);
+      this.log.info({ key, rawBytes: img.rawBytes, fileBytes: img.fileBytes }, 'image ready');
+      return img;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (err instanceof DragonflyError) throw err;
+      throw invalid(`image ${spec.url} could not be converted: ${(err as Error).message}`);
+    }
+  }
+
+  private markReady(img: ReadyImage): void {
+    this.ready.set(img.key, img);
+    const { key, url, file, fileBytes, rawBytes, rawSha256 } = img;
+    this.setStatus({ key, url, state: 'ready', file, fileBytes, rawBytes, rawSha256 });
+  }
+
+  private setStatus(s: Omit<ImageStatus, 'updatedAt'>): void {
+    const full = { ...s, updatedAt: this.now() };
+    this.statuses.set(s.key, full);
+    this.events.emit('status', full);
+  }
+
+  private now(): string {
+    return (this.o.now?.() ?? new Date()).toISOString();
+  }
+}
+
+function matchesChecksum(img: ReadyImage, spec: ImageSpec): boolean {
+  if (!spec.checksum) return true;
+  const want = parseDigest(spec.checksum, 'checksum');
+  return img.rawDigests[want.algorithm] === want.hex; // a digest never computed cannot vouch for the image
+}

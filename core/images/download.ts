@@ -1,0 +1,114 @@
+import { createWriteStream } from 'node:fs';
+import { stat, truncate } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface DownloadProgress {
+  bytesDone: number;
+  /** Whole file size when the server says it; absent when unknown. */
+  bytesTotal?: number;
+}
+
+export interface DownloadOptions {
+  url: string;
+  /** The .part file; bytes already in it are kept and the rest is asked for with Range. */
+  partPath: string;
+  onProgress?: (p: DownloadProgress) => void;
+  /** Attempts in a row that add no byte before giving up; default 5. */
+  maxStalledAttempts?: number;
+  /** Wait before attempt n (1-based) after a failure, ms; default 500 ms doubling to 15 s. */
+  backoffMs?: (n: number) => number;
+  fetch?: typeof fetch;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  return (await stat(path).catch(() => undefined))?.size ?? 0;
+}
+
+/** "bytes 100-199/1000" → { start: 100, total: 1000 }; total absent for "*". */
+export function parseContentRange(v: string | null): { start: number; total?: number } | undefined {
+  const m = v ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(v.trim()) : null;
+  if (!m) return undefined;
+  return { start: Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
+}
+
+/**
+ * Downloads `url` into `partPath`, resuming from what the file already holds (RFC 9110 §14
+ * Range requests). A server that ignores Range (200) restarts the file from zero. Returns the
+ * final size. A dropped connection retries; only repeated attempts without progress give up.
+ */
+export async function downloadResumable(o: DownloadOptions): Promise<number> {
+  const max = o.maxStalledAttempts ?? 5;
+  const backoff = o.backoffMs ?? ((n) => Math.min(15_000, 500 * 2 ** (n - 1)));
+  let stalled = 0;
+  let lastError: unknown;
+  for (;;) {
+    const before = await sizeOf(o.partPath);
+    try {
+      const done = await attempt(o, before);
+      if (done !== undefined) return done;
+    } catch (err) {
+      lastError = err;
+      if (err instanceof HttpStatusError && !err.retryable) throw err;
+    }
+    stalled = (await sizeOf(o.partPath)) > before ? 0 : stalled + 1;
+    if (stalled >= max) throw new Error(`download of ${o.url} failed after ${max} attempts without progress: ${(lastError as Error)?.message ?? 'unknown error'}`);
+    await sleep(backoff(stalled || 1));
+  }
+}
+
+export class HttpStatusError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** One request; returns the final size when the file is complete, undefined to try again. */
+async function attempt(o: DownloadOptions, have: number): Promise<number | undefined> {
+  const f = o.fetch ?? fetch;
+  const res = await f(o.url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, redirect: 'follow' });
+  if (res.status === 416 && have > 0) {
+    await res.body?.cancel();
+    const total = parseContentRange(res.headers.get('content-range')?.replace('*/', '0-0/') ?? null)?.total;
+    if (total === have) return have; // the .part already holds the whole file
+    await truncate(o.partPath, 0);
+    return undefined;
+  }
+  if (res.status !== 200 && res.status !== 206) {
+    await res.body?.cancel();
+    throw new HttpStatusError(`GET ${o.url} answered ${res.status} ${res.statusText}`, res.status >= 500 || res.status === 408 || res.status === 429);
+  }
+  const range = res.status === 206 ? parseContentRange(res.headers.get('content-range')) : undefined;
+  const resume = range !== undefined && range.start === have;
+  if (res.status === 206 && !resume) {
+    await res.body?.cancel();
+    await truncate(o.partPath, 0);
+    return undefined;
+  }
+  const start = resume ? have : 0;
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  const total = range?.total ?? (Number.isFinite(length) ? start + length : undefined);
+  await writeBody(o, res, start, total);
+  const size = await sizeOf(o.partPath);
+  if (total !== undefined && size !== total) throw new Error(`GET ${o.url} ended at ${size} of ${total} bytes`);
+  return size;
+}
+
+async function writeBody(o: DownloadOptions, res: Response, start: number, total: number | undefined): Promise<void> {
+  if (!res.body) throw new Error(`GET ${o.url} has no body`);
+  let done = start;
+  o.onProgress?.({ bytesDone: done, bytesTotal: total });
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      o.onProgress?.({ bytesDone: done, bytesTotal: total });
+      cb(null, chunk);
+    },
+  });
+  const out = createWriteStream(o.partPath, { flags: start > 0 ? 'a' : 'w' });
+  await pipeline(Readable.fromWeb(res.body as never), count, out);
+}

@@ -1,0 +1,38 @@
+import type { Action } from '../model/template.ts';
+import { DragonflyError } from '../shared/errors.ts';
+import type { ImageCache } from './cache.ts';
+import type { ImageSpec } from './image-spec.ts';
+
+type Image2Disk = Extract<Action, { type: 'image2disk' }>;
+
+/** The image specs a template's actions need, in order (each URL once). */
+export function imageSpecsOf(actions: readonly Action[]): ImageSpec[] {
+  const seen = new Set<string>();
+  const out: ImageSpec[] = [];
+  for (const a of actions) {
+    if (a.type !== 'image2disk' || seen.has(a.image.url)) continue;
+    seen.add(a.image.url);
+    out.push(a.image as ImageSpec);
+  }
+  return out;
+}
+
+/**
+ * The actions as a machine must see them: every image2disk reads the control plane's cached
+ * copy (gzip raw, checksum = the cached raw disk's sha256), never the internet. Throws
+ * DF_ERR_UNAVAILABLE naming the image when one is not ready yet.
+ */
+export function rewriteForMachines<A extends Action>(actions: readonly A[], serverUrl: string, cache: ImageCache): A[] {
+  return actions.map((a) => {
+    if (a.type !== 'image2disk') return a;
+    const spec = (a as Image2Disk).image as ImageSpec;
+    const img = cache.readyFor(spec);
+    if (!img) {
+      const s = cache.status(spec);
+      const detail = s.state === 'downloading' && s.bytesTotal ? ` (downloading, ${Math.floor((100 * (s.bytesDone ?? 0)) / s.bytesTotal)}%)` : s.error ? ` (failed: ${s.error})` : ` (${s.state})`;
+      throw new DragonflyError('DF_ERR_UNAVAILABLE', `image ${spec.url} is not in the image cache yet${detail}`);
+    }
+    const image = { url: `${serverUrl.replace(/\/+$/, '')}/images/${img.file}`, format: 'gz' as const, checksum: `sha256:${img.rawSha256}` };
+    return { ...a, image };
+  });
+}
