@@ -68,7 +68,15 @@ export class DurableStateAdapter implements Adapter<StoreState> {
     if (!this.snapshotting && this.journal.bytes >= Math.max(this.snapshotAfterBytes, this.snapshotBytes)) {
       await this.rotate(state);
     }
-    await this.journal.append(line);
+    try {
+      await this.journal.append(line);
+    } catch (e) {
+      // The differ already counts this line as written; start over from a full snapshot
+      // at the next write so nothing it held (a delete above all) goes missing.
+      await this.journal.close().catch(() => {});
+      this.journal = undefined;
+      throw e;
+    }
   }
 
   /** Full snapshot now, then a fresh journal; older journals are deleted. Used at start and close. */

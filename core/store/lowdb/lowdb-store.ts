@@ -43,8 +43,8 @@ export async function createLowdbStore(opts: LowdbStoreOptions): Promise<Store> 
   try {
     const removed = await adapter.removeLeftoverTempFiles();
     if (removed.length) logger.info({ files: removed }, `removed ${removed.length} temp file(s) left by an interrupted write`);
-    const initial = await adapter.read();
-    const db = new Low<StoreState>(adapter, initial ?? emptyState());
+    const db = new Low<StoreState>(adapter, emptyState());
+    await db.read();
     // A full snapshot at start folds in the journals read, and on a first start makes an
     // unwritable directory fail the start rather than the first write.
     await adapter.checkpoint(db.data);
