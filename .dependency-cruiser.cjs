@@ -57,7 +57,7 @@ module.exports = {
       name: 'services-use-store-interface',
       comment: 'Only core/app (and the store folder itself, and tests) pick a backend.',
       severity: 'error',
-      from: { path: '^core/(?!app/|cli/|store/|testing/)', pathNot: '\\.test\\.ts$' },
+      from: { path: '^core/(?!app/|cli/|store/|testing/)', pathNot: '(\\.test\\.ts$|/testing/)' },
       to: { path: '^core/store/(lowdb|etcd|kubernetes)/|^core/store/backend\\.ts$' },
     },
     {

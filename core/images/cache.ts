@@ -216,6 +216,7 @@ export class ImageCache {
     const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
     const file = `${key}.${SERVED_EXTENSION}`;
     const tmp = join(this.incoming, `${file}.tmp`);
+    await mkdir(this.incoming, { recursive: true });
     try {
       const r = await writeServedGzip(await rawDiskStream(source, sourceFormat(spec)), tmp, want?.algorithm);
       if (want && r.rawDigests[want.algorithm] !== want.hex) {

@@ -47,6 +47,8 @@ export function createSwarmDhcp(opts: SwarmDhcpOptions): SwarmDhcp {
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
+  /** Kept as the detail until a server runs again, so the status page still says why DHCP is off. */
+  let lastFailure: string | undefined;
 
   const set = (s: SwarmDhcpState) => {
     state = s;
@@ -74,13 +76,15 @@ export function createSwarmDhcp(opts: SwarmDhcpOptions): SwarmDhcp {
       return;
     }
     server = s;
+    lastFailure = undefined;
     set({ leader: true, serving: true, detail: 'elected: serving DHCP' });
     log.info('DHCP serving on this instance (leader)');
   }
 
   async function startFailed(message: string): Promise<void> {
     log.error({ err: message }, 'DHCP failed to start although elected; resigning so another instance serves');
-    set({ leader: false, serving: false, detail: `start failed: ${message}` });
+    lastFailure = `start failed: ${message}`;
+    set({ leader: false, serving: false, detail: lastFailure });
     await election.resign();
     if (closed) return;
     retryTimer = setTimeout(() => !closed && election.campaign(), opts.retryAfterFailureMs ?? 5000);
@@ -93,7 +97,7 @@ export function createSwarmDhcp(opts: SwarmDhcpOptions): SwarmDhcp {
       await s.close();
       log.warn(`DHCP stopped on this instance: ${reason}`);
     }
-    set({ leader: election.isLeader, serving: false, detail: reason });
+    set({ leader: election.isLeader, serving: false, detail: !s && lastFailure ? lastFailure : reason });
   }
 
   function onChange(c: LeadershipChange): void {

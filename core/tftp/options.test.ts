@@ -62,6 +62,24 @@ describe('negotiateOptions', () => {
   });
 });
 
+describe('window memory', () => {
+  it('caps blksize x windowsize at 1 MiB, whatever the limits allow', () => {
+    const got = negotiateOptions(
+      [
+        { name: 'blksize', value: '65464' },
+        { name: 'windowsize', value: '65535' },
+      ],
+      { maxBlksize: 65464, maxWindowsize: 65535 },
+      1 << 30,
+    );
+    expect(got.windowsize).toBe(16);
+    expect(got.reply).toEqual([
+      { name: 'blksize', value: '65464' },
+      { name: 'windowsize', value: '16' },
+    ]);
+  });
+});
+
 describe('one RFC decision each', () => {
   it('blksize: 8..65464 (RFC 2348), else dropped', () => {
     expect(negotiateBlksize('7', 1468)).toBeUndefined();

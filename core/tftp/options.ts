@@ -73,6 +73,18 @@ export function negotiateWindowsize(value: string, maxWindowsize: number): numbe
   return Math.min(n, clampInt(maxWindowsize, 1, 65535));
 }
 
+/** Bytes one window may hold: a window is read from the file in one piece, and is resent whole. */
+export const MAX_WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * Caps windowsize so blksize x windowsize stays within MAX_WINDOW_BYTES (a client asking
+ * 65464 x 65535 would otherwise make us read 4 GiB at once). Answering a smaller
+ * windowsize is allowed (RFC 7440 section 3).
+ */
+export function limitWindowBytes(blksize: number, windowsize: number): number {
+  return Math.max(1, Math.min(windowsize, Math.floor(MAX_WINDOW_BYTES / blksize)));
+}
+
 function clampInt(n: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, Math.floor(n)));
 }
@@ -96,6 +108,8 @@ export function negotiateOptions(
     const agreed = negotiateOne(key, value, limits, fileSize, out);
     if (agreed !== undefined) out.reply.push({ name: key, value: String(agreed) });
   }
+  out.windowsize = limitWindowBytes(out.blksize, out.windowsize);
+  for (const o of out.reply) if (o.name === 'windowsize') o.value = String(out.windowsize);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #   LAB_SCENARIOS="bios_ipxe proxy"  run only these (default: every scenarios/*.sh, in order)
 #   LAB_RA=0                         no IPv6 router advertisements (shows iPXE's ~13 s wait)
 #   LAB_AGENT=0                      skip the agent registration checks
+#   LAB_REQUIRE_AGENT=1              fail (not skip) the registration checks when dist/agent-image is missing
 #   LAB_AGENT_TIMEOUT=300            seconds to wait for an agent to register
 #   LAB_ARTIFACTS=DIR                copy logs, serial consoles and captures there before cleanup
 #

@@ -30,6 +30,14 @@ check_registered() {
   note "registered ${1} at $(vm_age "$name")s after power-on: $out"
 }
 
+# agent_unavailable CHECKNAME: records why a registration check cannot run. A SKIP, or a FAIL
+# with LAB_REQUIRE_AGENT=1 (CI, once the agent image is built before the lab).
+agent_unavailable() {
+  local why='no complete agent image in dist/agent-image (npm run build:agent)'
+  passed || why='the boot did not reach the script'
+  if [ "${LAB_REQUIRE_AGENT:-0}" = 1 ] || ! passed; then record "$1" FAIL 0 "$why"; else skip "$1" "$why"; fi
+}
+
 # boot_vm NAME bios|uefi TAP MAC [QEMU ARGS]: vm_start that remembers the MAC for the checks.
 boot_vm() {
   mkdir -p "$(vm_dir "$1")"

@@ -25,7 +25,7 @@ scenario_bios_ipxe() {
   boot_vm bios-ipxe bios dfltap0 "$BIOS_MAC" "${args[@]}"
   check "bios-ipxe-full: dhcp->script" check_script_boot bios-ipxe bios dhcp,script full
   if ! passed || ! has_agent_image; then
-    skip "bios-ipxe-full: registered" "$(passed && echo 'no complete agent image in dist/agent-image' || echo 'the script step failed')"
+    agent_unavailable "bios-ipxe-full: registered"
     vm_stop bios-ipxe
     return 0
   fi

@@ -11,7 +11,7 @@ scenario_uefi_pxe() {
   if passed && has_agent_image; then
     check "uefi-pxe-full: registered" check_registered uefi-pxe uefi 2 1536
   else
-    skip "uefi-pxe-full: registered" "$(passed && echo 'no complete agent image in dist/agent-image' || echo 'the script step failed')"
+    agent_unavailable "uefi-pxe-full: registered"
   fi
   vm_stop uefi-pxe
 }

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Builds the lab's "installed OS": a small raw disk image that boots on BIOS and on UEFI and
+# proves, on the serial console, that a machine booted from its local disk.
+#
+#   sudo bash e2e/lab/disk-image/build.sh            (needs root: a loop device)
+#
+# Output, in .cache/lab-disk/ at the repo root (gitignored):
+#   disk.raw          the raw image (DISK_MIB, default 64 MiB)
+#   disk.raw.zst      the same, zstd-compressed (what image2disk downloads)
+#   disk.raw.sha256   sha256 of the DECOMPRESSED raw image (the template's checksum)
+#   disk.raw.zst.sha256
+#   manifest.json     sizes, digests, kernel version, marker
+#
+# Layout (GPT): 1 = BIOS boot partition (1 MiB, GRUB's core.img for SeaBIOS),
+#               2 = EFI system partition (FAT32, label DFESP): GRUB for BIOS and UEFI, the
+#                   Debian kernel, a busybox initramfs and grub.cfg.
+# Everything comes from Debian packages: linux-image-amd64 and busybox-static are fetched
+# with `apt-get download` into the cache (or reused from build/agent's cache); GRUB comes
+# from grub-pc-bin + grub-efi-amd64-bin (installed with apt-get if missing).
+#
+# At boot the initramfs prints one line to the serial console:
+#   DRAGONFLY-LOCAL-BOOT-OK <host>
+# <host> is `dragonfly.host=` from the kernel command line, else the `hostname=` line of
+# /dragonfly-seed.txt on the ESP (the template's writefile action writes it; GRUB hands it
+# to the kernel inside the initramfs), else "unnamed". It then prints the seed file between
+# DRAGONFLY-SEED-BEGIN/END and powers off (QEMU with -no-reboot exits).
+#
+# Environment: DISK_MIB (image size, default 64), LAB_DISK_DIR (output dir), FORCE=1 (rebuild).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+out=${LAB_DISK_DIR:-$repo/.cache/lab-disk}
+DISK_MIB=${DISK_MIB:-64}
+ESP_LABEL=DFESP
+MARKER=DRAGONFLY-LOCAL-BOOT-OK
+
+log() { printf '[disk-image %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (losetup)"
+
+# The inputs that decide the image's bytes; an unchanged stamp means nothing to rebuild.
+stamp_of() { { sha256sum "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB"; } | sha256sum | cut -c1-16; }
+
+need_tools() {
+  local missing=()
+  command -v grub-install >/dev/null || missing+=(grub2-common)
+  [ -d /usr/lib/grub/i386-pc ] || missing+=(grub-pc-bin)
+  [ -d /usr/lib/grub/x86_64-efi ] || missing+=(grub-efi-amd64-bin)
+  command -v mkfs.vfat >/dev/null || missing+=(dosfstools)
+  command -v sgdisk >/dev/null || missing+=(gdisk)
+  command -v mcopy >/dev/null || missing+=(mtools)
+  command -v cpio >/dev/null || missing+=(cpio)
+  command -v zstd >/dev/null || missing+=(zstd)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  flock /tmp/apt.lock apt-get install -y --no-install-recommends "${missing[@]}" >&2
+}
+
+# find_deb PKG: a cached .deb of PKG (this cache, then build/agent's), else apt-get download.
+find_deb() {
+  local pkg=$1 f
+  for f in "$out/debs/${pkg}"_*.deb "$repo/.cache/agent-image/debs/${pkg}"_*.deb; do
+    [ -f "$f" ] && { echo "$f"; return 0; }
+  done
+  mkdir -p "$out/debs"
+  log "apt-get download $pkg"
+  (cd "$out/debs" && apt-get download "$pkg" >&2)
+  ls "$out/debs/${pkg}"_*.deb | tail -n1
+}
+
+# The versioned kernel package that linux-image-amd64 points at (e.g. linux-image-6.1.0-56-amd64).
+kernel_pkg() {
+  local f
+  for f in "$out/debs"/linux-image-[0-9]*-amd64_*.deb "$repo/.cache/agent-image/debs"/linux-image-[0-9]*-amd64_*.deb; do
+    [ -f "$f" ] && { basename "$f" | cut -d_ -f1; return 0; }
+  done
+  apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# build_initramfs DIR OUT: busybox-static + /init (the marker), as a gzip'd newc cpio.
+build_initramfs() {
+  local root=$1/initramfs
+  mkdir -p "$root"/{bin,dev,proc,sys}
+  dpkg --fsys-tarfile "$BDEB" | tar -x -O ./bin/busybox >"$root/bin/busybox"
+  chmod 755 "$root/bin/busybox"
+  cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+# The lab's installed OS: say where we booted from, show the seed file, power off.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+host=""
+for w in $(cat /proc/cmdline); do case "$w" in dragonfly.host=*) host=${w#dragonfly.host=} ;; esac; done
+if [ -z "$host" ] && [ -f /dragonfly-seed.txt ]; then
+  host=$(sed -n 's/^hostname=//p' /dragonfly-seed.txt | head -n1 | tr -cd 'A-Za-z0-9._-')
+fi
+echo "DRAGONFLY-LOCAL-BOOT-OK ${host:-unnamed} firmware=$([ -d /sys/firmware/efi ] && echo uefi || echo bios)"
+if [ -f /dragonfly-seed.txt ]; then
+  echo "DRAGONFLY-SEED-BEGIN"
+  cat /dragonfly-seed.txt
+  echo "DRAGONFLY-SEED-END"
+else
+  echo "DRAGONFLY-SEED-NONE"
+fi
+sync
+poweroff -f
+EOF
+  chmod 755 "$root/init"
+  (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible 2>/dev/null || find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9n >"$2"
+}
+
+write_grub_cfg() {
+  # One grub.cfg for both firmwares. GRUB reads the seed file (when writefile put one on the
+  # ESP) and hands it to the kernel inside an extra initramfs ("newc:" names it there), so the
+  # tiny initramfs needs no disk drivers to show it.
+  cat >"$1" <<EOF
+set timeout=0
+set default=0
+search --no-floppy --label --set=root $ESP_LABEL
+menuentry "Dragonfly lab disk" {
+  echo "$MARKER: grub loading the kernel"
+  linux /vmlinuz console=ttyS0,115200 quiet panic=-1
+  if [ -f /dragonfly-seed.txt ]; then
+    initrd /initrd.img newc:dragonfly-seed.txt:/dragonfly-seed.txt
+  else
+    initrd /initrd.img
+  fi
+}
+EOF
+}
+
+LOOP="" WORK=""
+cleanup() {
+  set +e
+  [ -n "$LOOP" ] && losetup -d "$LOOP"
+  [ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_tools
+mkdir -p "$out"
+KPKG=$(kernel_pkg)
+[ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 (apt-get update first)"
+KVER=${KPKG#linux-image-}
+KDEB=$(find_deb "$KPKG")
+BDEB=$(find_deb busybox-static)
+STAMP=$(stamp_of)
+if [ "${FORCE:-0}" != 1 ] && [ -f "$out/manifest.json" ] && grep -q "\"stamp\": \"$STAMP\"" "$out/manifest.json" && [ -f "$out/disk.raw.zst" ]; then
+  log "up to date: $out/disk.raw ($(cat "$out/disk.raw.sha256"))"
+  exit 0
+fi
+log "kernel $KPKG ($(basename "$KDEB")), busybox $(basename "$BDEB")"
+
+WORK=$(mktemp -d /tmp/dfp-disk.XXXXXX)
+dpkg --fsys-tarfile "$KDEB" | tar -x -C "$WORK" "./boot/vmlinuz-$KVER"
+build_initramfs "$WORK" "$WORK/initrd.img"
+
+img=$WORK/disk.raw
+truncate -s "${DISK_MIB}M" "$img"
+# 1: BIOS boot (EF02) for core.img; 2: ESP (EF00) to the end minus GPT's backup header.
+sgdisk -Z -n 1:2048:+1M -t 1:EF02 -c 1:bios-boot -n 2:0:0 -t 2:EF00 -c 2:esp "$img" >/dev/null
+esp_first=$(sgdisk -i 2 "$img" | awk '/^First sector/ { print $3 }')
+esp_last=$(sgdisk -i 2 "$img" | awk '/^Last sector/ { print $3 }')
+esp_off=$((esp_first * 512))
+# The FAT is made and filled in place with dosfstools and mtools (no mount: the build host's
+# kernel may have no vfat, as in CI containers).
+mkfs.vfat -F 32 -n "$ESP_LABEL" --offset "$esp_first" "$img" $(((esp_last - esp_first + 1) / 2)) >/dev/null
+export MTOOLS_SKIP_CHECK=1
+esp="$img@@$esp_off"
+mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/boot ::/boot/grub
+mcopy -i "$esp" "$WORK/boot/vmlinuz-$KVER" ::/vmlinuz
+mcopy -i "$esp" "$WORK/initrd.img" ::/initrd.img
+write_grub_cfg "$WORK/grub.cfg"
+mcopy -i "$esp" "$WORK/grub.cfg" ::/boot/grub/grub.cfg
+
+# GRUB images made with grub-mkimage: every module the config needs is built in, and an
+# embedded early config finds the ESP by label on either firmware.
+printf 'search --no-floppy --label --set=root %s\nset prefix=($root)/boot/grub\n' "$ESP_LABEL" >"$WORK/early.cfg"
+mods="part_gpt fat search search_label normal configfile linux echo test sleep"
+mkdir -p "$WORK/pc"
+grub-mkimage -O x86_64-efi -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/BOOTX64.EFI" $mods all_video
+mcopy -i "$esp" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+grub-mkimage -O i386-pc -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/pc/core.img" biosdisk $mods
+cp /usr/lib/grub/i386-pc/boot.img "$WORK/pc/"
+# grub-bios-setup writes boot.img into the MBR and core.img into the BIOS boot partition and
+# links them; it works on a block device, so the image goes through a loop device.
+LOOP=$(losetup -fP --show "$img")
+log "grub-bios-setup onto $LOOP"
+grub-bios-setup -d "$WORK/pc" -b boot.img -c core.img -s "$LOOP" >&2
+losetup -d "$LOOP"
+LOOP=""
+sgdisk -v "$img" | grep -q 'No problems found' || die "GPT is damaged after grub-bios-setup: $(sgdisk -v "$img")"
+
+log "compressing"
+zstd -q -19 -T0 -f "$img" -o "$WORK/disk.raw.zst"
+raw_sha=$(sha256sum "$img" | cut -d' ' -f1)
+zst_sha=$(sha256sum "$WORK/disk.raw.zst" | cut -d' ' -f1)
+mv -f "$img" "$out/disk.raw"
+mv -f "$WORK/disk.raw.zst" "$out/disk.raw.zst"
+echo "$raw_sha" >"$out/disk.raw.sha256"
+echo "$zst_sha" >"$out/disk.raw.zst.sha256"
+cat >"$out/manifest.json" <<EOF
+{
+  "stamp": "$STAMP",
+  "kernel": "$KVER",
+  "marker": "$MARKER",
+  "espLabel": "$ESP_LABEL",
+  "espPartition": 2,
+  "seedPath": "/dragonfly-seed.txt",
+  "rawBytes": $(stat -c %s "$out/disk.raw"),
+  "rawSha256": "$raw_sha",
+  "zstBytes": $(stat -c %s "$out/disk.raw.zst"),
+  "zstSha256": "$zst_sha"
+}
+EOF
+log "built $out/disk.raw ($(stat -c %s "$out/disk.raw") bytes, sha256 $raw_sha), disk.raw.zst $(stat -c %s "$out/disk.raw.zst") bytes"

@@ -1,0 +1,119 @@
+/**
+ * The swarm scenario's network, all in namespaces this code creates (prefix dfs-sw):
+ *
+ *   dfs-sw        bridge dfs-br0 (layer 2 only)
+ *   dfs-sw-etcd   dfs-etcd  10.79.0.2/24   etcd
+ *   dfs-sw-nK     dfs-nK    10.79.0.1K/24  Dragonfly instance K (K = 1..3)
+ *   dfs-sw-c      dfs-c     no address     DHCP clients
+ *
+ * Nothing here touches the root namespace's interfaces; close() removes every namespace.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+const ROOT_NS = 'dfs-sw';
+
+const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+export interface SwarmLab {
+  dir: string;
+  /** Namespace name for a host ("etcd", "n1", "c"); its interface is `dfs-<host>`. */
+  ns(host: string): string;
+  spawnIn(host: string, argv: string[]): ChildProcess;
+  run(host: string, cmd: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>): SwarmLab {
+  const namespaces: string[] = [];
+  const children = new Set<ChildProcess>();
+  const dir = mkdtempSync(join(tmpdir(), 'dfs-sw-'));
+  const addNs = (n: string) => {
+    sh(`ip netns del ${n} 2>/dev/null || true`);
+    sh(`ip netns add ${n} && ip -n ${n} link set lo up`);
+    namespaces.push(n);
+  };
+  const lab: SwarmLab = {
+    dir,
+    ns: (h) => `${ROOT_NS}-${h}`,
+    spawnIn(h, argv) {
+      const c = spawn('ip', ['netns', 'exec', lab.ns(h), ...argv], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(c);
+      c.on('exit', () => children.delete(c));
+      c.stdout!.resume();
+      c.stderr!.resume();
+      return c;
+    },
+    run: (h, cmd) =>
+      new Promise((res, rej) => {
+        const c = spawn('ip', ['netns', 'exec', lab.ns(h), 'sh', '-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (err += d));
+        c.on('exit', (code) => (code === 0 ? res(out) : rej(new Error(`${cmd} failed (${code}): ${err}${out}`))));
+      }),
+    async close() {
+      for (const c of children) c.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 100));
+      for (const n of namespaces.reverse()) sh(`ip netns del ${n} 2>/dev/null || true`);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    addNs(ROOT_NS);
+    sh(`ip -n ${ROOT_NS} link add dfs-br0 type bridge && ip -n ${ROOT_NS} link set dfs-br0 type bridge stp_state 0 forward_delay 0 && ip -n ${ROOT_NS} link set dfs-br0 up`);
+    for (const h of hosts) {
+      const n = lab.ns(h.name);
+      addNs(n);
+      const inside = `dfs-${h.name}`;
+      sh(`ip -n ${ROOT_NS} link add dfs-p${h.name} type veth peer name ${inside} netns ${n}`);
+      sh(`ip -n ${ROOT_NS} link set dfs-p${h.name} master dfs-br0 up`);
+      if (h.cidr) sh(`ip -n ${n} addr add ${h.cidr} dev ${inside}`);
+      sh(`ip -n ${n} link set ${inside} up`);
+      // Broadcasts from 0.0.0.0 need a route, else ENETUNREACH (LAB.md).
+      sh(`ip -n ${n} route add 255.255.255.255/32 dev ${inside}`);
+    }
+  } catch (e) {
+    void lab.close();
+    throw e;
+  }
+  return lab;
+}
+
+/** JSON lines from a child's stdout, with a way to wait for one that matches. */
+export function jsonLines(child: ChildProcess) {
+  const lines: Array<Record<string, any>> = [];
+  const waiters: Array<{ test: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }> = [];
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const text = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let line: Record<string, any>;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      lines.push(line);
+      for (const w of [...waiters]) if (w.test(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
+    }
+  });
+  return {
+    lines,
+    waitFor(test: (l: Record<string, any>) => boolean, what: string, ms = 20_000): Promise<Record<string, any>> {
+      const found = lines.find(test);
+      if (found) return Promise.resolve(found);
+      return new Promise((res, rej) => {
+        const w = { test, resolve: (l: Record<string, any>) => (clearTimeout(t), res(l)) };
+        const t = setTimeout(() => (waiters.splice(waiters.indexOf(w), 1), rej(new Error(`timed out waiting for ${what}`))), ms);
+        waiters.push(w);
+      });
+    },
+  };
+}
