@@ -165,7 +165,7 @@ esp_last=$(sgdisk -i 2 "$img" | awk '/^Last sector/ { print $3 }')
 esp_off=$((esp_first * 512))
 # The FAT is made and filled in place with dosfstools and mtools (no mount: the build host's
 # kernel may have no vfat, as in CI containers).
-mkfs.vfat -F 32 -n "$ESP_LABEL" --offset "$esp_first" "$img" $(((esp_last - esp_first + 1) / 2)) >/dev/null
+mkfs.vfat -F 32 -n "$ESP_LABEL" --offset "$esp_first" "$img" $(((esp_last - esp_first + 1) / 2)) 2>/dev/null >/dev/null
 export MTOOLS_SKIP_CHECK=1
 esp="$img@@$esp_off"
 mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/boot ::/boot/grub
@@ -187,7 +187,7 @@ cp /usr/lib/grub/i386-pc/boot.img "$WORK/pc/"
 # links them; it works on a block device, so the image goes through a loop device.
 LOOP=$(losetup -fP --show "$img")
 log "grub-bios-setup onto $LOOP"
-grub-bios-setup -d "$WORK/pc" -b boot.img -c core.img -s "$LOOP" >&2
+"$(command -v grub-bios-setup || echo /usr/lib/grub/i386-pc/grub-bios-setup)" -d "$WORK/pc" -b boot.img -c core.img -s "$LOOP" >&2
 losetup -d "$LOOP"
 LOOP=""
 sgdisk -v "$img" | grep -q 'No problems found' || die "GPT is damaged after grub-bios-setup: $(sgdisk -v "$img")"
