@@ -1,23 +1,32 @@
 /**
  * image2disk throughput against the shell pipeline an operator would use, same image, same
  * target, same run, over loopback:
- *   reference:  curl -s URL | zstd -dc | dd of=TARGET bs=4M conv=fsync   (and oflag=direct)
- *   ours:       writeImage() with the zstd program, and with pure-JS fzstd (sha256 verified)
+ *   reference:  curl -s URL | zstd -dc | dd of=TARGET bs=4M conv=fsync
+ *   ours:       writeImage() with the zstd program (sha256 of the decompressed bytes verified)
+ * Rounds alternate which one goes first; the figures are medians (the machine is shared).
+ * Then the stages alone, so the ceiling is visible: HTTP receive (curl, node:http), decompression
+ * (zstd to /dev/null, zstd read by Node, fzstd), sha256, and the write (dd from memory).
  * The image: an ext4 file system (mkfs.ext4 -d) holding random and text files, zstd -3.
- * Served by busybox httpd in its own process. Run: node --import tsx bench/image2disk.bench.ts [sizeMiB]
+ * Served by busybox httpd in its own process.
+ * Run: node --import tsx bench/image2disk.bench.ts [sizeMiB] [rounds]
+ * I2D_BEFORE=DIR adds a contender: writeImage from DIR/image2disk.ts (an older copy, to compare).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fzstdDecode } from '../agent/actions/decode.ts';
 import { nodeHttpGet } from '../agent/actions/http-get.ts';
 import { writeImage } from '../agent/actions/image2disk.ts';
 
-const sizeMiB = Number(process.argv[2] ?? 768);
+const sizeMiB = Number(process.argv[2] ?? 512);
+const rounds = Number(process.argv[3] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'dfx-bench-'));
 const port = 18000 + (process.pid % 1000);
+const REF = 'curl | zstd -dc | dd bs=4M conv=fsync';
+type WriteImage = typeof writeImage;
 
 function buildImage(): { raw: string; zst: string; checksum: string } {
   const src = join(dir, 'src');
@@ -42,62 +51,105 @@ function freshTarget(): string {
   return t;
 }
 
-function dropCaches(): void {
+async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
   spawnSync('sync');
-}
-
-async function timed(fn: () => Promise<void> | void): Promise<number> {
-  dropCaches();
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { maxBuffer: 1 << 20 });
+
+function verify(target: string, checksum: string): void {
+  if (`sha256:${createHash('sha256').update(readFileSync(target)).digest('hex')}` !== checksum) throw new Error(`${target} does not match ${checksum}`);
+}
+
+async function nodeHttpDrain(url: string): Promise<number> {
+  return new Promise((done, fail) => {
+    http.get(url, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => done(n));
+      res.on('error', fail);
+    });
+  });
+}
+
+async function nodePipeDrain(file: string): Promise<number> {
+  const child = spawn('zstd', ['-dc', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let n = 0;
+  for await (const c of child.stdout) n += (c as Buffer).length;
+  return n;
+}
+
+/** Whole-pipeline contenders, run in alternating order each round. */
+function contenders(url: string, checksum: string, before?: WriteImage): [string, () => Promise<void>][] {
+  const ours = (w: WriteImage) => async () => {
+    const t = freshTarget();
+    await w({ url, checksum, target: t, httpGet: nodeHttpGet() });
+  };
+  const list: [string, () => Promise<void>][] = [
+    [REF, async () => void sh(`curl -s ${url} | zstd -dc | dd of=${freshTarget()} bs=4M conv=fsync status=none`)],
+    ['image2disk (zstd program)', ours(writeImage)],
+  ];
+  if (before) list.push(['image2disk before (I2D_BEFORE)', ours(before)]);
+  return list;
 }
 
 async function main() {
   const img = buildImage();
   const rawBytes = statSync(img.raw).size;
   const zstBytes = statSync(img.zst).size;
-  // the raw file is not served; free its page cache share
   const server = spawn('busybox', ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', dir], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 300));
   const url = `http://127.0.0.1:${port}/disk.img.zst`;
-  // warm the server's page cache so every contender reads the compressed file from memory
-  for await (const _ of createReadStream(img.zst)) void _;
-  const results: Record<string, number[]> = {};
-  const add = (k: string, s: number) => (results[k] ??= []).push(s);
+  const before = process.env.I2D_BEFORE ? ((await import(resolve(process.env.I2D_BEFORE, 'image2disk.ts'))) as { writeImage: WriteImage }).writeImage : undefined;
+  const whole: Record<string, number[]> = {};
+  const stages: Record<string, { s: number[]; bytes: number }> = {};
+  const stage = async (name: string, bytes: number, fn: () => Promise<unknown> | unknown) => ((stages[name] ??= { s: [], bytes }).s.push(await timed(fn)));
   try {
-    for (let round = 0; round < 2; round++) {
-      for (const [name, flags] of [['curl | zstd -dc | dd conv=fsync', 'conv=fsync'], ['curl | zstd -dc | dd oflag=direct', 'oflag=direct']]) {
-        const t = freshTarget();
-        add(name, await timed(() => void execFileSync('sh', ['-c', `curl -s ${url} | zstd -dc | dd of=${t} bs=4M ${flags} status=none`])));
-        verify(t, img.checksum);
-      }
-      for (const [name, decoder] of [['image2disk (zstd program)', undefined], ['image2disk (fzstd, pure JS)', fzstdDecode]] as const) {
-        const t = freshTarget();
-        add(name, await timed(async () => void (await writeImage({ url, checksum: img.checksum, target: t, httpGet: nodeHttpGet(), decoder }))));
+    readFileSync(img.zst); // the server reads the compressed file from the page cache
+    const list = contenders(url, img.checksum, before);
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? list : [...list].reverse();
+      for (const [name, run] of order) {
+        (whole[name] ??= []).push(await timed(run));
+        verify(join(dir, 'target.img'), img.checksum);
       }
     }
+    const raw = readFileSync(img.raw);
+    for (let round = 0; round < rounds; round++) {
+      await stage('HTTP receive: curl > /dev/null', zstBytes, () => sh(`curl -s ${url} > /dev/null`));
+      await stage('HTTP receive: node:http', zstBytes, () => nodeHttpDrain(url));
+      await stage('decompress: zstd -dc > /dev/null', rawBytes, () => sh(`zstd -dc ${img.zst} > /dev/null`));
+      await stage('decompress: zstd -dc, read by Node', rawBytes, () => nodePipeDrain(img.zst));
+      await stage('hash: sha256 (one thread)', rawBytes, () => createHash('sha256').update(raw).digest());
+      await stage('write: dd bs=4M conv=fsync from memory', rawBytes, () => sh(`dd if=${img.raw} of=${freshTarget()} bs=4M conv=fsync status=none`));
+    }
+    await stage('decompress: fzstd (pure JS), once', rawBytes, async () => {
+      for await (const _ of fzstdDecode((async function* () { yield readFileSync(img.zst); })())) void _;
+    });
   } finally {
     server.kill();
     rmSync(dir, { recursive: true, force: true });
   }
-  report(rawBytes, zstBytes, results);
+  report(rawBytes, zstBytes, whole, stages);
 }
 
-function verify(target: string, checksum: string): void {
-  const h = createHash('sha256');
-  h.update(execFileSync('cat', [target], { maxBuffer: 4 << 30 }));
-  if (`sha256:${h.digest('hex')}` !== checksum) throw new Error('reference pipeline wrote a different image');
-}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
-function report(rawBytes: number, zstBytes: number, results: Record<string, number[]>): void {
-  const best = (k: string) => Math.min(...results[k]);
-  const mbps = (s: number) => rawBytes / 1e6 / s;
-  const ref = best('curl | zstd -dc | dd conv=fsync');
-  console.log(`image: ${(rawBytes / 2 ** 20).toFixed(0)} MiB ext4, ${(zstBytes / 2 ** 20).toFixed(0)} MiB zstd -3; best of 2; target a regular file`);
-  for (const k of Object.keys(results)) {
-    console.log(`${k.padEnd(36)} ${best(k).toFixed(2)} s  ${mbps(best(k)).toFixed(0).padStart(5)} MB/s  ratio vs dd conv=fsync ${(ref / best(k)).toFixed(2)}x`);
+function report(rawBytes: number, zstBytes: number, whole: Record<string, number[]>, stages: Record<string, { s: number[]; bytes: number }>): void {
+  const mbps = (bytes: number, s: number) => (bytes / 1e6 / s).toFixed(0).padStart(5);
+  console.log(`image: ${(rawBytes / 2 ** 20).toFixed(0)} MiB ext4, ${(zstBytes / 2 ** 20).toFixed(0)} MiB zstd -3; ${rounds} rounds, alternating order, medians; target a regular file`);
+  for (const [k, s] of Object.entries(whole)) {
+    const ratios = s.map((x, i) => whole[REF][i] / x);
+    console.log(`${k.padEnd(40)} ${median(s).toFixed(2)} s ${mbps(rawBytes, median(s))} MB/s  ratio vs reference (median of per-round ratios) ${median(ratios).toFixed(2)}x  [${s.map((x) => x.toFixed(2)).join(' ')}]`);
   }
+  console.log('stages alone (MB/s of the bytes that stage handles: compressed for HTTP, decompressed otherwise):');
+  for (const [k, { s, bytes }] of Object.entries(stages)) console.log(`  ${k.padEnd(44)} ${median(s).toFixed(2)} s ${mbps(bytes, median(s))} MB/s`);
 }
 
 await main();

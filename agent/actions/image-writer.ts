@@ -1,92 +1,125 @@
-import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { HashWorker } from './hash-worker.ts';
 
 /** Bytes per write: large and a multiple of every sector size, so a block device sees few, whole-sector writes. */
 export const WRITE_CHUNK = 4 * 1024 * 1024;
 
 /**
+ * Chunks in flight: one filling, the others being hashed and written. 4 x 4 MiB keeps the
+ * decompressor busy while a slow disk catches up, for 16 MiB of memory.
+ */
+export const SLOTS = 4;
+
+/**
  * Writes a byte stream to a disk (or, in tests, a file) in WRITE_CHUNK pieces at increasing
- * offsets, hashing every byte in order. Double-buffered: one chunk is written while the next fills.
- * `accepted` counts bytes taken in (and hashed); after flush() they are all on the target.
+ * offsets, hashing every byte in order. Chunks live in shared memory: a full one is written
+ * (libuv's thread pool) and hashed (a worker thread) at the same time, while the next fills,
+ * so the thread that receives and decompresses only copies bytes.
+ * `accepted` counts bytes taken in; after flush() they are all hashed and on the target.
  */
 export class ImageWriter {
   accepted = 0;
-  private buf: Buffer;
-  private spare: Buffer;
+  private readonly memory: SharedArrayBuffer;
+  private readonly slots: Buffer[];
+  private readonly free: number[] = [];
+  private readonly busy = new Set<Promise<void>>();
+  private slot: number;
   private fill = 0;
+  /** Bytes of the filling slot already sent to the hash (digestSoFar hashes a partial slot). */
+  private hashed = 0;
   private flushedTo = 0;
-  private inFlight: Promise<void> = Promise.resolve();
-  private readonly hash: Hash;
+  private error: Error | undefined;
+  private readonly hasher: HashWorker;
 
   private constructor(
     private readonly fh: FileHandle,
     readonly algorithm: string,
-    chunk: number,
+    private readonly chunk: number,
+    slots: number,
   ) {
-    this.buf = Buffer.allocUnsafe(chunk);
-    this.spare = Buffer.allocUnsafe(chunk);
-    this.hash = createHash(algorithm);
+    this.memory = new SharedArrayBuffer(chunk * slots);
+    this.slots = Array.from({ length: slots }, (_, i) => Buffer.from(this.memory, i * chunk, chunk));
+    for (let i = slots - 1; i > 0; i--) this.free.push(i);
+    this.slot = 0;
+    this.hasher = new HashWorker(algorithm, this.memory);
   }
 
   /** O_WRONLY without O_CREAT or O_TRUNC: the target must exist (a disk always does), and a file keeps its size. */
-  static async open(path: string, algorithm: string, chunk = WRITE_CHUNK): Promise<ImageWriter> {
-    return new ImageWriter(await open(path, constants.O_WRONLY), algorithm, chunk);
+  static async open(path: string, algorithm: string, chunk = WRITE_CHUNK, slots = SLOTS): Promise<ImageWriter> {
+    if (slots < 2) throw new Error('ImageWriter needs at least 2 slots');
+    return new ImageWriter(await open(path, constants.O_WRONLY), algorithm, chunk, slots);
   }
 
-  /** Bytes written to the target so far (the rest are in memory until the next chunk or flush). */
+  /** Bytes handed to the target so far (the rest are in memory until the next chunk or flush). */
   get written(): number {
     return this.flushedTo;
   }
 
   /** Digest of every accepted byte so far, without ending the running hash. */
-  digestSoFar(): string {
-    return this.hash.copy().digest('hex');
+  async digestSoFar(): Promise<string> {
+    this.hashPending();
+    return this.hasher.digestSoFar();
   }
 
+  /** Copies `chunk` in; waits only when every slot is still being written or hashed. */
   async push(chunk: Uint8Array): Promise<void> {
-    this.hash.update(chunk);
+    if (this.error) throw this.error;
     this.accepted += chunk.length;
     let off = 0;
     while (off < chunk.length) {
-      const n = Math.min(chunk.length - off, this.buf.length - this.fill);
-      this.buf.set(chunk.subarray(off, off + n), this.fill);
+      const buf = this.slots[this.slot];
+      const n = Math.min(chunk.length - off, this.chunk - this.fill);
+      buf.set(n === chunk.length ? chunk : chunk.subarray(off, off + n), this.fill);
       this.fill += n;
       off += n;
-      if (this.fill === this.buf.length) await this.rotate();
+      if (this.fill === this.chunk) await this.rotate();
     }
   }
 
-  /** Starts writing the full buffer and swaps in the spare, waiting only for the previous write. */
-  private async rotate(): Promise<void> {
-    await this.inFlight;
-    const full = this.buf;
-    const len = this.fill;
-    const at = this.flushedTo;
-    this.buf = this.spare;
-    this.spare = full;
-    this.fill = 0;
-    this.flushedTo += len;
-    this.inFlight = writeAll(this.fh, full, len, at);
-    // surface a failed write at the next await, not as an unhandled rejection
-    this.inFlight.catch(() => undefined);
+  /** Sends the filling slot's bytes not yet hashed to the hash worker. */
+  private hashPending(): Promise<unknown> {
+    const from = this.hashed;
+    this.hashed = this.fill;
+    return this.hasher.update(this.slot * this.chunk + from, this.fill - from);
   }
 
-  /** Writes whatever is buffered and waits for it. */
+  /** Hands the filled slot to the writer and the hasher, then takes a free slot, waiting for one if need be. */
+  private async rotate(): Promise<void> {
+    const i = this.slot;
+    const len = this.fill;
+    const at = this.flushedTo;
+    const job = Promise.all([this.hashPending(), writeAll(this.fh, this.slots[i], len, at)]).then(
+      () => void this.free.push(i),
+      (err: Error) => void (this.error ??= err),
+    );
+    this.busy.add(job);
+    void job.finally(() => this.busy.delete(job));
+    this.flushedTo += len;
+    this.fill = 0;
+    this.hashed = 0;
+    while (this.free.length === 0 && !this.error) await Promise.race(this.busy);
+    if (this.error) throw this.error;
+    this.slot = this.free.pop()!;
+  }
+
+  /** Writes and hashes whatever is buffered and waits for it. */
   async flush(): Promise<void> {
     if (this.fill > 0) await this.rotate();
-    await this.inFlight;
+    await Promise.all(this.busy);
+    if (this.error) throw this.error;
   }
 
   /** Flushes, fsyncs (the data must survive the reboot that follows), returns the digest of all bytes. */
   async finish(): Promise<string> {
     await this.flush();
     await this.fh.sync();
-    return this.hash.digest('hex');
+    return this.hasher.digest();
   }
 
   async close(): Promise<void> {
-    await this.inFlight.catch(() => undefined);
+    await Promise.all(this.busy);
+    await this.hasher.close();
     await this.fh.close();
   }
 }

@@ -162,7 +162,7 @@ function startOffset(t: Transfer, res: HttpResponse, resume: number): number {
 async function pump(t: Transfer, body: Bytes, skip: number): Promise<void> {
   let networkError: unknown;
   const tracked = trackErrors(body, (err) => (networkError = err));
-  const check = skip > 0 ? { hash: createHash(t.writer.algorithm), want: t.writer.digestSoFar(), left: skip } : undefined;
+  const check = skip > 0 ? { hash: createHash(t.writer.algorithm), want: await t.writer.digestSoFar(), left: skip } : undefined;
   try {
     for await (const chunk of t.decode(tracked)) {
       let data = chunk;

@@ -103,6 +103,7 @@ export async function bootDirect(opts: { firmware: Firmware; imageDir: string; m
 export function qemuArgs(firmware: Firmware, imageDir: string, work: string, port: number, mode: string): string[] {
   const append = [
     'console=ttyS0',
+    'no_timer_check', // under a loaded host TCG is too slow for the kernel's IO-APIC timer check and panics
     mode === 'snapshot' ? 'quiet' : '',
     `dragonfly.url=http://10.0.2.2:${port}`,
     'dragonfly.token=enrol-tok',

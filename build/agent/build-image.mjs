@@ -220,9 +220,11 @@ function zstd(entries, target, level) {
 function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level }) {
   const ids = [kdeb, bdeb, ...(withAgent ? [nodeBin, ...libs.map((l) => realpathSync(l))] : [])].map(fileId);
   const key = sha256([...ids, MODULES.join(','), String(withAgent), level, readFileSync(join(here, 'cpio.mjs'))]).slice(0, 16);
-  const file = join(cache, `base-${key}.cpio.zst`);
+  const prefix = `base-${withAgent ? 'agent' : 'reference'}-`;
+  const file = join(cache, `${prefix}${key}.cpio.zst`);
   const meta = `${file}.json`;
   if (existsSync(file) && existsSync(meta)) return { file, ...JSON.parse(readFileSync(meta, 'utf8')) };
+  for (const old of readdirSync(cache).filter((f) => f.startsWith(prefix))) rmSync(join(cache, old)); // superseded inputs
   const kdir = extractKernel(kdeb, version);
   const busybox = extractBusybox(bdeb);
   const { stage, count } = stageModules(kdir, version);

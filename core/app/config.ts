@@ -22,6 +22,10 @@ export interface ControlPlaneConfig {
   dhcpMode: DhcpMode;
   /** Start full DHCP even if another DHCP server answers on the interface. Default false (proxy is used then). */
   forceFullDhcp?: boolean;
+  /** With backend etcd: elect one DHCP leader per segment and keep leases in etcd. Default true with etcd; false turns it off. */
+  swarm?: boolean;
+  /** Swarm leader lease TTL, seconds: the failover bound is about TTL + 1 s. Default 3. */
+  swarmTtlSeconds?: number;
   /** Address pool for full mode, "START-END". */
   dhcpRange?: { start: string; end: string };
   router?: string;

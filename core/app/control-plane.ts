@@ -88,6 +88,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
       serverUrl: () => serverUrl,
       forceFull: config.forceFullDhcp,
+      swarm: config.backend === 'etcd' && config.swarm !== false ? { etcdEndpoints: config.etcdEndpoints, ttlSeconds: config.swarmTtlSeconds } : undefined,
     });
     const httpHealth: ServiceHealth = { ok: false };
 

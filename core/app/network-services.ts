@@ -11,6 +11,9 @@ import { isDragonflyError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { createTftpServer, type TftpEvent, type TftpServer } from '../tftp/server.ts';
 import type { NetworkSettings } from './network-settings.ts';
+import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
+import type { SwarmDhcp } from '../swarm/swarm-dhcp.ts';
+import type { LeaseStore } from '../dhcp/lease-store.ts';
 
 export interface NetworkServicesDeps {
   registrar: Registrar;
@@ -23,6 +26,11 @@ export interface NetworkServicesDeps {
   probeSeconds?: number;
   /** Start full mode even when another DHCP server answers; default false (proxy is used instead). */
   forceFull?: boolean;
+  /**
+   * Swarm: with etcd endpoints, full-mode DHCP runs only on the instance elected leader of
+   * the segment (etcd lease, TTL `swarmTtlSeconds`), with leases kept in etcd by compare-and-set.
+   */
+  swarm?: { etcdEndpoints: string[]; ttlSeconds?: number };
 }
 
 /** The boot URLs the DHCP server hands to iPXE and UEFI HTTP clients. */
@@ -39,6 +47,7 @@ const BOOT_STEP: Partial<Record<DhcpEvent['type'], string>> = { offer: 'dhcp', a
  */
 export class NetworkServices {
   private dhcp: DhcpServer | undefined;
+  private swarm: SwarmDhcp | undefined;
   private tftp: TftpServer | undefined;
   private dhcpHealth: ServiceHealth = { ok: true, detail: 'off' };
   private tftpHealth: ServiceHealth = { ok: true, detail: 'off' };
@@ -77,6 +86,10 @@ export class NetworkServices {
     }
     let mode = s.dhcpMode;
     let note = '';
+    if (mode === 'full' && this.deps.swarm) {
+      this.startSwarm(s, iface);
+      return;
+    }
     if (mode === 'full' && !this.deps.forceFull && (this.deps.probeSeconds ?? 3) > 0) {
       const others = await this.probeDhcp(iface).catch(() => ({ found: false, servers: [] }));
       if (others.found) {
@@ -85,18 +98,7 @@ export class NetworkServices {
         this.deps.logger.warn({ iface, servers: others.servers }, 'existing DHCP server found: using proxyDHCP');
       }
     }
-    const server = createDhcpServer({
-      interface: iface,
-      mode,
-      range: s.range,
-      router: s.router,
-      dns: s.dns,
-      leaseSeconds: s.leaseSeconds,
-      leaseStore: mode === 'full' ? await openFileLeaseStore(join(this.deps.dataDir, 'dhcp-leases.json')) : undefined,
-      bootPolicy: (client, mac, req) => bootPolicyFromUrls(bootUrls(this.deps.serverUrl()))(client, mac, req),
-      logger: this.deps.logger,
-      onEvent: (e) => this.onDhcpEvent(e),
-    });
+    const server = this.makeServer(s, iface, mode, mode === 'full' ? await openFileLeaseStore(join(this.deps.dataDir, 'dhcp-leases.json')) : undefined);
     try {
       await server.start();
       this.dhcp = server;
@@ -106,6 +108,35 @@ export class NetworkServices {
       this.dhcpHealth = { ok: false, detail: `${mode} on ${iface}`, error: isDragonflyError(e) ? e.message : `DHCP failed to start: ${(e as Error).message}` };
       this.deps.logger.error({ err: this.dhcpHealth.error }, 'DHCP not running');
     }
+  }
+
+  private makeServer(s: NetworkSettings, iface: string, mode: 'full' | 'proxy', leaseStore: LeaseStore | undefined): DhcpServer {
+    return createDhcpServer({
+      interface: iface,
+      mode,
+      range: s.range,
+      router: s.router,
+      dns: s.dns,
+      leaseSeconds: s.leaseSeconds,
+      leaseStore,
+      bootPolicy: (client, mac, req) => bootPolicyFromUrls(bootUrls(this.deps.serverUrl()))(client, mac, req),
+      logger: this.deps.logger,
+      onEvent: (e) => this.onDhcpEvent(e),
+    });
+  }
+
+  /** Several instances on one etcd: only the segment's leader answers (no probe: the others are standbys). */
+  private startSwarm(s: NetworkSettings, iface: string): void {
+    const addr = interfaceIpv4(iface)!;
+    this.dhcpHealth = { ok: true, detail: `swarm standby, full on ${iface}: campaigning` };
+    this.swarm = startSwarmDhcp({
+      endpoints: this.deps.swarm!.etcdEndpoints,
+      segment: segmentOf(addr.address, addr.netmask),
+      ttlSeconds: this.deps.swarm!.ttlSeconds,
+      logger: this.deps.logger,
+      createServer: (leaseStore) => this.makeServer(s, iface, 'full', leaseStore),
+      onStateChange: (st) => (this.dhcpHealth = { ok: true, detail: `swarm ${st.serving ? 'leader, serving' : 'standby'}, full on ${iface}: ${st.detail}` }),
+    });
   }
 
   private async startTftp(s: NetworkSettings, iface: string, address: string): Promise<void> {
@@ -151,8 +182,11 @@ export class NetworkServices {
   async close(): Promise<void> {
     const d = this.dhcp;
     const t = this.tftp;
+    const sw = this.swarm;
     this.dhcp = undefined;
     this.tftp = undefined;
+    this.swarm = undefined;
+    await sw?.close();
     await d?.close();
     await t?.close();
   }

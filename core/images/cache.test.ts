@@ -29,12 +29,13 @@ const qcow2 = readFileSync(join(root, 'cloud.qcow2'));
 interface Mirror {
   files: Map<string, Buffer>;
   requests: Array<{ path: string; range?: string }>;
-  /** Paths whose next full response stops after this many bytes. */
+  /** Paths whose next response stops after this many bytes: the connection drops, or stalls (stays open, silent). */
   dropAfter: Map<string, number>;
+  stall: boolean;
   base: string;
 }
 let server: Server;
-const mirror: Mirror = { files: new Map(), requests: [], dropAfter: new Map(), base: '' };
+const mirror: Mirror = { files: new Map(), requests: [], dropAfter: new Map(), stall: false, base: '' };
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -51,7 +52,7 @@ beforeAll(async () => {
     const drop = mirror.dropAfter.get(path);
     if (drop !== undefined) {
       mirror.dropAfter.delete(path);
-      res.write(body.subarray(start, start + drop), () => setTimeout(() => res.socket?.destroy(), 20));
+      res.write(body.subarray(start, start + drop), () => mirror.stall || setTimeout(() => res.socket?.destroy(), 20));
       return;
     }
     res.end(body.subarray(start));
@@ -60,6 +61,7 @@ beforeAll(async () => {
   mirror.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((r) => server.close(r));
   rmSync(root, { recursive: true, force: true });
 });
@@ -67,7 +69,7 @@ afterAll(async () => {
 let dir: string;
 let n = 0;
 function newCache(d = dir): ImageCache {
-  return new ImageCache({ dir: d, backoffMs: () => 10, progressIntervalMs: 0 });
+  return new ImageCache({ dir: d, backoffMs: () => 10, progressIntervalMs: 0, idleTimeoutMs: 300 });
 }
 beforeEach(() => {
   dir = join(root, `images-${n++}`);
@@ -75,6 +77,7 @@ beforeEach(() => {
   mirror.files.clear();
   mirror.requests.length = 0;
   mirror.dropAfter.clear();
+  mirror.stall = false;
   mirror.files.set('/debian/cloud.qcow2', qcow2);
   mirror.files.set('/debian/SHA512SUMS', Buffer.from(`${sha512(Buffer.from('other'))}  other.qcow2\n${sha512(qcow2)}  cloud.qcow2\n`));
 });
@@ -115,6 +118,14 @@ describe('ImageCache.ensure', () => {
     const img = await newCache().ensure(spec());
     expect(img.rawSha256).toBe(sha256(raw));
     expect(imageGets().map((r) => r.range)).toEqual([undefined, 'bytes=100000-']);
+  });
+
+  it('a mirror that goes silent mid-transfer is left after the idle timeout and the download resumes', async () => {
+    mirror.dropAfter.set('/debian/cloud.qcow2', 50_000);
+    mirror.stall = true;
+    const img = await newCache().ensure(spec());
+    expect(img.rawSha256).toBe(sha256(raw));
+    expect(imageGets().map((r) => r.range)).toEqual([undefined, 'bytes=50000-']);
   });
 
   it('a .part left by a crash resumes where it stopped', async () => {

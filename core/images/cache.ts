@@ -49,6 +49,8 @@ export interface ImageCacheOptions {
   progressIntervalMs?: number;
   /** Download retry wait, ms, for attempt n; default 500 ms doubling to 15 s. */
   backoffMs?: (n: number) => number;
+  /** A download that receives nothing for this long is resumed on a new connection, ms; default 60000. */
+  idleTimeoutMs?: number;
 }
 
 /** Served copy: gzip of the raw disk (why gzip: see writeServedGzip in convert.ts). */
@@ -169,6 +171,7 @@ export class ImageCache {
         partPath: part,
         fetch: this.o.fetch,
         backoffMs: this.o.backoffMs,
+        idleTimeoutMs: this.o.idleTimeoutMs,
         onProgress: (p) => {
           const t = Date.now();
           if (t - last < every && p.bytesDone !== p.bytesTotal) return;

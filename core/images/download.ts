@@ -20,6 +20,8 @@ export interface DownloadOptions {
   /** Wait before attempt n (1-based) after a failure, ms; default 500 ms doubling to 15 s. */
   backoffMs?: (n: number) => number;
   fetch?: typeof fetch;
+  /** A connection that delivers no byte for this long is dropped and resumed, ms; default 60000. */
+  idleTimeoutMs?: number;
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -70,7 +72,34 @@ export class HttpStatusError extends Error {
 /** One request; returns the final size when the file is complete, undefined to try again. */
 async function attempt(o: DownloadOptions, have: number): Promise<number | undefined> {
   const f = o.fetch ?? fetch;
-  const res = await f(o.url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, redirect: 'follow' });
+  const abort = new AbortController();
+  const idle = new IdleTimer(o.idleTimeoutMs ?? 60_000, () => abort.abort(new Error(`GET ${o.url}: no data for ${o.idleTimeoutMs ?? 60_000} ms`)));
+  try {
+    return await attemptWith(o, have, f, abort.signal, idle);
+  } finally {
+    idle.stop();
+  }
+}
+
+/** Fires when not poked for `ms`; a stalled mirror must not hang a download forever. */
+class IdleTimer {
+  private timer: NodeJS.Timeout;
+  constructor(
+    private readonly ms: number,
+    private readonly fire: () => void,
+  ) {
+    this.timer = setTimeout(fire, ms);
+  }
+  poke(): void {
+    this.timer.refresh();
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+async function attemptWith(o: DownloadOptions, have: number, f: typeof fetch, signal: AbortSignal, idle: IdleTimer): Promise<number | undefined> {
+  const res = await f(o.url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, redirect: 'follow', signal });
   if (res.status === 416 && have > 0) {
     await res.body?.cancel();
     const total = parseContentRange(res.headers.get('content-range')?.replace('*/', '0-0/') ?? null)?.total;
@@ -92,19 +121,20 @@ async function attempt(o: DownloadOptions, have: number): Promise<number | undef
   const start = resume ? have : 0;
   const length = Number(res.headers.get('content-length') ?? NaN);
   const total = range?.total ?? (Number.isFinite(length) ? start + length : undefined);
-  await writeBody(o, res, start, total);
+  await writeBody(o, res, start, total, idle);
   const size = await sizeOf(o.partPath);
   if (total !== undefined && size !== total) throw new Error(`GET ${o.url} ended at ${size} of ${total} bytes`);
   return size;
 }
 
-async function writeBody(o: DownloadOptions, res: Response, start: number, total: number | undefined): Promise<void> {
+async function writeBody(o: DownloadOptions, res: Response, start: number, total: number | undefined, idle: IdleTimer): Promise<void> {
   if (!res.body) throw new Error(`GET ${o.url} has no body`);
   let done = start;
   o.onProgress?.({ bytesDone: done, bytesTotal: total });
   const count = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       done += chunk.length;
+      idle.poke();
       o.onProgress?.({ bytesDone: done, bytesTotal: total });
       cb(null, chunk);
     },

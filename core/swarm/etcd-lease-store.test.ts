@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Etcd3 } from 'etcd3';
 import { intToIp, ipToInt } from '../dhcp/ipv4.ts';
+import { LeasePool } from '../dhcp/lease-pool.ts';
 import type { Lease, LeaseStore } from '../dhcp/lease-store.ts';
 import { isDragonflyError } from '../shared/errors.ts';
 import { connectSwarmEtcd } from './etcd-client.ts';
@@ -67,6 +68,22 @@ describe('etcd lease store', () => {
     await s.put(bound('10.0.0.10', mac(3)));
     await s.release('10.0.0.10', mac(4));
     expect((await s.get('10.0.0.10'))?.mac).toBe(mac(3));
+  });
+});
+
+describe('with the real LeasePool of two instances', () => {
+  it('a stale instance (loaded before the other bound) cannot bind the same address: its ACK is refused', async () => {
+    const prefix = '/pool/';
+    const pool = () => new LeasePool({ rangeStart: '10.40.0.10', rangeEnd: '10.40.0.20', reservations: new Map(), excluded: new Set(), offerHoldMs: 60_000, declineHoldMs: 600_000, store: store(prefix).s, now: Date.now });
+    const [a, b] = [pool(), pool()];
+    await a.load();
+    await b.load(); // both see an empty pool: the failover window
+    const ipA = a.choose(mac(1))!;
+    const ipB = b.choose(mac(2))!;
+    expect(ipB).toBe(ipA); // same in-memory view, same pick
+    await a.bind(ipA, mac(1), 600);
+    await expect(b.bind(ipB, mac(2), 600)).rejects.toSatisfy((e) => isDragonflyError(e, 'DF_ERR_CONFLICT'));
+    expect((await store(prefix).s.get(ipA))?.mac).toBe(mac(1));
   });
 });
 

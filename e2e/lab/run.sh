@@ -22,20 +22,6 @@ source "$here/lib/vm.sh"
 source "$here/lib/services.sh"
 source "$here/lib/boot-checks.sh"
 
-[ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, taps, port 67)"
-
-# A previous run that was killed hard may have left its lab behind.
-if [ -s "$LAB_POINTER" ] || ip netns list | grep -qE '^dfl-'; then
-  log "removing what an earlier run left behind"
-  lab_cleanup
-fi
-
-LAB_DIR=$(mktemp -d /tmp/dfl-lab.XXXXXX)
-export LAB_DIR
-echo "$LAB_DIR" >"$LAB_POINTER"
-: >"$LAB_DIR/results.tsv"
-LAB_T0=$(now)
-
 finish() {
   local rc=$? ok=0
   trap - EXIT INT TERM
@@ -50,25 +36,45 @@ finish() {
   lab_cleanup "$LAB_DIR"
   exit $((rc != 0 ? rc : ok))
 }
-trap finish EXIT
-trap 'exit 130' INT TERM
 
-log "installing Debian packages (if missing)"
-bash "$LAB_REPO/.ci/apt-packages.sh" >&2
+# The whole run is one function, so bash has parsed all of it before it starts (editing this
+# file during a run cannot break the run).
+main() {
+  [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, taps, port 67)"
 
-if [ "${LAB_AGENT:-1}" = 0 ]; then log "LAB_AGENT=0: agent registration checks skipped"
-elif agent_image_snapshot; then log "agent image: $(node -e 'const m=require(process.argv[1]); console.log(m.kernel, m.initramfsBytes, "bytes initramfs")' "$LAB_DIR/agent-image/manifest.json")"
-else log "no complete agent image in $AGENT_DIR (npm run build:agent): the VMs stop at the script"
-fi
+  # A previous run that was killed hard may have left its lab behind.
+  if [ -s "$LAB_POINTER" ] || ip netns list | grep -qE '^dfl-'; then
+    log "removing what an earlier run left behind"
+    lab_cleanup
+  fi
 
-lab_network_up
-if [ "${LAB_RA:-1}" = 1 ]; then ra_start; else log "LAB_RA=0: no IPv6 router advertisements"; fi
+  LAB_DIR=$(mktemp -d /tmp/dfl-lab.XXXXXX)
+  export LAB_DIR
+  echo "$LAB_DIR" >"$LAB_POINTER"
+  : >"$LAB_DIR/results.tsv"
+  LAB_T0=$(now)
+  trap finish EXIT
+  trap 'exit 130' INT TERM
 
-SCENARIOS=()
-for f in "$here"/scenarios/*.sh; do source "$f"; done
-wanted=(${LAB_SCENARIOS:-${SCENARIOS[@]}})
-for s in "${wanted[@]}"; do
-  declare -F "scenario_$s" >/dev/null || die "no scenario \"$s\" (have: ${SCENARIOS[*]})"
-  log "=== scenario $s"
-  "scenario_$s" || log "scenario $s ended early (exit $?)"
-done
+  log "installing Debian packages (if missing)"
+  bash "$LAB_REPO/.ci/apt-packages.sh" >&2
+
+  if [ "${LAB_AGENT:-1}" = 0 ]; then log "LAB_AGENT=0: agent registration checks skipped"
+  elif agent_image_snapshot; then log "agent image: $(node -e 'const m=require(process.argv[1]); console.log(m.kernel, m.initramfsBytes, "bytes initramfs")' "$LAB_DIR/agent-image/manifest.json")"
+  else log "no complete agent image in $AGENT_DIR (npm run build:agent): the VMs stop at the script"
+  fi
+
+  lab_network_up
+  if [ "${LAB_RA:-1}" = 1 ]; then ra_start; else log "LAB_RA=0: no IPv6 router advertisements"; fi
+
+  SCENARIOS=()
+  for f in "$here"/scenarios/*.sh; do source "$f"; done
+  wanted=(${LAB_SCENARIOS:-${SCENARIOS[@]}})
+  for s in "${wanted[@]}"; do
+    declare -F "scenario_$s" >/dev/null || die "no scenario \"$s\" (have: ${SCENARIOS[*]})"
+    log "=== scenario $s"
+    "scenario_$s" || log "scenario $s ended early (exit $?)"
+  done
+}
+
+main "$@"

@@ -25,6 +25,8 @@ export interface FailoverTrial {
 
 export interface FailoverOptions {
   trials: number;
+  /** How the leader goes: SIGKILL (crash, lease expires) or SIGTERM (resigns, lease revoked). Default SIGKILL. */
+  signal?: 'SIGKILL' | 'SIGTERM';
   /** Leader lease TTL, seconds. Default 3. */
   ttlSeconds?: number;
   log?: (s: string) => void;
@@ -63,7 +65,7 @@ export async function runFailover(o: FailoverOptions): Promise<{ trials: Failove
     for (let i = 1; i <= o.trials; i++) {
       const k = await servingNode(discover, nodes);
       const t0 = Date.now();
-      nodes.get(k)!.child.kill('SIGKILL');
+      nodes.get(k)!.child.kill(o.signal ?? 'SIGKILL');
       const offer = await discover.waitFor((l) => l.t > t0 && l.serverId && l.serverId !== nodeIp(k), `an OFFER from another instance after killing n${k}`);
       const mac = `02:df:5f:00:00:${i.toString(16).padStart(2, '0')}`;
       const lease = await leaseOf(mac);
@@ -71,7 +73,8 @@ export async function runFailover(o: FailoverOptions): Promise<{ trials: Failove
       given.set(lease.ip, mac);
       const trial = { killed: `n${k}`, newLeader: offer.serverId as string, failoverMs: offer.t - t0, lease };
       trials.push(trial);
-      log(`trial ${i}: killed n${k}, OFFER from ${trial.newLeader} after ${trial.failoverMs} ms; ${mac} leased ${lease.ip}`);
+      log(`trial ${i}: ${o.signal ?? 'SIGKILL'} n${k}, OFFER from ${trial.newLeader} after ${trial.failoverMs} ms; ${mac} leased ${lease.ip}`);
+      await new Promise<void>((r) => (nodes.get(k)!.child.exitCode !== null || nodes.get(k)!.child.signalCode !== null ? r() : nodes.get(k)!.child.once('exit', () => r())));
       await startNode(k); // back to three instances for the next trial
     }
     await checkEtcdAgrees(lab, etcd.endpoint, given);

@@ -1,17 +1,14 @@
 /**
  * One swarm instance for the namespace scenario, until `dragonfly serve` has swarm mode:
- * leader election + etcd lease store + the real DHCP server (full mode), through the
- * core/swarm glue. Prints JSON lines {t, level, msg, ...} on stdout.
+ * startSwarmDhcp (leader election + etcd lease store + serve-while-leader) around the real
+ * DHCP server in full mode, exactly as core/app would wire it. Prints JSON lines {t, level, msg, ...} on stdout.
  *
  *   node --import tsx e2e/swarm/swarm-node.ts '{"id":"n1","etcd":"http://10.79.0.2:2379","interface":"dfs-n1",
  *     "segment":"10.79.0.0/24","range":{"start":"10.79.0.100","end":"10.79.0.199"},"ttlSeconds":3}'
  */
 import { createDhcpServer } from '../../core/dhcp/server.ts';
 import type { Logger } from '../../core/shared/logger.ts';
-import { connectSwarmEtcd } from '../../core/swarm/etcd-client.ts';
-import { createEtcdLeaseStore } from '../../core/swarm/etcd-lease-store.ts';
-import { createLeaderElection } from '../../core/swarm/leader.ts';
-import { createSwarmDhcp } from '../../core/swarm/swarm-dhcp.ts';
+import { startSwarmDhcp } from '../../core/swarm/swarm-service.ts';
 
 interface NodeConfig {
   id: string;
@@ -20,7 +17,6 @@ interface NodeConfig {
   segment: string;
   range: { start: string; end: string };
   ttlSeconds?: number;
-  retryMs?: number;
 }
 
 function jsonLogger(bindings: Record<string, unknown> = {}): Logger {
@@ -33,13 +29,13 @@ function jsonLogger(bindings: Record<string, unknown> = {}): Logger {
 
 const cfg = JSON.parse(process.argv[2]!) as NodeConfig;
 const log = jsonLogger({ node: cfg.id });
-const client = connectSwarmEtcd({ endpoints: [cfg.etcd] });
-const leaseStore = createEtcdLeaseStore({ client });
-const election = createLeaderElection({ client, segment: cfg.segment, id: cfg.id, ttlSeconds: cfg.ttlSeconds ?? 3, retryMs: cfg.retryMs ?? 250, logger: log });
-const swarm = createSwarmDhcp({
-  election,
+const swarm = startSwarmDhcp({
+  endpoints: [cfg.etcd],
+  segment: cfg.segment,
+  id: cfg.id,
+  ttlSeconds: cfg.ttlSeconds ?? 3,
   logger: log,
-  createServer: () =>
+  createServer: (leaseStore) =>
     createDhcpServer({
       interface: cfg.interface,
       mode: 'full',
@@ -51,12 +47,8 @@ const swarm = createSwarmDhcp({
     }),
   onStateChange: (s) => log.info({ state: s }, 'swarm state'),
 });
-swarm.start();
 log.info('ready');
 
 process.on('SIGTERM', () => {
-  void swarm.close().finally(() => {
-    client.close();
-    process.exit(0);
-  });
+  void swarm.close().finally(() => process.exit(0));
 });

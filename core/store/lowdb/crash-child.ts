@@ -5,7 +5,7 @@
  *   ready
  *   u <counter> <seq>   counter-<counter> now has annotation seq=<seq> (acknowledged)
  *   c <name>            object <name> was created (acknowledged)
- * Usage: node --import tsx crash-child.ts DATA_DIR RUN_ID
+ * Usage: node --import tsx crash-child.ts DATA_DIR RUN_ID (the test runs it bundled by esbuild)
  */
 import { isDragonflyError } from '../../shared/errors.ts';
 import { API_VERSION, type StoredObject } from '../../model/meta.ts';

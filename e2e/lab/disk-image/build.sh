@@ -2,7 +2,8 @@
 # Builds the lab's "installed OS": a small raw disk image that boots on BIOS and on UEFI and
 # proves, on the serial console, that a machine booted from its local disk.
 #
-#   sudo bash e2e/lab/disk-image/build.sh            (needs root: a loop device)
+#   bash e2e/lab/disk-image/build.sh      (no root needed once the Debian packages are there:
+#                                          no loop device, no mount)
 #
 # Output, in .cache/lab-disk/ at the repo root (gitignored):
 #   disk.raw          the raw image (DISK_MIB, default 64 MiB)
@@ -20,10 +21,10 @@
 #
 # At boot the initramfs prints one line to the serial console:
 #   DRAGONFLY-LOCAL-BOOT-OK <host>
-# <host> is `dragonfly.host=` from the kernel command line, else the `hostname=` line of
-# /dragonfly-seed.txt on the ESP (the template's writefile action writes it; GRUB hands it
-# to the kernel inside the initramfs), else "unnamed". It then prints the seed file between
-# DRAGONFLY-SEED-BEGIN/END and powers off (QEMU with -no-reboot exits).
+#   DRAGONFLY-SEED <seed>
+# <host> and <seed> come from /dragonfly-seed.txt on the ESP (the template's writefile action
+# writes it: lines "hostname=NAME" and "seed=WORD"; GRUB reads it), else "unnamed"/"none".
+# Then it powers off (QEMU with -no-reboot exits).
 #
 # Environment: DISK_MIB (image size, default 64), LAB_DISK_DIR (output dir), FORCE=1 (rebuild).
 set -euo pipefail
@@ -36,7 +37,6 @@ MARKER=DRAGONFLY-LOCAL-BOOT-OK
 
 log() { printf '[disk-image %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (losetup)"
 
 # The inputs that decide the image's bytes; an unchanged stamp means nothing to rebuild.
 stamp_of() { { sha256sum "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB"; } | sha256sum | cut -c1-16; }
@@ -52,6 +52,7 @@ need_tools() {
   command -v cpio >/dev/null || missing+=(cpio)
   command -v zstd >/dev/null || missing+=(zstd)
   [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "missing Debian packages (install as root): ${missing[*]}"
   log "installing ${missing[*]}"
   flock /tmp/apt.lock apt-get install -y --no-install-recommends "${missing[@]}" >&2
 }
@@ -89,19 +90,16 @@ build_initramfs() {
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-host=""
-for w in $(cat /proc/cmdline); do case "$w" in dragonfly.host=*) host=${w#dragonfly.host=} ;; esac; done
-if [ -z "$host" ] && [ -f /dragonfly-seed.txt ]; then
-  host=$(sed -n 's/^hostname=//p' /dragonfly-seed.txt | head -n1 | tr -cd 'A-Za-z0-9._-')
-fi
+mount -t sysfs sysfs /sys
+host="" seed=""
+for w in $(cat /proc/cmdline); do
+  case "$w" in
+    dragonfly.host=*) host=${w#dragonfly.host=} ;;
+    dragonfly.seed=*) seed=${w#dragonfly.seed=} ;;
+  esac
+done
 echo "DRAGONFLY-LOCAL-BOOT-OK ${host:-unnamed} firmware=$([ -d /sys/firmware/efi ] && echo uefi || echo bios)"
-if [ -f /dragonfly-seed.txt ]; then
-  echo "DRAGONFLY-SEED-BEGIN"
-  cat /dragonfly-seed.txt
-  echo "DRAGONFLY-SEED-END"
-else
-  echo "DRAGONFLY-SEED-NONE"
-fi
+echo "DRAGONFLY-SEED ${seed:-none}"
 sync
 poweroff -f
 EOF
@@ -110,29 +108,52 @@ EOF
 }
 
 write_grub_cfg() {
-  # One grub.cfg for both firmwares. GRUB reads the seed file (when writefile put one on the
-  # ESP) and hands it to the kernel inside an extra initramfs ("newc:" names it there), so the
-  # tiny initramfs needs no disk drivers to show it.
+  # One grub.cfg for both firmwares. When writefile put a seed file on the ESP, GRUB reads it
+  # ("key=value" lines are GRUB variable assignments) and passes hostname and seed on the
+  # kernel command line, so the tiny initramfs needs no disk drivers to show them. (GRUB's
+  # "initrd newc:" would hand over the file itself, but 2.06 omits the name's NUL and
+  # Debian's 6.1 kernel rejects that archive.)
   cat >"$1" <<EOF
 set timeout=0
 set default=0
-search --no-floppy --label --set=root $ESP_LABEL
+set hostname=
+set seed=
+if [ -f /dragonfly-seed.txt ]; then source /dragonfly-seed.txt; fi
 menuentry "Dragonfly lab disk" {
-  echo "$MARKER: grub loading the kernel"
-  linux /vmlinuz console=ttyS0,115200 quiet panic=-1
-  if [ -f /dragonfly-seed.txt ]; then
-    initrd /initrd.img newc:dragonfly-seed.txt:/dragonfly-seed.txt
-  else
-    initrd /initrd.img
-  fi
+  echo "dragonfly lab disk: loading the kernel"
+  linux /vmlinuz console=ttyS0,115200 quiet panic=-1 dragonfly.host=\$hostname dragonfly.seed=\$seed
+  initrd /initrd.img
 }
 EOF
 }
 
-LOOP="" WORK=""
+# le VALUE BYTES: VALUE as little-endian bytes on stdout.
+le() { local i; for ((i = 0; i < $2; i++)); do printf "\\x$(printf %02x $((($1 >> (8 * i)) & 255)))"; done; }
+# poke FILE OFFSET: stdin written over FILE at OFFSET.
+poke() { dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+
+# bios_setup IMG CORE SECTOR: what grub-bios-setup does for a GPT disk with a BIOS boot
+# partition, done on the image file (grub-bios-setup insists on guessing the host's root
+# device, which fails in containers). boot.img's code goes into the protective MBR (its
+# partition table is kept), told where core.img starts; core.img goes into the BIOS boot
+# partition at SECTOR, and its first sector (diskboot) gets the one block-list entry naming
+# the rest of core.img. Offsets from GRUB's i386-pc boot.h: kernel sector 0x5c, drive check
+# 0x66; the block list is the last 12 bytes of diskboot (start u64, length u16, segment u16).
+bios_setup() {
+  local img=$1 core=$2 at=$3 n
+  n=$((($(stat -c %s "$core") + 511) / 512))
+  [ "$n" -le 2048 ] || die "core.img is $n sectors: larger than the 1 MiB BIOS boot partition"
+  dd if=/usr/lib/grub/i386-pc/boot.img of="$img" bs=440 count=1 conv=notrunc status=none
+  le "$at" 8 | poke "$img" $((0x5c))
+  printf '\x90\x90' | poke "$img" $((0x66)) # a hard disk: no floppy probe
+  [ "$(od -An -tx1 -j 510 -N 2 "$core" | tr -d ' ')" = 2008 ] || die "core.img's diskboot block list is not where expected"
+  { le $((at + 1)) 8; le $((n - 1)) 2; } | poke "$core" 500
+  dd if="$core" of="$img" bs=512 seek="$at" conv=notrunc status=none
+}
+
+WORK=""
 cleanup() {
   set +e
-  [ -n "$LOOP" ] && losetup -d "$LOOP"
   [ -n "$WORK" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -182,15 +203,8 @@ mkdir -p "$WORK/pc"
 grub-mkimage -O x86_64-efi -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/BOOTX64.EFI" $mods all_video
 mcopy -i "$esp" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 grub-mkimage -O i386-pc -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/pc/core.img" biosdisk $mods
-cp /usr/lib/grub/i386-pc/boot.img "$WORK/pc/"
-# grub-bios-setup writes boot.img into the MBR and core.img into the BIOS boot partition and
-# links them; it works on a block device, so the image goes through a loop device.
-LOOP=$(losetup -fP --show "$img")
-log "grub-bios-setup onto $LOOP"
-"$(command -v grub-bios-setup || echo /usr/lib/grub/i386-pc/grub-bios-setup)" -d "$WORK/pc" -b boot.img -c core.img -s "$LOOP" >&2
-losetup -d "$LOOP"
-LOOP=""
-sgdisk -v "$img" | grep -q 'No problems found' || die "GPT is damaged after grub-bios-setup: $(sgdisk -v "$img")"
+bios_setup "$img" "$WORK/pc/core.img" 2048
+sgdisk -v "$img" | grep -q 'No problems found' || die "GPT is damaged after the BIOS boot code was written: $(sgdisk -v "$img")"
 
 log "compressing"
 zstd -q -19 -T0 -f "$img" -o "$WORK/disk.raw.zst"

@@ -1,0 +1,174 @@
+/**
+ * The provisioning scenario's view of the control plane (e2e/lab/scenarios/provision.sh).
+ * Runs inside the lab's server namespace and talks to the control plane on its loopback only.
+ *
+ *   template --name N --url U --checksum sha256:HEX --seed WORD     apply the lab template
+ *   assign --template N --mac M                 -> prints the workflow name
+ *   wait-state --mac M --state S [--timeout s]  -> waits for Hardware status.state (fails early on an unexpected Error)
+ *   wait-phase --workflow W --phase P [--timeout s]
+ *   workflows --mac M                           -> prints how many workflows name the machine
+ *   retry --workflow W
+ *   error --mac M                               -> prints the machine's and its workflow's error text
+ *   local-boots --mac M --since ISO             -> prints the script steps since ISO ("local (bios)", ...)
+ *   timeline --mac M --since ISO                -> seconds from --since to each step (the benchmark)
+ *
+ * Environment: LAB_API_URL, LAB_TOKEN. Exit 0 + one summary line on success, 1 + reason on failure.
+ */
+import { parseArgs } from 'node:util';
+import type { Hardware } from '../../../core/model/hardware.ts';
+import type { Workflow } from '../../../core/model/workflow.ts';
+
+const API = process.env.LAB_API_URL ?? 'http://127.0.0.1:8080';
+const TOKEN = process.env.LAB_TOKEN ?? '';
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+async function machine(mac: string): Promise<Hardware> {
+  const { items } = await call<{ items: Hardware[] }>('GET', '/api/v1/hardware');
+  const hw = items.find((h) => h.spec.macs.includes(mac));
+  if (!hw) throw new Error(`no Hardware object has MAC ${mac}`);
+  return hw;
+}
+
+async function workflowsOf(name: string): Promise<Workflow[]> {
+  const { items } = await call<{ items: Workflow[] }>('GET', '/api/v1/workflows');
+  return items.filter((w) => w.spec.hardwareRef === name);
+}
+
+async function poll(timeoutS: number, step: () => Promise<string | { fail: string } | undefined>, waiting: () => string): Promise<string> {
+  const until = Date.now() + timeoutS * 1000;
+  let last = 'nothing checked yet';
+  for (;;) {
+    try {
+      const r = await step();
+      if (typeof r === 'string') return r;
+      if (r) throw new Error(r.fail);
+      last = waiting();
+    } catch (e) {
+      if ((e as Error).message.startsWith('STOP ')) throw new Error((e as Error).message.slice(5));
+      last = (e as Error).message;
+    }
+    if (Date.now() > until) throw new Error(`after ${timeoutS} s: ${last}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** The lab template: the test's disk image onto /dev/vda, a seed file on its ESP, reboot. */
+export function labTemplate(name: string, url: string, checksum: string, seed: string) {
+  const disk = { path: '/dev/vda' };
+  return {
+    apiVersion: 'dragonfly.computer/v1',
+    kind: 'Template',
+    metadata: { name },
+    spec: {
+      description: 'Dragonfly lab: the small BIOS+UEFI disk image built by e2e/lab/disk-image/build.sh',
+      actionTimeoutSeconds: 600,
+      actions: [
+        { name: 'write-image', type: 'image2disk', disk, image: { url, checksum, format: 'zst' } },
+        // partition 2 is the image's ESP (label DFESP); GRUB there reads this file at boot
+        { name: 'seed', type: 'writefile', disk, partition: 2, path: '/dragonfly-seed.txt', content: `hostname={{ hostname }}\nseed=${seed}\n`, mode: '0644' },
+        { name: 'reboot', type: 'reboot' },
+      ],
+    },
+  };
+}
+
+type O = Record<string, string | undefined>;
+const need = (o: O, k: string) => {
+  const v = o[k];
+  if (!v) throw new Error(`--${k} is required`);
+  return v;
+};
+
+const commands: Record<string, (o: O) => Promise<string>> = {
+  async template(o) {
+    const t = labTemplate(need(o, 'name'), need(o, 'url'), need(o, 'checksum'), need(o, 'seed'));
+    const r = await call<{ results: Array<{ name: string; action: string }> }>('POST', '/api/v1/apply', t);
+    return r.results.map((x) => `${x.name} ${x.action}`).join(', ');
+  },
+  async assign(o) {
+    const hw = await machine(need(o, 'mac'));
+    const r = await call<{ results: Array<{ machine: string; workflow?: string; error?: { code: string; message: string } }> }>('POST', '/api/v1/assign', {
+      template: need(o, 'template'),
+      machines: [hw.metadata.name],
+    });
+    const res = r.results[0];
+    if (!res?.workflow) throw new Error(`assign ${hw.metadata.name}: ${res?.error ? `${res.error.code} ${res.error.message}` : 'no workflow in the answer'}`);
+    return res.workflow;
+  },
+  async 'wait-state'(o) {
+    const want = need(o, 'state');
+    let seen = '';
+    return poll(Number(o.timeout ?? 300), async () => {
+      const hw = await machine(need(o, 'mac'));
+      seen = `${hw.metadata.name} is ${hw.status?.state}${hw.status?.message ? ` (${hw.status.message})` : ''}`;
+      if (hw.status?.state === want) return `${hw.metadata.name} ${want}`;
+      if (hw.status?.state === 'Error' && want !== 'Error') throw new Error(`STOP ${seen}`);
+      return undefined;
+    }, () => seen);
+  },
+  async 'wait-phase'(o) {
+    const want = need(o, 'phase');
+    let seen = '';
+    return poll(Number(o.timeout ?? 300), async () => {
+      const wf = await call<Workflow>('GET', `/api/v1/workflows/${need(o, 'workflow')}`);
+      const s = wf.status;
+      seen = `workflow ${wf.metadata.name} is ${s?.phase}, action ${s?.currentAction}${s?.error ? `: ${s.error}` : ''}`;
+      if (s?.phase === want) return seen;
+      if (want !== 'Failed' && (s?.phase === 'Failed' || s?.phase === 'TimedOut')) throw new Error(`STOP ${seen}`);
+      return undefined;
+    }, () => seen);
+  },
+  async workflows(o) {
+    const hw = await machine(need(o, 'mac'));
+    return String((await workflowsOf(hw.metadata.name)).length);
+  },
+  async retry(o) {
+    const wf = await call<Workflow>('POST', `/api/v1/workflows/${need(o, 'workflow')}/retry`, { from: 'start' });
+    return `workflow ${wf.metadata.name} is ${wf.status?.phase} (attempt ${(wf.status as { attempts?: number } | undefined)?.attempts ?? '?'})`;
+  },
+  async error(o) {
+    const hw = await machine(need(o, 'mac'));
+    const wfs = await workflowsOf(hw.metadata.name);
+    const wf = wfs.find((w) => w.metadata.name === hw.status?.currentWorkflow) ?? wfs.at(-1);
+    const actionMsgs = (wf?.status?.actions ?? []).map((a) => a.message).filter(Boolean);
+    return [hw.status?.message, wf?.status?.error, ...actionMsgs].filter(Boolean).join(' | ');
+  },
+  async 'local-boots'(o) {
+    const hw = await machine(need(o, 'mac'));
+    const since = need(o, 'since');
+    const steps = (hw.status?.bootHistory ?? []).filter((s) => s.at >= since && s.step === 'script');
+    return steps.map((s) => s.detail ?? '').join('; ');
+  },
+  async timeline(o) {
+    const hw = await machine(need(o, 'mac'));
+    const t0 = Date.parse(need(o, 'since'));
+    const steps = (hw.status?.bootHistory ?? []).filter((s) => Date.parse(s.at) >= t0);
+    return steps.map((s) => `${s.step}=${((Date.parse(s.at) - t0) / 1000).toFixed(1)}`).join(' ');
+  },
+};
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: Object.fromEntries(['name', 'url', 'checksum', 'seed', 'template', 'mac', 'state', 'timeout', 'workflow', 'phase', 'since'].map((k) => [k, { type: 'string' as const }])),
+  });
+  const cmd = commands[positionals[0] ?? ''];
+  if (!cmd) throw new Error(`usage: provision-api.ts ${Object.keys(commands).join('|')} [--options]`);
+  console.log(await cmd(values as O));
+}
+
+main().catch((e: Error) => {
+  console.log(e.message);
+  console.error(e.message);
+  process.exit(1);
+});

@@ -1,0 +1,231 @@
+# Provisioning end to end, BIOS and UEFI: a VM with an EMPTY disk PXE-boots -> the agent
+# registers -> a template is assigned through the API -> the agent's image2disk writes the
+# lab disk image (e2e/lab/disk-image/build.sh: GRUB + Debian kernel + a busybox initramfs
+# that prints DRAGONFLY-LOCAL-BOOT-OK <name>), writefile puts a seed on its ESP -> reboot ->
+# the control plane's script says "local" (BIOS sanboot 0x80, UEFI exit to the firmware) ->
+# the marker and the seed are on the serial console -> Ready. Then three more power-ons: the
+# script stays local and no new workflow appears.
+#   provision_retry:   a wrong checksum -> Error naming both digests -> template fixed, retry -> Ready
+#   provision_restart: the control plane SIGKILLed once the workflow runs, restarted on the
+#                      same data dir -> the install still completes
+# Environment: PROV_REBOOTS (default 3), PROV_TIMEOUT (seconds per wait, default 420).
+# Every VM is named dfp-* ($LAB_DIR/vm-dfp-*); the lab's cleanup stops them.
+SCENARIOS+=(provision_bios provision_uefi provision_retry provision_restart)
+
+PROV_DISK_DIR=${LAB_DISK_DIR:-$LAB_REPO/.cache/lab-disk}
+PROV_DISK_BYTES=268435456 # 256 MiB, empty
+PROV_TIMEOUT=${PROV_TIMEOUT:-420}
+PROV_TEMPLATE=dfp-lab-disk
+PROV_BAD_TEMPLATE=dfp-lab-disk-retry
+PROV_SEED=seed-$(date +%s)-$RANDOM
+PROV_READY="" # set once the image is in the control plane's images dir and the template applied
+
+# papi COMMAND ...: e2e/lab/scenarios/provision-api.ts inside $NS_SRV.
+papi() { ip netns exec "$NS_SRV" env LAB_TOKEN="$LAB_TOKEN" LAB_API_URL="$CP_URL" node --import tsx "$LAB_REPO/e2e/lab/scenarios/provision-api.ts" "$@"; }
+
+# The image, served by the control plane itself at /images/ (never from the internet).
+prov_prepare() {
+  [ -n "$PROV_READY" ] && return 0
+  bash "$LAB_REPO/e2e/lab/disk-image/build.sh" >&2 || return 1
+  need_cp full
+  mkdir -p "$LAB_DIR/cp-full/data/images"
+  cp "$PROV_DISK_DIR/disk.raw.zst" "$LAB_DIR/cp-full/data/images/disk.raw.zst"
+  PROV_RAW_SHA=$(cat "$PROV_DISK_DIR/disk.raw.sha256")
+  PROV_ZST_SHA=$(cat "$PROV_DISK_DIR/disk.raw.zst.sha256")
+  PROV_URL=http://$SRV_IP:$CP_PORT/images/disk.raw.zst
+  in_srv curl -fsS -o /dev/null "$CP_URL/images/disk.raw.zst" || { log "the control plane does not serve /images/disk.raw.zst"; return 1; }
+  papi template --name "$PROV_TEMPLATE" --url "$PROV_URL" --checksum "sha256:$PROV_RAW_SHA" --seed "$PROV_SEED" >&2 || return 1
+  PROV_READY=1
+}
+
+# prov_boot NAME bios|uefi TAP MAC: network first (NIC bootindex 1), then the disk (bootindex 2).
+prov_boot() {
+  local d; d=$(vm_dir "$1")
+  mkdir -p "$d"
+  [ -f "$d/disk.img" ] || truncate -s "$PROV_DISK_BYTES" "$d/disk.img"
+  [ -s "$d/serial.log" ] && cp "$d/serial.log" "$d/serial.$(date +%H%M%S).log"
+  boot_vm "$1" "$2" "$3" "$4" -m 1024 -smp 2 \
+    -drive "if=none,id=pd,format=raw,file=$d/disk.img" -device "virtio-blk-pci,drive=pd,serial=dfp-disk,bootindex=2"
+}
+
+# prov_wait_off NAME TIMEOUT: QEMU exited (the guest rebooted or powered off; -no-reboot).
+prov_wait_off() {
+  local f pid i; f="$(vm_dir "$1")/qemu.pid"
+  for ((i = 0; i < $2 * 2; i++)); do
+    pid=$(cat "$f" 2>/dev/null || true)
+    { [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; } && return 0
+    sleep 0.5
+  done
+  note "$1 still running after $2 s; serial: $(tr -d '\r' <"$(vm_serial "$1")" | grep -a . | tail -n1 | cut -c1-100)"
+  return 1
+}
+
+ck_registered() { # NAME MAC -> file NAME/hw holds the machine's name
+  local out
+  out=$(papi wait-state --mac "$2" --state Registered --timeout "$PROV_TIMEOUT") || { note "$out; serial: $(tr -d '\r' <"$(vm_serial "$1")" | grep -a . | tail -n1 | cut -c1-100)"; return 1; }
+  echo "${out%% *}" >"$(vm_dir "$1")/hw"
+  now >"$(vm_dir "$1")/registered"
+  note "$out at $(vm_age "$1") s after power-on"
+}
+ck_assign() { # NAME MAC TEMPLATE
+  local out
+  out=$(papi assign --mac "$2" --template "$3") || { note "$out"; return 1; }
+  echo "$out" >"$(vm_dir "$1")/workflow"
+  note "workflow $out"
+}
+ck_installed() { # NAME: workflow Succeeded, then the agent's reboot ends QEMU
+  local d out; d=$(vm_dir "$1")
+  out=$(papi wait-phase --workflow "$(cat "$d/workflow")" --phase Succeeded --timeout "$PROV_TIMEOUT") || { note "$out"; return 1; }
+  prov_wait_off "$1" 120 || return 1
+  now >"$d/installed"
+  note "$out; VM off at $(vm_age "$1") s"
+}
+ck_local_boot() { # NAME FW MAC: marker + seed on the console, the script served was "local"
+  local d hw since out; d=$(vm_dir "$1"); hw=$(cat "$d/hw")
+  since=$(vm_started_iso "$1")
+  vm_wait_serial "$1" "DRAGONFLY-LOCAL-BOOT-OK $hw firmware=$2" "$PROV_TIMEOUT" || return 1
+  local at; at=$(vm_age "$1")
+  vm_wait_serial "$1" "DRAGONFLY-SEED $PROV_SEED" 30 || return 1
+  grep -aq 'Dragonfly: booting from the local disk' "$(vm_serial "$1")" || { note "iPXE never printed the local-boot line"; return 1; }
+  out=$(papi local-boots --mac "$3" --since "$since") || { note "$out"; return 1; }
+  [[ $out == *"local ($2)"* ]] && [[ $out != *discovery* ]] && [[ $out != *imaging* ]] || { note "scripts served since power-on: ${out:-none}"; return 1; }
+  echo "$at" >"$d/marker-at"
+  note "marker at ${at}s after power-on; scripts: $out"
+}
+ck_ready() { # MAC
+  local out; out=$(papi wait-state --mac "$1" --state Ready --timeout 60) || { note "$out"; return 1; }
+  note "$out"
+}
+ck_reboots() { # NAME FW TAP MAC: PROV_REBOOTS power-ons, each local, no new workflow
+  local before after i
+  before=$(papi workflows --mac "$4") || { note "$before"; return 1; }
+  for ((i = 1; i <= ${PROV_REBOOTS:-3}; i++)); do
+    prov_boot "$1" "$2" "$3" "$4"
+    ck_local_boot "$1" "$2" "$4" || { note "power-on $i: $(tail -n1 "$NOTE_FILE")"; return 1; }
+    prov_wait_off "$1" 60 || return 1
+    after=$(papi workflows --mac "$4") || { note "$after"; return 1; }
+    [ "$after" = "$before" ] || { note "power-on $i: $before workflow(s) became $after"; return 1; }
+  done
+  ck_ready "$4" >/dev/null || return 1
+  note "${PROV_REBOOTS:-3} power-ons, all local, still $before workflow(s), still Ready"
+}
+
+# ck_floor NAME FW: the installed disk (a copy) booted directly, no network: QEMU start -> marker.
+# The lifecycle benchmark's floor; prints the ratio of the whole lifecycle to it.
+ck_floor() {
+  local d f t0 i at="" fw=(); d=$(vm_dir "$1"); f=$d/floor
+  mkdir -p "$f"; cp --sparse=always "$d/disk.img" "$f/disk.img"; : >"$f/serial.log"
+  [ "$2" = uefi ] && { cp "$OVMF_VARS" "$f/vars.fd"; fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" -drive "if=pflash,format=raw,unit=1,file=$f/vars.fd"); }
+  t0=$(now)
+  qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -monitor none -nic none -serial "file:$f/serial.log" \
+    -pidfile "$f/qemu.pid" "${fw[@]}" -drive "if=none,id=pd,format=raw,file=$f/disk.img" -device "virtio-blk-pci,drive=pd" </dev/null >"$f/qemu.out" 2>&1 &
+  for ((i = 0; i < 1800; i++)); do
+    grep -aq 'DRAGONFLY-LOCAL-BOOT-OK ' "$f/serial.log" && { at=$(elapsed "$t0" "$(now)"); break; }
+    sleep 0.1
+  done
+  stop_pidfile "$f/qemu.pid" 5
+  rm -f "$f/disk.img"
+  [ -n "$at" ] || { note "the installed disk did not boot by itself in 180 s"; return 1; }
+  local total; total=$(elapsed "$(cat "$d/started-first")" "$(cat "$d/ready-at")")
+  note "floor (disk only) ${at}s; lifecycle power-on->marker ${total}s; ratio $(awk -v a="$total" -v b="$at" 'BEGIN { printf "%.1f", a / b }')x"
+}
+
+# prov_lifecycle PREFIX NAME FW TAP MAC: the whole install, up to Ready on the local disk.
+prov_lifecycle() {
+  local p=$1 name=$2 fw=$3 tap=$4 mac=$5
+  prov_boot "$name" "$fw" "$tap" "$mac"
+  cp "$(vm_dir "$name")/started" "$(vm_dir "$name")/started-first"
+  check "$p: registered" ck_registered "$name" "$mac"
+  passed && check "$p: assigned" ck_assign "$name" "$mac" "$PROV_TEMPLATE"
+  passed && check "$p: image written" ck_installed "$name"
+  passed || return 1
+  prov_boot "$name" "$fw" "$tap" "$mac"
+  check "$p: local boot + marker" ck_local_boot "$name" "$fw" "$mac"
+  passed && now >"$(vm_dir "$name")/ready-at"
+  passed && check "$p: Ready" ck_ready "$mac"
+  passed
+}
+
+prov_skip_all() { local c; for c in "$@"; do skip "$c" "$PROV_WHY"; done; }
+prov_can_run() {
+  PROV_WHY=""
+  has_agent_image || PROV_WHY="no complete agent image in dist/agent-image"
+  [ -z "$PROV_WHY" ] && ! prov_prepare && PROV_WHY="could not build or serve the lab disk image"
+  [ -z "$PROV_WHY" ]
+}
+
+prov_install_scenario() { # PREFIX NAME FW TAP MAC
+  local p=$1 name=$2 fw=$3 tap=$4 mac=$5
+  prov_can_run || { prov_skip_all "$p: registered" "$p: Ready"; return 0; }
+  if prov_lifecycle "$@"; then
+    prov_wait_off "$name" 30 >/dev/null || vm_stop "$name"
+    check "$p: lifecycle vs floor" ck_floor "$name" "$fw"
+    check "$p: ${PROV_REBOOTS:-3} reboots stay local" ck_reboots "$name" "$fw" "$tap" "$mac"
+  fi
+  vm_stop "$name"
+}
+
+scenario_provision_bios() { prov_install_scenario provision-bios dfp-bios bios dfltap2 52:54:00:98:00:51; }
+scenario_provision_uefi() { prov_install_scenario provision-uefi dfp-uefi uefi dfltap3 52:54:00:98:00:52; }
+
+ck_error_digests() { # MAC: Error, and the message names the expected and the actual digest
+  local out; out=$(papi wait-state --mac "$1" --state Error --timeout "$PROV_TIMEOUT") || { note "$out"; return 1; }
+  out=$(papi error --mac "$1") || { note "$out"; return 1; }
+  [[ $out == *"$PROV_ZST_SHA"* ]] && [[ $out == *"$PROV_RAW_SHA"* ]] || { note "error does not name both digests: ${out:0:200}"; return 1; }
+  note "Error: ${out:0:160}"
+}
+ck_retry() { # NAME: the template fixed (apply), POST retry
+  local out
+  out=$(papi template --name "$PROV_BAD_TEMPLATE" --url "$PROV_URL" --checksum "sha256:$PROV_RAW_SHA" --seed "$PROV_SEED") || { note "$out"; return 1; }
+  [[ $out == *updated* ]] || { note "apply said: $out"; return 1; }
+  out=$(papi retry --workflow "$(cat "$(vm_dir "$1")/workflow")") || { note "$out"; return 1; }
+  note "template $PROV_BAD_TEMPLATE updated; $out"
+}
+
+# A wrong checksum (the compressed file's digest: a plausible mistake) -> Error -> fix, retry -> Ready.
+scenario_provision_retry() {
+  local p=provision-retry name=dfp-retry mac=52:54:00:98:00:53 tap=dfltap2
+  prov_can_run || { prov_skip_all "$p: Error names both digests" "$p: Ready after retry"; return 0; }
+  local out; out=$(papi template --name "$PROV_BAD_TEMPLATE" --url "$PROV_URL" --checksum "sha256:$PROV_ZST_SHA" --seed "$PROV_SEED") || { skip "$p: Error names both digests" "$out"; return 0; }
+  prov_boot "$name" bios "$tap" "$mac"
+  check "$p: registered" ck_registered "$name" "$mac"
+  passed && check "$p: assigned (bad checksum)" ck_assign "$name" "$mac" "$PROV_BAD_TEMPLATE"
+  passed && check "$p: Error names both digests" ck_error_digests "$mac"
+  passed && check "$p: template fixed, retried" ck_retry "$name"
+  passed && check "$p: image written" ck_installed "$name"
+  if passed; then
+    prov_boot "$name" bios "$tap" "$mac"
+    check "$p: local boot + marker" ck_local_boot "$name" bios "$mac"
+    passed && check "$p: Ready after retry" ck_ready "$mac"
+  fi
+  vm_stop "$name"
+}
+
+ck_kill_cp() { # NAME: SIGKILL once the workflow is Running, restart on the same data dir
+  local out pid
+  out=$(papi wait-phase --workflow "$(cat "$(vm_dir "$1")/workflow")" --phase Running --timeout "$PROV_TIMEOUT") || { note "$out"; return 1; }
+  pid=$(cat "$LAB_DIR/cp.pid")
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$LAB_DIR/cp.pid"
+  local t0; t0=$(now)
+  sleep 3 # the agent meets a dead control plane and retries
+  cp_start full
+  note "SIGKILLed while \"$out\"; back after $(elapsed "$t0" "$(now)") s"
+}
+
+scenario_provision_restart() {
+  local p=provision-restart name=dfp-restart mac=52:54:00:98:00:54 tap=dfltap3
+  prov_can_run || { prov_skip_all "$p: control plane killed" "$p: Ready"; return 0; }
+  prov_boot "$name" bios "$tap" "$mac"
+  check "$p: registered" ck_registered "$name" "$mac"
+  passed && check "$p: assigned" ck_assign "$name" "$mac" "$PROV_TEMPLATE"
+  passed && check "$p: control plane killed" ck_kill_cp "$name"
+  passed && check "$p: image written" ck_installed "$name"
+  if passed; then
+    prov_boot "$name" bios "$tap" "$mac"
+    check "$p: local boot + marker" ck_local_boot "$name" bios "$mac"
+    passed && check "$p: Ready" ck_ready "$mac"
+  fi
+  vm_stop "$name"
+}
