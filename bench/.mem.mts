@@ -1,0 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createLowdbStore } from '../core/store/lowdb/lowdb-store.ts';
+import { mutate } from '../core/store/mutate.ts';
+import { benchHardware } from './store-fixtures.ts';
+const mb = (n: number) => Math.round(n / 2 ** 20);
+const report = (l: string) => { (globalThis as any).gc?.(); const m = process.memoryUsage(); console.log(l, 'rss', mb(m.rss), 'heapUsed', mb(m.heapUsed), 'external', mb(m.external), 'arrayBuffers', mb(m.arrayBuffers)); };
+const dir = await mkdtemp('/var/tmp/df-mem-');
+const store = await createLowdbStore({ dataDir: dir });
+let next = 0;
+await Promise.all(Array.from({ length: 64 }, async () => { while (next < 10000) await store.create(benchHardware(next++)); }));
+report('after 10k creates');
+let n = 0;
+await Promise.all(Array.from({ length: 256 }, async () => { while (n++ < 20000) await mutate(store, 'Hardware', `node-${String(Math.floor(Math.random() * 10000)).padStart(5, '0')}`, (o: any) => { o.status.message = 'x' + n; return o; }); }));
+report('after 20k updates');
+await store.close(); await rm(dir, { recursive: true });
