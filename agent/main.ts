@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const cmdline = argValue(argv, '--cmdline') ?? readFileSync('/proc/cmdline', 'utf8');
   const parsed = parseBootParams(cmdline);
   if (!parsed.ok) {
-    say(`cannot start: ${parsed.error} (kernel command line: ${cmdline.trim()})`);
+    say(`cannot start: ${parsed.error} (kernel command line: ${cmdline.trim().replace(/(dragonfly\.token=)\S+/, '$1***')})`);
     return 2;
   }
   const { params } = parsed;

@@ -30,6 +30,7 @@ export class ImageWriter {
   private hashed = 0;
   private flushedTo = 0;
   private error: Error | undefined;
+  private writing: Promise<void> = Promise.resolve();
   private readonly hasher: HashWorker;
 
   private constructor(
@@ -89,7 +90,9 @@ export class ImageWriter {
     const i = this.slot;
     const len = this.fill;
     const at = this.flushedTo;
-    const job = Promise.all([this.hashPending(), writeAll(this.fh, this.slots[i], len, at)]).then(
+    // One write at a time, in order: concurrent writes to one file contend for its inode lock.
+    this.writing = this.writing.then(() => writeAll(this.fh, this.slots[i], len, at));
+    const job = Promise.all([this.hashPending(), this.writing]).then(
       () => void this.free.push(i),
       (err: Error) => void (this.error ??= err),
     );

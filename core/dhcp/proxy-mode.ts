@@ -72,6 +72,7 @@ async function boot(req: DhcpPacket, ctx: ProxyModeContext): Promise<{ c: Client
 
 /** Port 67: a DISCOVER from a network-boot client gets an address-less OFFER. */
 export async function handleProxyDiscover(req: DhcpPacket, ctx: ProxyModeContext): Promise<HandlerResult> {
+  if (req.options.messageType === MessageType.REQUEST) return requestHint(req);
   if (req.options.messageType !== MessageType.DISCOVER) return { drop: 'proxy answers only DISCOVER on port 67', events: [] };
   const b = await boot(req, ctx);
   if ('events' in b) return b;
@@ -86,6 +87,21 @@ export async function handleProxyDiscover(req: DhcpPacket, ctx: ProxyModeContext
     if (!c.isHttpClient) offer.options.vendorSpecific = useBootfile;
   }
   return { reply: offer, events: [...events, event('offer', mac, c, { bootfile: answer.bootfile })] };
+}
+
+/**
+ * A REQUEST on port 67 is the site server's to answer, but it names the address the client
+ * is about to use (option 50): report it, so the TFTP fetch that follows (which only knows
+ * the address) lands on the right machine's timeline. UEFI firmware told "use the boot
+ * file" never comes to 4011, so this is the only place that address shows up.
+ */
+function requestHint(req: DhcpPacket): HandlerResult {
+  const drop = 'proxy answers only DISCOVER on port 67 (REQUEST noted as an address hint)';
+  const mac = clientMac(req);
+  if (!mac) return { drop, events: [] };
+  const c = classifyClient(req);
+  const ip = req.options.requestedIp ?? (req.ciaddr !== '0.0.0.0' ? req.ciaddr : undefined);
+  return { drop, events: ip && (c.isPxe || c.isHttpClient) ? [event('request', mac, c, { ip })] : [] };
 }
 
 /** Port 4011: the boot server REQUEST (PXE 2.1 2.2.6) gets an ACK with the boot file. */

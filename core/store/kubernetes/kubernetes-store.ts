@@ -47,8 +47,12 @@ function reasonOf(e: HttpError): string | undefined {
 export async function createKubernetesStore(opts: KubernetesStoreOptions = {}): Promise<Store> {
   const kc = opts.kubeConfig ?? new KubeConfig();
   if (!opts.kubeConfig) {
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
+    try {
+      if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+      else kc.loadFromDefault();
+    } catch (e) {
+      throw new DragonflyError('DF_ERR_INVALID', `cannot load the kubeconfig ${opts.kubeconfig ?? '(default search)'}: ${(e as Error).message}`);
+    }
   }
   const server = kc.getCurrentCluster()?.server ?? '(no cluster in kubeconfig)';
   const namespace = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';

@@ -39,7 +39,7 @@ log() { printf '[disk-image %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
 
 # The inputs that decide the image's bytes; an unchanged stamp means nothing to rebuild.
-stamp_of() { { sha256sum "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB"; } | sha256sum | cut -c1-16; }
+stamp_of() { { cat "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB"; } | sha256sum | cut -c1-16; }
 
 need_tools() {
   local missing=()
@@ -186,7 +186,7 @@ esp_last=$(sgdisk -i 2 "$img" | awk '/^Last sector/ { print $3 }')
 esp_off=$((esp_first * 512))
 # The FAT is made and filled in place with dosfstools and mtools (no mount: the build host's
 # kernel may have no vfat, as in CI containers).
-mkfs.vfat -F 32 -n "$ESP_LABEL" --offset "$esp_first" "$img" $(((esp_last - esp_first + 1) / 2)) 2>/dev/null >/dev/null
+mkfs.vfat -F 32 -n "$ESP_LABEL" -i DF1AB000 --offset "$esp_first" "$img" $(((esp_last - esp_first + 1) / 2)) 2>/dev/null >/dev/null
 export MTOOLS_SKIP_CHECK=1
 esp="$img@@$esp_off"
 mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/boot ::/boot/grub

@@ -165,8 +165,8 @@ prov_install_scenario() { # PREFIX NAME FW TAP MAC
   vm_stop "$name"
 }
 
-scenario_provision_bios() { prov_install_scenario provision-bios dfp-bios bios dfltap2 52:54:00:98:00:51; }
-scenario_provision_uefi() { prov_install_scenario provision-uefi dfp-uefi uefi dfltap3 52:54:00:98:00:52; }
+scenario_provision_bios() { prov_install_scenario provision-bios dfp-bios bios "${PROV_TAP_A:-dfltap2}" 52:54:00:98:00:51; }
+scenario_provision_uefi() { prov_install_scenario provision-uefi dfp-uefi uefi "${PROV_TAP_B:-dfltap3}" 52:54:00:98:00:52; }
 
 ck_error_digests() { # MAC: Error, and the message names the expected and the actual digest
   local out; out=$(papi wait-state --mac "$1" --state Error --timeout "$PROV_TIMEOUT") || { note "$out"; return 1; }
@@ -184,7 +184,7 @@ ck_retry() { # NAME: the template fixed (apply), POST retry
 
 # A wrong checksum (the compressed file's digest: a plausible mistake) -> Error -> fix, retry -> Ready.
 scenario_provision_retry() {
-  local p=provision-retry name=dfp-retry mac=52:54:00:98:00:53 tap=dfltap2
+  local p=provision-retry name=dfp-retry mac=52:54:00:98:00:53 tap=${PROV_TAP_A:-dfltap2}
   prov_can_run || { prov_skip_all "$p: Error names both digests" "$p: Ready after retry"; return 0; }
   local out; out=$(papi template --name "$PROV_BAD_TEMPLATE" --url "$PROV_URL" --checksum "sha256:$PROV_ZST_SHA" --seed "$PROV_SEED") || { skip "$p: Error names both digests" "$out"; return 0; }
   prov_boot "$name" bios "$tap" "$mac"
@@ -215,7 +215,7 @@ ck_kill_cp() { # NAME: SIGKILL once the workflow is Running, restart on the same
 }
 
 scenario_provision_restart() {
-  local p=provision-restart name=dfp-restart mac=52:54:00:98:00:54 tap=dfltap3
+  local p=provision-restart name=dfp-restart mac=52:54:00:98:00:54 tap=${PROV_TAP_B:-dfltap3}
   prov_can_run || { prov_skip_all "$p: control plane killed" "$p: Ready"; return 0; }
   prov_boot "$name" bios "$tap" "$mac"
   check "$p: registered" ck_registered "$name" "$mac"

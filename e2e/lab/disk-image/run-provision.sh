@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The provisioning scenarios (e2e/lab/scenarios/provision.sh) in a lab of their own, so they
+# can run while the main lab (e2e/lab/run.sh, names dfl-*) is busy. Same libraries, other
+# names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-1, dummy dfpdum0, dir /tmp/dfp-lab.*.
+# Needs root.
+#   sudo bash e2e/lab/disk-image/run-provision.sh [provision_bios provision_uefi provision_retry provision_restart]
+# Everything it creates is removed on exit, also on failure or Ctrl-C.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+lab=$(cd "$here/.." && pwd)
+source "$lab/lib/common.sh"
+NS_SRV=dfp-srv
+LAB_NAMESPACES=("$NS_SRV")
+BR0=dfpbr0
+SRV_IP=10.97.0.1 NET0=10.97.0
+FULL_RANGE=$NET0.100-$NET0.199
+LAB_POINTER=/tmp/dfp-lab.current
+PROV_TAP_A=dfptap0 PROV_TAP_B=dfptap1
+source "$lab/lib/net.sh"
+source "$lab/lib/cleanup.sh"
+source "$lab/lib/vm.sh"
+source "$lab/lib/services.sh"
+source "$lab/lib/boot-checks.sh"
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, taps, port 67)"
+
+dfp_cleanup() {
+  local dir=$1
+  lab_cleanup "$dir"
+  ip netns list | awk '{print $1}' | grep -qx "$NS_SRV" && ip netns del "$NS_SRV"
+  case "$dir" in /tmp/dfp-lab.*) rm -rf "$dir" ;; esac
+  rm -f "$LAB_POINTER"
+}
+[ -s "$LAB_POINTER" ] && { log "removing what an earlier run left behind"; dfp_cleanup "$(cat "$LAB_POINTER")"; }
+ip netns list | awk '{print $1}' | grep -qx "$NS_SRV" && ip netns del "$NS_SRV"
+
+LAB_DIR=$(mktemp -d /tmp/dfp-lab.XXXXXX)
+export LAB_DIR
+echo "$LAB_DIR" >"$LAB_POINTER"
+: >"$LAB_DIR/results.tsv"
+LAB_T0=$(now)
+finish() {
+  local rc=$? ok=0
+  trap - EXIT INT TERM
+  set +e
+  summary || ok=1
+  if [ $ok -ne 0 ] || [ $rc -ne 0 ]; then
+    [ -n "${CP_LOG:-}" ] && [ -f "$CP_LOG" ] && { echo "--- control plane log (last 15 lines)"; tail -n 15 "$CP_LOG" | cut -c1-300; }
+    for f in "$LAB_DIR"/vm-*/serial.log; do [ -f "$f" ] && { echo "--- $f (last 8 lines)"; tr -d '\r' <"$f" | grep -a . | tail -n 8 | cut -c1-200; }; done
+  fi
+  printf 'total %ss\n' "$(elapsed "$LAB_T0" "$(now)")"
+  if [ -n "${LAB_ARTIFACTS:-}" ]; then mkdir -p "$LAB_ARTIFACTS" && cp -r "$LAB_DIR"/. "$LAB_ARTIFACTS"/; fi
+  dfp_cleanup "$LAB_DIR"
+  exit $((rc != 0 ? rc : ok))
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+agent_image_snapshot || log "no complete agent image in $AGENT_DIR: the scenarios will be skipped"
+new_ns "$NS_SRV"
+new_bridge "$NS_SRV" "$BR0" "$SRV_IP/24"
+ip -n "$NS_SRV" addr add fd97::1/64 dev "$BR0" nodad
+# A bridge whose ports have no carrier is not RUNNING, and Node lists no address for it
+# (the control plane then refuses the interface): a dummy port keeps it up before any VM runs.
+ip -n "$NS_SRV" link add dfpdum0 type dummy
+ip -n "$NS_SRV" link set dfpdum0 master "$BR0" up
+for i in 0 1; do
+  ip netns exec "$NS_SRV" ip tuntap add dev "dfptap$i" mode tap
+  ip -n "$NS_SRV" link set "dfptap$i" master "$BR0" up
+done
+ra_start
+log "network up: $NS_SRV ($BR0 $SRV_IP), taps dfptap0-1"
+
+SCENARIOS=()
+source "$lab/scenarios/provision.sh"
+for s in ${*:-${SCENARIOS[@]}}; do
+  declare -F "scenario_$s" >/dev/null || die "no scenario \"$s\" (have: ${SCENARIOS[*]})"
+  log "=== scenario $s"
+  "scenario_$s" || log "scenario $s ended early (exit $?)"
+done
