@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { objectSchema } from './meta.ts';
+import { literalUnion, objectSchema } from './meta.ts';
 
 /**
  * Which disk a destructive action writes. Never implicit (DESIGN.md §5): by path, serial,
@@ -53,21 +53,39 @@ export const PartitionAction = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Where an OS image comes from. Distributions publish digests of the FILE they serve
+ * (SHA512SUMS of the qcow2), not of the decompressed disk, so `checksum` (raw disk) is
+ * optional when `fileChecksum` is given: the image cache verifies the download and computes
+ * the raw digest, which machines are then made to verify. template-rules requires one of them.
+ */
+export const ImageSource = Type.Object(
+  {
+    url: Type.String({ minLength: 1, description: 'http(s) URL, or cache:NAME for an image imported into the control plane image cache' }),
+    checksum: Type.Optional(Type.String({ pattern: '^(sha256|sha512):[0-9a-f]+$', description: 'digest of the decompressed disk image' })),
+    fileChecksum: Type.Optional(
+      Type.Union([
+        Type.String({ pattern: '^(sha256|sha512):[0-9a-f]+$', description: 'digest of the file the URL serves' }),
+        Type.Object(
+          {
+            url: Type.String({ pattern: '^https?://', description: 'a SHA256SUMS/SHA512SUMS list naming the image file' }),
+            algorithm: Type.Union([Type.Literal('sha256'), Type.Literal('sha512')]),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
+    format: Type.Optional(literalUnion(['raw', 'gz', 'xz', 'zst', 'qcow2', 'tar.xz', 'tar.gz'] as const)),
+  },
+  { additionalProperties: false },
+);
+
 export const Image2DiskAction = Type.Object(
   {
     ...common,
     type: Type.Literal('image2disk'),
     disk: DiskSelector,
-    image: Type.Object(
-      {
-        url: Type.String({ minLength: 1, description: 'http(s) URL or cache:NAME for the control plane image cache' }),
-        checksum: Type.String({ pattern: '^(sha256|sha512):[0-9a-f]+$', description: 'digest of the decompressed disk image' }),
-        format: Type.Optional(
-          Type.Union([Type.Literal('raw'), Type.Literal('gz'), Type.Literal('xz'), Type.Literal('zst'), Type.Literal('qcow2'), Type.Literal('tar.xz')]),
-        ),
-      },
-      { additionalProperties: false },
-    ),
+    image: ImageSource,
   },
   { additionalProperties: false },
 );

@@ -22,7 +22,7 @@ export type CommitFn = (state: StoreState) => Promise<void>;
 const clone = <T>(v: T): T => structuredClone(v);
 
 /** How many past events a watch may resume from. */
-export const HISTORY_LIMIT = 10_000;
+export const HISTORY_LIMIT = 2_000;
 
 /**
  * A Store over an in-memory StoreState. Single-process, so every mutation is applied

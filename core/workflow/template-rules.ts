@@ -22,6 +22,18 @@ function checkDisk(where: string, d: DiskSelector): void {
   }
 }
 
+/**
+ * An image fetched from the network must be verifiable by one of its checksums; an imported
+ * image (cache:NAME) needs none: the operator provided the file and the cache digests it.
+ */
+export function checkImageVerifiable(where: string, image: { url: string; checksum?: string; fileChecksum?: unknown }): void {
+  if (image.url.startsWith('cache:')) return;
+  if (!/^https?:\/\//.test(image.url)) throw invalid(`${where}/image/url: must be http(s)://... or cache:NAME (got "${image.url}")`);
+  if (!image.checksum && !image.fileChecksum) {
+    throw invalid(`${where}/image: give checksum (digest of the raw disk) or fileChecksum (the published digest of the downloaded file, or the SHA*SUMS URL listing it)`);
+  }
+}
+
 /** Rules the schema cannot say: unique action names, explicit disks, defined variables. */
 export function validateTemplateSemantics(spec: TemplateSpec): void {
   const names = new Set<string>();
@@ -31,6 +43,7 @@ export function validateTemplateSemantics(spec: TemplateSpec): void {
     if (names.has(a.name)) throw invalid(`${where}/name: action name "${a.name}" is used twice`);
     names.add(a.name);
     if ('disk' in a) checkDisk(where, a.disk);
+    if (a.type === 'image2disk') checkImageVerifiable(where, a.image);
     const texts = a.type === 'writefile' ? [a.content, a.path] : a.type === 'kexec' ? [a.cmdline ?? ''] : [];
     for (const t of texts) {
       for (const v of referencedVariables(t)) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The provisioning scenarios (e2e/lab/scenarios/provision.sh) in a lab of their own, so they
 # can run while the main lab (e2e/lab/run.sh, names dfl-*) is busy. Same libraries, other
-# names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-1, dummy dfpdum0, dir /tmp/dfp-lab.*.
+# names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-1, veth dfpv0/dfpv1, dir /tmp/dfp-lab.*.
 # Needs root.
 #   sudo bash e2e/lab/disk-image/run-provision.sh [provision_bios provision_uefi provision_retry provision_restart]
 # Everything it creates is removed on exit, also on failure or Ctrl-C.
@@ -56,13 +56,23 @@ trap finish EXIT
 trap 'exit 130' INT TERM
 
 agent_image_snapshot || log "no complete agent image in $AGENT_DIR: the scenarios will be skipped"
+# DFP_AGENT_OVERLAY=FILE: a (compressed) cpio archive appended to the snapshot's initramfs; the
+# kernel unpacks it last, so its files replace the image's (e.g. a freshly bundled agent.js).
+if [ -n "${DFP_AGENT_OVERLAY:-}" ] && has_agent_image; then
+  cat "$DFP_AGENT_OVERLAY" >>"$LAB_DIR/agent-image/initramfs.img"
+  node -e 'const fs=require("fs"),[m,i]=process.argv.slice(1),j=JSON.parse(fs.readFileSync(m));j.initramfsBytes=fs.statSync(i).size;fs.writeFileSync(m,JSON.stringify(j))' \
+    "$LAB_DIR/agent-image/manifest.json" "$LAB_DIR/agent-image/initramfs.img"
+  log "agent image overlaid with $DFP_AGENT_OVERLAY"
+fi
 new_ns "$NS_SRV"
 new_bridge "$NS_SRV" "$BR0" "$SRV_IP/24"
 ip -n "$NS_SRV" addr add fd97::1/64 dev "$BR0" nodad
 # A bridge whose ports have no carrier is not RUNNING, and Node lists no address for it
-# (the control plane then refuses the interface): a dummy port keeps it up before any VM runs.
-ip -n "$NS_SRV" link add dfpdum0 type dummy
-ip -n "$NS_SRV" link set dfpdum0 master "$BR0" up
+# (the control plane then refuses the interface): a veth port (its peer up, no address, in
+# the same namespace) keeps it up before any VM runs.
+ip -n "$NS_SRV" link add dfpv0 type veth peer name dfpv1
+ip -n "$NS_SRV" link set dfpv0 master "$BR0" up
+ip -n "$NS_SRV" link set dfpv1 up
 for i in 0 1; do
   ip netns exec "$NS_SRV" ip tuntap add dev "dfptap$i" mode tap
   ip -n "$NS_SRV" link set "dfptap$i" master "$BR0" up
