@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { AuthService } from '../auth/auth-service.ts';
 import { HardwareFacts, type Hardware } from '../model/hardware.ts';
-import type { Template } from '../model/template.ts';
+import type { Action, Template } from '../model/template.ts';
+import type { ImageCache } from '../images/cache.ts';
+import { rewriteForMachines } from '../images/rewrite.ts';
 import type { Workflow } from '../model/workflow.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
 import { nextActionFor, type Registrar } from '../inventory/registration.ts';
@@ -24,6 +26,19 @@ export interface AgentDeps {
   serverUrl: () => string;
   /** Seconds between agent heartbeats; default 10. */
   heartbeatSeconds?: number;
+  /** The OS image cache: image2disk URLs are rewritten to it, so machines never go to the internet. */
+  images?: ImageCache;
+}
+
+/**
+ * Points every image2disk at the control plane's cache. An image already served by this
+ * control plane (…/images/…) is left as written; one not cached yet is a 503 naming it,
+ * and the agent asks again.
+ */
+function localizeImages(actions: Action[], serverUrl: string, images: ImageCache | undefined): Action[] {
+  if (!images) return actions;
+  const local = `${serverUrl.replace(/\/+$/, '')}/images/`;
+  return actions.map((a) => (a.type === 'image2disk' && !a.image.url.startsWith(local) ? rewriteForMachines([a], serverUrl, images)[0] : a));
 }
 
 const machine = { config: { access: 'machine' as const } };
@@ -105,7 +120,7 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
       const { wf, hw } = await workflowForToken(req);
       const tpl = await store.get<Template>('Template', wf.spec.templateRef);
       const vars = variablesFor(hw, wf, tpl, deps.serverUrl());
-      const actions = tpl.spec.actions.map((a) =>
+      const actions = localizeImages(tpl.spec.actions, deps.serverUrl(), deps.images).map((a) =>
         a.type === 'writefile' ? { ...a, content: renderTemplateText(a.content, vars, (a.contentFormat ?? 'text') as ContentFormat) } : a,
       );
       return { name: wf.metadata.name, phase: wf.status?.phase, startAt: wf.status?.currentAction ?? 0, statuses: wf.status?.actions, actions };

@@ -20,6 +20,8 @@ export interface BootDeps {
   ipxeDir: string;
   /** Directory of cached OS images served to machines. */
   imageDir?: string;
+  /** Extra response headers for a served image file (e.g. its uncompressed length). */
+  imageHeaders?: (file: string) => Record<string, string>;
 }
 
 const publicRoute = { config: { access: 'public' as const } };
@@ -86,7 +88,11 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
         url: '/images/*',
         ...publicRoute,
         schema: { tags: ['Boot'], summary: 'Cached OS images, with Range support' },
-        handler: async (req, reply) => sendFile(req, reply, jailPath(dir, req.params['*'])),
+        handler: async (req, reply) => {
+          const rel = req.params['*'];
+          for (const [k, v] of Object.entries(deps.imageHeaders?.(rel) ?? {})) reply.header(k, v);
+          return sendFile(req, reply, jailPath(dir, rel));
+        },
       });
     }
   }

@@ -7,6 +7,8 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import { agentPlugin } from './agent-plugin.ts';
+import { imagesPlugin } from './images-plugin.ts';
+import type { ImageCache } from '../images/cache.ts';
 import { credentialsPlugin, type CredentialWriter, type ProxmoxImporter } from './credentials-plugin.ts';
 import { operatorAuth } from './auth-hook.ts';
 import { authPlugin } from './auth-plugin.ts';
@@ -31,6 +33,8 @@ export interface ApiDeps {
   power?: PowerService;
   credentials?: CredentialWriter;
   importProxmox?: ProxmoxImporter;
+  /** The OS image cache; without it, image URLs go to machines as written. */
+  images?: ImageCache;
   logger?: Logger;
   uiDir?: string;
   version?: string;
@@ -46,6 +50,12 @@ export interface Api {
 }
 
 /** The whole HTTP surface, without listening: tests call `app.inject()`. */
+/** The raw size of a cached gzip image, so the agent can show progress and an ETA. */
+function imageHeaders(images: ImageCache, file: string): Record<string, string> {
+  const img = images.byFile(file);
+  return img ? { 'x-uncompressed-length': String(img.rawBytes) } : {};
+}
+
 export async function buildApi(deps: ApiDeps): Promise<Api> {
   const log = deps.logger ?? discardLogger;
   const app = Fastify({
@@ -72,6 +82,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
     await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power });
+    if (deps.images) await imagesPlugin(scope, { images: deps.images });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
     await agentPlugin(scope, {
@@ -82,8 +93,12 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
       workflows: deps.workflows,
       logger: log,
       serverUrl: deps.serverUrl,
+      images: deps.images,
     });
-    await bootPlugin(scope, { ...deps.boot, auth: deps.auth, registrar: deps.registrar, logger: log, serverUrl: deps.serverUrl });
+    await bootPlugin(scope, {
+      ...deps.boot,
+      imageHeaders: deps.images ? (file) => imageHeaders(deps.images!, file) : undefined,
+      auth: deps.auth, registrar: deps.registrar, logger: log, serverUrl: deps.serverUrl });
     await uiPlugin(scope, { uiDir: deps.uiDir });
     scope.get('/api/v1/openapi.json', { schema: { tags: ['System'], summary: 'This document' } }, async () => openApiDocument(routes, version));
   });

@@ -20,6 +20,8 @@ import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type
 import { NetworkServices } from './network-services.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
+import { ImageCache } from '../images/cache.ts';
+import { imageSpecsOf } from '../images/rewrite.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
@@ -75,7 +77,21 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
-    const workflows = new WorkflowService({ store, logger: log.child({ svc: 'workflow' }), power });
+    const images = new ImageCache({ dir: join(config.dataDir, 'images'), logger: log.child({ svc: 'images' }) });
+    await images.load();
+    const workflows = new WorkflowService({
+      store,
+      logger: log.child({ svc: 'workflow' }),
+      power,
+      // Fetch the template's images into the cache as soon as it is assigned: machines only ever read the cache.
+      prepareImages: (tpl) => {
+        const local = `${serverUrl}/images/`;
+        for (const spec of imageSpecsOf(tpl.spec.actions)) {
+          if (spec.url.startsWith(local) || spec.url.startsWith('cache:')) continue;
+          images.ensure(spec).catch((e) => log.warn({ image: spec.url, err: (e as Error).message }, 'image not cached'));
+        }
+      },
+    });
     const events = new EventEmitter<{ notification: [Notification] }>();
     workflows.on('notification', (n) => events.emit('notification', n));
 
@@ -107,6 +123,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       index,
       power,
       credentials,
+      images,
       importProxmox: (req) => importProxmoxVms({ store, index, credentials }, req),
       logger: log.child({ svc: 'api' }),
       serverUrl: () => serverUrl,

@@ -8,6 +8,7 @@ import { Registrar } from '../inventory/registration.ts';
 import type { HardwareFacts } from '../model/hardware.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import type { Store } from '../store/store.ts';
+import type { ImageCache } from '../images/cache.ts';
 import { WorkflowService } from '../workflow/workflow-service.ts';
 
 export interface Harness extends Api {
@@ -25,7 +26,7 @@ export interface Harness extends Api {
 }
 
 /** The real API over a memory store and a temp data dir; no port unless a test listens. */
-export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store } = {}): Promise<Harness> {
+export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string } = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
   const store = opts.store ?? createMemoryStore();
   const { auth, initialPassword } = await AuthService.open(dataDir, opts.auth);
@@ -42,8 +43,9 @@ export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: numb
     index,
     serverUrl: () => 'http://10.0.0.1:8080',
     bodyLimit: opts.bodyLimit,
+    images: opts.images,
     pingMs: 60_000,
-    boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: join(dataDir, 'images') },
+    boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images') },
     system: {
       status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} } }),
       getSettings: () => settings,

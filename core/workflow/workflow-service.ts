@@ -54,6 +54,8 @@ export interface WorkflowServiceDeps {
   store: Store;
   logger?: Logger;
   power?: ProvisioningPower;
+  /** Called once per assignment with the template, before any machine is power-cycled (image cache warm-up). */
+  prepareImages?: (template: Template) => void;
   now?: () => number;
 }
 
@@ -82,6 +84,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
 
   async assign(req: AssignRequest): Promise<AssignResult[]> {
     const template = await this.store.get<Template>('Template', req.template); // unknown → 404, nothing created
+    this.deps.prepareImages?.(template);
     const results: AssignResult[] = [];
     for (const machine of [...new Set(req.machines)]) {
       try {

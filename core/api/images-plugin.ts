@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { ImageCache } from '../images/cache.ts';
+import type { ImageSpec } from '../images/image-spec.ts';
+import { ImageSource } from '../model/template.ts';
+
+/** The offline image cache: what is cached, fetch one ahead of time, import a local file. */
+export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCache }): Promise<void> {
+  const { images } = deps;
+  app.get('/api/v1/images', { schema: { tags: ['Images'], summary: 'Cached OS images and their status' } }, async () => ({ items: images.list() }));
+
+  app.post<{ Body: ImageSpec }>(
+    '/api/v1/images/ensure',
+    { schema: { tags: ['Images'], summary: 'Download and convert an image now (202; watch GET /api/v1/images)', body: ImageSource } },
+    async (req, reply) => {
+      images.ensure(req.body).catch(() => {}); // the status records a failure, with its reason
+      reply.status(202);
+      return images.status(req.body);
+    },
+  );
+
+  app.post<{ Body: { name: string; path: string; format?: string; checksum?: string } }>(
+    '/api/v1/images/import',
+    {
+      schema: {
+        tags: ['Images'],
+        summary: 'Import an image file on the control-plane host as cache:NAME',
+        body: Type.Object(
+          {
+            name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 100 }),
+            path: Type.String({ minLength: 1, maxLength: 4096 }),
+            format: Type.Optional(Type.String({ maxLength: 16 })),
+            checksum: Type.Optional(Type.String({ pattern: '^(sha256|sha512):[0-9a-f]+$' })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => images.importFile(req.body.path, { name: req.body.name, format: req.body.format, checksum: req.body.checksum }),
+  );
+
+  app.delete<{ Params: { key: string } }>('/api/v1/images/:key', { schema: { tags: ['Images'], summary: 'Remove a cached image' } }, async (req, reply) => {
+    await images.remove(req.params.key);
+    reply.status(204);
+  });
+}
