@@ -28,7 +28,7 @@ export interface AgentDeps {
 /** Register, then heartbeat for ever; re-register whenever a token is refused. Never throws on network trouble. */
 export async function runAgent(d: AgentDeps): Promise<void> {
   const backoff = new Backoff(d.random);
-  const state = { lastWorkflow: undefined as string | undefined };
+  const state: ActState = { lastWorkflow: undefined, running: undefined };
   while (!d.stopped?.()) {
     const reg = await registerUntilAccepted(d, backoff);
     if (!reg) return;
@@ -75,18 +75,32 @@ async function heartbeatUntilRefused(d: AgentDeps, reg: RegisterReply, backoff: 
 
 interface ActState {
   lastWorkflow: string | undefined;
+  /** The workflow run in progress; heartbeats go on beside it. */
+  running: Promise<void> | undefined;
 }
 
 /** Carry out what the control plane asked; a workflow is started once, not on every heartbeat that repeats it. */
 async function act(d: AgentDeps, token: string, next: Next, state: ActState): Promise<void> {
+  // Anything but "run" means the last run is over for the control plane too: the same name
+  // coming back after that is an operator's retry, and must run again.
+  if (next.action !== 'run' && !state.running) state.lastWorkflow = undefined;
   switch (next.action) {
     case 'wait':
       return;
-    case 'run':
-      if (next.workflow === state.lastWorkflow) return;
-      state.lastWorkflow = next.workflow;
-      d.say(`running workflow ${next.workflow}`);
-      return d.runWorkflow(next.workflow!, { api: d.api, token, say: d.say });
+    case 'run': {
+      if (state.running || next.workflow === state.lastWorkflow) return;
+      const name = next.workflow!;
+      state.lastWorkflow = name;
+      d.say(`running workflow ${name}`);
+      // Heartbeats go on while the actions run.
+      state.running = d
+        .runWorkflow(name, { api: d.api, token, say: d.say })
+        .catch((e: Error) => d.say(`workflow ${name} stopped: ${e.message}`))
+        .finally(() => {
+          state.running = undefined;
+        });
+      return;
+    }
     case 'reboot':
       d.say('control plane asked for a reboot; rebooting');
       return d.reboot();

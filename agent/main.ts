@@ -15,7 +15,7 @@ import { parseBootParams } from './cmdline.ts';
 import { collectSnapshot } from './hardware/collect.ts';
 import { detectHardware } from './hardware/detect.ts';
 import { SNAPSHOT_BEGIN, SNAPSHOT_END } from './hardware/snapshot.ts';
-import { runWorkflow } from './workflow.ts';
+import { createWorkflowRunner } from './actions/entry.ts';
 
 declare const __DRAGONFLY_AGENT_VERSION__: string | undefined;
 const AGENT_VERSION = typeof __DRAGONFLY_AGENT_VERSION__ === 'string' ? __DRAGONFLY_AGENT_VERSION__ : 'dev';
@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     say,
     reboot: async () => forceReboot(),
     bootLocal: async () => forceReboot(),
-    runWorkflow,
+    runWorkflow: createWorkflowRunner({ serverUrl: params.url, facts }),
   });
   return 0;
 }

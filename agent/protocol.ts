@@ -33,6 +33,8 @@ export interface WorkflowEvent {
   /** Index of the action in the workflow. */
   action: number;
   phase: 'Running' | 'Succeeded' | 'Failed';
+  bytesDone?: number;
+  bytesTotal?: number;
   message?: string;
 }
 

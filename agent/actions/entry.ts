@@ -40,7 +40,7 @@ export function createWorkflowRunner(cfg: ActionsConfig): WorkflowRunner {
         await wait(Math.min(10_000, 500 * 2 ** n));
       }
     };
-    const wf = await fetchWorkflow(fetchFn, cfg.serverUrl, token, name, wait);
+    const wf = await fetchWorkflow(fetchFn, cfg.serverUrl, token, name, wait, 5, say);
     if (typeof wf === 'string') {
       say(`workflow ${name}: ${wf}`);
       return report({ action: 0, phase: 'Failed', message: wf });
@@ -51,15 +51,36 @@ export function createWorkflowRunner(cfg: ActionsConfig): WorkflowRunner {
 }
 
 /** GET the workflow, retrying network trouble a few times; a string is the reason it could not be had. */
-export async function fetchWorkflow(fetchFn: FetchFn, serverUrl: string, token: string, name: string, wait: (ms: number) => Promise<void>, tries = 5): Promise<AgentWorkflow | string> {
+const IMAGE_WAIT_MS = 2 * 3600_000;
+const IMAGE_POLL_MS = 5_000;
+
+export async function fetchWorkflow(
+  fetchFn: FetchFn,
+  serverUrl: string,
+  token: string,
+  name: string,
+  wait: (ms: number) => Promise<void>,
+  tries = 5,
+  say?: (line: string) => void,
+): Promise<AgentWorkflow | string> {
   const url = `${serverUrl.replace(/\/+$/, '')}/api/agent/v1/workflows/${encodeURIComponent(name)}`;
   let last = '';
+  let waitedForImageMs = 0;
   for (let n = 1; n <= tries; n++) {
     try {
       const res = await fetchFn(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
       const text = await res.text();
       if (res.status === 200) return checkWorkflow(safeJson(text));
       last = `GET ${url}: HTTP ${res.status} ${text.slice(0, 200)}`;
+      // 503: the control plane is still fetching the OS image into its cache. Wait for it (up
+      // to IMAGE_WAIT_MS) instead of failing the workflow; its own timeouts still apply.
+      if (res.status === 503 && waitedForImageMs < IMAGE_WAIT_MS) {
+        if (waitedForImageMs % 60_000 === 0) say?.(`workflow ${name}: waiting: ${text.slice(0, 200)}`);
+        await wait(IMAGE_POLL_MS);
+        waitedForImageMs += IMAGE_POLL_MS;
+        n--;
+        continue;
+      }
       if (res.status < 500) return last;
     } catch (err) {
       last = `GET ${url}: ${(err as Error).message}`;

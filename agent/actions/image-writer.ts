@@ -71,7 +71,8 @@ export class ImageWriter {
     while (off < chunk.length) {
       const buf = this.slots[this.slot];
       const n = Math.min(chunk.length - off, this.chunk - this.fill);
-      buf.set(n === chunk.length ? chunk : chunk.subarray(off, off + n), this.fill);
+      if (process.env.I2D_SET) buf.set(n === chunk.length ? chunk : chunk.subarray(off, off + n), this.fill); // XXX
+      else Buffer.from(chunk.buffer, chunk.byteOffset + off, n).copy(buf, this.fill);
       this.fill += n;
       off += n;
       if (this.fill === this.chunk) await this.rotate();
@@ -91,12 +92,22 @@ export class ImageWriter {
     const i = this.slot;
     const len = this.fill;
     const at = this.flushedTo;
+    let job: Promise<void>;
+    if (process.env.I2D_WW) { // XXX
+      const from = this.hashed;
+      if (from > 0) void this.hashPending();
+      job = this.hasher.updateAndWrite(i * this.chunk + from, len - from, this.fh.fd, at + from).then(
+      () => void this.free.push(i),
+      (err: Error) => void (this.error ??= err),
+    ); // XXX partial-hash
+    } else {
     // One write at a time, in order: concurrent writes to one file contend for its inode lock.
     this.writing = this.writing.then(() => process.env.I2D_NOWRITE ? undefined : writeAll(this.fh, this.slots[i], len, at)); // XXX
-    const job = Promise.all([this.hashPending(), this.writing]).then(
+    job = Promise.all([this.hashPending(), this.writing]).then(
       () => void this.free.push(i),
       (err: Error) => void (this.error ??= err),
     );
+    }
     this.busy.add(job);
     void job.finally(() => this.busy.delete(job));
     this.flushedTo += len;

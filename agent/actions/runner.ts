@@ -115,8 +115,10 @@ export function imageUrl(url: string, serverUrl: string | undefined): string {
 async function runImage2Disk(a: Static<typeof Image2DiskAction>, i: number, d: RunnerDeps): Promise<void> {
   const target = diskPath(d, a.disk);
   const url = imageUrl(a.image.url, d.serverUrl);
+  // The control plane always sends the digest of the raw disk (its cache computes it); never write unverified.
+  if (!a.image.checksum) throw new Error(`image ${url} came without a checksum of the disk; refusing to write it unverified`);
   const progress = progressReporter(i, d.report);
-  const r = await writeImage({ url, checksum: a.image.checksum, format: a.image.format, target, httpGet: d.httpGet ?? nodeHttpGet(), onProgress: progress.update });
+  const r = await writeImage({ url, checksum: a.image.checksum as string, format: a.image.format, target, httpGet: d.httpGet ?? nodeHttpGet(), onProgress: progress.update });
   await progress.idle();
   await d.report({ action: i, phase: 'Running', bytesDone: r.bytes, bytesTotal: r.bytes });
   d.say?.(`${target}: wrote ${r.bytes} bytes from ${url}${r.retries ? ` after ${r.retries} retries` : ''}, checksum verified`);

@@ -13,7 +13,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  * What the agent may pull into its bundle (DESIGN.md section 3): agent/, core/model, core/shared,
  * and typebox only because core/model's schemas are built with it.
  */
-export const ALLOWED_INPUT = /^(agent|core\/model|core\/shared|node_modules\/typebox)\//;
+export const ALLOWED_INPUT = /^(agent|core\/model|core\/shared|node_modules\/(typebox|fzstd|xz-decompress))\//;
 
 export async function bundleAgent(outfile = resolve(repo, 'dist/agent/agent.js')) {
   const pkg = JSON.parse(readFileSync(resolve(repo, 'package.json'), 'utf8'));

@@ -6,7 +6,8 @@ import type { Store } from '../store/store.ts';
 export const AGENT_LOST_AFTER_MS = 90_000;
 
 // In these states an agent should be running and heartbeating.
-const AGENT_STATES = new Set(['Registered', 'Assigned', 'Provisioning']);
+// Not Provisioning: there the per-action timeouts watch the agent, which may be busy writing a disk.
+const AGENT_STATES = new Set(['Registered', 'Assigned']);
 
 /** Puts an AgentLost condition on machines whose agent went quiet; returns their names. */
 export async function markLostAgents(store: Store, nowMs: number, lostAfterMs = AGENT_LOST_AFTER_MS): Promise<string[]> {
