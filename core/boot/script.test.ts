@@ -10,7 +10,7 @@ describe('iPXE scripts (exact text)', () => {
     expect(renderIpxeScript({ ...base, fate: { kind: 'discovery' }, firmware: 'uefi' })).toBe(
       `#!ipxe
 # Dragonfly boot script for Amber Falcon Orbit (52:54:00:12:34:56): discovery
-kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=discovery || goto failed
+kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet no_timer_check dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=discovery || goto failed
 initrd --name initramfs.img http://10.77.0.1:8080/boot/agent/initramfs.img || goto failed
 boot || goto failed
 :failed
@@ -24,7 +24,7 @@ chain --autofree http://10.77.0.1:8080/boot/ipxe?mac=\${net0/mac} || reboot
   it('imaging names the workflow', () => {
     const s = renderIpxeScript({ ...base, fate: { kind: 'imaging', workflow: 'wf-1' }, firmware: 'bios' });
     expect(s.split('\n')[2]).toBe(
-      'kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=imaging dragonfly.workflow=wf-1 || goto failed',
+      'kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet no_timer_check dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=imaging dragonfly.workflow=wf-1 || goto failed',
     );
   });
 

@@ -24,6 +24,8 @@ function agentLines(i: ScriptInput, mode: 'discovery' | 'imaging', workflow?: st
     'console=tty0',
     'console=ttyS0,115200n8',
     'quiet',
+    // Under software emulation on a busy host the kernel's timer check can fail and panic; harmless on hardware.
+    'no_timer_check',
     `dragonfly.url=${i.serverUrl}`,
     `dragonfly.mac=${i.mac}`,
     `dragonfly.token=${i.enrolmentToken}`,
