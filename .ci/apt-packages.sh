@@ -12,6 +12,8 @@ pkgs=(
   chromium xvfb
   nginx-light redfishtool openssl
 )
+# apt-get download (agent image) and apt-cache need package lists even when nothing is missing.
+ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -qq
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
