@@ -34,15 +34,6 @@ export class HashWorker {
     return this.ask({ op: 'update', offset, length });
   }
 
-  /**
-   * Hashes memory[offset, offset+length), then writes those bytes to file descriptor `fd` at
-   * `position`, on the worker thread: the bytes are still in the CPU cache for the write.
-   * Resolves once they may be overwritten.
-   */
-  updateAndWrite(offset: number, length: number, fd: number, position: number): Promise<string> {
-    return this.ask({ op: 'update', offset, length, fd, position });
-  }
-
   /** Hex digest of everything hashed so far; the running hash goes on. */
   digestSoFar(): Promise<string> {
     return this.ask({ op: 'peek' });
@@ -75,15 +66,12 @@ export class HashWorker {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { writeSync } = require('node:fs');
 const { algorithm, memory } = workerData;
 let hash = createHash(algorithm);
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'update') {
-      const bytes = new Uint8Array(memory, m.offset, m.length);
-      hash.update(bytes);
-      if (m.fd !== undefined) writeAll(m.fd, bytes, m.position);
+      hash.update(new Uint8Array(memory, m.offset, m.length));
       parentPort.postMessage({ ok: true, value: '' });
     } else if (m.op === 'peek') {
       parentPort.postMessage({ ok: true, value: hash.copy().digest('hex') });
@@ -95,11 +83,4 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ ok: false, value: String(err && err.message || err) });
   }
 });
-function writeAll(fd, bytes, position) {
-  for (let done = 0; done < bytes.length; ) {
-    const n = writeSync(fd, bytes, done, bytes.length - done, position + done);
-    if (n <= 0) throw new Error('the disk took no bytes at offset ' + (position + done) + ' (is the image larger than the disk?)');
-    done += n;
-  }
-}
 `;

@@ -69,7 +69,7 @@ export async function writeImage(o: WriteImageOptions): Promise<WriteImageResult
   const format = imageFormat(o.url, o.format);
   if (typeof format !== 'string') throw new Error(format.error);
   const decode = o.decoder ?? decoderFor(format).decode;
-  const writer = await ImageWriter.open(o.target, sum.algorithm, Number(process.env.I2D_CHUNK ?? 4) * 1048576, Number(process.env.I2D_SLOTS ?? 4)); // XXX experiment
+  const writer = await ImageWriter.open(o.target, sum.algorithm);
   const t: Transfer = { o, format, decode, writer, validator: undefined, total: undefined, lastReport: -Infinity };
   try {
     const retries = await withRetries(t);
