@@ -15,7 +15,7 @@ export class HashWorker {
 
   constructor(
     readonly algorithm: string,
-    memory: SharedArrayBuffer,
+    memory: SharedArrayBuffer = new SharedArrayBuffer(0),
   ) {
     // Inline CommonJS source, not a file: the agent ships as one bundled file.
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { algorithm, memory } });
@@ -32,6 +32,11 @@ export class HashWorker {
   /** Hashes memory[offset, offset+length); resolves once those bytes may be overwritten. */
   update(offset: number, length: number): Promise<string> {
     return this.ask({ op: 'update', offset, length });
+  }
+
+  /** Reads bytes [from, to) of open file `fd` (read-only) and hashes them: bytes another process wrote there. */
+  updateFromFile(fd: number, from: number, to: number): Promise<string> {
+    return this.ask({ op: 'file', fd, from, to });
   }
 
   /** Hex digest of everything hashed so far; the running hash goes on. */
@@ -66,12 +71,23 @@ export class HashWorker {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
+const { readSync } = require('node:fs');
+let scratch;
 const { algorithm, memory } = workerData;
 let hash = createHash(algorithm);
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'update') {
       hash.update(new Uint8Array(memory, m.offset, m.length));
+      parentPort.postMessage({ ok: true, value: '' });
+    } else if (m.op === 'file') {
+      scratch ??= Buffer.allocUnsafe(1 << 20);
+      for (let at = m.from; at < m.to; ) {
+        const n = readSync(m.fd, scratch, 0, Math.min(scratch.length, m.to - at), at);
+        if (n <= 0) throw new Error('the target ends at ' + at + ', expected ' + m.to + ' bytes');
+        hash.update(scratch.subarray(0, n));
+        at += n;
+      }
       parentPort.postMessage({ ok: true, value: '' });
     } else if (m.op === 'peek') {
       parentPort.postMessage({ ok: true, value: hash.copy().digest('hex') });

@@ -47,3 +47,17 @@ describe('template actions are checked against their own type', () => {
     expect(() => validateObject(tpl([{ name: 'i', type: 'image2disk', disk: { path: '/dev/sda' }, image: { url: 'http://x/y.raw', checksum: 'md5:abc' } }]))).toThrow(/\/spec\/actions\/0\/image\/checksum/);
   });
 });
+
+describe('a template with several problems', () => {
+  it('reports the name and the action problems together', () => {
+    const bad = { apiVersion: 'dragonfly.computer/v1', kind: 'Template', metadata: { name: 'Bad Name' }, spec: { actions: [{ name: 'r', type: 'reboot', timeoutSeconds: 0 }] } };
+    let msg = '';
+    try {
+      validateObject(bad);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/\/metadata\/name/);
+    expect(msg).toMatch(/\/spec\/actions\/0\/timeoutSeconds/);
+  });
+});

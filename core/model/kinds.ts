@@ -65,11 +65,13 @@ function describe(errors: Iterable<{ keyword: string; instancePath: string; para
 /** One readable line per problem, naming the field by its JSON pointer ("/spec/macs/0: ..."). */
 export function schemaProblems(kind: Kind, value: unknown): string[] {
   const v = validators[kind];
-  if (kind === 'Template') {
-    const actions = actionProblems(value);
-    if (actions) return actions;
-  }
   if (v.Check(value)) return [];
+  if (kind === 'Template') {
+    // Everything else as usual, the actions each against the schema of its own type.
+    const rest = describe([...v.Errors(value)].filter((e) => !e.instancePath.startsWith('/spec/actions/')));
+    const all = [...rest, ...(actionProblems(value) ?? [])];
+    if (all.length) return all.slice(0, 10);
+  }
   const out = describe(v.Errors(value));
   return out.length ? out : ['object does not match the schema'];
 }
