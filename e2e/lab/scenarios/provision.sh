@@ -8,7 +8,8 @@
 #   provision_retry:   a wrong checksum -> Error naming both digests -> template fixed, retry -> Ready
 #   provision_restart: the control plane SIGKILLed once the workflow runs, restarted on the
 #                      same data dir -> the install still completes
-# Environment: PROV_REBOOTS (default 3), PROV_TIMEOUT (seconds per wait, default 420).
+# Environment: PROV_REBOOTS (default 3), PROV_TIMEOUT (seconds per wait, default 420),
+#   PROV_RETRY_AFTER (seconds in Error before the retry, default 0).
 # Every VM is named dfp-* ($LAB_DIR/vm-dfp-*); the lab's cleanup stops them.
 SCENARIOS+=(provision_bios provision_uefi provision_retry provision_restart)
 
@@ -176,6 +177,9 @@ ck_error_digests() { # MAC: Error, and the message names the expected and the ac
 }
 ck_retry() { # NAME: the template fixed (apply), POST retry
   local out
+  # PROV_RETRY_AFTER=S waits S seconds in Error first (an operator reading the message; the
+  # agent then sees at least one heartbeat answered "wait"). Default 0: an immediate retry.
+  sleep "${PROV_RETRY_AFTER:-0}"
   out=$(papi template --name "$PROV_BAD_TEMPLATE" --url "$PROV_URL" --checksum "sha256:$PROV_RAW_SHA" --seed "$PROV_SEED") || { note "$out"; return 1; }
   [[ $out == *updated* ]] || { note "apply said: $out"; return 1; }
   out=$(papi retry --workflow "$(cat "$(vm_dir "$1")/workflow")") || { note "$out"; return 1; }
