@@ -164,7 +164,7 @@ function dirsOf(paths) {
 }
 
 /** The slow-changing layer: directories, busybox, Node and its libraries, kernel modules. */
-function baseEntries({ busybox, nodeBin, libs, stage, withAgent }) {
+function baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools = [] }) {
   const applets = run(busybox, ['--list']).split('\n').filter((a) => a && a !== 'busybox');
   const entries = [
     ...['bin', 'dev', 'proc', 'sys', 'run', 'tmp', 'etc', 'root', 'agent', 'mnt', 'usr'].map((d) => ({ path: d, type: 'dir' })),
@@ -177,6 +177,7 @@ function baseEntries({ busybox, nodeBin, libs, stage, withAgent }) {
   ];
   if (withAgent) {
     entries.push(fileAt('bin/node', nodeBin));
+    for (const t of tools) entries.push(fileAt(`bin/${basename(t)}`, realpathSync(t)));
     entries.push(...dirsOf(libs).filter((d) => !entries.some((b) => b.path === d.path)));
     entries.push(...libs.map((l) => fileAt(l.replace(/^\//, ''), realpathSync(l))));
   }
@@ -217,8 +218,8 @@ function zstd(entries, target, level) {
  * The base layer (99 % of the bytes, minutes of zstd -19), cached by its own inputs so that
  * changing the agent or /init rebuilds only the small top layer.
  */
-function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level }) {
-  const ids = [kdeb, bdeb, ...(withAgent ? [nodeBin, ...libs.map((l) => realpathSync(l))] : [])].map(fileId);
+function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tools }) {
+  const ids = [kdeb, bdeb, ...(withAgent ? [nodeBin, ...tools, ...libs.map((l) => realpathSync(l))] : [])].map(fileId);
   const key = sha256([...ids, MODULES.join(','), String(withAgent), level, readFileSync(join(here, 'cpio.mjs'))]).slice(0, 16);
   const prefix = `base-${withAgent ? 'agent' : 'reference'}-`;
   const file = join(cache, `${prefix}${key}.cpio.zst`);
@@ -229,7 +230,7 @@ function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level }) {
   const busybox = extractBusybox(bdeb);
   const { stage, count } = stageModules(kdir, version);
   try {
-    const cpioBytes = zstd(baseEntries({ busybox, nodeBin, libs, stage, withAgent }), file, level);
+    const cpioBytes = zstd(baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools }), file, level);
     writeFileSync(meta, JSON.stringify({ modules: count, cpioBytes }));
     return { file, modules: count, cpioBytes };
   } finally {
@@ -237,6 +238,9 @@ function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level }) {
     rmSync(dirname(dirname(busybox)), { recursive: true, force: true });
   }
 }
+
+/** Optional host binaries copied into the agent image (with their libraries). */
+const AGENT_TOOLS = ['/usr/bin/zstd'];
 
 export async function buildImage({ force = false, reference = false } = {}) {
   const started = Date.now();
@@ -249,9 +253,11 @@ export async function buildImage({ force = false, reference = false } = {}) {
   const kdeb = ensureDeb(kpkg);
   const bdeb = ensureDeb('busybox-static');
   const nodeBin = realpathSync(process.execPath);
-  const libs = parseLdd(run('ldd', [nodeBin]));
+  // Host tools the actions use when present: zstd lets image2disk decompress at native speed.
+  const tools = AGENT_TOOLS.filter((t) => existsSync(t));
+  const libs = [...new Set([nodeBin, ...tools].flatMap((b) => parseLdd(run('ldd', [b]))))];
   const inputsHash = sha256([
-    ...[kdeb, bdeb, nodeBin, ...libs.map((l) => realpathSync(l))].map(fileId),
+    ...[kdeb, bdeb, nodeBin, ...tools, ...libs.map((l) => realpathSync(l))].map(fileId),
     ...[agentJs, join(here, 'init.sh'), join(here, 'udhcpc.sh'), join(here, 'cpio.mjs'), fileURLToPath(import.meta.url)].map((p) => readFileSync(p)),
     MODULES.join(','), String(withAgent), level,
   ]);
@@ -262,7 +268,7 @@ export async function buildImage({ force = false, reference = false } = {}) {
     return { upToDate: true };
   }
   if (force) for (const f of readdirSync(cache).filter((f) => f.startsWith('base-'))) rmSync(join(cache, f));
-  const base = ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level });
+  const base = ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tools });
   mkdirSync(out, { recursive: true });
   const topFile = join(cache, `top-${process.pid}.cpio.zst`);
   const topCpioBytes = zstd(topEntries({ agentJs, withAgent }), topFile, level);

@@ -12,7 +12,9 @@
 # "bmc set ..." lines from the BMC, "machine ..." lines from the machine.
 # Reuses the provisioning scenario's disk image and template (provision.sh: prov_can_run, papi).
 # Leaves the installed disk for the unplugged scenario (70-unplugged.sh).
-# Environment: IPMI_TAP (default dfltap1), IPMI_PORT (default 6230), PROV_TIMEOUT.
+# Environment: IPMI_TAP (default dfltap1), IPMI_PORT (default 6230), PROV_TIMEOUT,
+#   IPMI_NO_SEED=1: a template without the writefile seed (the marker then says "unnamed"), to
+#   prove the power path while the seed action is broken.
 SCENARIOS+=(ipmi_power)
 
 IPMI_VM=dfi-ipmi          # $LAB_DIR/vm-dfi-ipmi: disk, serial, chassis log, boot device
@@ -100,7 +102,7 @@ EOF
 
 # ipmi_start: ipmi_sim inside $NS_SRV on 127.0.0.1:$IPMI_PORT, up when ipmitool gets an answer.
 ipmi_start() {
-  local b="$LAB_DIR/ipmi" d i auths='none md2 md5 straight'
+  local b="$LAB_DIR/ipmi" d i p auths='none md2 md5 straight'
   d=$(vm_dir "$IPMI_VM")
   mkdir -p "$b/state" "$d"
   [ -f "$d/disk.img" ] || truncate -s "$IPMI_DISK_BYTES" "$d/disk.img"
@@ -166,7 +168,12 @@ ck_ipmi_power_on() {
 
 ck_ipmi_assign() {
   local since out d; since=$(ipmi_lines); d=$(vm_dir "$IPMI_VM")
-  out=$(papi assign --mac "$IPMI_MAC" --template "$PROV_TEMPLATE") || { note "$out"; return 1; }
+  local tpl=$PROV_TEMPLATE
+  if [ "${IPMI_NO_SEED:-0}" = 1 ]; then
+    tpl=dfi-lab-disk-noseed
+    out=$(iapi template-noseed --name "$tpl" --url "$PROV_URL" --checksum "sha256:$PROV_RAW_SHA") || { note "$out"; return 1; }
+  fi
+  out=$(papi assign --mac "$IPMI_MAC" --template "$tpl") || { note "$out"; return 1; }
   echo "$out" >"$d/workflow"
   ipmi_wait_log "$since" 'machine start [0-9]+ boot=pxe' 30 || return 1
   ipmi_in_order "$since" 'bmc set boot pxe' 'bmc set (power 0|reset 1)' 'machine stop' 'machine start [0-9]+ boot=pxe' || return 1
@@ -183,21 +190,23 @@ ck_ipmi_installed() {
 # After the reboot action: the guest reset, Dragonfly set next boot disk BEFORE the machine
 # started again, that start was disk first, and iPXE never ran in it.
 ck_ipmi_disk_boot() {
-  local d since seg; d=$(vm_dir "$IPMI_VM"); since=$(cat "$d/lines-at-success")
+  local d since seg host=$IPMI_HW; d=$(vm_dir "$IPMI_VM"); since=$(cat "$d/lines-at-success")
+  [ "${IPMI_NO_SEED:-0}" = 1 ] && host=unnamed
+  echo "$host" >"$d/marker-host"
   ipmi_wait_log "$since" 'machine start [0-9]+ boot=default' 120 || return 1
   ipmi_in_order "$since" 'bmc set boot default' 'machine start [0-9]+ boot=default' || return 1
   ipmi_in_order "$since" 'machine guest-reset' 'machine start [0-9]+ boot=default' || return 1
   local i
   for ((i = 0; i < ${PROV_TIMEOUT:-420} * 2; i++)); do
     seg=$(tr -d '\r' <"$d/serial.log" | awk '/^=== dfi-machine: power-on/ { s = "" } { s = s $0 "\n" } END { printf "%s", s }')
-    grep -q "DRAGONFLY-LOCAL-BOOT-OK $IPMI_HW firmware=bios" <<<"$seg" && break
+    grep -q "DRAGONFLY-LOCAL-BOOT-OK $host firmware=bios" <<<"$seg" && break
     seg=""
     sleep 0.5
   done
   [ -n "$seg" ] || { note "no marker after the last power-on; serial: $(tr -d '\r' <"$d/serial.log" | grep -a . | tail -n1 | cut -c1-100)"; return 1; }
   grep -q '^=== dfi-machine: power-on, boot default' <<<"$seg" || { note "the marker came from a start that was not disk first"; return 1; }
   grep -q 'iPXE' <<<"$seg" && { note "iPXE ran in the boot after the install: the disk was not first"; return 1; }
-  grep -q "DRAGONFLY-SEED $PROV_SEED" <<<"$seg" || { note "marker without the seed the template wrote"; return 1; }
+  [ "$host" = unnamed ] || grep -q "DRAGONFLY-SEED $PROV_SEED" <<<"$seg" || { note "marker without the seed the template wrote"; return 1; }
   echo "$(vm_age "$IPMI_VM")" >"$d/marker-at"
   note "marker at $(cat "$d/marker-at") s after the first power-on, no iPXE in that boot; chassis: $(ipmi_since "$since")"
 }

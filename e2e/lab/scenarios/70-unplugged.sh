@@ -22,6 +22,8 @@ unp_pick() {
     local name=${n%%:*} mac=${n#*:}
     if [ -n "$mac" ] && [ -f "$(vm_dir "$name")/ready-at" ] && [ -f "$(vm_dir "$name")/disk.img" ]; then
       UNP_NAME=$name UNP_VMMAC=$mac UNP_HW=$(cat "$(vm_dir "$name")/hw")
+      # the host name the marker prints ("unnamed" when the template wrote no seed file)
+      UNP_HOST=$(cat "$(vm_dir "$name")/marker-host" 2>/dev/null || echo "$UNP_HW")
       return 0
     fi
   done
@@ -57,7 +59,7 @@ ck_unp_boot() {
   echo $! >"$LAB_DIR/tcpdump-unplugged.pid"
   sleep 1
   prov_boot "$UNP_NAME" bios "$UNP_TAP" "$UNP_VMMAC"
-  vm_wait_serial "$UNP_NAME" "DRAGONFLY-LOCAL-BOOT-OK $UNP_HW firmware=bios" "${PROV_TIMEOUT:-420}" || return 1
+  vm_wait_serial "$UNP_NAME" "DRAGONFLY-LOCAL-BOOT-OK $UNP_HOST firmware=bios" "${PROV_TIMEOUT:-420}" || return 1
   local at; at=$(vm_age "$UNP_NAME")
   grep -aq 'iPXE' "$(vm_serial "$UNP_NAME")" || { note "no iPXE on the console: the network was not tried first"; return 1; }
   grep -aq 'Dragonfly: booting from the local disk' "$(vm_serial "$UNP_NAME")" && { note "a Dragonfly script ran: something served it"; return 1; }
@@ -118,7 +120,7 @@ scenario_unplugged() {
     rm -rf "$(vm_dir "$UNP_NAME")"
     prov_lifecycle "$p" "$UNP_NAME" bios "$UNP_TAP" "$UNP_VMMAC" || { vm_stop "$UNP_NAME"; return 0; }
     prov_wait_off "$UNP_NAME" 30 >/dev/null || vm_stop "$UNP_NAME"
-    UNP_HW=$(cat "$(vm_dir "$UNP_NAME")/hw")
+    UNP_HW=$(cat "$(vm_dir "$UNP_NAME")/hw") UNP_HOST=$UNP_HW
   fi
   passed || return 0
   check "$p: control plane stopped" ck_unp_stop_cp

@@ -8,6 +8,8 @@
  *       (PATCH /api/v1/hardware/N). Fails if the secret can be read back anywhere in the API.
  *   power --name N --action on|off|cycle|reset|status   -> prints the state the BMC reports
  *   ready --mac M                                         -> "NAME Ready" or fails with the state
+ *   template-noseed --name N --url U --checksum sha256:HEX
+ *       the lab template without its writefile seed (image2disk, reboot): for IPMI_NO_SEED=1
  *
  * Environment: LAB_API_URL, LAB_TOKEN. Exit 0 + one summary line, or 1 + the reason.
  */
@@ -66,6 +68,23 @@ const commands: Record<string, (o: O) => Promise<string>> = {
     const r = await ok<{ state: string }>('POST', `/api/v1/hardware/${need(o, 'name')}/power`, { action: need(o, 'action') });
     return r.state;
   },
+  async 'template-noseed'(o) {
+    const t = {
+      apiVersion: 'dragonfly.computer/v1',
+      kind: 'Template',
+      metadata: { name: need(o, 'name') },
+      spec: {
+        description: 'Dragonfly lab: the lab disk image, no seed file (the IPMI scenario with IPMI_NO_SEED=1)',
+        actionTimeoutSeconds: 600,
+        actions: [
+          { name: 'write-image', type: 'image2disk', disk: { path: '/dev/vda' }, image: { url: need(o, 'url'), checksum: need(o, 'checksum'), format: 'zst' } },
+          { name: 'reboot', type: 'reboot' },
+        ],
+      },
+    };
+    const r = await ok<{ results: Array<{ name: string; action: string }> }>('POST', '/api/v1/apply', t);
+    return r.results.map((x) => `${x.name} ${x.action}`).join(', ');
+  },
   async ready(o) {
     const mac = need(o, 'mac');
     const { items } = await ok<{ items: Hardware[] }>('GET', '/api/v1/hardware');
@@ -79,7 +98,7 @@ const commands: Record<string, (o: O) => Promise<string>> = {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(['name', 'mac', 'address', 'credential', 'username', 'secret', 'action'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['name', 'mac', 'address', 'credential', 'username', 'secret', 'action', 'url', 'checksum'].map((k) => [k, { type: 'string' as const }])),
   });
   const cmd = commands[positionals[0] ?? ''];
   if (!cmd) throw new Error(`usage: ipmi-api.ts ${Object.keys(commands).join('|')} [--options]`);
