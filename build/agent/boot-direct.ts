@@ -165,7 +165,7 @@ export function checkReport(r: BootResult): string[] {
   const hb = r.calls.filter((c) => c.path === '/api/agent/v1/heartbeat');
   expect(hb.length >= 2 && hb.every((c) => c.authorization === 'Bearer agent-tok'), `heartbeats ${hb.length} with agent token`);
   const ev = r.calls.find((c) => c.path === '/api/agent/v1/workflows/wf-1/events');
-  expect(ev?.body?.phase === 'Failed' && /not available/.test(ev?.body?.message), `workflow event ${JSON.stringify(ev?.body)}`);
+  expect(ev?.body?.phase === 'Failed' && /the workflow reply has no name/.test(ev?.body?.message), `workflow event ${JSON.stringify(ev?.body)}`);
   expect(r.exitCode === 0, `QEMU exit ${r.exitCode} (the agent should have rebooted it)`);
   return problems;
 }

@@ -20,7 +20,7 @@
 # from grub-pc-bin + grub-efi-amd64-bin (installed with apt-get if missing).
 #
 # At boot the initramfs prints one line to the serial console:
-#   DRAGONFLY-LOCAL-BOOT-OK <host>
+#   DRAGONFLY-LOCAL-BOOT-OK <host> firmware=bios|uefi
 #   DRAGONFLY-SEED <seed>
 # <host> and <seed> come from /dragonfly-seed.txt on the ESP (the template's writefile action
 # writes it: lines "hostname=NAME" and "seed=WORD"; GRUB reads it), else "unnamed"/"none".
