@@ -11,6 +11,7 @@ pkgs=(
   qemu-system-x86 qemu-utils ipxe-qemu ovmf ipxe
   chromium xvfb
   nginx-light redfishtool openssl
+  grub-pc-bin grub-efi-amd64-bin grub2-common dosfstools mtools
 )
 # apt-get download (agent image) and apt-cache need package lists even when nothing is missing.
 ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -qq

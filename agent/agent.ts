@@ -88,9 +88,11 @@ async function act(d: AgentDeps, token: string, next: Next, state: ActState): Pr
     case 'wait':
       return;
     case 'run': {
-      if (state.running || next.workflow === state.lastWorkflow) return;
+      // A workflow runs once per attempt: the same name with a higher attempt is an operator's retry.
+      const key = `${next.workflow}#${next.attempt ?? 1}`;
+      if (state.running || key === state.lastWorkflow) return;
       const name = next.workflow!;
-      state.lastWorkflow = name;
+      state.lastWorkflow = key;
       d.say(`running workflow ${name}`);
       // Heartbeats go on while the actions run.
       state.running = d

@@ -8,6 +8,8 @@ export interface Next {
   action: NextAction;
   /** Workflow name, present when action is 'run'. */
   workflow?: string;
+  /** Which attempt of that workflow (1, 2, ... after retries); a new attempt must run again. */
+  attempt?: number;
 }
 
 export interface RegisterRequest {
@@ -41,11 +43,12 @@ export interface WorkflowEvent {
 /** A reply body checked by hand: the agent bundle carries no schema library. Returns the reason when wrong. */
 export function checkNext(v: unknown): Next | string {
   if (typeof v !== 'object' || v === null) return 'next is not an object';
-  const { action, workflow } = v as Record<string, unknown>;
+  const { action, workflow, attempt } = v as Record<string, unknown>;
   if (!(nextActions as readonly unknown[]).includes(action)) return `next.action "${String(action)}" unknown`;
   if (workflow !== undefined && typeof workflow !== 'string') return 'next.workflow is not a string';
   if (action === 'run' && !workflow) return 'next.action is run but next.workflow is missing';
-  return workflow === undefined ? { action: action as NextAction } : { action: action as NextAction, workflow };
+  if (workflow === undefined) return { action: action as NextAction };
+  return typeof attempt === 'number' ? { action: action as NextAction, workflow, attempt } : { action: action as NextAction, workflow };
 }
 
 export function checkRegisterReply(v: unknown): RegisterReply | string {

@@ -59,6 +59,7 @@ describe('runWorkflow', () => {
     expect(h.log[0]).toBe('report 0 Running');
     expect(h.log.filter((l) => l !== 'report 0 Running')).toEqual([
       'GET http://cp:8080/images/debian-12.raw',
+      `exec blockdev --rereadpt ${disk}`, // the image's own partition table becomes visible
       'report 0 Succeeded',
       'report 1 Running',
       'report 1 Succeeded',

@@ -1,4 +1,5 @@
 import type { Static } from 'typebox';
+import { rereadPartitions } from './block-device.ts';
 import type { HardwareFacts } from '../../core/model/hardware.ts';
 import type { Action, DiskSelector, Image2DiskAction, KexecAction, WriteFileAction } from '../../core/model/template.ts';
 import { selectDisk } from './disk-select.ts';
@@ -120,6 +121,9 @@ async function runImage2Disk(a: Static<typeof Image2DiskAction>, i: number, d: R
   const progress = progressReporter(i, d.report);
   const r = await writeImage({ url, checksum: a.image.checksum as string, format: a.image.format, target, httpGet: d.httpGet ?? nodeHttpGet(), onProgress: progress.update });
   await progress.idle();
+  // A whole-disk image brings its own partition table: make the kernel read it, so a later
+  // writefile finds /dev/vda2. Best effort: a target without partitions is fine too.
+  await rereadPartitions(d.exec, target, []).catch((e: Error) => d.say?.(`${target}: could not re-read the partition table: ${e.message}`));
   await d.report({ action: i, phase: 'Running', bytesDone: r.bytes, bytesTotal: r.bytes });
   d.say?.(`${target}: wrote ${r.bytes} bytes from ${url}${r.retries ? ` after ${r.retries} retries` : ''}, checksum verified`);
 }

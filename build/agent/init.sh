@@ -27,6 +27,8 @@ for pass in 1 2 3 4 5; do
   echo "$aliases" | xargs modprobe -a -b -q 2>/dev/null
 done
 modprobe -q sd_mod 2>/dev/null # SCSI disks are found asynchronously, after the loop may have ended
+# File systems have no modalias: load the ones writefile mounts (ESP, root) by name.
+modprobe -a -q vfat ext4 nls_cp437 nls_ascii nls_utf8 nls_iso8859_1 2>/dev/null
 say "drivers loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 # The boot NIC: the one whose MAC the control plane put on the cmdline, else the first with carrier.

@@ -90,7 +90,7 @@ describe('boot fate and the agent', () => {
 
     const agent = { authorization: `Bearer ${reg.agentToken}` };
     const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac: MAC } });
-    expect(hb.json().next).toEqual({ action: 'run', workflow: wfName });
+    expect(hb.json().next).toEqual({ action: 'run', workflow: wfName, attempt: 1 });
     const wf = (await h.app.inject({ url: `/api/agent/v1/workflows/${wfName}`, headers: agent })).json();
     expect(wf.actions[1].content).toBe(`${name}\n`);
     const ev = (payload: object) => h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${wfName}/events`, headers: agent, payload });
@@ -140,6 +140,8 @@ describe('boot fate and the agent', () => {
     expect(hw.status.message).toMatch(/action "seed" \(writefile\) failed: partition 1 not found/);
     const retry = await h.app.inject({ method: 'POST', url: `/api/v1/workflows/${wfName}/retry`, headers: h.headers, payload: { from: 'failed' } });
     expect(retry.json().status.currentAction).toBe(1);
+    const again = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac } });
+    expect(again.json().next).toEqual({ action: 'run', workflow: wfName, attempt: 2 });
     expect(retry.json().status.actions[0].phase).toBe('Succeeded');
     await ev({ action: 1, phase: 'Succeeded' });
     await ev({ action: 2, phase: 'Succeeded' });

@@ -68,11 +68,18 @@ function variablesFor(hw: Hardware, wf: Workflow, tpl: Template, serverUrl: stri
 
 export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promise<void> {
   const { auth, registrar, store, logger } = deps;
-  const reply = (hw: Hardware, token?: string) => ({
+  /** What to do next; a run names the attempt, so a retried workflow (same name) runs again. */
+  const next = async (hw: Hardware) => {
+    const n = nextActionFor(hw);
+    if (n.action !== 'run') return n;
+    const wf = await store.get<Workflow>('Workflow', n.workflow).catch(() => undefined);
+    return { ...n, attempt: wf?.status?.attempts ?? 1 };
+  };
+  const reply = async (hw: Hardware, token?: string) => ({
     hardware: hw.metadata.name,
     displayName: hw.spec.displayName,
     ...(token ? { agentToken: token } : {}),
-    next: nextActionFor(hw),
+    next: await next(hw),
     heartbeatSeconds: deps.heartbeatSeconds ?? 10,
   });
 

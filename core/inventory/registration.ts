@@ -10,7 +10,7 @@ import type { HardwareIndex } from './hardware-index.ts';
 
 export const BOOT_HISTORY_LIMIT = 60;
 
-export type NextAction = { action: 'wait' } | { action: 'run'; workflow: string } | { action: 'boot-local' } | { action: 'reboot' };
+export type NextAction = { action: 'wait' } | { action: 'run'; workflow: string; attempt?: number } | { action: 'boot-local' } | { action: 'reboot' };
 
 /** What the agent should do, from the lifecycle state alone. */
 export function nextActionFor(hw: Hardware): NextAction {

@@ -121,6 +121,7 @@ export interface TftpServer {
 }
 
 interface Transfer {
+  client?: TftpClient;
   session: TftpSession;
   closed: Promise<void>;
 }
@@ -180,8 +181,24 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   listener.on('error', (e) => log.warn({ err: e.message }, 'tftp listening socket error'));
   listener.on('message', (msg, rinfo) => onRequestDatagram(msg, { address: rinfo.address, port: rinfo.port }));
 
+  /** Transfers to this exact client address and port. */
+  function transfersOf(client: TftpClient): Transfer[] {
+    return [...transfers].filter((t) => t.client?.address === client.address && t.client.port === client.port);
+  }
+
   function onRequestDatagram(msg: Buffer, client: TftpClient): void {
     const p = decodeTftp(msg);
+    // Some firmware (OVMF's size probe) sends its ERROR to port 69 rather than to the transfer's
+    // port: it still ends that client's transfer, or the OACK keeps being resent at a client
+    // that has moved on.
+    if (!isDecodeError(p) && p.op === 'error') {
+      for (const t of transfersOf(client)) t.session.handle(p);
+    }
+    // A new request from the same client port means it started over: the old transfer is dead
+    // (OVMF asks again from the same port right after its probe).
+    if (!isDecodeError(p) && (p.op === 'rrq' || p.op === 'wrq')) {
+      for (const t of transfersOf(client)) t.session.cancel('the client sent a new request from the same port');
+    }
     if (isDecodeError(p) || (p.op !== 'rrq' && p.op !== 'wrq')) {
       // Never answer junk on port 69: it would make us a reflector.
       stats.dropped++;
@@ -253,7 +270,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     }
     const agreed = negotiateOptions(req.options, o, file.size);
     let finish: () => void = () => {};
-    const transfer: Transfer = { session: undefined as unknown as TftpSession, closed: new Promise((r) => (finish = r)) };
+    const transfer: Transfer = { client, session: undefined as unknown as TftpSession, closed: new Promise((r) => (finish = r)) };
     const sender = flushingSender(socket, client);
     const onEnd = (end: SessionEnd) => {
       transfers.delete(transfer);

@@ -126,6 +126,12 @@ export class TftpSession {
   }
 
   /** Ends the transfer from our side (server shutdown), telling the client why. */
+  /** Ends without a word to the client: it has already moved on to another transfer. */
+  cancel(message: string): void {
+    if (this.phase === 'closed') return;
+    this.end({ outcome: 'aborted', bytes: this.bytesAcked, message });
+  }
+
   abort(message: string): void {
     if (this.phase === 'closed') return;
     this.io.send(encodeTftp({ op: 'error', code: TftpErrorCode.notDefined, message }));

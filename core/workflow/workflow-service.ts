@@ -151,7 +151,9 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       applyActionEvent(a, ev, this.now());
       if (ev.phase === 'Failed') {
         status.phase = 'Failed';
-        status.error = `action "${a.name}" (${a.type}) failed: ${ev.message ?? 'no reason given'}`;
+        // The agent's message usually names the action already; say it once.
+        const reason = ev.message ?? 'no reason given';
+        status.error = reason.startsWith(`action "${a.name}"`) ? reason : `action "${a.name}" (${a.type}) failed: ${reason}`;
         status.finishedAt = this.iso();
         finished = 'Failed';
       } else if (ev.phase === 'Succeeded' && ev.action === status.actions.length - 1) {

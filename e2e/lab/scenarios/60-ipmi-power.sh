@@ -177,20 +177,20 @@ ck_ipmi_assign() {
   echo "$out" >"$d/workflow"
   ipmi_wait_log "$since" 'machine start [0-9]+ boot=pxe' 30 || return 1
   ipmi_in_order "$since" 'bmc set boot pxe' 'bmc set (power 0|reset 1)' 'machine stop' 'machine start [0-9]+ boot=pxe' || return 1
+  ipmi_lines >"$d/lines-after-assign" # the install and its reboot come after this line
   note "workflow $out; chassis: $(ipmi_since "$since")"
 }
 
 ck_ipmi_installed() {
   local out d; d=$(vm_dir "$IPMI_VM")
   out=$(papi wait-phase --workflow "$(cat "$d/workflow")" --phase Succeeded --timeout "${PROV_TIMEOUT:-420}") || { note "$out"; return 1; }
-  ipmi_lines >"$d/lines-at-success"
   note "$out at $(vm_age "$IPMI_VM") s after the first power-on"
 }
 
-# After the reboot action: the guest reset, Dragonfly set next boot disk BEFORE the machine
-# started again, that start was disk first, and iPXE never ran in it.
+# Since the PXE start of the install: the guest reset (the reboot action), Dragonfly set next
+# boot disk (on the workflow's success) BEFORE the machine started again, that start was disk first, and iPXE never ran in it.
 ck_ipmi_disk_boot() {
-  local d since seg host=$IPMI_HW; d=$(vm_dir "$IPMI_VM"); since=$(cat "$d/lines-at-success")
+  local d since seg host=$IPMI_HW; d=$(vm_dir "$IPMI_VM"); since=$(cat "$d/lines-after-assign")
   [ "${IPMI_NO_SEED:-0}" = 1 ] && host=unnamed
   echo "$host" >"$d/marker-host"
   ipmi_wait_log "$since" 'machine start [0-9]+ boot=default' 120 || return 1
@@ -214,7 +214,7 @@ ck_ipmi_disk_boot() {
 ck_ipmi_ready() {
   local out st tool d; d=$(vm_dir "$IPMI_VM")
   out=$(papi wait-state --mac "$IPMI_MAC" --state Ready --timeout 60) || { note "$out"; return 1; }
-  ipmi_wait_log "$(cat "$d/lines-at-success")" 'machine guest-shutdown' 60 || return 1
+  ipmi_wait_log "$(cat "$d/lines-after-assign")" 'machine guest-shutdown' 60 || return 1
   st=$(iapi power --name "$IPMI_HW" --action status) || { note "$st"; return 1; }
   tool=$(ipmitool_srv chassis power status 2>&1)
   now >"$d/ready-at"
