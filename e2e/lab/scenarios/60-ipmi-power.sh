@@ -205,10 +205,12 @@ ck_ipmi_disk_boot() {
   done
   [ -n "$seg" ] || { note "no marker after the last power-on; serial: $(tr -d '\r' <"$d/serial.log" | grep -a . | tail -n1 | cut -c1-100)"; return 1; }
   grep -q '^=== dfi-machine: power-on, boot default' <<<"$seg" || { note "the marker came from a start that was not disk first"; return 1; }
-  grep -q 'iPXE' <<<"$seg" && { note "iPXE ran in the boot after the install: the disk was not first"; return 1; }
+  # The NIC's iPXE ROM always initialises; "Booting from ROM" is SeaBIOS handing it the boot.
+  grep -q 'Booting from ROM' <<<"$seg" && { note "the boot after the install went to the network first"; return 1; }
+  grep -q 'Booting from Hard Disk' <<<"$seg" || { note "SeaBIOS never said it booted from the disk"; return 1; }
   [ "$host" = unnamed ] || grep -q "DRAGONFLY-SEED $PROV_SEED" <<<"$seg" || { note "marker without the seed the template wrote"; return 1; }
   echo "$(vm_age "$IPMI_VM")" >"$d/marker-at"
-  note "marker at $(cat "$d/marker-at") s after the first power-on, no iPXE in that boot; chassis: $(ipmi_since "$since")"
+  note "marker at $(cat "$d/marker-at") s after the first power-on, SeaBIOS went straight to the disk; chassis: $(ipmi_since "$since")"
 }
 
 ck_ipmi_ready() {

@@ -61,7 +61,9 @@ ck_unp_boot() {
   prov_boot "$UNP_NAME" bios "$UNP_TAP" "$UNP_VMMAC"
   vm_wait_serial "$UNP_NAME" "DRAGONFLY-LOCAL-BOOT-OK $UNP_HOST firmware=bios" "${PROV_TIMEOUT:-420}" || return 1
   local at; at=$(vm_age "$UNP_NAME")
-  grep -aq 'iPXE' "$(vm_serial "$UNP_NAME")" || { note "no iPXE on the console: the network was not tried first"; return 1; }
+  # SeaBIOS hands the boot to the NIC's iPXE ROM first ("Booting from ROM"), then to the disk.
+  tr -d '\r' <"$(vm_serial "$UNP_NAME")" | grep -a 'Booting from' | paste -sd' ' | grep -q 'Booting from ROM.*Booting from Hard Disk' ||
+    { note "the console does not show the network tried before the disk: $(tr -d '\r' <"$(vm_serial "$UNP_NAME")" | grep -a 'Booting from' | paste -sd';')"; return 1; }
   grep -aq 'Dragonfly: booting from the local disk' "$(vm_serial "$UNP_NAME")" && { note "a Dragonfly script ran: something served it"; return 1; }
   echo "$at" >"$d/unplugged-marker-at"
   prov_wait_off "$UNP_NAME" 60 || true
