@@ -217,9 +217,14 @@ ck_ipmi_ready() {
   local out st tool d; d=$(vm_dir "$IPMI_VM")
   out=$(papi wait-state --mac "$IPMI_MAC" --state Ready --timeout 60) || { note "$out"; return 1; }
   ipmi_wait_log "$(cat "$d/lines-after-assign")" 'machine guest-shutdown' 60 || return 1
-  st=$(iapi power --name "$IPMI_HW" --action status) || { note "$st"; return 1; }
-  tool=$(ipmitool_srv chassis power status 2>&1)
   now >"$d/ready-at"
+  local i
+  for ((i = 0; i < 20; i++)); do # the machine's process ends a moment after the guest's poweroff
+    st=$(iapi power --name "$IPMI_HW" --action status) || { note "$st"; return 1; }
+    [ "$st" = off ] && break
+    sleep 0.5
+  done
+  tool=$(ipmitool_srv chassis power status 2>&1)
   echo "$IPMI_HW" >"$d/hw"
   note "$out; the machine powered itself off: Dragonfly says $st, ipmitool says \"$tool\"; power-on -> Ready $(elapsed "$(cat "$d/started-first")" "$(cat "$d/ready-at")") s"
   [ "$st" = off ] && [ "$tool" = 'Chassis Power is off' ]

@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
+main().then(() => process.exit(0), (e: Error) => {
   console.error(e.message);
   process.exit(1);
 });
