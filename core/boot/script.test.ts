@@ -48,9 +48,9 @@ exit 1
     );
   });
 
-  it('chain script asks again with the MAC', () => {
+  it('chain script asks again with the MAC, and hands a failure back to the firmware (UEFI local boot)', () => {
     expect(renderChainScript('http://10.77.0.1:8080')).toBe(
-      '#!ipxe\nchain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${net0/mac}&arch=${buildarch}&platform=${platform} || reboot\n',
+      '#!ipxe\nchain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${net0/mac}&arch=${buildarch}&platform=${platform} || exit 1\n',
     );
   });
 });

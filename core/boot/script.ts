@@ -62,7 +62,12 @@ export function renderIpxeScript(i: ScriptInput): string {
   return [...head, ...body, ''].join('\n');
 }
 
-/** First script for an iPXE that has no MAC yet in its URL (e.g. chained from a TFTP-loaded NBP). */
+/**
+ * First script for an iPXE that has no MAC yet in its URL (e.g. chained from a TFTP-loaded NBP).
+ * If the chained script ends in failure — on UEFI that is how "boot from the local disk" hands
+ * the machine back (`exit 1`) — this one must fail too, not reboot: the firmware then goes on to
+ * its next boot option, the installed disk. The same holds when the control plane is gone.
+ */
 export function renderChainScript(serverUrl: string): string {
-  return ['#!ipxe', `chain --autofree ${serverUrl}/boot/ipxe?mac=\${net0/mac}&arch=\${buildarch}&platform=\${platform} || reboot`, ''].join('\n');
+  return ['#!ipxe', `chain --autofree ${serverUrl}/boot/ipxe?mac=\${net0/mac}&arch=\${buildarch}&platform=\${platform} || exit 1`, ''].join('\n');
 }
