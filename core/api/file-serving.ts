@@ -51,11 +51,16 @@ export async function sendFile(req: FastifyRequest, reply: FastifyReply, path: s
   const length = st.size === 0 ? 0 : end - start + 1;
   reply.header('content-length', String(length));
   if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${st.size}`);
-  if (req.method === 'HEAD' || length === 0) return reply.send();
   // Large files skip Fastify's reply pipeline and go straight to the socket: measured about
   // 40 % less CPU per GB than reply.send(stream) when 50 machines pull an image at once.
+  // HEAD goes the same way: reply.send() without a body would say Content-Length: 0, and
+  // UEFI HTTP boot sizes its download buffer from the HEAD answer (OVMF then hangs).
   reply.hijack();
   reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
+  if (req.method === 'HEAD' || length === 0) {
+    reply.raw.end();
+    return reply;
+  }
   pipeline(createReadStream(path, { start, end, highWaterMark: 1 << 20 }), reply.raw).catch(() => {
     // The machine went away mid-download; it resumes with a Range request.
   });

@@ -30,13 +30,13 @@ describe('classifyClient', () => {
 
 describe('bootfileFor', () => {
   const c = (over: Partial<ClientClass>): ClientClass => ({ arch: 'bios', isPxe: true, isHttpClient: false, isIpxe: false, ...over });
-  it('gives BIOS undionly.kpxe, UEFI x64 ipxe.efi, ARM64 ipxe-arm64.efi over TFTP', () => {
+  it('gives BIOS undionly.kpxe, UEFI x64 snponly.efi, ARM64 ipxe-arm64.efi over TFTP', () => {
     expect(bootfileFor(c({}), urls)).toEqual({ kind: 'tftp', bootfile: 'undionly.kpxe' });
-    expect(bootfileFor(c({ arch: 'uefi-x64' }), urls)).toEqual({ kind: 'tftp', bootfile: 'ipxe.efi' });
+    expect(bootfileFor(c({ arch: 'uefi-x64' }), urls)).toEqual({ kind: 'tftp', bootfile: 'snponly.efi' });
     expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls)).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
   });
   it('gives HTTP boot clients an http URL and the HTTPClient vendor class to echo', () => {
-    expect(bootfileFor(c({ arch: 'http-x64', isPxe: false, isHttpClient: true }), urls)).toEqual({ kind: 'http', url: 'http://10.0.0.1:8080/ipxe/ipxe.efi', vendorClass: 'HTTPClient' });
+    expect(bootfileFor(c({ arch: 'http-x64', isPxe: false, isHttpClient: true }), urls)).toEqual({ kind: 'http', url: 'http://10.0.0.1:8080/ipxe/snponly.efi', vendorClass: 'HTTPClient' });
   });
   it('gives iPXE the script URL, whatever its architecture, so it does not chainload itself forever', () => {
     expect(bootfileFor(c({ arch: 'uefi-x64', isIpxe: true }), urls)).toEqual({ kind: 'ipxe-script', url: urls.ipxeScriptUrl });

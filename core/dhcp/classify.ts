@@ -64,7 +64,7 @@ export function classifyClient(p: DhcpPacket): ClientClass {
 export interface BootUrls {
   /** iPXE script URL for clients already running iPXE, e.g. "http://10.0.0.1:8080/boot/ipxe?mac=${net0/mac}". */
   ipxeScriptUrl: string;
-  /** HTTP base for UEFI HTTP boot clients, e.g. "http://10.0.0.1:8080/ipxe/" (ipxe.efi is appended). */
+  /** HTTP base for UEFI HTTP boot clients, e.g. "http://10.0.0.1:8080/ipxe/" (snponly.efi is appended). */
   httpBootBase: string;
 }
 
@@ -76,11 +76,11 @@ export type BootFile =
 
 const tftpFileByArch: Partial<Record<ClientArch, string>> = {
   bios: 'undionly.kpxe',
-  'uefi-x64': 'ipxe.efi',
+  'uefi-x64': 'snponly.efi',
   'uefi-arm64': 'ipxe-arm64.efi',
 };
 const httpFileByArch: Partial<Record<ClientArch, string>> = {
-  'http-x64': 'ipxe.efi',
+  'http-x64': 'snponly.efi',
   'http-arm64': 'ipxe-arm64.efi',
 };
 

@@ -60,7 +60,7 @@ describe.skipIf(!ready)(`proxy mode beside dnsmasq ${why}`, () => {
     const fromDnsmasq = offers.find((r) => r.serverId === '10.77.22.2');
     const fromUs = offers.find((r) => r.serverId === '10.77.22.1');
     expect(fromDnsmasq?.yiaddr).toMatch(/^10\.77\.22\.1[0-5]\d$/);
-    expect(fromUs).toMatchObject({ yiaddr: '0.0.0.0', vendorClass: 'PXEClient', file: 'ipxe.efi', siaddr: '10.77.22.1', pxe: ['discovery-control'] });
+    expect(fromUs).toMatchObject({ yiaddr: '0.0.0.0', vendorClass: 'PXEClient', file: 'snponly.efi', siaddr: '10.77.22.1', pxe: ['discovery-control'] });
   });
 
   it('the 4011 REQUEST of a BIOS ROM gets an ACK with undionly.kpxe', async () => {

@@ -101,7 +101,7 @@ describe('full mode', () => {
     const req = clientPacket(MAC, { messageType: MessageType.DISCOVER, vendorClass: 'HTTPClient:Arch:00016:UNDI:003001', clientArch: [16] });
     const offer = (await s.exchange(req)).reply;
     expect(offer.options.vendorClass).toBe('HTTPClient');
-    expect(offer.options.bootfileName).toBe('http://10.9.0.1:8080/ipxe/ipxe.efi');
+    expect(offer.options.bootfileName).toBe('http://10.9.0.1:8080/ipxe/snponly.efi');
     await s.server.close();
   });
 
@@ -270,7 +270,7 @@ describe('proxy mode', () => {
     const s = await proxyServer();
     s.net.deliver(67, encodeDhcp(pxeDiscover(MAC, 7)));
     const offer = decode((await s.net.waitForSent(1))[0].data);
-    expect(offer.file).toBe('ipxe.efi');
+    expect(offer.file).toBe('snponly.efi');
     expect(offer.siaddr).toBe('10.9.0.1');
     expect(pxeSubOption(offer.options.vendorSpecific, 'discovery-control')?.value).toBe(8);
     await s.server.close();

@@ -1,4 +1,4 @@
-# OVMF's own PXE client (no option ROM on the NIC), full DHCP mode: DHCP -> TFTP ipxe.efi ->
+# OVMF's own PXE client (no option ROM on the NIC), full DHCP mode: DHCP -> TFTP snponly.efi ->
 # iPXE DHCP -> HTTP script -> agent (firmware reported as uefi).
 SCENARIOS+=(uefi_pxe)
 

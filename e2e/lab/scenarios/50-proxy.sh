@@ -16,7 +16,7 @@ check_site_address() {
 check_tftp_in_history() {
   local out
   out=$(api wait-boot --mac "$PROXY_UEFI_MAC" --since "$(vm_started_iso proxy-uefi)" --steps tftp --timeout 5) || {
-    note "no tftp step in the boot history (the firmware fetched ipxe.efi: $(grep -c 'NBP file downloaded successfully' "$(vm_serial proxy-uefi)") downloads on its console): $out"
+    note "no tftp step in the boot history (the firmware fetched snponly.efi: $(grep -c 'NBP file downloaded successfully' "$(vm_serial proxy-uefi)") downloads on its console): $out"
     return 1
   }
   note "$out"
