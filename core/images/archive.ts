@@ -1,14 +1,17 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { bytesText, DEFAULT_MAX_IMAGE_BYTES } from './space.ts';
 import {
   BLOCK,
   checkSparseMap,
   decodeGnuSparseExtension,
   decodeTarHeader,
   isZeroBlock,
+  MAX_SPARSE_SEGMENTS,
   parsePaxRecords,
-  parseSparseMap10,
   paxSparse,
+  shownName,
+  SparseMap10Parser,
   TarError,
   type SparseSegment,
   type TarHeader,
@@ -21,6 +24,11 @@ export type TarCompression = 'none' | 'gz' | 'xz';
 
 /** Largest zero chunk emitted for a hole, bytes. */
 const ZERO_CHUNK = 1 << 20;
+/**
+ * Largest pax extended header or GNU long name this reader holds in memory, bytes. They are
+ * read whole, so a header claiming gigabytes must be refused before it is buffered.
+ */
+const MAX_META_BYTES = 1 << 20;
 
 /** Pulls exact byte counts out of a chunked stream without gathering it whole. */
 class ChunkReader {
@@ -82,8 +90,17 @@ export interface TarDisk {
   name: string;
   /** Size of the raw disk, holes included, bytes. */
   size: number;
+  /** Bytes the archive stores for it; the rest (size - dataBytes) is holes, read as zeros. */
+  dataBytes: number;
   /** The raw disk in order, holes expanded to zeros. */
   data: AsyncGenerator<Buffer>;
+  /** Releases the input when `data` is not read to its end. */
+  close(): Promise<void>;
+}
+
+export interface TarLimits {
+  /** Largest disk member accepted (its full size, holes included), bytes; default DEFAULT_MAX_IMAGE_BYTES (2 TiB). */
+  maxBytes?: number;
 }
 
 function decompress(input: Bytes, compression: TarCompression): Bytes {
@@ -114,15 +131,23 @@ async function* xzDecode(src: Readable): AsyncGenerator<Uint8Array> {
  * only as far as the member's end; GNU sparse members (old GNU 'S', pax 0.0/0.1/1.0) come
  * back with their holes as zeros.
  */
-export async function rawDiskFromTar(input: Bytes, compression: TarCompression, wanted: (name: string) => boolean = isDiskMember): Promise<TarDisk> {
+export async function rawDiskFromTar(input: Bytes, compression: TarCompression, wanted: (name: string) => boolean = isDiskMember, limits: TarLimits = {}): Promise<TarDisk> {
   const r = new ChunkReader(decompress(input, compression)[Symbol.asyncIterator]());
   try {
     const found = await findMember(r, wanted);
+    checkDiskSize(found, limits.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES);
     const data = memberData(r, found);
-    return { name: found.name, size: found.realSize, data };
+    return { name: found.name, size: found.realSize, dataBytes: found.stored, data, close: () => r.close().catch(() => undefined) };
   } catch (err) {
     await r.close().catch(() => undefined);
     throw err;
+  }
+}
+
+/** The disk's claimed size against the cap: a member claiming petabytes of holes must not be written out. */
+function checkDiskSize(m: Member, max: number): void {
+  if (m.realSize > max) {
+    throw new TarError(`archive member ${shownName(m.name)} claims a size of ${bytesText(m.realSize)}, larger than the limit of ${bytesText(max)} (the image cache's maxImageBytes)`);
   }
 }
 
@@ -135,7 +160,8 @@ interface Member {
 }
 
 async function findMember(r: ChunkReader, wanted: (name: string) => boolean): Promise<Member> {
-  const seen: string[] = [];
+  const seen: string[] = []; // the first 20 names, for the message
+  let seenCount = 0;
   let pax: Array<[string, string]> = [];
   let longName: string | undefined;
   for (;;) {
@@ -145,7 +171,8 @@ async function findMember(r: ChunkReader, wanted: (name: string) => boolean): Pr
     const h = decodeTarHeader(block);
     const size = h.type === 'x' || h.type === 'g' || h.type === 'L' ? h.size : sizeFromPax(pax, h.size);
     if (h.type === 'x' || h.type === 'L') {
-      const data = await r.readExact(padded(size), `the ${h.type === 'x' ? 'pax' : 'long name'} header of ${h.name}`);
+      if (size > MAX_META_BYTES) throw new TarError(`the ${h.type === 'x' ? 'pax' : 'long name'} header of ${shownName(h.name)} claims ${size} bytes, more than the ${MAX_META_BYTES} this reader accepts`);
+      const data = await r.readExact(padded(size), `the ${h.type === 'x' ? 'pax' : 'long name'} header of ${shownName(h.name)}`);
       if (h.type === 'x') pax = parsePaxRecords(data.subarray(0, size));
       else longName = data.subarray(0, size).toString('utf8').replace(/\0+$/, '');
       continue;
@@ -154,12 +181,14 @@ async function findMember(r: ChunkReader, wanted: (name: string) => boolean): Pr
     const name = sparse?.name ?? paxValue(pax, 'path') ?? longName ?? h.name;
     const isFile = h.type === '0' || h.type === '7' || h.type === 'S';
     if (isFile && wanted(name)) return member(r, h, name, size, sparse);
-    seen.push(name);
+    if (seen.length < 20) seen.push(name);
+    seenCount++;
     await skipMember(r, h, size);
     pax = [];
     longName = undefined;
   }
-  throw new TarError(`archive holds no disk image (want a member named disk.raw, *.raw or *.img; found ${seen.length ? seen.join(', ') : 'nothing'})`);
+  const listed = seen.map(shownName).join(', ') + (seenCount > seen.length ? ` and ${seenCount - seen.length} more` : '');
+  throw new TarError(`archive holds no disk image (want a member named disk.raw, *.raw or *.img; found ${seen.length ? listed : 'nothing'})`);
 }
 
 function paxValue(pax: Array<[string, string]>, key: string): string | undefined {
@@ -169,12 +198,14 @@ function paxValue(pax: Array<[string, string]>, key: string): string | undefined
 /** pax `size` overrides the header's (files past 8 GiB). */
 function sizeFromPax(pax: Array<[string, string]>, headerSize: number): number {
   const v = paxValue(pax, 'size');
-  return v !== undefined && /^\d+$/.test(v) ? Number(v) : headerSize;
+  if (v === undefined || !/^\d+$/.test(v)) return headerSize;
+  if (!Number.isSafeInteger(Number(v))) throw new TarError(`pax size ${v} is too large`);
+  return Number(v);
 }
 
 async function skipMember(r: ChunkReader, h: TarHeader, size: number): Promise<void> {
   if (h.gnuSparse) await gnuExtensions(r, h.gnuSparse.extended);
-  await r.skip(padded(size), `member ${h.name}`);
+  await r.skip(padded(size), `member ${shownName(h.name)}`);
 }
 
 async function gnuExtensions(r: ChunkReader, extended: boolean): Promise<SparseSegment[]> {
@@ -182,6 +213,7 @@ async function gnuExtensions(r: ChunkReader, extended: boolean): Promise<SparseS
   for (let more = extended; more; ) {
     const ext = decodeGnuSparseExtension(await r.readExact(BLOCK, 'a GNU sparse extension block'));
     out.push(...ext.segments);
+    if (out.length > MAX_SPARSE_SEGMENTS) throw new TarError(`GNU sparse map has more than ${MAX_SPARSE_SEGMENTS} segments`);
     more = ext.extended;
   }
   return out;
@@ -202,17 +234,16 @@ async function member(r: ChunkReader, h: TarHeader, name: string, size: number, 
   }
   checkSparseMap(m.segments, m.realSize);
   const mapped = m.segments.reduce((s, x) => s + x.numBytes, 0);
-  if (mapped !== m.stored) throw new TarError(`sparse map of ${name} covers ${mapped} bytes but the archive stores ${m.stored}`);
+  if (mapped !== m.stored) throw new TarError(`sparse map of ${shownName(name)} covers ${mapped} bytes but the archive stores ${m.stored}`);
   return m;
 }
 
 /** Sparse 1.0: the map is the first block(s) of the member's data. */
 async function readMap10(r: ChunkReader, size: number): Promise<{ segments: SparseSegment[]; bytes: number }> {
-  let head = Buffer.alloc(0);
-  for (;;) {
-    if (head.length >= size) throw new TarError('sparse 1.0 map runs past the member data');
-    head = Buffer.concat([head, await r.readExact(BLOCK, 'the sparse 1.0 map')]);
-    const map = parseSparseMap10(head);
+  const parser = new SparseMap10Parser();
+  for (let read = 0; ; read += BLOCK) {
+    if (read >= size) throw new TarError('sparse 1.0 map runs past the member data');
+    const map = parser.push(await r.readExact(BLOCK, 'the sparse 1.0 map'));
     if (map) return map;
   }
 }
@@ -226,7 +257,7 @@ async function* memberData(r: ChunkReader, m: Member): AsyncGenerator<Buffer> {
     let pos = 0;
     for (const s of m.segments) {
       yield* zeros(s.offset - pos);
-      yield* r.take(s.numBytes, `the data of ${m.name}`);
+      yield* r.take(s.numBytes, `the data of ${shownName(m.name)}`);
       pos = s.offset + s.numBytes;
     }
     yield* zeros(m.realSize - pos);

@@ -5,13 +5,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Action } from '../model/template.ts';
 import { isDragonflyError } from '../shared/errors.ts';
-import { ImageCache, type ImageStatus } from './cache.ts';
+import { ImageCache, type ImageCacheOptions, type ImageStatus } from './cache.ts';
 import { cacheKey, digestFromSums } from './image-spec.ts';
 import { imageSpecsOf, rewriteForMachines } from './rewrite.ts';
+import { craftQcow2, FIELD } from './test-qcow2.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'df-cache-'));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -41,6 +42,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const path = req.url ?? '/';
     mirror.requests.push({ path, range: req.headers.range });
+    if (path === '/chunked.qcow2') return void res.writeHead(200).end(qcow2); // no content-length: the size shows only as it arrives
+    if (path === '/huge.qcow2') return void res.writeHead(200, { 'content-length': String(2 ** 48) }).write(qcow2.subarray(0, 4096)); // announces 256 TiB, sends 4 KiB
     const body = mirror.files.get(path);
     if (!body) return void res.writeHead(404).end();
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -68,8 +71,8 @@ afterAll(async () => {
 
 let dir: string;
 let n = 0;
-function newCache(d = dir): ImageCache {
-  return new ImageCache({ dir: d, backoffMs: () => 10, progressIntervalMs: 0, idleTimeoutMs: 300 });
+function newCache(d = dir, o: Partial<ImageCacheOptions> = {}): ImageCache {
+  return new ImageCache({ dir: d, backoffMs: () => 10, progressIntervalMs: 0, idleTimeoutMs: 300, ...o });
 }
 beforeEach(() => {
   dir = join(root, `images-${n++}`);
@@ -206,6 +209,109 @@ describe('ImageCache.importFile and rewriteForMachines', () => {
   it('imageSpecsOf lists each image a template needs once', () => {
     const a = actions('cache:x');
     expect(imageSpecsOf([...a, { ...a[0], name: 'again' }])).toHaveLength(1);
+  });
+});
+
+describe('hostile and oversized images fail early, say why, and leave nothing behind', () => {
+  const TiB = 1024 ** 4;
+  /** The image directory holds nothing of the failed image: no served file, no record, nothing in .incoming. */
+  const leftovers = () => [...readdirSync(dir).filter((f) => f !== '.incoming'), ...readdirSync(join(dir, '.incoming'))];
+  const file = (name: string, b: Buffer) => {
+    const p = join(root, name);
+    writeFileSync(p, b);
+    return p;
+  };
+
+  it('a qcow2 header claiming 2^60 bytes: refused before conversion, failed status names the size and the limit', async () => {
+    const bad = craftQcow2({ size: 1 << 20, data: [[0, randomBytes(100)]] }).file;
+    bad.writeBigUInt64BE(1n << 60n, FIELD.size);
+    const c = newCache();
+    await c.load();
+    await expect(c.importFile(file('claims-1eib.qcow2', bad), { name: 'hostile', format: 'qcow2' })).rejects.toThrow(/virtual size 1152921504606846976 bytes \(1 EiB\) is larger than the limit of 2199023255552 bytes \(2 TiB\)/);
+    expect(c.list()).toEqual([expect.objectContaining({ key: 'hostile', state: 'failed', error: expect.stringMatching(/^image cache:hostile could not be converted: qcow2 virtual size .* larger than the limit/) })]);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('the cap is configurable: maxImageBytes below the disk size refuses an image that converts by default', async () => {
+    const c = newCache(dir, { maxImageBytes: 1 << 20 });
+    await expect(c.importFile(join(root, 'cloud.qcow2'), { name: 'small-cap' })).rejects.toThrow(/virtual size 2097152 bytes \(2 MiB\) is larger than the limit of 1048576 bytes \(1 MiB\)/);
+    expect(c.list()[0]).toMatchObject({ state: 'failed' });
+    expect((await newCache().importFile(join(root, 'cloud.qcow2'), { name: 'default-cap' })).rawSha256).toBe(sha256(raw));
+  });
+
+  it('a disk larger than the free space: the error names both numbers, and nothing is written', async () => {
+    // 256 TiB of allocated data in a 6 MiB file: every L1 entry shares one L2 table, every L2 entry one data cluster.
+    const big = craftQcow2({ size: 256 * TiB, clusterBits: 20, aliasAll: true }).file;
+    const c = newCache(dir, { maxImageBytes: 1024 * TiB });
+    await c.load();
+    const err = await c.importFile(file('aliased-256tib.qcow2', big), { name: 'too-big', format: 'qcow2' }).catch((e: unknown) => e);
+    expect(isDragonflyError(err, 'DF_ERR_UNAVAILABLE')).toBe(true);
+    const m = /not enough free space for converting image cache:too-big: it needs up to (\d+) bytes \(.*\) in (.*), but only (\d+) bytes \(.*\) are free there/.exec((err as Error).message);
+    expect(m, (err as Error).message).not.toBeNull();
+    const [need, where, free] = [Number(m?.[1]), m?.[2], Number(m?.[3])];
+    expect(need).toBeGreaterThanOrEqual(256 * TiB);
+    expect(free).toBeLessThan(need);
+    expect(where).toBe(join(dir, '.incoming'));
+    expect(c.list()[0]).toMatchObject({ state: 'failed', error: expect.stringMatching(/not enough free space/) });
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('a stream that grows past the cap mid-conversion: the half-written output is removed', async () => {
+    const gz = file('big.raw.gz', gzipSync(raw));
+    const c = newCache(dir, { maxImageBytes: 1 << 20 });
+    await c.load();
+    await expect(c.importFile(gz, { name: 'grows', format: 'gz' })).rejects.toThrow(/raw disk grows past the limit of 1048576 bytes \(1 MiB\)/);
+    expect(c.list()[0]).toMatchObject({ state: 'failed', error: expect.stringMatching(/grows past the limit/) });
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('a stream of unknown size stops when the free space falls below the reserve', async () => {
+    const c = newCache(dir, { reserveBytes: 2 ** 50 });
+    await c.load();
+    await expect(c.importFile(file('r.raw.gz', gzipSync(raw)), { name: 'reserve', format: 'gz' })).rejects.toThrow(
+      /converting image cache:reserve stopped: only \d+ bytes .* are free in .*, less than the 1125899906842624 bytes \(1 PiB\) kept free/,
+    );
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('a downloaded qcow2 that cannot be converted is not kept for the next try', async () => {
+    const bad = Buffer.from(qcow2);
+    bad.writeBigUInt64BE(1n << 60n, 24);
+    mirror.files.set('/bad.qcow2', bad);
+    const c = newCache();
+    await c.load();
+    await expect(c.ensure({ url: `${mirror.base}/bad.qcow2`, fileChecksum: `sha256:${sha256(bad)}` })).rejects.toThrow(/larger than the limit/);
+    expect(c.list()[0]).toMatchObject({ state: 'failed', error: expect.stringMatching(/virtual size .* larger than the limit/) });
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('a download announcing more than the cap is refused before a byte is written, and not retried', async () => {
+    const c = newCache(dir, { maxImageBytes: 100_000 });
+    await c.load();
+    await expect(c.ensure(spec())).rejects.toThrow(/cloud.qcow2 announces \d+ bytes .* larger than the limit of 100000 bytes/);
+    expect(imageGets()).toHaveLength(1);
+    expect(c.status(spec())).toMatchObject({ state: 'failed', error: expect.stringMatching(/larger than the limit/) });
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('a download without a length that passes the cap is cut off and its .part removed', async () => {
+    const c = newCache(dir, { maxImageBytes: 100_000 });
+    await c.load();
+    await expect(c.ensure({ url: `${mirror.base}/chunked.qcow2`, checksum: `sha256:${sha256(raw)}` })).rejects.toThrow(/chunked.qcow2 sent more than the limit of 100000 bytes/);
+    expect(mirror.requests.filter((r) => r.path === '/chunked.qcow2')).toHaveLength(1);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('a download announcing more than the free space is refused, naming both numbers, and not retried', async () => {
+    const c = newCache(dir, { maxImageBytes: 1024 * TiB });
+    await c.load();
+    const url = `${mirror.base}/huge.qcow2`;
+    await expect(c.ensure({ url, checksum: `sha256:${sha256(raw)}` })).rejects.toThrow(
+      /not enough free space for downloading image .*huge.qcow2: it needs up to 281474976710656 bytes \(256 TiB\) in .*, but only \d+ bytes .* are free there/,
+    );
+    expect(mirror.requests.filter((r) => r.path === '/huge.qcow2')).toHaveLength(1);
+    expect(c.list()[0]).toMatchObject({ state: 'failed' });
+    expect(leftovers()).toEqual([]); // refused before the .part was opened
   });
 });
 

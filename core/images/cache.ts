@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DragonflyError, invalid } from '../shared/errors.ts';
+import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
-import { fileDigest, rawDiskStream, writeServedGzip } from './convert.ts';
+import { fileDigest, openRawDisk, writeServedGzip, type RawDisk } from './convert.ts';
 import { downloadResumable } from './download.ts';
+import { checkFreeSpace, DEFAULT_MAX_IMAGE_BYTES, keepFree, servedBytesBound } from './space.ts';
 import { cacheKey, cacheName, digestFromSums, parseDigest, sourceFormat, urlFileName, type Digest, type DigestAlgorithm, type ImageSpec } from './image-spec.ts';
 
 export type ImageState = 'absent' | 'downloading' | 'converting' | 'ready' | 'failed';
@@ -51,6 +52,18 @@ export interface ImageCacheOptions {
   backoffMs?: (n: number) => number;
   /** A download that receives nothing for this long is resumed on a new connection, ms; default 60000. */
   idleTimeoutMs?: number;
+  /**
+   * Largest image accepted, bytes: the downloaded file, and the raw disk a header claims or a
+   * stream produces. Default DEFAULT_MAX_IMAGE_BYTES (2 TiB); a claim past it fails the image
+   * before anything is written. 0 accepts only empty images.
+   */
+  maxImageBytes?: number;
+  /**
+   * Free space kept in the images directory while converting a stream whose output size is not
+   * known up front (gz, xz, zst), bytes; the conversion stops when less is free. Default 256 MiB;
+   * 0 stops it only when the disk is full.
+   */
+  reserveBytes?: number;
 }
 
 /** Served copy: gzip of the raw disk (why gzip: see writeServedGzip in convert.ts). */
@@ -69,10 +82,12 @@ export class ImageCache {
   private readonly inflight = new Map<string, Promise<ReadyImage>>();
   private readonly incoming: string;
   private readonly log: Logger;
+  private readonly maxBytes: number;
 
   constructor(private readonly o: ImageCacheOptions) {
     this.incoming = join(o.dir, '.incoming');
     this.log = o.logger ?? discardLogger;
+    this.maxBytes = o.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   }
 
   /** Reads what earlier runs finished; removes half-written conversions (a .part download is kept to resume). */
@@ -172,6 +187,8 @@ export class ImageCache {
         fetch: this.o.fetch,
         backoffMs: this.o.backoffMs,
         idleTimeoutMs: this.o.idleTimeoutMs,
+        maxBytes: this.maxBytes,
+        checkSpace: (bytes) => checkFreeSpace(this.incoming, bytes, `downloading image ${spec.url}`),
         onProgress: (p) => {
           const t = Date.now();
           if (t - last < every && p.bytesDone !== p.bytesTotal) return;
@@ -187,9 +204,15 @@ export class ImageCache {
       await rm(downloaded, { force: true }); // a bad download must not be converted on the next try either
       throw err;
     }
-    const img = await this.convert(key, spec, downloaded);
-    await rm(downloaded, { force: true });
-    return img;
+    try {
+      const img = await this.convert(key, spec, downloaded);
+      await rm(downloaded, { force: true });
+      return img;
+    } catch (err) {
+      // Kept only when space ran short, to convert once space is freed; a file that cannot be converted is not kept.
+      if (!isDragonflyError(err, 'DF_ERR_UNAVAILABLE')) await rm(downloaded, { force: true });
+      throw err;
+    }
   }
 
   /** Checks the downloaded file against fileChecksum (a digest, or a line of a SUMS file). */
@@ -214,29 +237,54 @@ export class ImageCache {
     return hex;
   }
 
+  /**
+   * Turns the source into the served gzip. Headers are checked and free space is compared with
+   * the largest possible output before anything is written; on any failure the half-written
+   * files are removed, so the status says "failed" with the reason and the directory holds nothing of it.
+   */
   private async convert(key: string, spec: ImageSpec, source: string): Promise<ReadyImage> {
     this.setStatus({ key, url: spec.url, state: 'converting' });
     const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
     const file = `${key}.${SERVED_EXTENSION}`;
     const tmp = join(this.incoming, `${file}.tmp`);
+    const jsonTmp = join(this.incoming, `${key}.json.tmp`);
+    let published = false;
+    let disk: RawDisk | undefined;
     await mkdir(this.incoming, { recursive: true });
     try {
-      const r = await writeServedGzip(await rawDiskStream(source, sourceFormat(spec)), tmp, want?.algorithm);
+      const limits = { maxRawBytes: this.maxBytes };
+      disk = await openRawDisk(source, sourceFormat(spec), limits);
+      const r = await writeServedGzip(await this.withinFreeSpace(disk, spec.url), tmp, want?.algorithm, limits);
       if (want && r.rawDigests[want.algorithm] !== want.hex) {
         throw invalid(`image ${spec.url}: the raw disk's ${want.algorithm} is ${r.rawDigests[want.algorithm]}, but the template says ${want.hex}`);
       }
       const img: ReadyImage = { key, url: spec.url, file, fileBytes: r.servedBytes, rawBytes: r.rawBytes, rawSha256: r.rawDigests.sha256 as string, rawDigests: r.rawDigests };
       await rename(tmp, join(this.o.dir, file));
-      await writeFile(join(this.incoming, `${key}.json.tmp`), JSON.stringify(img, null, 2));
-      await rename(join(this.incoming, `${key}.json.tmp`), join(this.o.dir, `${key}.json`));
+      published = true;
+      await writeFile(jsonTmp, JSON.stringify(img, null, 2));
+      await rename(jsonTmp, join(this.o.dir, `${key}.json`));
       this.markReady(img);
       this.log.info({ key, rawBytes: img.rawBytes, fileBytes: img.fileBytes }, 'image ready');
       return img;
     } catch (err) {
+      await disk?.close();
       await rm(tmp, { force: true });
-      if (err instanceof DragonflyError) throw err;
-      throw invalid(`image ${spec.url} could not be converted: ${(err as Error).message}`);
+      await rm(jsonTmp, { force: true });
+      if (published) await rm(join(this.o.dir, file), { force: true }); // a served file without its record is never found again
+      throw conversionError(spec.url, err);
     }
+  }
+
+  /**
+   * The disk's data once free space allows it: a disk whose size is known is refused up front
+   * when its largest possible output does not fit; a stream of unknown size is watched instead.
+   */
+  private async withinFreeSpace(disk: RawDisk, url: string): Promise<AsyncIterable<Uint8Array>> {
+    const what = `converting image ${url}`;
+    if (disk.size === undefined) return keepFree(disk.data, this.incoming, this.o.reserveBytes ?? 256 << 20, what);
+    const data = disk.dataBytes ?? disk.size;
+    await checkFreeSpace(this.incoming, servedBytesBound(data, disk.size - data), what);
+    return disk.data;
   }
 
   private markReady(img: ReadyImage): void {
@@ -254,6 +302,13 @@ export class ImageCache {
   private now(): string {
     return (this.o.now?.() ?? new Date()).toISOString();
   }
+}
+
+function conversionError(url: string, err: unknown): DragonflyError {
+  if (err instanceof DragonflyError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC') return new DragonflyError('DF_ERR_UNAVAILABLE', `image ${url} could not be converted: the images directory ran out of space`);
+  return invalid(`image ${url} could not be converted: ${e.message}`);
 }
 
 function matchesChecksum(img: ReadyImage, spec: ImageSpec): boolean {

@@ -1,13 +1,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { rawDiskFromTar } from './archive.ts';
+import { isDiskMember, rawDiskFromTar } from './archive.ts';
 import type { DigestAlgorithm, SourceFormat } from './image-spec.ts';
 import { openQcow2 } from './qcow2.ts';
+import { bytesText, DEFAULT_MAX_IMAGE_BYTES } from './space.ts';
 
 type Bytes = AsyncIterable<Uint8Array>;
 
@@ -17,24 +18,73 @@ type Bytes = AsyncIterable<Uint8Array>;
  */
 export const SERVED_GZIP_LEVEL = 6;
 
-/** The raw disk inside a file of the given format, as a stream; nothing is gathered whole. */
-export async function rawDiskStream(path: string, format: SourceFormat): Promise<Bytes> {
+/** A source opened for conversion: what it says about its size, and its raw disk as a stream. */
+export interface RawDisk {
+  /** Size of the raw disk when the format states it before any data is read, bytes. */
+  size?: number;
+  /** With size: at most this many bytes may hold data; the rest is known zeros (holes, unallocated clusters). */
+  dataBytes?: number;
+  /** The raw disk, in order; nothing is gathered whole, and nothing is opened until it is read. */
+  data: Bytes;
+  /** Releases the source when `data` is not read to its end. */
+  close(): Promise<void>;
+}
+
+export interface RawDiskLimits {
+  /** Largest raw disk accepted, bytes: a size claimed by the header is refused up front, an unknown one when the stream passes it. */
+  maxRawBytes?: number;
+}
+
+/**
+ * Opens the raw disk inside a file of the given format. Headers are read and checked here
+ * (qcow2 tables, the tar member's size and sparse map), so a corrupt or hostile file fails
+ * before any output exists.
+ */
+export async function openRawDisk(path: string, format: SourceFormat, limits: RawDiskLimits = {}): Promise<RawDisk> {
+  const max = limits.maxRawBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   const file = () => createReadStream(path, { highWaterMark: 1 << 20 });
+  const unsized = (data: () => Bytes): RawDisk => ({ data: lazy(data), close: async () => undefined });
   switch (format) {
     case 'raw':
-      return file();
+      return openRaw(path, max, file);
     case 'gz':
-      return file().pipe(createGunzip({ chunkSize: 256 * 1024 }));
+      return unsized(() => gunzip(file()));
     case 'xz':
-      return xz(file());
+      return unsized(() => xz(file()));
     case 'zst':
-      return zstd(file());
-    case 'qcow2':
-      return (await openQcow2(path)).createReadStream();
+      return unsized(() => zstd(file()));
+    case 'qcow2': {
+      const img = await openQcow2(path, { maxVirtualSize: max });
+      return { size: img.virtualSize, dataBytes: img.dataBytes, data: lazy(() => img.createReadStream()), close: async () => undefined };
+    }
     case 'tar':
     case 'tar.gz':
-    case 'tar.xz':
-      return (await rawDiskFromTar(file(), format === 'tar' ? 'none' : format === 'tar.gz' ? 'gz' : 'xz')).data;
+    case 'tar.xz': {
+      const disk = await rawDiskFromTar(file(), format === 'tar' ? 'none' : format === 'tar.gz' ? 'gz' : 'xz', isDiskMember, { maxBytes: max });
+      return { size: disk.size, dataBytes: disk.dataBytes, data: disk.data, close: disk.close };
+    }
+  }
+}
+
+/** A raw file: its size is the disk's; blocks the filesystem never allocated (a sparse file) are zeros. */
+async function openRaw(path: string, max: number, file: () => Readable): Promise<RawDisk> {
+  const st = await stat(path);
+  if (st.size > max) throw new Error(`raw image is ${bytesText(st.size)}, larger than the limit of ${bytesText(max)} (the image cache's maxImageBytes)`);
+  return { size: st.size, dataBytes: Math.min(st.size, st.blocks * 512), data: lazy(file), close: async () => undefined };
+}
+
+/** Opens the source on the first read, so a disk refused before conversion leaves no open file. */
+async function* lazy(open: () => Bytes): AsyncGenerator<Uint8Array> {
+  yield* open();
+}
+
+async function* gunzip(src: Readable): AsyncGenerator<Uint8Array> {
+  const z = createGunzip({ chunkSize: 256 * 1024 });
+  src.on('error', (err) => z.destroy(err));
+  try {
+    yield* src.pipe(z);
+  } finally {
+    src.destroy();
   }
 }
 
@@ -78,15 +128,19 @@ export interface ConvertResult {
  * but Node 20 has no zstd encoder and the laptop may have no zstd program.
  *
  * Writes the raw disk as gzip to `outPath`, hashing the raw bytes on the way, and fsyncs it
- * so a rename after this cannot publish a file still in the page cache only.
+ * so a rename after this cannot publish a file still in the page cache only. A raw disk longer
+ * than `limits.maxRawBytes` fails; the caller removes `outPath`.
  */
-export async function writeServedGzip(raw: Bytes, outPath: string, extraAlgorithm?: DigestAlgorithm): Promise<ConvertResult> {
+export async function writeServedGzip(raw: Bytes, outPath: string, extraAlgorithm?: DigestAlgorithm, limits: RawDiskLimits = {}): Promise<ConvertResult> {
   const hashes: Array<[DigestAlgorithm, Hash]> = [['sha256', createHash('sha256')]];
   if (extraAlgorithm && extraAlgorithm !== 'sha256') hashes.push([extraAlgorithm, createHash(extraAlgorithm)]);
+  const max = limits.maxRawBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   let rawBytes = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       rawBytes += chunk.length;
+      // A compressed stream (gz, xz, zst) does not say its size up front: it is cut off here.
+      if (rawBytes > max) return cb(new Error(`the raw disk grows past the limit of ${bytesText(max)} (the image cache's maxImageBytes)`));
       for (const [, h] of hashes) h.update(chunk);
       cb(null, chunk);
     },

@@ -1,8 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { stat, truncate } from 'node:fs/promises';
+import { rm, stat, truncate } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDragonflyError } from '../shared/errors.ts';
+import { bytesText } from './space.ts';
 
 export interface DownloadProgress {
   bytesDone: number;
@@ -22,6 +24,18 @@ export interface DownloadOptions {
   fetch?: typeof fetch;
   /** A connection that delivers no byte for this long is dropped and resumed, ms; default 60000. */
   idleTimeoutMs?: number;
+  /** Largest file accepted, bytes; a larger one is refused (by its announced size, else when it passes this) and its .part removed. Default: no limit. */
+  maxBytes?: number;
+  /** Called with the bytes still to come when the server announces the size, before any is written; throws to refuse (no free space). */
+  checkSpace?: (bytes: number) => Promise<void>;
+}
+
+/** A download that must not be retried: the file is larger than the cap. Its .part is removed. */
+export class DownloadTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DownloadTooLargeError';
+  }
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -52,12 +66,20 @@ export async function downloadResumable(o: DownloadOptions): Promise<number> {
       if (done !== undefined) return done;
     } catch (err) {
       lastError = err;
-      if (err instanceof HttpStatusError && !err.retryable) throw err;
+      if (err instanceof DownloadTooLargeError) await rm(o.partPath, { force: true });
+      if (!retryable(err)) throw err;
     }
     stalled = (await sizeOf(o.partPath)) > before ? 0 : stalled + 1;
     if (stalled >= max) throw new Error(`download of ${o.url} failed after ${max} attempts without progress: ${(lastError as Error)?.message ?? 'unknown error'}`);
     await sleep(backoff(stalled || 1));
   }
+}
+
+/** Network trouble is retried; a refusal (status, size cap, no space) is not. */
+function retryable(err: unknown): boolean {
+  if (err instanceof HttpStatusError) return err.retryable;
+  if (err instanceof DownloadTooLargeError) return false;
+  return !isDragonflyError(err);
 }
 
 export class HttpStatusError extends Error {
@@ -121,10 +143,24 @@ async function attemptWith(o: DownloadOptions, have: number, f: typeof fetch, si
   const start = resume ? have : 0;
   const length = Number(res.headers.get('content-length') ?? NaN);
   const total = range?.total ?? (Number.isFinite(length) ? start + length : undefined);
+  await beforeBody(o, res, start, total);
   await writeBody(o, res, start, total, idle);
   const size = await sizeOf(o.partPath);
   if (total !== undefined && size !== total) throw new Error(`GET ${o.url} ended at ${size} of ${total} bytes`);
   return size;
+}
+
+/** The announced size against the cap and the free space, before a byte is written. */
+async function beforeBody(o: DownloadOptions, res: Response, start: number, total: number | undefined): Promise<void> {
+  try {
+    if (total !== undefined && o.maxBytes !== undefined && total > o.maxBytes) {
+      throw new DownloadTooLargeError(`GET ${o.url} announces ${bytesText(total)}, larger than the limit of ${bytesText(o.maxBytes)} (the image cache's maxImageBytes)`);
+    }
+    if (total !== undefined) await o.checkSpace?.(total - start);
+  } catch (err) {
+    await res.body?.cancel();
+    throw err;
+  }
 }
 
 async function writeBody(o: DownloadOptions, res: Response, start: number, total: number | undefined, idle: IdleTimer): Promise<void> {
@@ -134,6 +170,9 @@ async function writeBody(o: DownloadOptions, res: Response, start: number, total
   const count = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       done += chunk.length;
+      if (o.maxBytes !== undefined && done > o.maxBytes) {
+        return cb(new DownloadTooLargeError(`GET ${o.url} sent more than the limit of ${bytesText(o.maxBytes)} (the image cache's maxImageBytes)`));
+      }
       idle.poke();
       o.onProgress?.({ bytesDone: done, bytesTotal: total });
       cb(null, chunk);

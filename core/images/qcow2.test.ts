@@ -68,6 +68,8 @@ describe('openQcow2 reads what qemu-img wrote', () => {
       expect(img.version).toBe(c.compat === '0.10' ? 2 : 3);
       expect(img.clusterSize).toBe(Number(c.cluster));
       expect(img.virtualSize).toBe(readFileSync(rawPath).length);
+      expect(img.dataBytes).toBeGreaterThanOrEqual(200_000 + 70_000 + 300_000); // at least the non-zero runs
+      expect(img.dataBytes).toBeLessThanOrEqual(img.virtualSize);
       expect(await sha256Of(out)).toBe(rawSha);
     });
   }
@@ -75,6 +77,7 @@ describe('openQcow2 reads what qemu-img wrote', () => {
   it('an empty image (every cluster unallocated) reads as zeros of the virtual size', async () => {
     const out = join(dir, 'empty.qcow2');
     qemuImg('create', '-f', 'qcow2', out, '5M');
+    expect((await openQcow2(out)).dataBytes).toBe(0);
     expect(await sha256Of(out)).toBe(createHash('sha256').update(Buffer.alloc(5 * 1024 * 1024)).digest('hex'));
   });
 

@@ -178,26 +178,61 @@ export function checkSparseMap(segments: SparseSegment[], realSize: number): voi
 }
 
 /**
- * The sparse 1.0 map at the start of the data: decimal numbers, one per line — the count,
- * then offset and size pairs — padded to a whole block. Returns the map and its padded length,
- * or undefined when `data` does not hold the whole map yet.
+ * Most segments a sparse map may hold. A real disk has a few thousand runs; a forged map with
+ * billions would only cost memory and time before the data is reached.
  */
-export function parseSparseMap10(data: Uint8Array): { segments: SparseSegment[]; bytes: number } | undefined {
-  const nums: number[] = [];
-  let at = 0;
-  let count = -1;
-  while (count < 0 || nums.length < count * 2) {
-    const nl = data.indexOf(0x0a, at);
-    if (nl < 0) {
-      if (data.length - at > 20) throw new TarError('sparse 1.0 map has a line longer than a number');
-      return undefined;
+export const MAX_SPARSE_SEGMENTS = 1 << 20;
+
+/** Longest decimal number a sparse 1.0 map line may hold (2^64 has 20 digits). */
+const MAX_MAP_LINE = 20;
+
+/**
+ * The sparse 1.0 map at the start of the data: decimal numbers, one per line — the count,
+ * then offset and size pairs — padded to a whole block. Fed the data as it arrives; each byte
+ * is looked at once, so a long map costs linear time.
+ */
+export class SparseMap10Parser {
+  private readonly nums: number[] = [];
+  private count = -1;
+  private line = '';
+  private consumed = 0;
+
+  /** Feeds more of the member's data; returns the map and its padded length once it is whole. */
+  push(data: Uint8Array): { segments: SparseSegment[]; bytes: number } | undefined {
+    for (let i = 0; i < data.length; i++) {
+      this.consumed++;
+      if (data[i] !== 0x0a) {
+        if (this.line.length >= MAX_MAP_LINE) throw new TarError('sparse 1.0 map has a line longer than a number');
+        this.line += String.fromCharCode(data[i]);
+        continue;
+      }
+      this.number(int(this.line, 'sparse 1.0 map'));
+      this.line = '';
+      if (this.count >= 0 && this.nums.length === this.count * 2) return this.done();
     }
-    const n = int(Buffer.from(data.subarray(at, nl)).toString('latin1'), 'sparse 1.0 map');
-    at = nl + 1;
-    if (count < 0) count = n;
-    else nums.push(n);
+    return undefined;
   }
-  const segments: SparseSegment[] = [];
-  for (let i = 0; i < nums.length; i += 2) segments.push({ offset: nums[i], numBytes: nums[i + 1] });
-  return { segments, bytes: Math.ceil(at / BLOCK) * BLOCK };
+
+  private number(n: number): void {
+    if (this.count >= 0) return void this.nums.push(n);
+    if (n > MAX_SPARSE_SEGMENTS) throw new TarError(`sparse 1.0 map claims ${n} segments, more than the ${MAX_SPARSE_SEGMENTS} this reader accepts`);
+    this.count = n;
+  }
+
+  private done(): { segments: SparseSegment[]; bytes: number } {
+    const segments: SparseSegment[] = [];
+    for (let i = 0; i < this.nums.length; i += 2) segments.push({ offset: this.nums[i], numBytes: this.nums[i + 1] });
+    return { segments, bytes: Math.ceil(this.consumed / BLOCK) * BLOCK };
+  }
+}
+
+/** The whole sparse 1.0 map in `data`, or undefined when `data` does not hold all of it yet. */
+export function parseSparseMap10(data: Uint8Array): { segments: SparseSegment[]; bytes: number } | undefined {
+  return new SparseMap10Parser().push(data);
+}
+
+/** A member name as it may appear in a message: printable ASCII as is, anything else quoted and escaped, long names cut. */
+export function shownName(name: string): string {
+  const cut = name.length > 200 ? `${name.slice(0, 200)}…` : name;
+  return /^[\x21-\x7e][\x20-\x7e]*$/.test(cut) ? cut : JSON.stringify(cut);
 }
