@@ -1,6 +1,6 @@
 /**
  * Lab benchmark: seconds from power-on to the per-MAC iPXE script under QEMU TCG, per firmware
- * (SeaBIOS + iPXE ROM; OVMF PXE -> TFTP ipxe.efi -> iPXE), with Dragonfly's DHCP/TFTP and with
+ * (SeaBIOS + iPXE ROM; OVMF PXE -> TFTP snponly.efi -> iPXE), with Dragonfly's DHCP/TFTP and with
  * dnsmasq as the reference, measured side by side in the same lab run (e2e/lab/scenarios/90-bench.sh).
  * Needs root (network namespaces, taps). About 80 s per round.
  *

@@ -6,7 +6,7 @@ check_script_boot() {
   local name=$1 fw=$2 steps=$3 mode=$4 timeout=${5:-150} serial summary
   serial=$(vm_serial "$name")
   if [ "$fw" = uefi ]; then
-    vm_wait_serial "$name" 'NBP filename is ipxe\.efi' "$timeout" || return 1
+    vm_wait_serial "$name" 'NBP filename is snponly\.efi' "$timeout" || return 1
     vm_wait_serial "$name" 'NBP file downloaded successfully' 60 || return 1
   fi
   vm_wait_serial "$name" "Filename: http://$SRV_IP:$CP_PORT/boot/ipxe" "$timeout" || return 1
