@@ -26,6 +26,11 @@ export interface FullModeContext {
 }
 
 const PROBE_ATTEMPTS = 3;
+/**
+ * Addresses one DISCOVER may find bound by another instance (sharing the store) before it
+ * gives up; each one found is remembered, so a later DISCOVER does not ask about it again.
+ */
+const STORE_LOOKUPS = 32;
 
 const classified = new WeakMap<DhcpPacket, ClientClass>();
 /** Classifies a request once, however many events and boot decisions ask. */
@@ -68,15 +73,22 @@ export async function handleFullMode(req: DhcpPacket, ctx: FullModeContext): Pro
 
 async function chooseAddress(req: DhcpPacket, mac: Mac, ctx: FullModeContext): Promise<string | undefined> {
   const skip = new Set<string>();
-  for (let i = 0; i < PROBE_ATTEMPTS; i++) {
+  let probesFailed = 0;
+  for (let lookups = 0; lookups < STORE_LOOKUPS && probesFailed < PROBE_ATTEMPTS; lookups++) {
     const ip = ctx.pool.choose(mac, req.options.requestedIp, skip);
     if (!ip) return undefined;
-    ctx.pool.hold(ip, mac); // reserve before the (slow) probe so a parallel DISCOVER skips it
+    ctx.pool.hold(ip, mac); // reserve before the (slow) lookups so a parallel DISCOVER skips it
+    if (!(await ctx.pool.freeInStore(ip, mac))) {
+      ctx.logger.info({ ip, mac }, 'address is bound by another instance (shared lease store); not offering it');
+      skip.add(ip);
+      continue;
+    }
     const mine = ctx.pool.entryAt(ip)?.state === 'bound';
     if (!ctx.probeAddressInUse || mine || !(await ctx.probeAddressInUse(ip))) return ip;
     ctx.logger.warn({ ip, mac }, 'address answered a probe although free in the pool; marking it bad');
     await ctx.pool.markBad(ip);
     skip.add(ip);
+    probesFailed++;
   }
   return undefined;
 }
@@ -141,10 +153,15 @@ async function request(req: DhcpPacket, mac: Mac, ctx: FullModeContext): Promise
   if (!sameSubnet(want.ip, ctx.serverIp, ctx.network.subnetMask)) return nak(`${want.ip} is not on this network`);
   const entry = ctx.pool.entryAt(want.ip);
   const known = entry !== undefined && entry.mac === mac && entry.state !== 'declined';
-  if (!ctx.pool.availableTo(want.ip, mac)) return nak(`${want.ip} is not available to ${mac}`);
+  if (!ctx.pool.availableTo(want.ip, mac)) return nak(entry?.foreign ? `address ${want.ip} is taken by another instance` : `${want.ip} is not available to ${mac}`);
   if (requestState(req) === 'selecting' && !known) return nak(`no offer of ${want.ip} is held for ${mac}`);
   if (!known && want.silentIfUnknown) return dropped(`INIT-REBOOT for ${want.ip}, which this server has no record of`);
-  await ctx.pool.bind(want.ip, mac, ctx.leaseSeconds, req.options.hostName);
+  const bound = await ctx.pool.bind(want.ip, mac, ctx.leaseSeconds, req.options.hostName);
+  if (!bound.ok) {
+    const holder = bound.holder && { holder: bound.holder.mac || '(declined)', holderState: bound.holder.state, until: new Date(bound.holder.expiresAt).toISOString() };
+    ctx.logger.warn({ ip: want.ip, mac, ...holder }, `DHCPNAK: ${bound.reason}`);
+    return nak(bound.reason);
+  }
   const ack = replyTo(req, MessageType.ACK, ctx.serverIp);
   ack.yiaddr = want.ip;
   ack.ciaddr = req.ciaddr;

@@ -1,6 +1,11 @@
 /**
  * The address pool of full mode: which address a MAC gets, offers held in memory, bound and
  * declined addresses written through the LeaseStore. Time comes from an injected clock.
+ *
+ * The store is the authority, the in-memory index a cache of it. A bound lease is claimed in
+ * the store (compare-and-set) before it is recorded here, so when several instances share one
+ * store (swarm mode, etcd) the loser of a race for an address is refused, records who holds
+ * it, and skips it from then on; the caller NAKs the client.
  */
 import { intToIp, ipToInt } from './ipv4.ts';
 import type { Lease, LeaseStore } from './lease-store.ts';
@@ -27,7 +32,12 @@ interface Entry {
   state: 'offered' | 'bound' | 'declined';
   expiresAt: number;
   hostName?: string;
+  /** Learned from the store after a refused claim or a lookup: another instance bound it. */
+  foreign?: boolean;
 }
+
+/** What bind came to: the lease, or why not (`holder` when the store refused the claim). */
+export type BindResult = { ok: true; lease: Lease } | { ok: false; reason: string; holder?: Lease };
 
 export class LeasePool {
   private readonly byIp = new Map<string, Entry>();
@@ -146,23 +156,63 @@ export class LeasePool {
     if (ip !== undefined && this.byIp.get(ip)?.state === 'offered') this.forget(ip);
   }
 
-  /** Commits a lease; resolves once the store has it (ACK only after that). */
-  async bind(ip: string, mac: string, leaseSeconds: number, hostName?: string): Promise<Lease> {
+  /**
+   * Commits a lease on REQUEST: claims it in the store first and records it here only once
+   * the store took it (ACK only after that). Refused when this pool already knows the address
+   * is someone else's, or when the store has it live for another MAC (another instance bound
+   * it); the holder is then remembered, so the address is skipped until its lease ends.
+   */
+  async bind(ip: string, mac: string, leaseSeconds: number, hostName?: string): Promise<BindResult> {
+    if (!this.availableTo(ip, mac)) {
+      const e = this.byIp.get(ip);
+      return { ok: false, reason: e?.foreign ? takenElsewhere(ip) : `${ip} is not available to ${mac}` };
+    }
     const lease: Lease = { ip, mac, state: 'bound', expiresAt: this.cfg.now() + leaseSeconds * 1000, ...(hostName ? { hostName } : {}) };
+    const claimed = await this.cfg.store.claim(lease);
+    if (!claimed.ok) {
+      this.learn(claimed.holder);
+      return { ok: false, reason: takenElsewhere(ip), holder: claimed.holder };
+    }
     const other = this.byMac.get(mac);
+    const otherEntry = other === undefined || other === ip ? undefined : this.byIp.get(other);
     this.forgetMac(mac, ip);
     this.remember({ ...lease });
-    if (other !== undefined && other !== ip && (await this.cfg.store.get(other))?.mac === mac) await this.cfg.store.release(other);
-    await this.cfg.store.put(lease);
-    return lease;
+    if (otherEntry?.state === 'bound' && otherEntry.mac === mac) {
+      // One address per client: give back the one it had before (only if still its own).
+      if (this.byIp.get(otherEntry.ip) === otherEntry) this.forget(otherEntry.ip);
+      await this.cfg.store.release(otherEntry.ip, mac);
+    }
+    return { ok: true, lease };
   }
 
-  /** RELEASE: only the owner may give an address back (RFC 2131 4.3.4). */
+  /**
+   * DISCOVER: whether the store agrees `ip` is free for `mac`. Another instance may have bound
+   * it since this pool loaded; then the holder is remembered and the answer is false.
+   */
+  async freeInStore(ip: string, mac: string): Promise<boolean> {
+    const l = await this.cfg.store.get(ip);
+    if (!l || l.expiresAt <= this.cfg.now() || (l.state === 'bound' && l.mac === mac)) return true;
+    this.learn(l);
+    return false;
+  }
+
+  /** Records what the store says someone else holds (replacing an offer we had made). */
+  private learn(holder: Lease): void {
+    const cur = this.byIp.get(holder.ip);
+    if (cur && !cur.foreign && cur.state === 'bound' && cur.mac === holder.mac) return; // our own lease, read back
+    this.remember({ ip: holder.ip, mac: holder.mac, state: holder.state, expiresAt: holder.expiresAt, foreign: true });
+  }
+
+  /**
+   * RELEASE: only the owner may give an address back (RFC 2131 4.3.4), and the store deletes
+   * it only while it is still that MAC's. The store goes first: until it has let go, this
+   * pool keeps the address out, so a DISCOVER cannot read the old lease back as foreign.
+   */
   async release(ip: string, mac: string): Promise<boolean> {
     const e = this.byIp.get(ip);
     if (!e || e.mac !== mac || e.state === 'declined') return false;
-    this.forget(ip);
-    await this.cfg.store.release(ip);
+    await this.cfg.store.release(ip, mac);
+    if (this.byIp.get(ip) === e) this.forget(ip);
     return true;
   }
 
@@ -180,4 +230,8 @@ export class LeasePool {
     for (const e of this.byIp.values()) if (e.expiresAt > now && this.inRange(e.ip)) inUse++;
     return { size: this.end - this.start + 1, inUse };
   }
+}
+
+function takenElsewhere(ip: string): string {
+  return `address ${ip} is taken by another instance`;
 }

@@ -42,6 +42,24 @@ describe('file lease store', () => {
     expect(readdirSync(dir)).toEqual(['leases.json']);
   });
 
+  it('claim refuses a live lease of another MAC (nothing written), and release with a MAC spares another MAC’s lease', async () => {
+    const path = join(dir, 'leases.json');
+    let now = 1e12;
+    const store = await openFileLeaseStore(path, { now: () => now });
+    expect(await store.claim(lease(1))).toEqual({ ok: true });
+    const rival = { ...lease(1), mac: '52:54:00:00:00:99' };
+    expect(await store.claim(rival)).toEqual({ ok: false, holder: lease(1) });
+    expect(await (await openFileLeaseStore(path)).get('10.0.0.1')).toEqual(lease(1));
+    await store.release('10.0.0.1', rival.mac);
+    expect(await (await openFileLeaseStore(path)).get('10.0.0.1')).toEqual(lease(1));
+    now = lease(1).expiresAt; // expired: anyone may claim it
+    expect(await store.claim(rival)).toEqual({ ok: true });
+    await store.release('10.0.0.1', lease(1).mac);
+    expect(await (await openFileLeaseStore(path)).get('10.0.0.1')).toEqual(rival);
+    await store.release('10.0.0.1', rival.mac);
+    expect(await (await openFileLeaseStore(path)).list()).toEqual([]);
+  });
+
   it('refuses to start on a corrupt file, saying what to do', async () => {
     const path = join(dir, 'leases.json');
     writeFileSync(path, '{"version":1,"leases":[');

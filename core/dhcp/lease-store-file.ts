@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DragonflyError } from '../shared/errors.ts';
-import type { Lease, LeaseStore } from './lease-store.ts';
+import { mapLeaseOps, type Lease, type LeaseStore } from './lease-store.ts';
 
 interface FileShape {
   version: 1;
@@ -56,7 +56,12 @@ async function writeDurably(path: string, content: string): Promise<void> {
   }
 }
 
-export async function openFileLeaseStore(path: string): Promise<LeaseStore> {
+export interface FileLeaseStoreOptions {
+  /** Milliseconds since the epoch, to judge expiry in claim. Default Date.now. */
+  now?: () => number;
+}
+
+export async function openFileLeaseStore(path: string, opts: FileLeaseStoreOptions = {}): Promise<LeaseStore> {
   const leases = await readLeases(path);
   let writing: Promise<void> | undefined;
   let pending: Promise<void> | undefined;
@@ -83,14 +88,7 @@ export async function openFileLeaseStore(path: string): Promise<LeaseStore> {
       const l = leases.get(ip);
       return l && { ...l };
     },
-    put: (lease) => {
-      leases.set(lease.ip, { ...lease });
-      return flush();
-    },
     list: async () => [...leases.values()].map((l) => ({ ...l })),
-    release: (ip) => {
-      if (!leases.delete(ip)) return Promise.resolve();
-      return flush();
-    },
+    ...mapLeaseOps(leases, opts.now ?? Date.now, flush),
   };
 }

@@ -65,7 +65,11 @@ export interface DhcpServerOptions {
   declineHoldSeconds?: number;
   /** What each client boots. Default: nothing (full mode then leases addresses only; proxy mode answers no one). */
   bootPolicy?: BootPolicy;
-  /** Where bound leases live. Default: in memory (lost on restart); use openFileLeaseStore for durability. */
+  /**
+   * Where bound leases live. Default: in memory (lost on restart); use openFileLeaseStore for
+   * durability, or the etcd store (core/swarm) to share leases between instances: a REQUEST
+   * for an address the store says another instance holds is NAKed.
+   */
   leaseStore?: LeaseStore;
   /** Ping-before-offer check; default none (it costs about 3 s per OFFER, LAB.md). */
   probeAddressInUse?: (ip: string) => Promise<boolean>;
@@ -134,7 +138,7 @@ function makePool(o: DhcpServerOptions, r: Resolved, now: () => number): LeasePo
     excluded: new Set([r.serverIp]),
     offerHoldMs: (o.offerHoldSeconds ?? 60) * 1000,
     declineHoldMs: (o.declineHoldSeconds ?? 600) * 1000,
-    store: o.leaseStore ?? createMemoryLeaseStore(),
+    store: o.leaseStore ?? createMemoryLeaseStore([], { now }),
     now,
   });
 }

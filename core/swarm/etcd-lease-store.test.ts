@@ -72,7 +72,7 @@ describe('etcd lease store', () => {
 });
 
 describe('with the real LeasePool of two instances', () => {
-  it('a stale instance (loaded before the other bound) cannot bind the same address: its ACK is refused', async () => {
+  it('a stale instance (loaded before the other bound) cannot bind the same address: its bind is refused, naming the holder', async () => {
     const prefix = '/pool/';
     const pool = () => new LeasePool({ rangeStart: '10.40.0.10', rangeEnd: '10.40.0.20', reservations: new Map(), excluded: new Set(), offerHoldMs: 60_000, declineHoldMs: 600_000, store: store(prefix).s, now: Date.now });
     const [a, b] = [pool(), pool()];
@@ -81,8 +81,10 @@ describe('with the real LeasePool of two instances', () => {
     const ipA = a.choose(mac(1))!;
     const ipB = b.choose(mac(2))!;
     expect(ipB).toBe(ipA); // same in-memory view, same pick
-    await a.bind(ipA, mac(1), 600);
-    await expect(b.bind(ipB, mac(2), 600)).rejects.toSatisfy((e) => isDragonflyError(e, 'DF_ERR_CONFLICT'));
+    expect((await a.bind(ipA, mac(1), 600)).ok).toBe(true);
+    expect(await b.bind(ipB, mac(2), 600)).toMatchObject({ ok: false, reason: `address ${ipA} is taken by another instance`, holder: { mac: mac(1) } });
+    expect(b.entryAt(ipA)).toMatchObject({ mac: mac(1), state: 'bound', foreign: true }); // not bound to mac(2) here
+    expect(b.choose(mac(2))).not.toBe(ipA);
     expect((await store(prefix).s.get(ipA))?.mac).toBe(mac(1));
   });
 });
@@ -91,7 +93,7 @@ describe('with the real LeasePool of two instances', () => {
  * Each instance keeps its own in-memory view (like LeasePool) and walks the range from the
  * same first address, so instances race for the same addresses all the time.
  */
-async function allocateAll(stores: Array<{ s: LeaseStore & Partial<Pick<EtcdLeaseStore, 'claim'>>; dies?: () => void }>, clients: number, first: string, size: number, killAfter?: number) {
+async function allocateAll(stores: Array<{ s: Pick<LeaseStore, 'claim'>; dies?: () => void }>, clients: number, first: string, size: number, killAfter?: number) {
   const told = new Map<string, string>(); // ip -> mac, what clients were told
   const views = stores.map(() => new Set<string>());
   const alive = stores.map(() => true);
@@ -106,7 +108,7 @@ async function allocateAll(stores: Array<{ s: LeaseStore & Partial<Pick<EtcdLeas
           if (views[k]!.has(ip)) continue;
           views[k]!.add(ip);
           const lease = bound(ip, mac(i));
-          const ok = stores[k]!.s.claim ? (await stores[k]!.s.claim(lease)).ok : (await stores[k]!.s.put(lease), true);
+          const { ok } = await stores[k]!.s.claim(lease);
           if (!alive[k]) throw new Error('instance died'); // its answer never reached the client
           if (!ok) continue;
           if (told.has(ip)) throw new Error(`DUPLICATE ${ip}: ${told.get(ip)} and ${mac(i)}`);
@@ -150,8 +152,8 @@ describe('1,000 clients through 3 instances, one dying mid-run', () => {
 
   it('(control) a store that writes without compare-and-set does hand out duplicates under the same race', async () => {
     const prefix = '/race-plain/';
-    const plain = [store(prefix), store(prefix), store(prefix)].map(({ s, client }) => ({
-      s: { ...s, claim: undefined, put: async (l: Lease) => void (await client.put(prefix + l.ip).value(JSON.stringify(l))) },
+    const plain = [store(prefix), store(prefix), store(prefix)].map(({ client }) => ({
+      s: { claim: async (l: Lease) => (await client.put(prefix + l.ip).value(JSON.stringify(l)), { ok: true as const }) },
     }));
     await expect(allocateAll(plain, 200, '10.30.0.1', 300)).rejects.toThrow(/DUPLICATE/);
   });

@@ -7,13 +7,15 @@
  * flight: a bound lease is written only if the key is absent, or (unchanged since we read
  * it, by mod revision) expired, declined-and-expired, or already bound to the same MAC.
  *
- * `put` keeps the LeaseStore contract (resolve once durable) but rejects with
- * DF_ERR_CONFLICT when the address is live for another MAC; `claim` says the same without
- * throwing and names the holder, for a pool that wants to move on to the next address.
+ * `claim` (what LeasePool.bind uses) says "refused" without throwing and names the holder,
+ * so the pool can NAK the client; `put` rejects with DF_ERR_CONFLICT in the same case.
+ * `release(ip, mac)` deletes the key only while it is still that MAC's lease.
  */
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { DragonflyError } from '../shared/errors.ts';
-import type { Lease, LeaseStore } from '../dhcp/lease-store.ts';
+import { mayReplace, type ClaimResult, type Lease, type LeaseStore } from '../dhcp/lease-store.ts';
+
+export { mayReplace, type ClaimResult };
 
 export interface EtcdLeaseStoreOptions {
   /** The etcd client (see connectSwarmEtcd); closed by close() only if ownsClient. */
@@ -26,13 +28,7 @@ export interface EtcdLeaseStoreOptions {
   ownsClient?: boolean;
 }
 
-export type ClaimResult = { ok: true } | { ok: false; holder: Lease };
-
 export interface EtcdLeaseStore extends LeaseStore {
-  /** Compare-and-set write of a lease; `{ok:false, holder}` when another MAC holds the address. */
-  claim(lease: Lease): Promise<ClaimResult>;
-  /** RELEASE/expiry: deletes the key; with `mac`, only if the address is still that MAC's. */
-  release(ip: string, mac?: string): Promise<void>;
   close(): void;
 }
 
@@ -40,16 +36,6 @@ export const DEFAULT_LEASE_PREFIX = '/dragonfly/v1/dhcp/leases/';
 
 /** After this many lost races on one key in one call, give up (someone is rewriting it in a loop). */
 const MAX_CAS_ROUNDS = 8;
-
-/**
- * Whether `next` may replace `current` at the same address. Pure, so the rule is tested
- * on its own. A decline may always be written: it only keeps an address out of use.
- */
-export function mayReplace(current: Lease, next: Lease, now: number): boolean {
-  if (next.state === 'declined') return true;
-  if (current.expiresAt <= now) return true;
-  return current.state === 'bound' && current.mac === next.mac;
-}
 
 /** A decline never shortens a live lease it replaces: the address stays out at least as long. */
 function merged(current: Lease | undefined, next: Lease, now: number): Lease {
@@ -98,9 +84,13 @@ export function createEtcdLeaseStore(opts: EtcdLeaseStoreOptions): EtcdLeaseStor
       await client.delete().key(key(ip)).exec();
       return;
     }
-    const kv = await client.get(key(ip)).exec().then((r) => r.kvs[0]);
-    if (!kv || decode(kv)!.mac !== mac) return;
-    await client.if(key(ip), 'Mod', '==', kv.mod_revision).then(client.delete().key(key(ip))).commit();
+    // Compare-and-delete: if the key changed between read and delete, read again.
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const kv = await client.get(key(ip)).exec().then((r) => r.kvs[0]);
+      if (!kv || decode(kv)!.mac !== mac) return;
+      if ((await client.if(key(ip), 'Mod', '==', kv.mod_revision).then(client.delete().key(key(ip))).commit()).succeeded) return;
+    }
+    throw new DragonflyError('DF_ERR_CONFLICT', `DHCP lease for ${ip} kept changing under us in etcd; try again`);
   }
 
   return {
