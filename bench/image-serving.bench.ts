@@ -15,7 +15,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -157,6 +157,7 @@ async function main(): Promise<void> {
     const nginx = await startNginx(root);
     servers.push(nginx);
     console.log(`${CLIENTS} concurrent downloads of a ${SIZE_MB} MiB file, ${ROUNDS} rounds (A B B A), nginx ${NGINX_WORKERS} worker(s)`);
+    console.log(`machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown'}; load average before the run ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     const results: RoundResult[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       for (const s of i % 2 === 0 ? [nginx, dragonfly] : [dragonfly, nginx]) {
@@ -171,7 +172,8 @@ async function main(): Promise<void> {
     };
     const ratio = total('dragonfly') / total('nginx');
     console.log(`aggregate: dragonfly ${total('dragonfly').toFixed(0)} MB/s, nginx ${total('nginx').toFixed(0)} MB/s, ratio ${ratio.toFixed(2)}x (goal >= 0.9x)`);
-    if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ clients: CLIENTS, sizeMb: SIZE_MB, rounds: results, ratio }, null, 2));
+    console.log(`load average after the run ${loadavg().map((l) => l.toFixed(2)).join(' ')} (the ${CLIENTS} clients count towards it)`);
+    if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ clients: CLIENTS, sizeMb: SIZE_MB, nginxWorkers: NGINX_WORKERS, rounds: results, ratio, loadAfter: loadavg() }, null, 2));
   } finally {
     for (const s of servers) s.proc.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

@@ -15,7 +15,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fzstdDecode } from '../agent/actions/decode.ts';
 import { nodeHttpGet } from '../agent/actions/http-get.ts';
@@ -143,6 +143,7 @@ const median = (xs: number[]) => {
 
 function report(rawBytes: number, zstBytes: number, whole: Record<string, number[]>, stages: Record<string, { s: number[]; bytes: number }>): void {
   const mbps = (bytes: number, s: number) => (bytes / 1e6 / s).toFixed(0).padStart(5);
+  console.log(`machine: ${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown'}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`image: ${(rawBytes / 2 ** 20).toFixed(0)} MiB ext4, ${(zstBytes / 2 ** 20).toFixed(0)} MiB zstd -3; ${rounds} rounds, alternating order, medians; target a regular file`);
   for (const [k, s] of Object.entries(whole)) {
     const ratios = s.map((x, i) => whole[REF][i] / x);

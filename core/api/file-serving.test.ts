@@ -1,5 +1,6 @@
+import { readdirSync, truncateSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, get, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,5 +72,103 @@ describe('file serving over a real socket', () => {
     expect(empty.headers['content-length']).toBe('0');
     const missing = await raw(port, 'HEAD', '/f/nope.efi');
     expect(missing.status).not.toBe(200);
+  });
+});
+
+describe('file serving under real clients: chunk edges, keep-alive, aborts, a shrinking file', () => {
+  let dir: string;
+  let app: FastifyInstance;
+  let port: number;
+  const warnings: string[] = [];
+  const data = Buffer.alloc(8 << 20);
+  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const openFds = () => readdirSync('/proc/self/fd').length;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'df-files-big-'));
+    await writeFile(join(dir, 'big'), data);
+    app = Fastify({ logger: { level: 'warn', stream: { write: (l: string) => void warnings.push(String(JSON.parse(l).msg)) } } });
+    app.get<{ Params: { file: string } }>('/f/:file', (req, reply) => sendFile(req, reply, jailPath(dir, req.params.file)));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('ranges across the read-chunk edges come back byte for byte', async () => {
+    for (const [a, b] of [[0, 0], [524_287, 524_288], [700_000, 1_700_000], [1_048_575, 8_388_607], [5, 1_048_575]]) {
+      const r = await raw(port, 'GET', '/f/big', { range: `bytes=${a}-${b}` });
+      expect(r.status, `range ${a}-${b}`).toBe(206);
+      expect(r.body.equals(data.subarray(a, b + 1)), `range ${a}-${b}`).toBe(true);
+    }
+  });
+
+  it('three requests on one kept-alive connection', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    agent.on('free', (s) => sockets.add(s));
+    const one = (headers: Record<string, string> = {}) =>
+      new Promise<Buffer>((resolve, reject) => {
+        get({ host: '127.0.0.1', port, path: '/f/big', headers, agent }, (res) => {
+          const c: Buffer[] = [];
+          res.on('data', (x: Buffer) => c.push(x));
+          res.on('end', () => resolve(Buffer.concat(c)));
+        }).on('error', reject);
+      });
+    const [a, b, c] = [await one(), await one({ range: 'bytes=10-20' }), await one()];
+    agent.destroy();
+    expect(a.equals(data) && c.equals(data)).toBe(true);
+    expect(b.equals(data.subarray(10, 21))).toBe(true);
+    expect(sockets.size).toBe(1);
+  });
+
+  it('30 machines dropping mid-download leave no open files behind, and serving goes on', async () => {
+    const before = openFds();
+    await Promise.all(
+      Array.from({ length: 30 }, () =>
+        new Promise<void>((done) => {
+          const req = get({ host: '127.0.0.1', port, path: '/f/big' }, (res) => {
+            let n = 0;
+            res.on('data', (c: Buffer) => {
+              n += c.length;
+              if (n > 100_000) req.destroy();
+            });
+            res.on('error', () => {});
+            res.on('close', () => done());
+          });
+          req.on('error', () => done());
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(openFds()).toBeLessThanOrEqual(before + 1);
+    expect((await raw(port, 'GET', '/f/big')).body.equals(data)).toBe(true);
+  });
+
+  it('a file that shrinks under a download cuts that connection short with one warning; the server keeps serving', async () => {
+    await writeFile(join(dir, 'shrink'), data);
+    warnings.length = 0;
+    const got = await new Promise<{ n: number; cut: boolean }>((resolve) => {
+      const req = get({ host: '127.0.0.1', port, path: '/f/shrink' }, (res) => {
+        let n = 0;
+        res.pause();
+        setTimeout(() => {
+          truncateSync(join(dir, 'shrink'), 1 << 20);
+          res.resume();
+        }, 200);
+        res.on('data', (c: Buffer) => (n += c.length));
+        res.on('end', () => resolve({ n, cut: false }));
+        res.on('aborted', () => resolve({ n, cut: true }));
+        res.on('error', () => resolve({ n, cut: true }));
+      });
+      req.on('error', () => resolve({ n: -1, cut: true }));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.cut).toBe(true);
+    expect(got.n).toBeLessThan(data.length);
+    expect(warnings).toHaveLength(1);
+    expect((await raw(port, 'GET', '/f/big')).body.equals(data)).toBe(true);
   });
 });
