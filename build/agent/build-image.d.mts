@@ -4,3 +4,8 @@ export function parseModulesDep(text: string): Map<string, { path: string; deps:
 export function moduleName(path: string): string;
 export function moduleClosure(dep: Map<string, { path: string; deps: string[] }>, wanted: string[]): { files: string[]; missing: string[] };
 export function buildImage(opts?: { force?: boolean; reference?: boolean }): Promise<{ upToDate: boolean; manifest?: Record<string, unknown> }>;
+export function lddMissing(text: string): string[];
+export function parseAptDepends(text: string): string[];
+export const DEB_TOOLS: Array<{ pkg: string; bin: string }>;
+export const REQUIRED_AGENT_FILES: string[];
+export function checkBase(entries: import('./cpio.mjs').CpioEntry[], withAgent: boolean): void;

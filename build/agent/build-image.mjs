@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the agent boot image: dist/agent-image/vmlinuz + dist/agent-image/initramfs.img.
 // Debian kernel and busybox-static (apt-get download, cached in .cache/agent-image/), the
-// build host's Node binary and its shared libraries, the agent bundle, /init.
+// build host's Node binary and its shared libraries, kexec from Debian's kexec-tools with the
+// libraries it needs (the host's, or the Debian packages' when the host lacks them), the agent
+// bundle, /init. Every ELF file's libraries are checked to resolve inside the image.
 // Re-running with unchanged inputs does nothing.
 // Usage: node build/agent/build-image.mjs [--force] [--reference]
 //   --reference  builds dist/agent-image-reference/ instead: the same kernel, drivers and /init
@@ -9,11 +11,12 @@
 //                compare against it to show what Node costs.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleAgent } from './bundle.mjs';
 import { encodeCpio } from './cpio.mjs';
+import { LOADER_DIRS, unresolvedLibraries } from './elf.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -71,6 +74,24 @@ export function parseLdd(text) {
     if (m) libs.push(m[1]);
   }
   return libs;
+}
+
+/** Sonames ldd could not find ("libxenctrl.so.4.17 => not found"). */
+export function lddMissing(text) {
+  return [...new Set([...text.matchAll(/^\s*(\S+)\s+=>\s+not found/gm)].map((m) => m[1]))];
+}
+
+/**
+ * ldd of `bin`, failing with the names of the libraries it cannot find. `extraRoot`: a tree of
+ * unpacked Debian packages searched before the host (LD_LIBRARY_PATH at its loader dirs).
+ * Returns absolute paths as ldd prints them.
+ */
+function lddLibs(bin, extraRoot) {
+  const env = extraRoot ? { ...process.env, LD_LIBRARY_PATH: LOADER_DIRS.map((d) => join(extraRoot, d)).join(':') } : process.env;
+  const out = run('ldd', [bin], { env });
+  const missing = lddMissing(out);
+  if (missing.length) throw new Error(`${bin} needs ${missing.join(', ')}, which ldd finds neither on this host${extraRoot ? ` nor in ${extraRoot}` : ''}`);
+  return parseLdd(out);
 }
 
 /** modules.dep: "kernel/a/b.ko: kernel/c.ko kernel/d.ko" -> name -> { path, deps }. */
@@ -163,7 +184,7 @@ function dirsOf(paths) {
   return [...dirs].sort().map((d) => ({ path: d, type: 'dir' }));
 }
 
-/** The slow-changing layer: directories, busybox, Node and its libraries, kernel modules. */
+/** The slow-changing layer: directories, busybox, Node, kexec and their libraries, kernel modules. */
 function baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools = [] }) {
   const applets = run(busybox, ['--list']).split('\n').filter((a) => a && a !== 'busybox');
   const entries = [
@@ -177,9 +198,10 @@ function baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools = [] }) {
   ];
   if (withAgent) {
     entries.push(fileAt('bin/node', nodeBin));
-    for (const t of tools) entries.push(fileAt(`bin/${basename(t)}`, realpathSync(t)));
-    entries.push(...dirsOf(libs).filter((d) => !entries.some((b) => b.path === d.path)));
-    entries.push(...libs.map((l) => fileAt(l.replace(/^\//, ''), realpathSync(l))));
+    for (const t of tools) entries.push(fileAt(`bin/${t.name}`, t.bin));
+    const libPaths = libs.map((l) => l.at);
+    entries.push(...dirsOf(libPaths).filter((d) => !entries.some((b) => b.path === d.path)));
+    entries.push(...libs.map((l) => fileAt(l.at.replace(/^\//, ''), l.src)));
   }
   return [...entries, ...treeEntries(stage)];
 }
@@ -219,8 +241,8 @@ function zstd(entries, target, level) {
  * changing the agent or /init rebuilds only the small top layer.
  */
 function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tools }) {
-  const ids = [kdeb, bdeb, ...(withAgent ? [nodeBin, ...tools, ...libs.map((l) => realpathSync(l))] : [])].map(fileId);
-  const key = sha256([...ids, MODULES.join(','), String(withAgent), level, readFileSync(join(here, 'cpio.mjs'))]).slice(0, 16);
+  const ids = [kdeb, bdeb, ...(withAgent ? [nodeBin, ...toolInputs(tools, libs)] : [])].map(fileId);
+  const key = sha256([...ids, MODULES.join(','), String(withAgent), level, readFileSync(join(here, 'cpio.mjs')), readFileSync(join(here, 'elf.mjs'))]).slice(0, 16);
   const prefix = `base-${withAgent ? 'agent' : 'reference'}-`;
   const file = join(cache, `${prefix}${key}.cpio.zst`);
   const meta = `${file}.json`;
@@ -230,7 +252,9 @@ function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tool
   const busybox = extractBusybox(bdeb);
   const { stage, count } = stageModules(kdir, version);
   try {
-    const cpioBytes = zstd(baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools }), file, level);
+    const entries = baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools });
+    checkBase(entries, withAgent);
+    const cpioBytes = zstd(entries, file, level);
     writeFileSync(meta, JSON.stringify({ modules: count, cpioBytes }));
     return { file, modules: count, cpioBytes };
   } finally {
@@ -241,6 +265,105 @@ function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tool
 
 /** Optional host binaries copied into the agent image (with their libraries). */
 const AGENT_TOOLS = ['/usr/bin/zstd'];
+
+/**
+ * Programs the agent's actions run that come from Debian packages (not the build host), at
+ * /bin/NAME in the image (/sbin is a link to /bin): kexec for the kexec action.
+ */
+export const DEB_TOOLS = [{ pkg: 'kexec-tools', bin: 'sbin/kexec' }];
+
+/** What the base layer must hold for the agent to work; the build fails without it. */
+export const REQUIRED_AGENT_FILES = ['bin/node', ...DEB_TOOLS.map((t) => `bin/${basename(t.bin)}`)];
+
+/** Refuses a base layer that lacks a required program or whose programs would not find their libraries. */
+export function checkBase(entries, withAgent) {
+  const paths = new Set(entries.map((e) => e.path));
+  const absent = withAgent ? REQUIRED_AGENT_FILES.filter((p) => !paths.has(p)) : [];
+  const problems = [...absent.map((p) => `${p} is missing`), ...unresolvedLibraries(entries)];
+  if (problems.length) throw new Error(`the agent image would be broken:\n  ${problems.join('\n  ')}`);
+}
+
+/** Files whose identity decides the base layer: the tools, their packages, their libraries. */
+function toolInputs(tools, libs) {
+  return [...tools.flatMap((t) => [t.bin, ...(t.debs ?? [])]), ...libs.map((l) => l.src)];
+}
+
+const installedOnHost = (pkgs) => {
+  if (!pkgs.length) return new Set();
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...pkgs], { encoding: 'utf8' });
+  return new Set((r.stdout ?? '').split('\n').filter((l) => l.endsWith(' installed')).map((l) => l.split(/[ :]/)[0]));
+};
+
+/** Direct Depends/Pre-Depends of packages (real package names only; virtual ones are skipped). */
+export function parseAptDepends(text) {
+  return [...new Set([...text.matchAll(/^\s*\|?(?:Pre)?Depends:\s*([^\s<>]+)\s*$/gm)].map((m) => m[1].replace(/:any$/, '')))];
+}
+
+/**
+ * A program from a Debian package with the libraries it needs: the package is unpacked into
+ * .cache/agent-image/tool-PKG/; while ldd reports a library missing (neither on the host nor
+ * unpacked yet), the Depends of the packages fetched so far that the host does not have are
+ * fetched and unpacked too (kexec-tools -> libxenmisc4.17 -> libxencall1, ...). The list of
+ * packages is remembered, so later builds need no apt-cache.
+ */
+function ensureDebTool({ pkg, bin }) {
+  const root = join(cache, `tool-${pkg}`);
+  const listFile = join(root, 'packages.json');
+  const debFile = (p) => readdirSync(join(cache, 'debs')).filter((f) => f.startsWith(`${p}_`) && f.endsWith('.deb')).sort().at(-1);
+  const resolved = () => {
+    const { packages } = JSON.parse(readFileSync(listFile, 'utf8'));
+    const debs = packages.map((p) => debFile(p)).map((f) => f && join(cache, 'debs', f));
+    if (debs.some((d) => !d)) return undefined;
+    return { bin: join(root, bin), debs, libs: lddLibs(join(root, bin), root) };
+  };
+  if (existsSync(listFile)) {
+    try {
+      const r = resolved();
+      if (r) return withImagePaths(r, root);
+    } catch (e) {
+      log(`${pkg}: unpacked tree no longer complete (${e.message.split('\n')[0]}); resolving again`);
+    }
+  }
+  const tmp = `${root}.${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const fetched = [];
+  let next = [pkg];
+  for (;;) {
+    for (const p of next) {
+      run('dpkg-deb', ['-x', ensureDeb(p), tmp]);
+      fetched.push(p);
+    }
+    if (!existsSync(join(tmp, bin))) throw new Error(`${pkg} has no ${bin}`);
+    const out = run('ldd', [join(tmp, bin)], { env: { ...process.env, LD_LIBRARY_PATH: LOADER_DIRS.map((d) => join(tmp, d)).join(':') } });
+    const missing = lddMissing(out);
+    if (!missing.length) break;
+    const deps = parseAptDepends(run('apt-cache', ['depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...fetched]));
+    const have = installedOnHost(deps);
+    next = deps.filter((d) => !fetched.includes(d) && !have.has(d));
+    if (!next.length) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw new Error(`${bin} from ${pkg} needs ${missing.join(', ')}: not on this host and in none of the packages it depends on (${fetched.join(', ')})`);
+    }
+    log(`${bin} needs ${missing.join(', ')}: fetching ${next.join(', ')}`);
+  }
+  writeFileSync(join(tmp, 'packages.json'), JSON.stringify({ packages: fetched }, null, 2) + '\n');
+  rmSync(root, { recursive: true, force: true });
+  renameSync(tmp, root);
+  const r = resolved();
+  if (!r) throw new Error(`${pkg}: a downloaded package vanished from ${join(cache, 'debs')}`);
+  return withImagePaths(r, root);
+}
+
+/** Libraries from the unpacked packages go where the packages put them; the host's where the host has them. */
+function withImagePaths({ bin, debs, libs }, root) {
+  return {
+    name: basename(bin),
+    bin: realpathSync(bin),
+    debs,
+    libs: libs.map((l) => ({ at: l.startsWith(`${root}/`) ? l.slice(root.length) : l, src: realpathSync(l) })),
+  };
+}
 
 export async function buildImage({ force = false, reference = false } = {}) {
   const started = Date.now();
@@ -254,11 +377,16 @@ export async function buildImage({ force = false, reference = false } = {}) {
   const bdeb = ensureDeb('busybox-static');
   const nodeBin = realpathSync(process.execPath);
   // Host tools the actions use when present: zstd lets image2disk decompress at native speed.
-  const tools = AGENT_TOOLS.filter((t) => existsSync(t));
-  const libs = [...new Set([nodeBin, ...tools].flatMap((b) => parseLdd(run('ldd', [b]))))];
+  const hostTools = AGENT_TOOLS.filter((t) => existsSync(t));
+  const debTools = withAgent ? DEB_TOOLS.map(ensureDebTool) : [];
+  const tools = [...hostTools.map((t) => ({ bin: realpathSync(t), name: basename(t) })), ...debTools];
+  const libs = uniqueLibs([
+    ...[nodeBin, ...hostTools].flatMap((b) => lddLibs(b)).map((l) => ({ at: l, src: realpathSync(l) })),
+    ...debTools.flatMap((t) => t.libs),
+  ]);
   const inputsHash = sha256([
-    ...[kdeb, bdeb, nodeBin, ...tools, ...libs.map((l) => realpathSync(l))].map(fileId),
-    ...[agentJs, join(here, 'init.sh'), join(here, 'udhcpc.sh'), join(here, 'cpio.mjs'), fileURLToPath(import.meta.url)].map((p) => readFileSync(p)),
+    ...[kdeb, bdeb, nodeBin, ...toolInputs(tools, libs)].map(fileId),
+    ...[agentJs, join(here, 'init.sh'), join(here, 'udhcpc.sh'), join(here, 'cpio.mjs'), join(here, 'elf.mjs'), fileURLToPath(import.meta.url)].map((p) => readFileSync(p)),
     MODULES.join(','), String(withAgent), level,
   ]);
   const stamp = join(out, 'inputs.sha256');
@@ -284,6 +412,7 @@ export async function buildImage({ force = false, reference = false } = {}) {
     kernelPackage: basename(kdeb),
     busyboxPackage: basename(bdeb),
     node: withAgent ? process.version : null,
+    tools: (withAgent ? tools : []).map((t) => `/bin/${t.name}${t.debs ? ` (${t.debs.map((d) => basename(d)).join(', ')})` : ' (build host)'}`),
     modules: base.modules,
     cpioBytes: base.cpioBytes + topCpioBytes,
     initramfsBytes: image.length,
@@ -298,6 +427,13 @@ export async function buildImage({ force = false, reference = false } = {}) {
 }
 
 const mb = (b) => (b / 1e6).toFixed(1);
+
+/** One file per image path (ldd lists libc for every program). */
+function uniqueLibs(libs) {
+  const byPath = new Map();
+  for (const l of libs) if (!byPath.has(l.at)) byPath.set(l.at, l);
+  return [...byPath.values()];
+}
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await buildImage({ force: process.argv.includes('--force'), reference: process.argv.includes('--reference') });

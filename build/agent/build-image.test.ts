@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { moduleClosure, moduleName, parseLdd, parseModulesDep } from './build-image.mjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkBase, lddMissing, moduleClosure, moduleName, parseAptDepends, parseLdd, parseModulesDep, REQUIRED_AGENT_FILES } from './build-image.mjs';
+import { decodeCpio, type CpioEntry } from './cpio.mjs';
+import { elfDynamic, lookupInImage, unresolvedLibraries } from './elf.mjs';
 
 describe('boot image helpers', () => {
   it('reads the libraries and the loader from ldd output, skipping the vDSO', () => {
@@ -33,4 +39,120 @@ describe('boot image helpers', () => {
     });
     expect(moduleClosure(dep, ['ext4']).files).toHaveLength(3);
   });
+});
+
+describe('libraries of the programs in the image', () => {
+  it('reads what ldd could not find, once per soname', () => {
+    const ldd = [
+      '\tlinux-vdso.so.1 (0x00007ffc)',
+      '\tlibxenctrl.so.4.17 => not found',
+      '\tlibxencall.so.1 => not found',
+      '\tlibxenctrl.so.4.17 => not found',
+      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f40)',
+    ].join('\n');
+    expect(lddMissing(ldd)).toEqual(['libxenctrl.so.4.17', 'libxencall.so.1']);
+    expect(parseLdd(ldd)).toEqual(['/lib/x86_64-linux-gnu/libc.so.6']);
+  });
+
+  it('reads real package names from apt-cache depends, skipping virtual ones', () => {
+    const text = ['kexec-tools', '  Depends: libc6', '  Depends: libxenmisc4.17', ' |Depends: debconf', '  Depends: <debconf-2.0>', '    cdebconf', '  PreDepends: dpkg'].join('\n');
+    expect(parseAptDepends(text)).toEqual(['libc6', 'libxenmisc4.17', 'debconf', 'dpkg']);
+  });
+
+  // A real program of the build host and its real libraries, laid out as the image lays them out.
+  const hostProgram = (bin: string): CpioEntry[] => {
+    const libs = parseLdd(spawnSync('ldd', [bin], { encoding: 'utf8' }).stdout).map((l) => l.replace(/^\//, ''));
+    const dirs = new Set(['bin', ...libs.flatMap((l) => l.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/')))]);
+    return [
+      ...[...dirs].map((d): CpioEntry => ({ path: d, type: 'dir' })),
+      { path: 'bin/prog', type: 'file', mode: 0o755, data: readFileSync(bin) },
+      ...libs.map((l): CpioEntry => ({ path: l, type: 'file', mode: 0o755, data: readFileSync(realpathSync(`/${l}`)) })),
+    ];
+  };
+
+  it('finds the loader and every library of a host program laid out like the image, and names the one taken away', () => {
+    const entries = hostProgram('/usr/bin/zstd');
+    const elf = elfDynamic(entries.find((e) => e.path === 'bin/prog')!.data!)!;
+    expect(elf.interp).toBe('/lib64/ld-linux-x86-64.so.2');
+    expect(elf.needed).toContain('libz.so.1');
+    expect(unresolvedLibraries(entries)).toEqual([]);
+    const without = entries.filter((e) => !e.path.endsWith('/libz.so.1'));
+    expect(unresolvedLibraries(without)).toEqual([expect.stringMatching(/^bin\/prog needs libz\.so\.1, which is in none of \/lib\/x86_64-linux-gnu/)]);
+    const noLoader = entries.filter((e) => !e.path.endsWith('ld-linux-x86-64.so.2'));
+    expect(unresolvedLibraries(noLoader)).toContain('bin/prog: its loader /lib64/ld-linux-x86-64.so.2 is not in the image');
+  });
+
+  it('follows links inside the image (sbin -> bin, usr/bin -> ../bin), not on the host', () => {
+    const byPath = new Map<string, CpioEntry>([
+      ['bin', { path: 'bin', type: 'dir' }],
+      ['bin/kexec', { path: 'bin/kexec', type: 'file', data: Buffer.from('x') }],
+      ['sbin', { path: 'sbin', type: 'symlink', target: 'bin' }],
+      ['usr', { path: 'usr', type: 'dir' }],
+      ['usr/sbin', { path: 'usr/sbin', type: 'symlink', target: '../bin' }],
+      ['loop', { path: 'loop', type: 'symlink', target: 'loop' }],
+    ]);
+    expect(lookupInImage(byPath, '/sbin/kexec')).toBe('bin/kexec');
+    expect(lookupInImage(byPath, '/usr/sbin/kexec')).toBe('bin/kexec');
+    expect(lookupInImage(byPath, '/sbin/nosuch')).toBeUndefined();
+    expect(lookupInImage(byPath, '/loop/x')).toBeUndefined();
+  });
+
+  it('refuses a base layer without kexec', () => {
+    const entries = hostProgram('/usr/bin/zstd').map((e) => (e.path === 'bin/prog' ? { ...e, path: 'bin/node' } : e));
+    expect(() => checkBase(entries, true)).toThrow(/bin\/kexec is missing/);
+    expect(() => checkBase(entries, false)).not.toThrow();
+  });
+});
+
+// The image npm run build:agent-image made (the lab and CI boot this one).
+const imageDir = resolve(process.env.DRAGONFLY_AGENT_IMAGE ?? 'dist/agent-image');
+const imageFile = join(imageDir, 'initramfs.img');
+
+describe.skipIf(!existsSync(imageFile))(`the built agent image (${imageFile}; skipped until npm run build:agent-image)`, () => {
+  let cached: CpioEntry[] | undefined;
+  const image = () => {
+    if (cached) return cached;
+    const r = spawnSync('zstd', ['-dcq', imageFile], { maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`zstd -d ${imageFile}: ${r.stderr}`);
+    // Layers in order, a later entry replacing an earlier one, as the kernel unpacks them.
+    const byPath = new Map<string, CpioEntry>();
+    for (const e of decodeCpio(r.stdout)) byPath.set(e.path, e);
+    return (cached = [...byPath.values()]);
+  };
+  const root = mkdtempSync(join(tmpdir(), 'dfa-image-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('has /sbin/kexec (kexec-tools) and every library it needs, where the image\'s loader looks', () => {
+    const entries = image();
+    for (const f of REQUIRED_AGENT_FILES) expect(entries.some((e) => e.path === f), `${f} missing from ${imageFile}`).toBe(true);
+    const byPath = new Map(entries.map((e) => [e.path, e]));
+    expect(lookupInImage(byPath, '/sbin/kexec')).toBe('bin/kexec');
+    const kexec = byPath.get('bin/kexec')!;
+    expect(Buffer.from(kexec.data!).includes('kexec-tools')).toBe(true);
+    const elf = elfDynamic(kexec.data!)!;
+    expect(elf.needed.length).toBeGreaterThan(0);
+    expect(unresolvedLibraries(entries).join('\n')).toBe('');
+    // and the check sees it when one of kexec's own libraries is not there
+    const lib = elf.needed.find((n) => n !== 'libc.so.6')!;
+    expect(unresolvedLibraries(entries.filter((e) => !e.path.endsWith(`/${lib}`)))).toContainEqual(expect.stringMatching(new RegExp(`^bin/kexec needs ${lib.replace(/\./g, '\\.')}`)));
+  });
+
+  // The strongest check: the image's own loader runs the programs, with only the image's files.
+  it.skipIf(process.getuid?.() !== 0)('runs /sbin/kexec, zstd and node inside the image (chroot, as root)', () => {
+    for (const e of image()) {
+      if (e.path.startsWith('lib/modules/')) continue;
+      const at = join(root, e.path);
+      mkdirSync(dirname(at), { recursive: true });
+      if (e.type === 'dir') mkdirSync(at, { recursive: true });
+      else if (e.type === 'symlink') symlinkSync(e.target!, at);
+      else if (e.type === 'file') writeFileSync(at, e.data!, { mode: e.mode });
+    }
+    const inImage = (cmd: string, ...args: string[]) => {
+      const r = spawnSync('chroot', [root, cmd, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      return `${r.status} ${r.stdout}${r.stderr}`.trim();
+    };
+    expect(inImage('/sbin/kexec', '--version')).toMatch(/^0 kexec-tools \d/);
+    expect(inImage('/bin/zstd', '--version')).toMatch(/^0 \*\*\* Zstandard/);
+    expect(inImage('/bin/node', '-e', 'console.log(process.version)')).toBe(`0 ${process.version}`);
+  }, 60_000);
 });

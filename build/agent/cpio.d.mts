@@ -8,3 +8,4 @@ export interface CpioEntry {
   minor?: number;
 }
 export function encodeCpio(entries: CpioEntry[]): Buffer;
+export function decodeCpio(buf: Uint8Array): CpioEntry[];

@@ -43,3 +43,40 @@ function record(e, ino, trailer = false) {
 function pad(n) {
   return Buffer.alloc((4 - (n % 4)) % 4);
 }
+
+/**
+ * Decode newc archives back into entries, in archive order. Several archives one after the
+ * other (an initramfs made of layers) are read as one list, as the kernel unpacks them: a
+ * later entry with the same path replaces the earlier one for whoever keeps the last. Zero
+ * bytes between archives are skipped (the kernel allows such padding).
+ * @param {Uint8Array} buf
+ * @returns {CpioEntry[]}
+ */
+export function decodeCpio(buf) {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const entries = [];
+  let at = 0;
+  const align = (n) => (n + 3) & ~3;
+  while (at < b.length) {
+    if (b[at] === 0) { at++; continue; }
+    const magic = b.toString('ascii', at, at + 6);
+    if (magic !== '070701' && magic !== '070702') throw new Error(`cpio: no newc header at byte ${at} (found ${JSON.stringify(magic)})`);
+    if (at + 110 > b.length) throw new Error(`cpio: header at byte ${at} is cut short`);
+    const field = (i) => parseInt(b.toString('ascii', at + 6 + i * 8, at + 14 + i * 8), 16);
+    const mode = field(1), size = field(6), major = field(9), minor = field(10), nameSize = field(11);
+    const name = b.toString('utf8', at + 110, at + 110 + nameSize - 1);
+    const dataAt = align(at + 110 + nameSize);
+    if (dataAt + size > b.length) throw new Error(`cpio: ${name} (${size} bytes) runs past the end of the archive`);
+    const data = b.subarray(dataAt, dataAt + size);
+    at = align(dataAt + size);
+    if (name === 'TRAILER!!!') continue;
+    const kind = mode & 0o170000;
+    const perm = mode & 0o7777;
+    if (kind === S_IFDIR) entries.push({ path: name, type: 'dir', mode: perm });
+    else if (kind === S_IFREG) entries.push({ path: name, type: 'file', mode: perm, data });
+    else if (kind === S_IFLNK) entries.push({ path: name, type: 'symlink', target: data.toString('utf8') });
+    else if (kind === S_IFCHR) entries.push({ path: name, type: 'char', mode: perm, major, minor });
+    else throw new Error(`cpio: ${name} has a file type this reader does not know (mode ${mode.toString(8)})`);
+  }
+  return entries;
+}

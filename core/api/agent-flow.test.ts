@@ -148,6 +148,23 @@ describe('boot fate and the agent', () => {
     expect((await h.app.inject({ url: `/api/v1/hardware/${reg.hardware}`, headers: h.headers })).json().status.state).toBe('Ready');
   });
 
+  it('a kexec action gets its command line with the variables filled in, as one kernel parameter each', async () => {
+    const mac = '52:54:00:ae:ec:01';
+    const tpl = sampleTemplate('kexec-cmdline');
+    tpl.spec.actions[2] = { name: 'boot', type: 'kexec', disk: { path: '/dev/vda' }, partition: 1, kernel: '/vmlinuz', cmdline: 'console=ttyS0 dragonfly.host={{ hostname }} root=/dev/vda1' } as never;
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/templates', headers: h.headers, payload: tpl })).statusCode).toBe(201);
+    const facts = sampleFacts([mac]);
+    facts.dmi = { ...facts.dmi, uuid: '0e0e0e0e-2222-3333-4444-555555555555' };
+    const reg = (await register(mac, h.auth.issueEnrolmentToken(mac), facts)).json();
+    const assign = await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'kexec-cmdline', machines: [reg.hardware] } });
+    const wfName = assign.json().results[0].workflow;
+    expect(wfName, assign.body).toBeTruthy();
+    const res = await h.app.inject({ url: `/api/agent/v1/workflows/${wfName}`, headers: { authorization: `Bearer ${reg.agentToken}` } });
+    expect(res.statusCode, res.body).toBe(200);
+    const wf = res.json();
+    expect(wf.actions[2].cmdline).toBe(`console=ttyS0 dragonfly.host=${reg.hardware} root=/dev/vda1`);
+  });
+
   it("an agent cannot read or report on another machine's workflow", async () => {
     const wfs = (await h.app.inject({ url: '/api/v1/workflows', headers: h.headers })).json().items;
     const intruder = h.auth.issueAgentToken('52:54:00:ee:00:01');

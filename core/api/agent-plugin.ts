@@ -128,7 +128,11 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
       const tpl = await store.get<Template>('Template', wf.spec.templateRef);
       const vars = variablesFor(hw, wf, tpl, deps.serverUrl());
       const actions = localizeImages(tpl.spec.actions, deps.serverUrl(), deps.images).map((a) =>
-        a.type === 'writefile' ? { ...a, content: renderTemplateText(a.content, vars, (a.contentFormat ?? 'text') as ContentFormat) } : a,
+        a.type === 'writefile'
+          ? { ...a, content: renderTemplateText(a.content, vars, (a.contentFormat ?? 'text') as ContentFormat) }
+          : a.type === 'kexec' && a.cmdline
+            ? { ...a, cmdline: renderTemplateText(a.cmdline, vars, 'cmdline') }
+            : a,
       );
       return { name: wf.metadata.name, phase: wf.status?.phase, startAt: wf.status?.currentAction ?? 0, statuses: wf.status?.actions, actions };
     },

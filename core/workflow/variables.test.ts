@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderTemplateText } from './variables.ts';
+import { cmdlineQuote, renderTemplateText } from './variables.ts';
 
 const nasty = 'x"\n  runcmd: [rm -rf /]\n# $(reboot) `id` \'q\' \\ ; & |';
 
@@ -22,5 +22,13 @@ describe('template variables are escaped for the target format', () => {
     expect(renderTemplateText('{{ a }}', { a: '$x' })).toBe('$x');
     expect(renderTemplateText('k: {{ a | raw }}', { a: 'v' }, 'yaml')).toBe('k: v');
     expect(() => renderTemplateText('{{ missing }}', {})).toThrow(/"missing"/);
+  });
+
+  it('kernel command line: one word stays bare, spaces are quoted into one parameter, a quote or newline is refused by name', () => {
+    expect(renderTemplateText('dragonfly.host={{ hostname }} quiet', { hostname: 'zone-glove-canvas' }, 'cmdline')).toBe('dragonfly.host=zone-glove-canvas quiet');
+    expect(renderTemplateText('x={{ v }} quiet', { v: 'a b  c' }, 'cmdline')).toBe('x="a b  c" quiet');
+    expect(cmdlineQuote('')).toBe('""');
+    expect(() => renderTemplateText('x={{ v }}', { v: 'a" init=/bin/sh "' }, 'cmdline')).toThrow(/kernel command line/);
+    expect(() => renderTemplateText('x={{ v }}', { v: 'a\ninit=/bin/sh' }, 'cmdline')).toThrow(/kernel command line/);
   });
 });

@@ -1,6 +1,6 @@
 import { invalid } from '../shared/errors.ts';
 
-export type ContentFormat = 'text' | 'yaml' | 'shell';
+export type ContentFormat = 'text' | 'yaml' | 'shell' | 'cmdline';
 
 /** A value as a YAML double-quoted scalar: no newline, colon or '#' can start a new key. */
 export function yamlQuote(v: string): string {
@@ -12,10 +12,21 @@ export function shellQuote(v: string): string {
   return `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A value inside a kernel command line parameter (`dragonfly.host={{ hostname }}`): plain when it
+ * is one printable word, in double quotes when it has spaces (the kernel keeps a quoted value as
+ * one parameter). A double quote or a control character cannot be carried safely: refused.
+ */
+export function cmdlineQuote(v: string): string {
+  if (/["\x00-\x1f\x7f]/.test(v)) throw invalid(`value ${JSON.stringify(v)} cannot go on a kernel command line (double quote or control character)`);
+  return /^[\x21-\x7e]*$/.test(v) && v !== '' ? v : `"${v}"`;
+}
+
 const ESCAPERS: Record<ContentFormat, (v: string) => string> = {
   text: (v) => v,
   yaml: yamlQuote,
   shell: shellQuote,
+  cmdline: cmdlineQuote,
 };
 
 /**

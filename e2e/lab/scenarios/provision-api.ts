@@ -2,7 +2,9 @@
  * The provisioning scenario's view of the control plane (e2e/lab/scenarios/provision.sh).
  * Runs inside the lab's server namespace and talks to the control plane on its loopback only.
  *
- *   template --name N --url U --checksum sha256:HEX --seed WORD     apply the lab template
+ *   template --name N --url U --checksum sha256:HEX --seed WORD [--final reboot|kexec]
+ *                                               apply the lab template (last action: reboot, or kexec
+ *                                               into the image's own kernel and initrd)
  *   assign --template N --mac M                 -> prints the workflow name
  *   wait-state --mac M --state S [--timeout s]  -> waits for Hardware status.state (fails early on an unexpected Error)
  *   wait-phase --workflow W --phase P [--timeout s]
@@ -62,8 +64,32 @@ async function poll(timeoutS: number, step: () => Promise<string | { fail: strin
   }
 }
 
-/** The lab template: the test's disk image onto /dev/vda, a seed file on its ESP, reboot. */
-export function labTemplate(name: string, url: string, checksum: string, seed: string) {
+export type FinalAction = 'reboot' | 'kexec';
+
+/**
+ * How the lab template ends. reboot: the firmware boots again (PXE, then the disk). kexec: the
+ * agent loads the kernel and initrd that e2e/lab/disk-image/build.sh puts at the root of the
+ * image's ESP (partition 2: /vmlinuz, /initrd.img) and jumps into them, with the command line
+ * GRUB would have given (serial console, hostname and seed for the marker) - GRUB never runs.
+ * `{{hostname}}` is written without inner spaces on purpose: left unrendered, `{{ hostname }}`
+ * would put a bare word "hostname" on the command line, and Debian's 6.1 kernel dies on it
+ * before its console is up (early_hostname calls strlen(NULL)), so nothing at all would show.
+ */
+export function finalAction(final: FinalAction, seed: string, disk: { path: string }) {
+  if (final === 'reboot') return { name: 'reboot', type: 'reboot' };
+  return {
+    name: 'kexec',
+    type: 'kexec',
+    disk,
+    partition: 2,
+    kernel: '/vmlinuz',
+    initrd: '/initrd.img',
+    cmdline: `console=ttyS0,115200 quiet panic=-1 dragonfly.host={{hostname}} dragonfly.seed=${seed}`,
+  };
+}
+
+/** The lab template: the test's disk image onto /dev/vda, a seed file on its ESP, reboot (or kexec). */
+export function labTemplate(name: string, url: string, checksum: string, seed: string, final: FinalAction = 'reboot') {
   const disk = { path: '/dev/vda' };
   return {
     apiVersion: 'dragonfly.computer/v1',
@@ -76,7 +102,7 @@ export function labTemplate(name: string, url: string, checksum: string, seed: s
         { name: 'write-image', type: 'image2disk', disk, image: { url, checksum, format: 'zst' } },
         // partition 2 is the image's ESP (label DFESP); GRUB there reads this file at boot
         { name: 'seed', type: 'writefile', disk, partition: 2, path: '/dragonfly-seed.txt', content: `hostname={{ hostname }}\nseed=${seed}\n`, mode: '0644' },
-        { name: 'reboot', type: 'reboot' },
+        finalAction(final, seed, disk),
       ],
     },
   };
@@ -91,7 +117,9 @@ const need = (o: O, k: string) => {
 
 const commands: Record<string, (o: O) => Promise<string>> = {
   async template(o) {
-    const t = labTemplate(need(o, 'name'), need(o, 'url'), need(o, 'checksum'), need(o, 'seed'));
+    const final = o.final ?? 'reboot';
+    if (final !== 'reboot' && final !== 'kexec') throw new Error(`--final must be reboot or kexec (got "${final}")`);
+    const t = labTemplate(need(o, 'name'), need(o, 'url'), need(o, 'checksum'), need(o, 'seed'), final);
     const r = await call<{ results: Array<{ name: string; action: string }> }>('POST', '/api/v1/apply', t);
     return r.results.map((x) => `${x.name} ${x.action}`).join(', ');
   },
@@ -160,7 +188,7 @@ const commands: Record<string, (o: O) => Promise<string>> = {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(['name', 'url', 'checksum', 'seed', 'template', 'mac', 'state', 'timeout', 'workflow', 'phase', 'since'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['name', 'url', 'checksum', 'seed', 'final', 'template', 'mac', 'state', 'timeout', 'workflow', 'phase', 'since'].map((k) => [k, { type: 'string' as const }])),
   });
   const cmd = commands[positionals[0] ?? ''];
   if (!cmd) throw new Error(`usage: provision-api.ts ${Object.keys(commands).join('|')} [--options]`);

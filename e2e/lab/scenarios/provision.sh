@@ -233,3 +233,84 @@ scenario_provision_restart() {
   fi
   vm_stop "$name"
 }
+
+# provision_kexec: provision_bios with kexec instead of reboot as the template's last action.
+# The agent mounts the written image's ESP (partition 2), loads /vmlinuz and /initrd.img with
+# `kexec -l` (command line: serial console, hostname and seed, as GRUB would give them) and
+# jumps with `kexec -e`. Pass: the marker shows up in the SAME QEMU process that PXE-booted the
+# agent - no power-off (QEMU runs -no-reboot: any reset or power-off ends it), no second pass
+# through the firmware (one SeaBIOS banner on the console), one boot script served since
+# power-on (the discovery one: no second PXE boot, no "local") - the workflow Succeeded and the
+# machine Ready. The marker then powers the installed OS off, which ends QEMU.
+# Environment: PROV_KEXEC_TIMEOUT (seconds to wait for the marker once the workflow Succeeded,
+#   default 180).
+SCENARIOS+=(provision_kexec)
+PROV_KEXEC_TEMPLATE=dfp-lab-disk-kexec
+
+ck_kexec_template() {
+  local out
+  out=$(papi template --name "$PROV_KEXEC_TEMPLATE" --url "$PROV_URL" --checksum "sha256:$PROV_RAW_SHA" --seed "$PROV_SEED" --final kexec) || { note "$out"; return 1; }
+  note "$out (last action kexec /vmlinuz + /initrd.img from partition 2)"
+}
+# kexec_same_qemu NAME: no other QEMU process took over the VM since registration (QEMU removes
+# its pidfile when it exits; the scenario starts QEMU once, and -no-reboot ends it on any reset).
+kexec_same_qemu() {
+  local d pid; d=$(vm_dir "$1")
+  pid=$(cat "$d/qemu.pid" 2>/dev/null || true)
+  [ -z "$pid" ] || [ "$pid" = "$(cat "$d/qemu-pid-first")" ] || { note "QEMU pid changed: $(cat "$d/qemu-pid-first") at registration, now $pid"; return 1; }
+}
+ck_kexec_succeeded() { # NAME: workflow Succeeded, the QEMU that PXE-booted still the one
+  local d out; d=$(vm_dir "$1")
+  out=$(papi wait-phase --workflow "$(cat "$d/workflow")" --phase Succeeded --timeout "$PROV_TIMEOUT") || { note "$out"; return 1; }
+  kexec_same_qemu "$1" || return 1
+  note "$out at $(vm_age "$1") s after power-on; QEMU pid $(cat "$d/qemu-pid-first") throughout"
+}
+ck_kexec_marker() { # NAME MAC: the marker on the console of the same QEMU run, reached through kexec
+  local d f hw since at out banners; d=$(vm_dir "$1"); f=$(vm_serial "$1"); hw=$(cat "$d/hw")
+  since=$(vm_started_iso "$1")
+  # kexec'd kernels that die early die silently (no console yet): do not wait the whole PROV_TIMEOUT
+  vm_wait_serial "$1" "DRAGONFLY-LOCAL-BOOT-OK .* firmware=bios" "${PROV_KEXEC_TIMEOUT:-180}" || return 1
+  at=$(vm_age "$1")
+  vm_wait_serial "$1" "DRAGONFLY-SEED $PROV_SEED" 30 || return 1
+  kexec_same_qemu "$1" || return 1
+  banners=$(grep -ac 'SeaBIOS (version' "$f" || true)
+  [ "$banners" = 1 ] || { note "the firmware ran $banners times in this QEMU run (expected once: kexec skips it)"; return 1; }
+  grep -aq 'action [0-9]*/[0-9]* "kexec" (kexec)' "$f" || { note "the agent never logged the kexec action on the console"; return 1; }
+  # kexec's line comes before the marker in the one console log
+  [ "$(grep -an 'action [0-9]*/[0-9]* "kexec" (kexec)' "$f" | head -n1 | cut -d: -f1)" -lt "$(grep -an 'DRAGONFLY-LOCAL-BOOT-OK' "$f" | head -n1 | cut -d: -f1)" ] || { note "the marker is not after the agent's kexec"; return 1; }
+  grep -aq 'Dragonfly: booting from the local disk' "$f" && { note "iPXE booted the local disk: that is a reboot, not kexec"; return 1; }
+  out=$(papi local-boots --mac "$2" --since "$since") || { note "$out"; return 1; }
+  [[ -n $out ]] && [[ $(echo "$out" | sed 's/discovery (bios)//g; s/; //g') == "" ]] || { note "boot scripts served since power-on: ${out:-none} (expected only the discovery one of the first PXE boot)"; return 1; }
+  echo "$at" >"$d/marker-at"
+  note "marker at ${at}s after power-on, same QEMU process, firmware ran once, scripts served: $out; $(grep -a 'DRAGONFLY-LOCAL-BOOT-OK' "$f" | tr -d '\r' | head -n1)"
+}
+ck_kexec_host() { # NAME: the template's {{hostname}} in the kexec cmdline reached the kernel rendered
+  local d hw line; d=$(vm_dir "$1"); hw=$(cat "$d/hw")
+  line=$(grep -a 'DRAGONFLY-LOCAL-BOOT-OK' "$(vm_serial "$1")" | tr -d '\r' | head -n1)
+  [ "$line" = "DRAGONFLY-LOCAL-BOOT-OK $hw firmware=bios" ] || { note "expected \"DRAGONFLY-LOCAL-BOOT-OK $hw firmware=bios\", the console says \"$line\""; return 1; }
+  note "$line"
+}
+
+ck_kexec_off() { # NAME: the marker's poweroff ends the one QEMU process
+  prov_wait_off "$1" 60 || return 1
+  note "QEMU exited at $(vm_age "$1") s after power-on (the installed OS powered off)"
+}
+
+scenario_provision_kexec() {
+  local p=provision-kexec name=dfp-kexec mac=52:54:00:98:00:55 tap=${PROV_TAP_A:-dfltap2} d
+  prov_can_run || { prov_skip_all "$p: registered" "$p: marker after kexec" "$p: Ready"; return 0; }
+  check "$p: template (kexec last)" ck_kexec_template
+  passed || return 0
+  d=$(vm_dir "$name")
+  prov_boot "$name" bios "$tap" "$mac"
+  check "$p: registered" ck_registered "$name" "$mac"
+  passed && { cp "$d/qemu.pid" "$d/qemu-pid-first"; check "$p: assigned" ck_assign "$name" "$mac" "$PROV_KEXEC_TEMPLATE"; }
+  passed && check "$p: workflow Succeeded" ck_kexec_succeeded "$name"
+  passed && check "$p: marker after kexec" ck_kexec_marker "$name" "$mac"
+  if passed; then
+    check "$p: Ready" ck_ready "$mac"
+    check "$p: cmdline {{hostname}} rendered" ck_kexec_host "$name"
+    check "$p: installed OS powered off" ck_kexec_off "$name"
+  fi
+  vm_stop "$name"
+}
