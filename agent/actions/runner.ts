@@ -3,6 +3,7 @@ import { rereadPartitions } from './block-device.ts';
 import type { HardwareFacts } from '../../core/model/hardware.ts';
 import type { Action, DiskSelector, Image2DiskAction, KexecAction, WriteFileAction } from '../../core/model/template.ts';
 import { selectDisk } from './disk-select.ts';
+import { runEfiBootOrder } from './efibootorder.ts';
 import type { Exec } from './exec.ts';
 import { nodeHttpGet, type HttpGet } from './http-get.ts';
 import { writeImage, type Progress } from './image2disk.ts';
@@ -95,8 +96,13 @@ async function runAction(a: Action, i: number, d: RunnerDeps): Promise<void> {
       await succeeded();
       await rebootNow(d.exec);
       return;
+    case 'efibootorder': {
+      const message = await runEfiBootOrder(a, { disks: d.facts.disks, exec: d.exec });
+      d.say?.(message);
+      return d.report({ action: i, phase: 'Succeeded', message: message.slice(0, 4000) });
+    }
     default:
-      throw new Error(`unknown action type "${(a as { type?: unknown }).type}"; this agent runs ${['partition', 'image2disk', 'writefile', 'kexec', 'reboot'].join(', ')}`);
+      throw new Error(`unknown action type "${(a as { type?: unknown }).type}"; this agent runs ${['partition', 'image2disk', 'writefile', 'kexec', 'reboot', 'efibootorder'].join(', ')}`);
   }
 }
 

@@ -25,9 +25,11 @@ describe('built-in templates (assets/templates)', () => {
         expect(() => validateTemplateSemantics(tpl.spec)).not.toThrow();
       });
 
-      it('is image2disk, a NoCloud seed with the hostname and key, then reboot', () => {
+      it('is image2disk, a NoCloud seed with the hostname and key, the UEFI boot order for that disk, then reboot', () => {
         const types = tpl.spec.actions.map((a) => a.type);
-        expect(types.slice(-4)).toEqual(['image2disk', 'writefile', 'writefile', 'reboot']);
+        expect(types.slice(-5)).toEqual(['image2disk', 'writefile', 'writefile', 'efibootorder', 'reboot']);
+        const diskOf = (type: string) => tpl.spec.actions.find((a) => a.type === type && 'disk' in a) as { disk: unknown } | undefined;
+        expect(diskOf('efibootorder')?.disk).toEqual(diskOf('image2disk')?.disk); // the disk the image went to
         const files = Object.fromEntries(
           tpl.spec.actions.flatMap((a) => (a.type === 'writefile' ? [[a.path, renderTemplateText(a.content, { hostname: 'amber-falcon', machine: 'amber-falcon', sshAuthorizedKey: 'ssh-ed25519 AAAA x: y' }, a.contentFormat)]] : [])),
         );

@@ -121,9 +121,26 @@ export const KexecAction = Type.Object(
 
 export const RebootAction = Type.Object({ ...common, type: Type.Literal('reboot') }, { additionalProperties: false });
 
-export const Action = Type.Union([PartitionAction, Image2DiskAction, WriteFileAction, KexecAction, RebootAction]);
+/**
+ * UEFI machines: BootOrder becomes [the network option that booted the agent (BootCurrent), the
+ * disk's option(s), everything else in its old order], so the firmware reaches the disk right
+ * after the control plane hands a provisioned machine back (iPXE `exit 1`) instead of first
+ * trying IPv6 PXE and HTTP boot. A disk option is created ("Dragonfly: /dev/..."; the ESP's
+ * \EFI\BOOT\BOOTX64.EFI) when the firmware has none. Does nothing on a BIOS machine.
+ * Put it before reboot.
+ */
+export const EfiBootOrderAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('efibootorder'),
+    disk: DiskSelector,
+  },
+  { additionalProperties: false },
+);
+
+export const Action = Type.Union([PartitionAction, Image2DiskAction, WriteFileAction, KexecAction, RebootAction, EfiBootOrderAction]);
 export type Action = Static<typeof Action>;
-export const actionTypes = ['partition', 'image2disk', 'writefile', 'kexec', 'reboot'] as const;
+export const actionTypes = ['partition', 'image2disk', 'writefile', 'kexec', 'reboot', 'efibootorder'] as const;
 
 export const TemplateSpec = Type.Object(
   {

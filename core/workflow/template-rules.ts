@@ -38,11 +38,16 @@ export function checkImageVerifiable(where: string, image: { url: string; checks
 export function validateTemplateSemantics(spec: TemplateSpec): void {
   const names = new Set<string>();
   const declared = new Set([...builtinVariables, ...Object.keys(spec.variables ?? {})]);
+  let handedOver: { type: string; name: string; index: number } | undefined;
   spec.actions.forEach((a, i) => {
     const where = `/spec/actions/${i}`;
     if (names.has(a.name)) throw invalid(`${where}/name: action name "${a.name}" is used twice`);
     names.add(a.name);
     if ('disk' in a) checkDisk(where, a.disk);
+    if (a.type === 'efibootorder' && handedOver) {
+      throw invalid(`${where}: efibootorder "${a.name}" comes after ${handedOver.type} "${handedOver.name}" (/spec/actions/${handedOver.index}) and would never run; put it before`);
+    }
+    if ((a.type === 'reboot' || a.type === 'kexec') && !handedOver) handedOver = { type: a.type, name: a.name, index: i };
     if (a.type === 'image2disk') checkImageVerifiable(where, a.image);
     const texts = a.type === 'writefile' ? [a.content, a.path] : a.type === 'kexec' ? [a.cmdline ?? ''] : [];
     for (const t of texts) {

@@ -17,7 +17,11 @@ vm_start() {
   local d; d=$(vm_dir "$name")
   mkdir -p "$d"
   : >"$d/serial.log"
-  local fwargs=() nic="virtio-net-pci,netdev=n0,mac=$mac,bootindex=1"
+  # VM_BOOTINDEX=0: no QEMU boot order at all (no bootindex, no -boot). OVMF otherwise rewrites
+  # BootOrder from QEMU's list at every power-on, which no real firmware does: provisioning
+  # scenarios on UEFI use 0 so the NVRAM BootOrder the agent wrote is the one that counts.
+  local fwargs=() nic="virtio-net-pci,netdev=n0,mac=$mac" order=(-boot n)
+  if [ "${VM_BOOTINDEX:-1}" = 1 ]; then nic+=",bootindex=1"; else order=(); fi
   if [ "$fw" = uefi ]; then
     [ -f "$d/vars.fd" ] || cp "$OVMF_VARS" "$d/vars.fd"
     fwargs=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" -drive "if=pflash,format=raw,unit=1,file=$d/vars.fd")
@@ -27,7 +31,7 @@ vm_start() {
   ip netns exec "$NS_SRV" qemu-system-x86_64 -accel tcg -m 512 -smp 1 \
     -nographic -no-reboot -monitor none -serial "file:$d/serial.log" -pidfile "$d/qemu.pid" \
     "${fwargs[@]}" \
-    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$nic" -boot n \
+    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$nic" "${order[@]}" \
     "$@" </dev/null >"$d/qemu.out" 2>&1 &
   now >"$d/started"
   date -u +%Y-%m-%dT%H:%M:%S.000Z >"$d/started.iso"

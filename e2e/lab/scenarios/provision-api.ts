@@ -102,6 +102,8 @@ export function labTemplate(name: string, url: string, checksum: string, seed: s
         { name: 'write-image', type: 'image2disk', disk, image: { url, checksum, format: 'zst' } },
         // partition 2 is the image's ESP (label DFESP); GRUB there reads this file at boot
         { name: 'seed', type: 'writefile', disk, partition: 2, path: '/dragonfly-seed.txt', content: `hostname={{ hostname }}\nseed=${seed}\n`, mode: '0644' },
+        // UEFI: BootOrder becomes [the PXE option that booted the agent, the disk, the rest]; nothing on BIOS.
+        { name: 'boot-order', type: 'efibootorder', disk },
         finalAction(final, seed, disk),
       ],
     },

@@ -39,14 +39,18 @@ prov_prepare() {
   PROV_READY=1
 }
 
-# prov_boot NAME bios|uefi TAP MAC: network first (NIC bootindex 1), then the disk (bootindex 2).
+# prov_boot NAME bios|uefi TAP MAC: network first, then the disk. BIOS: NIC bootindex 1, disk
+# bootindex 2 (SeaBIOS's order). UEFI: no QEMU boot order; OVMF's own NVRAM BootOrder decides,
+# as on a real server: from the factory (empty varstore) it tries the blank disk, then PXE; after
+# the install, the template's efibootorder action has made it [PXEv4, the disk, the rest].
 prov_boot() {
-  local d; d=$(vm_dir "$1")
+  local d bi=",bootindex=2"; d=$(vm_dir "$1")
   mkdir -p "$d"
   [ -f "$d/disk.img" ] || truncate -s "$PROV_DISK_BYTES" "$d/disk.img"
   [ -s "$d/serial.log" ] && cp "$d/serial.log" "$d/serial.$(date +%H%M%S).log"
-  boot_vm "$1" "$2" "$3" "$4" -m 1024 -smp 2 \
-    -drive "if=none,id=pd,format=raw,file=$d/disk.img" -device "virtio-blk-pci,drive=pd,serial=dfp-disk,bootindex=2"
+  local vb=1; [ "$2" = uefi ] && { vb=0; bi=""; }
+  VM_BOOTINDEX=$vb boot_vm "$1" "$2" "$3" "$4" -m 1024 -smp 2 \
+    -drive "if=none,id=pd,format=raw,file=$d/disk.img" -device "virtio-blk-pci,drive=pd,serial=dfp-disk$bi"
 }
 
 # prov_wait_off NAME TIMEOUT: QEMU exited (the guest rebooted or powered off; -no-reboot).
@@ -88,6 +92,12 @@ ck_local_boot() { # NAME FW MAC: marker + seed on the console, the script served
   local at; at=$(vm_age "$1")
   vm_wait_serial "$1" "DRAGONFLY-SEED $PROV_SEED" 30 || return 1
   grep -aq 'Dragonfly: booting from the local disk' "$(vm_serial "$1")" || { note "iPXE never printed the local-boot line"; return 1; }
+  # UEFI: the template's efibootorder put the disk right after PXEv4, so the firmware goes
+  # straight to it after iPXE's exit 1 (no IPv6 PXE or HTTP boot attempt first).
+  if [ "$2" = uefi ] && grep -aqE 'Start (PXE over IPv6|HTTP Boot)' "$(vm_serial "$1")"; then
+    note "the firmware tried other network boots before the disk (BootOrder not [PXEv4, disk, ...]): $(grep -aoE 'Start (PXE over IPv6|HTTP Boot over IPv[46])' "$(vm_serial "$1")" | tr '\n' ' ')"
+    return 1
+  fi
   out=$(papi local-boots --mac "$3" --since "$since") || { note "$out"; return 1; }
   [[ $out == *"local ($2)"* ]] && [[ $out != *discovery* ]] && [[ $out != *imaging* ]] || { note "scripts served since power-on: ${out:-none}"; return 1; }
   echo "$at" >"$d/marker-at"
