@@ -43,3 +43,47 @@ describe('OVMF size probe, as real firmware does it', () => {
     }
   });
 });
+
+/**
+ * The other order OVMF was seen using (the provisioning lab, 2026-11-27, tcpdump): ERROR 8 sent
+ * to the transfer's own port (as RFC 2349 intends), then the real request from a NEW client port.
+ */
+describe('OVMF size probe, error to the transfer port and a new client port', () => {
+  it('the probe transfer stops at once and the request from the new port is served to the end', async () => {
+    const server = await createTftpServer({ address: '127.0.0.1', port: 0, root: dir, timeoutMs: 150 });
+    const probe = dgram.createSocket('udp4');
+    const real = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => real.bind(0, '127.0.0.1', r));
+    const atProbe: Array<{ p: TftpPacket; port: number }> = [];
+    probe.on('message', (m, rinfo) => atProbe.push({ p: decodeTftp(m) as TftpPacket, port: rinfo.port }));
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let received = 0;
+    const done = new Promise<void>((resolve) => {
+      real.on('message', (m, rinfo) => {
+        const p = decodeTftp(m) as TftpPacket;
+        if (p.op === 'oack') real.send(encodeTftp({ op: 'ack', block: 0 }), rinfo.port, '127.0.0.1');
+        if (p.op === 'data') {
+          received = Math.max(received, (p.block - 1) * 1468 + p.data.length);
+          real.send(encodeTftp({ op: 'ack', block: p.block }), rinfo.port, '127.0.0.1');
+          if (p.data.length < 1468) resolve();
+        }
+      });
+    });
+    try {
+      probe.send(encodeTftp({ op: 'rrq', filename: 'ipxe.efi', mode: 'octet', options: [{ name: 'tsize', value: '0' }, { name: 'blksize', value: '1468' }, { name: 'windowsize', value: '4' }] }), server.address.port, '127.0.0.1');
+      await wait(100);
+      expect(atProbe[0]?.p).toMatchObject({ op: 'oack' });
+      probe.send(encodeTftp({ op: 'error', code: 8, message: 'tsize probe' }), atProbe[0].port, '127.0.0.1');
+      real.send(encodeTftp({ op: 'rrq', filename: 'ipxe.efi', mode: 'octet', options: [{ name: 'blksize', value: '1468' }] }), server.address.port, '127.0.0.1');
+      await Promise.race([done, wait(3000)]);
+      expect(received).toBe(100_000);
+      await wait(400);
+      expect(atProbe.length).toBe(1); // no OACK resent after the client's ERROR
+    } finally {
+      probe.close();
+      real.close();
+      await server.close();
+    }
+  });
+});

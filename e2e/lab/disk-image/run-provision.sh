@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The provisioning scenarios (e2e/lab/scenarios/provision.sh) in a lab of their own, so they
 # can run while the main lab (e2e/lab/run.sh, names dfl-*) is busy. Same libraries, other
-# names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-1, veth dfpv0/dfpv1, dir /tmp/dfp-lab.*.
+# names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-1, veth dfpv0 (peer dfpv1 in namespace dfp-port), dir /tmp/dfp-lab.*.
 # Needs root.
 #   sudo bash e2e/lab/disk-image/run-provision.sh [provision_bios provision_uefi provision_retry provision_restart]
 # Everything it creates is removed on exit, also on failure or Ctrl-C.
@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 lab=$(cd "$here/.." && pwd)
 source "$lab/lib/common.sh"
 NS_SRV=dfp-srv
-LAB_NAMESPACES=("$NS_SRV")
+NS_PORT=dfp-port # holds the far end of the bridge's keep-alive veth, nothing else
+LAB_NAMESPACES=("$NS_SRV" "$NS_PORT")
 BR0=dfpbr0
 SRV_IP=10.97.0.1 NET0=10.97.0
 FULL_RANGE=$NET0.100-$NET0.199
@@ -26,12 +27,13 @@ source "$lab/lib/boot-checks.sh"
 dfp_cleanup() {
   local dir=$1
   lab_cleanup "$dir"
-  ip netns list | awk '{print $1}' | grep -qx "$NS_SRV" && ip netns del "$NS_SRV"
+  local ns
+  for ns in "$NS_SRV" "$NS_PORT"; do ip netns list | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns" || true; done
   case "$dir" in /tmp/dfp-lab.*) rm -rf "$dir" ;; esac
   rm -f "$LAB_POINTER"
 }
 [ -s "$LAB_POINTER" ] && { log "removing what an earlier run left behind"; dfp_cleanup "$(cat "$LAB_POINTER")"; }
-ip netns list | awk '{print $1}' | grep -qx "$NS_SRV" && ip netns del "$NS_SRV"
+for ns in "$NS_SRV" "$NS_PORT"; do ip netns list | awk '{print $1}' | grep -qx "$ns" && ip netns del "$ns" || true; done
 
 LAB_DIR=$(mktemp -d /tmp/dfp-lab.XXXXXX)
 export LAB_DIR
@@ -68,11 +70,14 @@ new_ns "$NS_SRV"
 new_bridge "$NS_SRV" "$BR0" "$SRV_IP/24"
 ip -n "$NS_SRV" addr add fd97::1/64 dev "$BR0" nodad
 # A bridge whose ports have no carrier is not RUNNING, and Node lists no address for it
-# (the control plane then refuses the interface): a veth port (its peer up, no address, in
-# the same namespace) keeps it up before any VM runs.
-ip -n "$NS_SRV" link add dfpv0 type veth peer name dfpv1
+# (the control plane then refuses the interface): a veth port whose peer is up in a namespace
+# of its own keeps it up before any VM runs. Not with the peer in this namespace: every frame
+# the bridge floods would come back into the server's own stack on a second interface (OVMF's
+# TFTP download failed, PXE-E99, in that setup).
+new_ns "$NS_PORT"
+ip -n "$NS_SRV" link add dfpv0 type veth peer name dfpv1 netns "$NS_PORT"
 ip -n "$NS_SRV" link set dfpv0 master "$BR0" up
-ip -n "$NS_SRV" link set dfpv1 up
+ip -n "$NS_PORT" link set dfpv1 up
 for i in 0 1; do
   ip netns exec "$NS_SRV" ip tuntap add dev "dfptap$i" mode tap
   ip -n "$NS_SRV" link set "dfptap$i" master "$BR0" up

@@ -92,11 +92,14 @@ ck_local_boot() { # NAME FW MAC: marker + seed on the console, the script served
   local at; at=$(vm_age "$1")
   vm_wait_serial "$1" "DRAGONFLY-SEED $PROV_SEED" 30 || return 1
   grep -aq 'Dragonfly: booting from the local disk' "$(vm_serial "$1")" || { note "iPXE never printed the local-boot line"; return 1; }
-  # UEFI: the template's efibootorder put the disk right after PXEv4, so the firmware goes
-  # straight to it after iPXE's exit 1 (no IPv6 PXE or HTTP boot attempt first).
-  if [ "$2" = uefi ] && grep -aqE 'Start (PXE over IPv6|HTTP Boot)' "$(vm_serial "$1")"; then
-    note "the firmware tried other network boots before the disk (BootOrder not [PXEv4, disk, ...]): $(grep -aoE 'Start (PXE over IPv6|HTTP Boot over IPv[46])' "$(vm_serial "$1")" | tr '\n' ' ')"
-    return 1
+  # UEFI: the template's efibootorder put the disk right after the network option that booted
+  # the agent, so the firmware makes exactly one network attempt (the one whose iPXE says
+  # "local") and then boots the disk: no IPv6 PXE or second HTTP boot round first.
+  if [ "$2" = uefi ]; then
+    local tries n
+    tries=$(grep -aoE 'Start (PXE over IPv[46]|HTTP Boot over IPv[46])' "$(vm_serial "$1")" | tr '\n' ',')
+    n=$(grep -acE 'Start (PXE over IPv[46]|HTTP Boot over IPv[46])' "$(vm_serial "$1")")
+    [ "$n" = 1 ] || { note "network boot attempts before the disk: ${tries:-none} (want exactly one: BootOrder should be [the agent's option, disk, ...])"; return 1; }
   fi
   out=$(papi local-boots --mac "$3" --since "$since") || { note "$out"; return 1; }
   [[ $out == *"local ($2)"* ]] && [[ $out != *discovery* ]] && [[ $out != *imaging* ]] || { note "scripts served since power-on: ${out:-none}"; return 1; }
