@@ -6,6 +6,7 @@
  * raw bytes, and a known node whose bytes would not re-encode identically is kept raw too, so
  * encode(decode(x)) is always x.
  */
+import { ByteReader } from '../../core/shared/bytes.ts';
 
 /** Decoding failed; `field` names what was being read ("FilePathList node 2 length"). */
 export class EfiDecodeError {
@@ -15,47 +16,11 @@ export class EfiDecodeError {
   ) {}
 }
 
-/** Little-endian reader that remembers its first error; callers check `error` once at the end. */
-export class LeReader {
-  private pos = 0;
-  error: EfiDecodeError | undefined;
-
-  constructor(private readonly buf: Uint8Array) {}
-
-  get offset(): number {
-    return this.pos;
-  }
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-  fail(field: string, message: string): void {
-    this.error ??= new EfiDecodeError(field, message);
-  }
-  bytes(n: number, field: string): Uint8Array {
-    if (this.error) return new Uint8Array(0);
-    if (n > this.remaining) {
-      this.fail(field, `${field}: need ${n} bytes at offset ${this.pos}, have ${this.remaining}`);
-      return new Uint8Array(0);
-    }
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  u8(field: string): number {
-    return this.bytes(1, field)[0] ?? 0;
-  }
-  u16(field: string): number {
-    const b = this.bytes(2, field);
-    return b.length === 2 ? b[0] | (b[1] << 8) : 0;
-  }
-  u32(field: string): number {
-    const b = this.bytes(4, field);
-    return b.length === 4 ? (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0 : 0;
-  }
-  u64(field: string): bigint {
-    const b = this.bytes(8, field);
-    return b.length === 8 ? Buffer.from(b).readBigUInt64LE(0) : 0n;
-  }
+/** The reader's sticky first error ("FIELD: what went wrong") as an EfiDecodeError naming FIELD. */
+export function readFailure(r: ByteReader): EfiDecodeError | undefined {
+  if (!r.error) return undefined;
+  const colon = r.error.indexOf(':');
+  return new EfiDecodeError(colon > 0 ? r.error.slice(0, colon) : 'data', r.error);
 }
 
 /** A plain Uint8Array copy (a Buffer's slice() is a view, and compares unequal to a Uint8Array). */
@@ -187,13 +152,13 @@ export function encodeDevicePath(path: DevicePath): Buffer {
 
 /** The typed node for these bytes, or undefined when the type is not one decoded here. */
 function typedNode(type: number, subType: number, data: Uint8Array): DevicePathNode | undefined {
-  const r = new LeReader(data);
+  const r = new ByteReader(data);
   const key = (type << 8) | subType;
-  if (key === ((DP.acpi << 8) | DP.acpiHid) && data.length === 8) return { kind: 'acpi', hid: r.u32('HID'), uid: r.u32('UID') };
+  if (key === ((DP.acpi << 8) | DP.acpiHid) && data.length === 8) return { kind: 'acpi', hid: r.u32le('HID'), uid: r.u32le('UID') };
   if (key === ((DP.hardware << 8) | DP.pci) && data.length === 2) return { kind: 'pci', function: data[0], device: data[1] };
   if (key === ((DP.messaging << 8) | DP.mac) && data.length === 33) return { kind: 'mac', address: copy(data.subarray(0, 32)), ifType: data[32] };
   if (key === ((DP.media << 8) | DP.hardDrive) && data.length === 38) {
-    return { kind: 'hd', partition: r.u32('partition'), startLba: r.u64('start'), sizeLba: r.u64('size'), signature: copy(r.bytes(16, 'signature')), format: r.u8('format'), signatureType: r.u8('signature type') };
+    return { kind: 'hd', partition: r.u32le('partition'), startLba: r.u64le('start'), sizeLba: r.u64le('size'), signature: copy(r.bytes(16, 'signature')), format: r.u8('format'), signatureType: r.u8('signature type') };
   }
   if (key === ((DP.media << 8) | DP.filePath) && data.length >= 2 && data.length % 2 === 0) {
     return { kind: 'file', path: Buffer.from(data.subarray(0, data.length - 2)).toString('utf16le') };
@@ -215,14 +180,14 @@ export function decodeNode(type: number, subType: number, data: Uint8Array): Dev
  * extra (an initrd, for instance).
  */
 export function decodeDevicePathList(bytes: Uint8Array, field = 'FilePathList'): DevicePath[] | EfiDecodeError {
-  const r = new LeReader(bytes);
+  const r = new ByteReader(bytes);
   const paths: DevicePath[] = [];
   let current: DevicePath = [];
   while (r.remaining > 0 && !r.error) {
     const where = `${field} path ${paths.length + 1} node ${current.length + 1}`;
     const type = r.u8(`${where} type`);
     const subType = r.u8(`${where} subtype`);
-    const length = r.u16(`${where} length`);
+    const length = r.u16le(`${where} length`);
     if (r.error) break;
     if (length < 4) return new EfiDecodeError(`${where} length`, `${where}: length ${length}, less than its 4-byte header`);
     const data = r.bytes(length - 4, `${where} data`);
@@ -235,7 +200,8 @@ export function decodeDevicePathList(bytes: Uint8Array, field = 'FilePathList'):
     }
     current.push(decodeNode(type, subType, data));
   }
-  if (r.error) return r.error;
+  const failed = readFailure(r);
+  if (failed) return failed;
   if (current.length > 0) return new EfiDecodeError(field, `${field}: device path ${paths.length + 1} has no End node`);
   return paths;
 }

@@ -1,7 +1,8 @@
+import { ByteReader } from '../../core/shared/bytes.ts';
 import { open, readFile, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { EfiDecodeError, guidFromBytes, LeReader, PNP0A03, PNP0A08, type DevicePath, type HardDriveNode } from './efi-device-path.ts';
+import { EfiDecodeError, guidFromBytes, PNP0A03, readFailure, PNP0A08, type DevicePath, type HardDriveNode } from './efi-device-path.ts';
 
 /**
  * What a boot option must name to be "this disk": the PCI device behind it (from sysfs) and
@@ -110,12 +111,13 @@ export interface GptHeader {
 
 /** The primary GPT header (§5.3.2, Table 5.5) from LBA 1, its CRC32 checked. */
 export function decodeGptHeader(sector: Uint8Array): GptHeader | EfiDecodeError {
-  const r = new LeReader(sector);
+  const r = new ByteReader(sector);
   const signature = Buffer.from(r.bytes(8, 'GPT signature')).toString('latin1');
-  r.u32('GPT revision');
-  const headerSize = r.u32('GPT HeaderSize');
-  const headerCrc = r.u32('GPT HeaderCRC32');
-  if (r.error) return r.error;
+  r.u32le('GPT revision');
+  const headerSize = r.u32le('GPT HeaderSize');
+  const headerCrc = r.u32le('GPT HeaderCRC32');
+  const failed = readFailure(r);
+  if (failed) return failed;
   if (signature !== 'EFI PART') return new EfiDecodeError('GPT signature', 'no "EFI PART" signature at LBA 1');
   if (headerSize < 92 || headerSize > sector.length) return new EfiDecodeError('GPT HeaderSize', `GPT HeaderSize ${headerSize}, want 92..${sector.length}`);
   const copy = Buffer.from(sector.subarray(0, headerSize));
@@ -123,11 +125,12 @@ export function decodeGptHeader(sector: Uint8Array): GptHeader | EfiDecodeError 
   if (crc32(copy) >>> 0 !== headerCrc) return new EfiDecodeError('GPT HeaderCRC32', 'GPT header CRC32 does not match');
   r.bytes(4 + 8 + 8 + 8 + 8, 'GPT LBAs');
   const diskGuid = guidFromBytes(r.bytes(16, 'GPT DiskGUID'));
-  const entriesLba = r.u64('GPT PartitionEntryLBA');
-  const entryCount = r.u32('GPT NumberOfPartitionEntries');
-  const entrySize = r.u32('GPT SizeOfPartitionEntry');
-  const entriesCrc = r.u32('GPT PartitionEntryArrayCRC32');
-  if (r.error) return r.error;
+  const entriesLba = r.u64le('GPT PartitionEntryLBA');
+  const entryCount = r.u32le('GPT NumberOfPartitionEntries');
+  const entrySize = r.u32le('GPT SizeOfPartitionEntry');
+  const entriesCrc = r.u32le('GPT PartitionEntryArrayCRC32');
+  const tableFailed = readFailure(r);
+  if (tableFailed) return tableFailed;
   if (entrySize < 128 || entrySize % 8 !== 0) return new EfiDecodeError('GPT SizeOfPartitionEntry', `GPT entry size ${entrySize}, want 128 or a larger multiple of 8`);
   if (entryCount * entrySize > MAX_ENTRY_BYTES) return new EfiDecodeError('GPT NumberOfPartitionEntries', `GPT entry array of ${entryCount} x ${entrySize} bytes is implausibly large`);
   return { diskGuid, entriesLba, entryCount, entrySize, entriesCrc };
@@ -140,10 +143,10 @@ export function decodeGptEntries(bytes: Uint8Array, h: GptHeader): DiskPartition
   if (crc32(all) >>> 0 !== h.entriesCrc) return new EfiDecodeError('GPT PartitionEntryArrayCRC32', 'GPT entry array CRC32 does not match');
   const out: DiskPartition[] = [];
   for (let i = 0; i < h.entryCount; i++) {
-    const r = new LeReader(all.subarray(i * h.entrySize, (i + 1) * h.entrySize));
+    const r = new ByteReader(all.subarray(i * h.entrySize, (i + 1) * h.entrySize));
     const typeGuid = guidFromBytes(r.bytes(16, 'type'));
     if (typeGuid === ZERO_GUID) continue;
-    out.push({ number: i + 1, typeGuid, uniqueGuid: guidFromBytes(r.bytes(16, 'unique')), firstLba: r.u64('first'), lastLba: r.u64('last') });
+    out.push({ number: i + 1, typeGuid, uniqueGuid: guidFromBytes(r.bytes(16, 'unique')), firstLba: r.u64le('first'), lastLba: r.u64le('last') });
   }
   return out;
 }

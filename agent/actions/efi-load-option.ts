@@ -1,4 +1,5 @@
-import { copy, decodeDevicePathList, encodeDevicePathList, EfiDecodeError, LeReader, utf16z, type DevicePath } from './efi-device-path.ts';
+import { ByteReader } from '../../core/shared/bytes.ts';
+import { copy, decodeDevicePathList, encodeDevicePathList, EfiDecodeError, readFailure, utf16z, type DevicePath } from './efi-device-path.ts';
 
 /**
  * Boot#### variables (EFI_LOAD_OPTION, UEFI 2.10 §3.1.3), BootOrder/BootCurrent (§3.3) and
@@ -30,12 +31,13 @@ export interface LoadOption {
 }
 
 export function decodeLoadOption(bytes: Uint8Array): LoadOption | EfiDecodeError {
-  const r = new LeReader(bytes);
-  const attributes = r.u32('Attributes');
-  const pathsLength = r.u16('FilePathListLength');
-  if (r.error) return r.error;
+  const r = new ByteReader(bytes);
+  const attributes = r.u32le('Attributes');
+  const pathsLength = r.u16le('FilePathListLength');
+  const failed = readFailure(r);
+  if (failed) return failed;
   const start = r.offset;
-  while (r.u16('Description') !== 0 && !r.error);
+  while (r.u16le('Description') !== 0 && !r.error);
   if (r.error) return new EfiDecodeError('Description', 'Description: no NUL terminator before the end of the option');
   const description = Buffer.from(bytes.subarray(start, r.offset - 2)).toString('utf16le');
   const pathBytes = r.bytes(pathsLength, 'FilePathList');

@@ -87,11 +87,16 @@ export function lddMissing(text) {
  * Returns absolute paths as ldd prints them.
  */
 function lddLibs(bin, extraRoot) {
-  const env = extraRoot ? { ...process.env, LD_LIBRARY_PATH: LOADER_DIRS.map((d) => join(extraRoot, d)).join(':') } : process.env;
-  const out = run('ldd', [bin], { env });
+  const out = lddOutput(bin, extraRoot);
   const missing = lddMissing(out);
   if (missing.length) throw new Error(`${bin} needs ${missing.join(', ')}, which ldd finds neither on this host${extraRoot ? ` nor in ${extraRoot}` : ''}`);
   return parseLdd(out);
+}
+
+/** What ldd prints for `bin`, with `extraRoot`'s loader dirs searched first when given. */
+function lddOutput(bin, extraRoot) {
+  const env = extraRoot ? { ...process.env, LD_LIBRARY_PATH: LOADER_DIRS.map((d) => join(extraRoot, d)).join(':') } : process.env;
+  return run('ldd', [bin], { env });
 }
 
 /** modules.dep: "kernel/a/b.ko: kernel/c.ko kernel/d.ko" -> name -> { path, deps }. */
@@ -335,8 +340,7 @@ function ensureDebTool({ pkg, bin }) {
       fetched.push(p);
     }
     if (!existsSync(join(tmp, bin))) throw new Error(`${pkg} has no ${bin}`);
-    const out = run('ldd', [join(tmp, bin)], { env: { ...process.env, LD_LIBRARY_PATH: LOADER_DIRS.map((d) => join(tmp, d)).join(':') } });
-    const missing = lddMissing(out);
+    const missing = lddMissing(lddOutput(join(tmp, bin), tmp));
     if (!missing.length) break;
     const deps = parseAptDepends(run('apt-cache', ['depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...fetched]));
     const have = installedOnHost(deps);

@@ -21,27 +21,33 @@ function raw(port: number, method: string, path: string, headers: Record<string,
   });
 }
 
+// One server for the whole file, over a real socket: a small file the size of snponly.efi, an
+// empty one, and an 8 MiB one that spans many read chunks. Warnings it logs are kept.
+let dir: string;
+let app: FastifyInstance;
+let port: number;
+const warnings: string[] = [];
+const bytes = Buffer.alloc(173_792, 7); // the size of a real snponly.efi
+for (let i = 0; i < bytes.length; i += 97) bytes[i] = i & 0xff;
+const data = Buffer.alloc(8 << 20);
+for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'df-files-'));
+  await writeFile(join(dir, 'ipxe.efi'), bytes);
+  await writeFile(join(dir, 'empty'), Buffer.alloc(0));
+  await writeFile(join(dir, 'big'), data);
+  app = Fastify({ logger: { level: 'warn', stream: { write: (l: string) => void warnings.push(String(JSON.parse(l).msg)) } } });
+  app.get<{ Params: { file: string } }>('/f/:file', (req, reply) => sendFile(req, reply, jailPath(dir, req.params.file)));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  port = (app.server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await app.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
 describe('file serving over a real socket', () => {
-  let dir: string;
-  let app: FastifyInstance;
-  let port: number;
-  const bytes = Buffer.alloc(173_792, 7); // the size of a real snponly.efi
-  for (let i = 0; i < bytes.length; i += 97) bytes[i] = i & 0xff;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'df-files-'));
-    await writeFile(join(dir, 'ipxe.efi'), bytes);
-    await writeFile(join(dir, 'empty'), Buffer.alloc(0));
-    app = Fastify();
-    app.get<{ Params: { file: string } }>('/f/:file', (req, reply) => sendFile(req, reply, jailPath(dir, req.params.file)));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    port = (app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await app.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
   it('HEAD announces the same length as GET (UEFI HTTP boot sizes its buffer from it)', async () => {
     const head = await raw(port, 'HEAD', '/f/ipxe.efi');
     const get = await raw(port, 'GET', '/f/ipxe.efi');
@@ -76,26 +82,7 @@ describe('file serving over a real socket', () => {
 });
 
 describe('file serving under real clients: chunk edges, keep-alive, aborts, a shrinking file', () => {
-  let dir: string;
-  let app: FastifyInstance;
-  let port: number;
-  const warnings: string[] = [];
-  const data = Buffer.alloc(8 << 20);
-  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
   const openFds = () => readdirSync('/proc/self/fd').length;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'df-files-big-'));
-    await writeFile(join(dir, 'big'), data);
-    app = Fastify({ logger: { level: 'warn', stream: { write: (l: string) => void warnings.push(String(JSON.parse(l).msg)) } } });
-    app.get<{ Params: { file: string } }>('/f/:file', (req, reply) => sendFile(req, reply, jailPath(dir, req.params.file)));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    port = (app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await app.close();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('ranges across the read-chunk edges come back byte for byte', async () => {
     for (const [a, b] of [[0, 0], [524_287, 524_288], [700_000, 1_700_000], [1_048_575, 8_388_607], [5, 1_048_575]]) {

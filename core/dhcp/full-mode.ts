@@ -153,7 +153,8 @@ async function request(req: DhcpPacket, mac: Mac, ctx: FullModeContext): Promise
   if (!sameSubnet(want.ip, ctx.serverIp, ctx.network.subnetMask)) return nak(`${want.ip} is not on this network`);
   const entry = ctx.pool.entryAt(want.ip);
   const known = entry !== undefined && entry.mac === mac && entry.state !== 'declined';
-  if (!ctx.pool.availableTo(want.ip, mac)) return nak(entry?.foreign ? `address ${want.ip} is taken by another instance` : `${want.ip} is not available to ${mac}`);
+  const refused = ctx.pool.refusal(want.ip, mac);
+  if (refused) return nak(refused);
   if (requestState(req) === 'selecting' && !known) return nak(`no offer of ${want.ip} is held for ${mac}`);
   if (!known && want.silentIfUnknown) return dropped(`INIT-REBOOT for ${want.ip}, which this server has no record of`);
   const bound = await ctx.pool.bind(want.ip, mac, ctx.leaseSeconds, req.options.hostName);

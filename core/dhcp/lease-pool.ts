@@ -101,6 +101,12 @@ export class LeasePool {
     return e.mac === mac && e.state !== 'declined';
   }
 
+  /** Why `ip` cannot go to `mac` (the DHCPNAK message), or undefined when it can. */
+  refusal(ip: string, mac: string): string | undefined {
+    if (this.availableTo(ip, mac)) return undefined;
+    return this.byIp.get(ip)?.foreign ? takenElsewhere(ip) : `${ip} is not available to ${mac}`;
+  }
+
   /**
    * Picks an address for a DISCOVER: the MAC's reservation, else its current address, else the
    * one it asked for (RFC 2131 4.3.1 order), else a never-used one, else the longest-expired.
@@ -163,10 +169,8 @@ export class LeasePool {
    * it); the holder is then remembered, so the address is skipped until its lease ends.
    */
   async bind(ip: string, mac: string, leaseSeconds: number, hostName?: string): Promise<BindResult> {
-    if (!this.availableTo(ip, mac)) {
-      const e = this.byIp.get(ip);
-      return { ok: false, reason: e?.foreign ? takenElsewhere(ip) : `${ip} is not available to ${mac}` };
-    }
+    const refused = this.refusal(ip, mac);
+    if (refused) return { ok: false, reason: refused };
     const lease: Lease = { ip, mac, state: 'bound', expiresAt: this.cfg.now() + leaseSeconds * 1000, ...(hostName ? { hostName } : {}) };
     const claimed = await this.cfg.store.claim(lease);
     if (!claimed.ok) {

@@ -42,6 +42,19 @@ export class ByteReader {
     const b = this.take(4, field);
     return b ? ((b[0] << 24) >>> 0) + ((b[1] << 16) | (b[2] << 8) | b[3]) : 0;
   }
+  /** Little-endian variants, for formats that are least significant byte first (IPMI sessions, UEFI). */
+  u16le(field: string): number {
+    const b = this.take(2, field);
+    return b ? b[0] | (b[1] << 8) : 0;
+  }
+  u32le(field: string): number {
+    const b = this.take(4, field);
+    return b ? (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0 : 0;
+  }
+  u64le(field: string): bigint {
+    const b = this.take(8, field);
+    return b ? Buffer.from(b).readBigUInt64LE(0) : 0n;
+  }
   bytes(n: number, field: string): Uint8Array {
     return this.take(n, field) ?? new Uint8Array(n < 0 ? 0 : Math.min(n, 0));
   }

@@ -4,7 +4,7 @@
  * Session IDs are little-endian like every IPMI multi-byte field.
  */
 import { ByteReader, ByteWriter } from '../../shared/bytes.ts';
-import { decodeError, fixedBytes, readerError, u32le, writeU32le, type DecodeError } from './wire.ts';
+import { decodeError, fixedBytes, readerError, writeU32le, type DecodeError } from './wire.ts';
 
 /** RMCP+ status codes, table 13-15 (the ones a user would need explained). */
 export const RakpStatus = {
@@ -81,7 +81,7 @@ export function decodeOpenSessionRequest(bytes: Uint8Array): OpenSessionRequest 
   const tag = r.u8('openSession.tag');
   const maxPrivilege = r.u8('openSession.maxPrivilege');
   r.bytes(2, 'openSession.reserved');
-  const consoleSessionId = u32le(r, 'openSession.consoleSessionId');
+  const consoleSessionId = r.u32le('openSession.consoleSessionId');
   const algorithms = readAlgorithms(r, 'openSession');
   return readerError(r) ?? { tag, maxPrivilege, consoleSessionId, algorithms };
 }
@@ -96,9 +96,9 @@ export function decodeOpenSessionResponse(bytes: Uint8Array): OpenSessionRespons
   if (status !== RakpStatus.ok && r.remaining < 6) return { tag, status, maxPrivilege: 0, consoleSessionId: 0, bmcSessionId: 0 };
   const maxPrivilege = r.u8('openSessionResponse.maxPrivilege');
   r.u8('openSessionResponse.reserved');
-  const consoleSessionId = u32le(r, 'openSessionResponse.consoleSessionId');
+  const consoleSessionId = r.u32le('openSessionResponse.consoleSessionId');
   if (status !== RakpStatus.ok) return readerError(r) ?? { tag, status, maxPrivilege, consoleSessionId, bmcSessionId: 0 };
-  const bmcSessionId = u32le(r, 'openSessionResponse.bmcSessionId');
+  const bmcSessionId = r.u32le('openSessionResponse.bmcSessionId');
   const algorithms = readAlgorithms(r, 'openSessionResponse');
   return readerError(r) ?? { tag, status, maxPrivilege, consoleSessionId, bmcSessionId, algorithms };
 }
@@ -121,7 +121,7 @@ export function decodeRakp1(bytes: Uint8Array): Rakp1 | DecodeError {
   const r = new ByteReader(bytes);
   const tag = r.u8('rakp1.tag');
   r.bytes(3, 'rakp1.reserved');
-  const bmcSessionId = u32le(r, 'rakp1.bmcSessionId');
+  const bmcSessionId = r.u32le('rakp1.bmcSessionId');
   const consoleRandom = fixedBytes(r, 16, 'rakp1.consoleRandom');
   const role = r.u8('rakp1.role');
   r.bytes(2, 'rakp1.reserved');
@@ -151,7 +151,7 @@ export function decodeRakp2(bytes: Uint8Array): Rakp2 | DecodeError {
   const tag = r.u8('rakp2.tag');
   const status = r.u8('rakp2.status');
   r.bytes(2, 'rakp2.reserved');
-  const consoleSessionId = u32le(r, 'rakp2.consoleSessionId');
+  const consoleSessionId = r.u32le('rakp2.consoleSessionId');
   const err = readerError(r);
   if (err) return err;
   const empty = new Uint8Array(0);
@@ -182,7 +182,7 @@ export function decodeRakp34(bytes: Uint8Array, which: 'rakp3' | 'rakp4'): Rakp3
   // A BMC reporting an error may stop after the status byte.
   if (status !== RakpStatus.ok && !r.error && r.remaining < 6) return { tag, status, sessionId: 0, authCode: new Uint8Array(0) };
   r.bytes(2, `${which}.reserved`);
-  const sessionId = u32le(r, `${which}.sessionId`);
+  const sessionId = r.u32le(`${which}.sessionId`);
   const authCode = r.rest().slice();
   return readerError(r) ?? { tag, status, sessionId, authCode };
 }

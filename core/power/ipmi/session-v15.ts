@@ -5,7 +5,7 @@
  * 16-byte auth code a v1.5 BMC may add.
  */
 import { ByteReader, ByteWriter } from '../../shared/bytes.ts';
-import { fixedBytes, decodeError, readerError, u32le, writeU32le, type DecodeError } from './wire.ts';
+import { fixedBytes, decodeError, readerError, writeU32le, type DecodeError } from './wire.ts';
 
 export const AuthTypeV15 = { none: 0x00, md2: 0x01, md5: 0x02, straight: 0x04, oem: 0x05 } as const;
 /** Auth type value 0x06 marks an IPMI v2.0 / RMCP+ session header instead. */
@@ -31,8 +31,8 @@ export function decodeSessionV15(bytes: Uint8Array): SessionV15 | DecodeError {
   const r = new ByteReader(bytes);
   const authType = r.u8('v15.authType');
   if (authType === AUTH_TYPE_RMCP_PLUS) return decodeError('v15.authType', 'is 0x06 (an RMCP+ packet)');
-  const sequence = u32le(r, 'v15.sequence');
-  const sessionId = u32le(r, 'v15.sessionId');
+  const sequence = r.u32le('v15.sequence');
+  const sessionId = r.u32le('v15.sessionId');
   const authCode = authType !== AuthTypeV15.none ? fixedBytes(r, 16, 'v15.authCode') : undefined;
   const length = r.u8('v15.payloadLength');
   const payload = fixedBytes(r, length, 'v15.payload');

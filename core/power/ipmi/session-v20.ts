@@ -5,7 +5,7 @@
  */
 import { ByteReader, ByteWriter } from '../../shared/bytes.ts';
 import { AUTH_TYPE_RMCP_PLUS } from './session-v15.ts';
-import { decodeError, fixedBytes, readerError, u16le, u32le, writeU16le, writeU32le, type DecodeError } from './wire.ts';
+import { decodeError, fixedBytes, readerError, writeU16le, writeU32le, type DecodeError } from './wire.ts';
 
 /** Payload types, table 13-16. */
 export const PayloadType = {
@@ -77,11 +77,11 @@ export function decodeSessionV20(bytes: Uint8Array, authCodeLength = 0): Decoded
   const typeByte = r.u8('v20.payloadType');
   const payloadType = typeByte & 0x3f;
   const isOem = payloadType === PayloadType.oem;
-  const oemIana = isOem ? u32le(r, 'v20.oemIana') : undefined;
-  const oemPayloadId = isOem ? u16le(r, 'v20.oemPayloadId') : undefined;
-  const sessionId = u32le(r, 'v20.sessionId');
-  const sequence = u32le(r, 'v20.sequence');
-  const length = u16le(r, 'v20.payloadLength');
+  const oemIana = isOem ? r.u32le('v20.oemIana') : undefined;
+  const oemPayloadId = isOem ? r.u16le('v20.oemPayloadId') : undefined;
+  const sessionId = r.u32le('v20.sessionId');
+  const sequence = r.u32le('v20.sequence');
+  const length = r.u16le('v20.payloadLength');
   const payload = fixedBytes(r, length, 'v20.payload');
   const err = readerError(r);
   if (err) return err;

@@ -1,8 +1,7 @@
 /**
  * Small helpers shared by the IPMI codecs: the DecodeError value every decoder returns
- * instead of throwing, and little-endian field access (IPMI's multi-byte session fields
- * are least significant byte first, IPMI v2.0 section 13.6, unlike the big-endian
- * ByteReader/ByteWriter used by the network protocols).
+ * instead of throwing, and little-endian writes (IPMI's multi-byte session fields are least
+ * significant byte first, IPMI v2.0 section 13.6; reading them is ByteReader.u16le/u32le).
  */
 import type { ByteReader, ByteWriter } from '../../shared/bytes.ts';
 
@@ -29,15 +28,6 @@ export function readerError(r: ByteReader): DecodeError | undefined {
   return { kind: 'decode-error', field, message: r.error };
 }
 
-export function u16le(r: ByteReader, field: string): number {
-  const b = r.bytes(2, field);
-  return b.length === 2 ? b[0] | (b[1] << 8) : 0;
-}
-
-export function u32le(r: ByteReader, field: string): number {
-  const b = r.bytes(4, field);
-  return b.length === 4 ? (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0 : 0;
-}
 
 export function writeU16le(w: ByteWriter, v: number): ByteWriter {
   return w.u8(v & 0xff).u8((v >>> 8) & 0xff);

@@ -96,10 +96,9 @@ ck_local_boot() { # NAME FW MAC: marker + seed on the console, the script served
   # the agent, so the firmware makes exactly one network attempt (the one whose iPXE says
   # "local") and then boots the disk: no IPv6 PXE or second HTTP boot round first.
   if [ "$2" = uefi ]; then
-    local tries n
-    tries=$(grep -aoE 'Start (PXE over IPv[46]|HTTP Boot over IPv[46])' "$(vm_serial "$1")" | tr '\n' ',')
-    n=$(grep -acE 'Start (PXE over IPv[46]|HTTP Boot over IPv[46])' "$(vm_serial "$1")")
-    [ "$n" = 1 ] || { note "network boot attempts before the disk: ${tries:-none} (want exactly one: BootOrder should be [the agent's option, disk, ...])"; return 1; }
+    local tries
+    tries=$(grep -aoE 'Start (PXE over IPv[46]|HTTP Boot over IPv[46])' "$(vm_serial "$1")" | paste -sd, -)
+    [ -n "$tries" ] && [[ $tries != *,* ]] || { note "network boot attempts before the disk: ${tries:-none} (want exactly one: BootOrder should be [the agent's option, disk, ...])"; return 1; }
   fi
   out=$(papi local-boots --mac "$3" --since "$since") || { note "$out"; return 1; }
   [[ $out == *"local ($2)"* ]] && [[ $out != *discovery* ]] && [[ $out != *imaging* ]] || { note "scripts served since power-on: ${out:-none}"; return 1; }
