@@ -13,7 +13,7 @@ type Step = { status: number; body: unknown } | 'refused';
 
 /** A scripted control plane: one step per request, in order; the agent stops when the script ends. */
 function harness(steps: Step[]) {
-  const requests: Array<{ path: string; auth: string; body: any }> = [];
+  const requests: Array<{ path: string; auth: string; body: unknown }> = [];
   const sleeps: number[] = [];
   const lines: string[] = [];
   const reboots: string[] = [];

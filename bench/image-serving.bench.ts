@@ -84,7 +84,10 @@ async function startDragonfly(dataDir: string): Promise<Server> {
     proc.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /API and UI at (http:\/\/\S+)/.exec(out);
-      if (m) (clearTimeout(timer), resolve(m[1]));
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     });
     proc.stderr?.resume();
     proc.once('exit', (code) => reject(new Error(`dragonfly serve exited (${code}): ${out}`)));

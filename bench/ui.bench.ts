@@ -53,7 +53,12 @@ function browserRssMiB(rootPid: number): number {
   const tree = new Set([rootPid]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, ppid] of rows) if (tree.has(ppid) && !tree.has(pid)) (tree.add(pid), (grew = true));
+    for (const [pid, ppid] of rows) {
+      if (tree.has(ppid) && !tree.has(pid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
   }
   return rows.filter(([pid]) => tree.has(pid) && pid !== rootPid).reduce((a, [, , rss]) => a + rss, 0) / 1024;
 }

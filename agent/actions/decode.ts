@@ -79,7 +79,7 @@ export async function* fzstdDecode(input: Bytes): Bytes {
   try {
     d.push(new Uint8Array(0), true);
   } catch (err) {
-    throw new Error(`zstd stream ends early (truncated image): ${(err as Error).message}`);
+    throw new Error(`zstd stream ends early (truncated image): ${(err as Error).message}`, { cause: err });
   }
   yield* out;
 }

@@ -163,7 +163,7 @@ async function readVariable(vars: string, name: string): Promise<Uint8Array | un
     bytes = await readFile(fileOf(vars, name));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${name}: cannot read ${fileOf(vars, name)}: ${(e as Error).message}`);
+    throw new Error(`${name}: cannot read ${fileOf(vars, name)}: ${(e as Error).message}`, { cause: e });
   }
   const v = decodeEfivarfsFile(name, bytes);
   if (v instanceof EfiDecodeError) throw new Error(v.message);
@@ -218,7 +218,7 @@ export async function writeVariable(vars: string, name: string, data: Uint8Array
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new Error(`${name}: cannot write ${file}: ${err.code ? writeFailure(err.code) : err.message}`);
+    throw new Error(`${name}: cannot write ${file}: ${err.code ? writeFailure(err.code) : err.message}`, { cause: e });
   }
 }
 

@@ -32,7 +32,7 @@ export async function mustRun(exec: Exec, file: string, args: string[]): Promise
   try {
     r = await exec(file, args);
   } catch (err) {
-    throw new Error(`cannot run ${file}: ${(err as Error).message} (the agent image must carry it)`);
+    throw new Error(`cannot run ${file}: ${(err as Error).message} (the agent image must carry it)`, { cause: err });
   }
   if (r.code !== 0) throw new Error(`${[file, ...args].join(' ')} exited with ${r.code}: ${(r.stderr || r.stdout).trim() || 'no output'}`);
   return r;

@@ -117,9 +117,9 @@ async function withRetries(t: Transfer): Promise<number> {
       const e = err instanceof TransferError ? err : new TransferError((err as Error).message, false);
       if (t.writer.accepted > before) failures = 0;
       failures++;
-      if (!e.retryable) throw new Error(`${e.message} (${t.writer.accepted} bytes written to ${t.o.target})`);
+      if (!e.retryable) throw new Error(`${e.message} (${t.writer.accepted} bytes written to ${t.o.target})`, { cause: err });
       if (failures > max) {
-        throw new Error(`download of ${t.o.url} failed ${failures} times in a row, last: ${e.message} (${t.writer.accepted} bytes written to ${t.o.target})`);
+        throw new Error(`download of ${t.o.url} failed ${failures} times in a row, last: ${e.message} (${t.writer.accepted} bytes written to ${t.o.target})`, { cause: err });
       }
       retries++;
       await (t.o.sleep ?? sleep)((t.o.backoffMs ?? defaultBackoff)(failures));

@@ -65,19 +65,26 @@ export async function withMounted<T>(exec: Exec, dev: string, fn: (dir: string) 
     await rmdir(dir).catch(() => undefined);
     throw err;
   }
-  let failure: unknown;
+  let result: T;
   try {
-    return await fn(dir);
+    result = await fn(dir);
   } catch (err) {
-    failure = err;
+    await unmount(exec, dir);
     throw err;
-  } finally {
-    await exec('sync', []).catch(() => undefined);
-    const um = await exec('umount', [dir]).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
-    if (um.code === 0) await rmdir(dir).catch(() => undefined);
-    // an unmount failure after a successful write is itself a failure: the data may not be on the disk
-    else if (failure === undefined) throw new Error(`umount ${dir} (${dev}) failed: ${um.stderr.trim()}`);
   }
+  // an unmount failure after a successful write is itself a failure: the data may not be on the disk
+  const um = await unmount(exec, dir);
+  if (um) throw new Error(`umount ${dir} (${dev}) failed: ${um}`);
+  return result;
+}
+
+/** Syncs and unmounts `dir`, removing it when that worked; returns the unmount error, if any. */
+async function unmount(exec: Exec, dir: string): Promise<string | undefined> {
+  await exec('sync', []).catch(() => undefined);
+  const um = await exec('umount', [dir]).catch((e: Error) => ({ code: 1, stdout: '', stderr: e.message }));
+  if (um.code !== 0) return um.stderr.trim();
+  await rmdir(dir).catch(() => undefined);
+  return undefined;
 }
 
 export interface FileSpec {

@@ -37,6 +37,7 @@ const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 export interface Recorded {
   path: string;
   authorization: string | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever JSON the agent sent; the checks below probe it field by field
   body: any;
   atMs: number;
 }

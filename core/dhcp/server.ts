@@ -234,8 +234,8 @@ export function createDhcpServer(opts: DhcpServerOptions): DhcpServer {
       if (d.kind === 'unicast') return { address: d.address, port: r.ports.client };
       return { address: '255.255.255.255', port: r.ports.client }; // broadcast, and hardware-unicast fallback
     };
-    let main: DatagramSocket | undefined;
-    main = await open(r.ports.server, serve(() => main!, (p) => handleFullMode(p, ctx), toClient));
+    // The handler needs its own socket to reply on; it runs only after open() has returned.
+    const main: DatagramSocket = await open(r.ports.server, serve(() => main, (p) => handleFullMode(p, ctx), toClient));
   }
 
   async function startProxy(r: Resolved): Promise<void> {
@@ -243,11 +243,9 @@ export function createDhcpServer(opts: DhcpServerOptions): DhcpServer {
     const ctx: ProxyModeContext = { serverIp: r.serverIp, bootPolicy: opts.bootPolicy ?? noBootPolicy, menuLabel: opts.menuLabel ?? 'Dragonfly' };
     const toClient = (req: DhcpPacket): Remote =>
       req.giaddr !== '0.0.0.0' ? { address: req.giaddr, port: r.ports.server } : { address: '255.255.255.255', port: r.ports.client };
-    let main: DatagramSocket | undefined;
-    let pxe: DatagramSocket | undefined;
-    main = await open(r.ports.server, serve(() => main!, (p) => handleProxyDiscover(p, ctx), toClient));
+    const main: DatagramSocket = await open(r.ports.server, serve(() => main, (p) => handleProxyDiscover(p, ctx), toClient));
     // 4011 replies go straight back to the asking address and port (PXE 2.1 2.2.6).
-    pxe = await open(r.ports.pxe, serve(() => pxe!, (p) => handleProxyRequest(p, ctx), (_q, _p, from) => from));
+    const pxe: DatagramSocket = await open(r.ports.pxe, serve(() => pxe, (p) => handleProxyRequest(p, ctx), (_q, _p, from) => from));
   }
 
   async function close(): Promise<void> {

@@ -43,7 +43,10 @@ async function extractSha(path: string, compression: TarCompression): Promise<{ 
   const disk = await rawDiskFromTar(createReadStream(path), compression);
   const h = createHash('sha256');
   let n = 0;
-  for await (const c of disk.data) (h.update(c), (n += c.length));
+  for await (const c of disk.data) {
+    h.update(c);
+    n += c.length;
+  }
   expect(n).toBe(disk.size);
   return { sha: h.digest('hex'), size: disk.size, name: disk.name };
 }

@@ -158,7 +158,10 @@ export function paxSparse(records: Array<[string, string]>): PaxSparse | undefin
     else if (k === 'GNU.sparse.numbytes') sizes.push(int(v, k));
     else if (k === 'GNU.sparse.map') {
       const nums = v === '' ? [] : v.split(',').map((x) => int(x, k));
-      for (let i = 0; i + 1 < nums.length; i += 2) (offsets.push(nums[i]), sizes.push(nums[i + 1]));
+      for (let i = 0; i + 1 < nums.length; i += 2) {
+        offsets.push(nums[i]);
+        sizes.push(nums[i + 1]);
+      }
     }
   }
   if (!sparse) return undefined;

@@ -52,7 +52,7 @@ const secondsBetween = (a?: string, b?: string) => (a && b ? ((Date.parse(b) - D
 /** Polls until `done` returns a string (success summary) or the timeout passes (last reason thrown). */
 async function poll(timeoutS: number, done: () => Promise<{ ok: true; summary: string } | { ok: false; why: string }>): Promise<string> {
   const until = Date.now() + timeoutS * 1000;
-  let why = 'nothing checked yet';
+  let why: string;
   for (;;) {
     try {
       const r = await done();

@@ -84,33 +84,40 @@ export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>): S
   return lab;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a log line is whatever JSON the instance printed; callers probe fields
+type LogLine = Record<string, any>;
+
 /** JSON lines from a child's stdout, with a way to wait for one that matches. */
 export function jsonLines(child: ChildProcess) {
-  const lines: Array<Record<string, any>> = [];
-  const waiters: Array<{ test: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }> = [];
+  const lines: Array<LogLine> = [];
+  const waiters: Array<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
     for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const text = buf.slice(0, i);
       buf = buf.slice(i + 1);
-      let line: Record<string, any>;
+      let line: LogLine;
       try {
         line = JSON.parse(text);
       } catch {
         continue;
       }
       lines.push(line);
-      for (const w of [...waiters]) if (w.test(line)) waiters.splice(waiters.indexOf(w), 1), w.resolve(line);
+      for (const w of [...waiters]) {
+        if (!w.test(line)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
     }
   });
   return {
     lines,
-    waitFor(test: (l: Record<string, any>) => boolean, what: string, ms = 20_000): Promise<Record<string, any>> {
+    waitFor(test: (l: LogLine) => boolean, what: string, ms = 20_000): Promise<LogLine> {
       const found = lines.find(test);
       if (found) return Promise.resolve(found);
       return new Promise((res, rej) => {
-        const w = { test, resolve: (l: Record<string, any>) => (clearTimeout(t), res(l)) };
+        const w = { test, resolve: (l: LogLine) => (clearTimeout(t), res(l)) };
         const t = setTimeout(() => (waiters.splice(waiters.indexOf(w), 1), rej(new Error(`timed out waiting for ${what}`))), ms);
         waiters.push(w);
       });

@@ -18,7 +18,7 @@ function sh(cmd: string): string {
     return execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${cmd}\n failed: ${err.stderr || err.message}${err.stdout ? `\n stdout: ${err.stdout.slice(-2000)}` : ''}`);
+    throw new Error(`${cmd}\n failed: ${err.stderr || err.message}${err.stdout ? `\n stdout: ${err.stdout.slice(-2000)}` : ''}`, { cause: e });
   }
 }
 

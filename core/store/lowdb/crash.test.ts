@@ -79,7 +79,7 @@ afterAll(async () => {
 describe('lowdb store under SIGKILL', () => {
   it(`keeps every acknowledged write across ${KILLS} kills at random instants`, { timeout: 180_000 }, async () => {
     let totalAcked = 0;
-    const lane = async (lane: number) => {
+    const lane = async () => {
       const dir = await mkdtemp(join(tmpdir(), 'df-lowdb-crash-'));
       dirs.push(dir);
       const created: string[] = [];
@@ -97,7 +97,7 @@ describe('lowdb store under SIGKILL', () => {
       expect((await s.list('Hardware')).items.length).toBeGreaterThanOrEqual(8 + created.length);
       await s.close();
     };
-    await Promise.all(Array.from({ length: PARALLEL }, (_, i) => lane(i)));
+    await Promise.all(Array.from({ length: PARALLEL }, () => lane()));
     // The kills must have landed while writes were being acknowledged, or the test proves nothing.
     expect(totalAcked).toBeGreaterThan(KILLS * 10);
   });

@@ -48,7 +48,7 @@ async function workflowsOf(name: string): Promise<Workflow[]> {
 
 async function poll(timeoutS: number, step: () => Promise<string | { fail: string } | undefined>, waiting: () => string): Promise<string> {
   const until = Date.now() + timeoutS * 1000;
-  let last = 'nothing checked yet';
+  let last: string;
   for (;;) {
     try {
       const r = await step();
@@ -56,7 +56,7 @@ async function poll(timeoutS: number, step: () => Promise<string | { fail: strin
       if (r) throw new Error(r.fail);
       last = waiting();
     } catch (e) {
-      if ((e as Error).message.startsWith('STOP ')) throw new Error((e as Error).message.slice(5));
+      if ((e as Error).message.startsWith('STOP ')) throw new Error((e as Error).message.slice(5), { cause: e });
       last = (e as Error).message;
     }
     if (Date.now() > until) throw new Error(`after ${timeoutS} s: ${last}`);

@@ -15,14 +15,12 @@ interface ListProps {
 
 export function useRowClick(visible: readonly string[], setActive: (i: number) => void) {
   const click = useAppStore((s) => s.clickMachine);
-  const visibleRef = useRef(visible);
-  visibleRef.current = visible;
   return useCallback(
     (name: string, e: MouseEvent) => {
-      click(name, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey }, visibleRef.current);
-      setActive(visibleRef.current.indexOf(name));
+      click(name, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey }, visible);
+      setActive(visible.indexOf(name));
     },
-    [click, setActive],
+    [click, setActive, visible],
   );
 }
 

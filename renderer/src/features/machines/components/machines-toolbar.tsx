@@ -15,12 +15,11 @@ export function MachinesToolbar({ visible, assignControls }: ToolbarProps) {
   const layout = useAppStore((s) => s.machineLayout);
   const setLayout = useAppStore((s) => s.setMachineLayout);
   const byName = useAppStore((s) => s.hardware.byName);
-  const names = useAppStore((s) => s.hardware.names);
   const selectedCount = useAppStore((s) => s.selection.selected.size);
   const toggleAll = useAppStore((s) => s.toggleAllVisible);
   const clear = useAppStore((s) => s.clearSelection);
-  // Tags and counts change rarely; recompute when membership changes, not on every progress event.
-  const tags = useMemo(() => allTags(byName), [names]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Recomputed whenever an object changes: a tag added to a machine must appear in the filter.
+  const tags = useMemo(() => allTags(byName), [byName]);
   const counts = useMemo(() => countByState(byName), [byName]);
   const allShownSelected = visible.length > 0 && selectedCount >= visible.length;
   return (
@@ -40,7 +39,7 @@ export function MachinesToolbar({ visible, assignControls }: ToolbarProps) {
         <label className="field-inline">
           <span>State</span>
           <select value={filter.state} onChange={(e) => setFilter({ state: e.target.value as typeof filter.state })} aria-label="Filter by state">
-            <option value="all">All ({names.length})</option>
+            <option value="all">All ({byName.size})</option>
             {lifecycleStatesForUi.map((s) => (
               <option key={s} value={s}>
                 {s} ({counts[s] ?? 0})

@@ -4,14 +4,12 @@ import { visibleMachines } from '../machine-filter.ts';
 
 /**
  * Names of the machines to show, filtered. Without a filter this is the cache's own sorted
- * name list (no work per event); with one, it is recomputed when objects change.
+ * name list, the same array each time, so an object change re-renders no list.
  */
 export function useVisibleMachines(): string[] {
   const names = useAppStore((s) => s.hardware.names);
   const byName = useAppStore((s) => s.hardware.byName);
   const filter = useAppStore((s) => s.machineFilter);
-  const narrowing = filter.text.trim() !== '' || filter.state !== 'all' || filter.tag !== 'all';
-  // Only depend on byName when a filter reads object contents.
-  const dep = narrowing ? byName : null;
-  return useMemo(() => visibleMachines(names, byName, filter), [names, dep, filter]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Without a filter visibleMachines answers the name list itself (same reference, no re-render).
+  return useMemo(() => visibleMachines(names, byName, filter), [names, byName, filter]);
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useAppStore } from '../../../app/store.ts';
 import { api, ApiError, describeError } from '../../../shared/api-client.ts';
 import { contentTypeFor, problemsFrom, splitProblem, starterTemplate, templateToYaml, type ApplyResult } from '../template-document.ts';
@@ -35,7 +35,6 @@ function TemplateEditor({ name }: { name: string | null }) {
   const [text, setText] = useState(() => (tpl ? templateToYaml(tpl) : starterTemplate));
   const [outcome, setOutcome] = useState<Outcome>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => setOutcome(null), [name]);
   const apply = async () => {
     setBusy(true);
     setOutcome(null);
