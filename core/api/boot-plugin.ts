@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { AuthService } from '../auth/auth-service.ts';
 import { bootFate } from '../boot/fate.ts';
-import { renderChainScript, renderIpxeScript, type Firmware } from '../boot/script.ts';
+import { firmwareFrom } from '../boot/bootfile.ts';
+import { renderChainScript, renderIpxeScript } from '../boot/script.ts';
+import { AGENT_FILES, bootRoutes } from '../boot/urls.ts';
 import type { Registrar } from '../inventory/registration.ts';
 import { isMac, parseMac } from '../shared/mac.ts';
 import { DragonflyError } from '../shared/errors.ts';
@@ -26,15 +28,10 @@ export interface BootDeps {
 
 const publicRoute = { config: { access: 'public' as const } };
 
-/** iPXE's ${platform}: "pcbios" or "efi". */
-export function firmwareFrom(platform: string | undefined): Firmware {
-  return platform === 'efi' ? 'uefi' : 'bios';
-}
-
 /** Routes a booting machine must reach without credentials: the script and the files it names. */
 export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<void> {
   app.get<{ Querystring: { mac?: string; platform?: string; arch?: string } }>(
-    '/boot/ipxe',
+    bootRoutes.script,
     { ...publicRoute, schema: { tags: ['Boot'], summary: 'iPXE script for a MAC: the server decides its fate' } },
     async (req, reply) => {
       reply.type('text/plain; charset=utf-8');
@@ -57,7 +54,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     },
   );
 
-  app.get('/boot/autoexec.ipxe', { ...publicRoute, schema: { tags: ['Boot'], summary: 'Chain script for a TFTP-loaded iPXE' } }, async (_req, reply) => {
+  app.get(bootRoutes.autoexec, { ...publicRoute, schema: { tags: ['Boot'], summary: 'Chain script for a TFTP-loaded iPXE' } }, async (_req, reply) => {
     reply.type('text/plain; charset=utf-8');
     return renderChainScript(deps.serverUrl());
   });
@@ -66,17 +63,17 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     const method = 'GET';
     app.route<{ Params: { file: string } }>({
       method,
-      url: '/boot/agent/:file',
+      url: bootRoutes.agentFile,
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'Agent kernel and initramfs' },
       handler: async (req, reply) => {
-        if (!['vmlinuz', 'initramfs.img'].includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.file}`);
+        if (!AGENT_FILES.includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.file}`);
         return sendFile(req, reply, join(deps.agentImageDir, req.params.file));
       },
     });
     app.route<{ Params: { file: string } }>({
       method,
-      url: '/boot/files/:file',
+      url: bootRoutes.ipxeFile,
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'iPXE binaries' },
       handler: async (req, reply) => sendFile(req, reply, jailPath(deps.ipxeDir, req.params.file)),
@@ -85,7 +82,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       const dir = deps.imageDir;
       app.route<{ Params: { '*': string } }>({
         method,
-        url: '/images/*',
+        url: bootRoutes.images,
         ...publicRoute,
         schema: { tags: ['Boot'], summary: 'Cached OS images, with Range support' },
         handler: async (req, reply) => {

@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuthService } from '../auth/auth-service.ts';
+import { bootUrls } from '../boot/urls.ts';
 import { buildApi, type Api } from '../api/server.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
@@ -85,7 +86,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       power,
       // Fetch the template's images into the cache as soon as it is assigned: machines only ever read the cache.
       prepareImages: (tpl) => {
-        const local = `${serverUrl}/images/`;
+        const local = bootUrls(serverUrl).imagesBase;
         for (const spec of imageSpecsOf(tpl.spec.actions)) {
           if (spec.url.startsWith(local) || spec.url.startsWith('cache:')) continue;
           images.ensure(spec).catch((e) => log.warn({ image: spec.url, err: (e as Error).message }, 'image not cached'));

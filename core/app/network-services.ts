@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { ServiceHealth } from '../api/system-plugin.ts';
 import { bindToInterface, interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
-import { bootPolicyFromUrls } from '../dhcp/boot-policy.ts';
+import { bootPolicy } from '../boot/bootfile.ts';
+import { bootUrls } from '../boot/urls.ts';
 import type { DhcpEvent } from '../dhcp/events.ts';
 import { openFileLeaseStore } from '../dhcp/lease-store-file.ts';
 import { probeExistingDhcp } from '../dhcp/probe.ts';
@@ -31,11 +32,6 @@ export interface NetworkServicesDeps {
    * the segment (etcd lease, TTL `swarmTtlSeconds`), with leases kept in etcd by compare-and-set.
    */
   swarm?: { etcdEndpoints: string[]; ttlSeconds?: number };
-}
-
-/** The boot URLs the DHCP server hands to iPXE and UEFI HTTP clients. */
-export function bootUrls(serverUrl: string) {
-  return { ipxeScriptUrl: `${serverUrl}/boot/ipxe`, httpBootBase: `${serverUrl}/boot/files/` };
 }
 
 const BOOT_STEP: Partial<Record<DhcpEvent['type'], string>> = { offer: 'dhcp', ack: 'dhcp' };
@@ -119,7 +115,7 @@ export class NetworkServices {
       dns: s.dns,
       leaseSeconds: s.leaseSeconds,
       leaseStore,
-      bootPolicy: (client, mac, req) => bootPolicyFromUrls(bootUrls(this.deps.serverUrl()))(client, mac, req),
+      bootPolicy: bootPolicy(() => bootUrls(this.deps.serverUrl())),
       logger: this.deps.logger,
       onEvent: (e) => this.onDhcpEvent(e),
     });
