@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { AuthService } from '../auth/auth-service.ts';
+import { nextActionFor } from '../boot/fate.ts';
 import { bootUrls } from '../boot/urls.ts';
 import { HardwareFacts, type Hardware } from '../model/hardware.ts';
 import type { Action, Template } from '../model/template.ts';
@@ -8,7 +9,7 @@ import type { ImageCache } from '../images/cache.ts';
 import { rewriteForMachines } from '../images/rewrite.ts';
 import type { Workflow } from '../model/workflow.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
-import { nextActionFor, type Registrar } from '../inventory/registration.ts';
+import type { Registrar } from '../inventory/registration.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import { parseMac } from '../shared/mac.ts';
 import type { Logger } from '../shared/logger.ts';

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { renderIpxeScript, renderChainScript } from './script.ts';
-import { bootFate } from './fate.ts';
-import type { Hardware } from '../model/hardware.ts';
 
 const base = { mac: '52:54:00:12:34:56', serverUrl: 'http://10.77.0.1:8080', enrolmentToken: 'dfe1.tok', displayName: 'Amber Falcon Orbit' };
 
@@ -60,20 +58,5 @@ exit 1
     expect(renderChainScript('http://10.77.0.1:8080')).toBe(
       '#!ipxe\nchain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${netX/mac}&arch=${buildarch}&platform=${platform} || exit 1\n',
     );
-  });
-});
-
-describe('boot fate follows DESIGN.md §2', () => {
-  const hw = (state: string, wf?: string) => ({ status: { state, currentWorkflow: wf } }) as unknown as Hardware;
-  it.each([
-    [undefined, 'discovery'],
-    [hw('Discovered'), 'discovery'],
-    [hw('Registered'), 'discovery'],
-    [hw('Assigned', 'w'), 'imaging'],
-    [hw('Provisioning', 'w'), 'imaging'],
-    [hw('Ready', 'w'), 'local'],
-    [hw('Error', 'w'), 'discovery'],
-  ])('%j → %s', (h, kind) => {
-    expect(bootFate(h as Hardware | undefined).kind).toBe(kind);
   });
 });
