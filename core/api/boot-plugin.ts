@@ -4,6 +4,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
 import { renderChainScript, renderIpxeScript } from '../boot/script.ts';
+import { BootTimeline } from '../boot/timeline.ts';
 import { AGENT_FILES, bootRoutes } from '../boot/urls.ts';
 import type { Registrar } from '../inventory/registration.ts';
 import { isMac, parseMac } from '../shared/mac.ts';
@@ -24,12 +25,15 @@ export interface BootDeps {
   imageDir?: string;
   /** Extra response headers for a served image file (e.g. its uncompressed length). */
   imageHeaders?: (file: string) => Record<string, string>;
+  /** The boot timeline shared with DHCP and TFTP; default one of its own on `registrar`. */
+  timeline?: BootTimeline;
 }
 
 const publicRoute = { config: { access: 'public' as const } };
 
 /** Routes a booting machine must reach without credentials: the script and the files it names. */
 export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<void> {
+  const timeline = deps.timeline ?? new BootTimeline(deps.registrar);
   app.get<{ Querystring: { mac?: string; platform?: string; arch?: string } }>(
     bootRoutes.script,
     { ...publicRoute, schema: { tags: ['Boot'], summary: 'iPXE script for a MAC: the server decides its fate' } },
@@ -41,7 +45,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       const hw = await deps.registrar.ensureDiscovered(mac);
       const firmware = firmwareFrom(req.query.platform);
       const fate = bootFate(hw);
-      await deps.registrar.recordBootStep(mac, 'script', `${fate.kind} (${firmware})`).catch(() => {});
+      await timeline.script(mac, req.ip, fate, firmware);
       deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
       return renderIpxeScript({
         fate,
@@ -68,6 +72,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       schema: { tags: ['Boot'], summary: 'Agent kernel and initramfs' },
       handler: async (req, reply) => {
         if (!AGENT_FILES.includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.file}`);
+        timeline.httpFile(req.ip, `agent ${req.params.file}`);
         return sendFile(req, reply, join(deps.agentImageDir, req.params.file));
       },
     });

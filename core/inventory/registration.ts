@@ -92,9 +92,10 @@ export class Registrar {
       if (this.pendingSteps.size > 10_000) this.pendingSteps.delete(this.pendingSteps.keys().next().value!);
       return;
     }
+    // Not lastSeen: that is the agent's liveness (inventory/liveness.ts). A machine whose agent
+    // never comes up re-chains every 10 s; counting those fetches would hide it from AgentLost.
     await mutate<Hardware>(this.store, 'Hardware', name, (hw) => {
       appendHistory(hw, entry.step, entry.detail, entry.at);
-      hw.status!.lastSeen = entry.at;
       return hw;
     });
   }
