@@ -42,10 +42,17 @@ module.exports = {
     },
     {
       name: 'protocols-stay-low',
-      comment: 'Codecs and their servers depend on shared primitives only.',
+      comment: 'Codecs and their servers depend on shared primitives only: no boot knowledge (core/boot), no app or api; their tests included.',
       severity: 'error',
       from: { path: '^core/(dhcp|tftp)/' },
       to: { path: '^core/(?!shared/|dhcp/|tftp/)' },
+    },
+    {
+      name: 'boot-below-services',
+      comment: 'core/boot (DESIGN.md §3) may import dhcp, tftp, model, contract, shared and the store interface: never api, app, inventory, workflow, swarm or a store backend. Wiring to those is passed in by core/app.',
+      severity: 'error',
+      from: { path: '^core/boot/' },
+      to: { path: '^core/(?!boot/|dhcp/|tftp/|model/|contract/|shared/|store/store\\.ts$)' },
     },
     {
       name: 'power-low',

@@ -11,7 +11,11 @@ export interface BootParams {
   token: string;
   /** dragonfly.mac: the MAC the machine PXE-booted from, canonical lower-case colon form. */
   mac: string;
-  /** dragonfly.mode: default discovery; snapshot prints the hardware snapshot and powers off (fixture recording). */
+  /**
+   * dragonfly.mode: default discovery; snapshot prints the hardware snapshot and powers off
+   * (fixture recording, set by hand). The control plane's script never sets it: what to do is
+   * the `next` in its reply to register and heartbeat.
+   */
   mode: AgentMode;
 }
 

@@ -20,7 +20,8 @@ describe('boot fate and the agent', () => {
     expect(res.statusCode).toBe(200);
     const script = res.body;
     expect(script.startsWith('#!ipxe\n')).toBe(true);
-    expect(script).toContain('dragonfly.mode=discovery');
+    expect(script).toMatch(/^# Dragonfly boot script for .*\(52:54:00:aa:00:01\): discovery$/m);
+    expect(script).not.toMatch(/dragonfly\.(mode|workflow)=/);
     expect(script).toContain('initrd=initramfs.img');
     const token = /dragonfly\.token=(\S+)/.exec(script)![1];
     expect(h.auth.verifyMachineToken(token)).toBe(MAC);
@@ -86,7 +87,7 @@ describe('boot fate and the agent', () => {
     const results = assign.json().results;
     expect(results[1].error.code).toBe('DF_ERR_NOT_FOUND');
     const wfName = results[0].workflow;
-    expect((await h.app.inject({ url: `/boot/ipxe?mac=${MAC}` })).body).toContain(`dragonfly.workflow=${wfName}`);
+    expect((await h.app.inject({ url: `/boot/ipxe?mac=${MAC}` })).body).toContain(': imaging\n');
 
     const agent = { authorization: `Bearer ${reg.agentToken}` };
     const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac: MAC } });

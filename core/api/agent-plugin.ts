@@ -1,13 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { AuthService } from '../auth/auth-service.ts';
+import { nextActionFor } from '../boot/fate.ts';
+import { bootUrls } from '../boot/urls.ts';
 import { HardwareFacts, type Hardware } from '../model/hardware.ts';
 import type { Action, Template } from '../model/template.ts';
 import type { ImageCache } from '../images/cache.ts';
 import { rewriteForMachines } from '../images/rewrite.ts';
 import type { Workflow } from '../model/workflow.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
-import { nextActionFor, type Registrar } from '../inventory/registration.ts';
+import type { Registrar } from '../inventory/registration.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import { parseMac } from '../shared/mac.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -37,8 +39,8 @@ export interface AgentDeps {
  */
 function localizeImages(actions: Action[], serverUrl: string, images: ImageCache | undefined): Action[] {
   if (!images) return actions;
-  const local = `${serverUrl.replace(/\/+$/, '')}/images/`;
-  return actions.map((a) => (a.type === 'image2disk' && !a.image.url.startsWith(local) ? rewriteForMachines([a], serverUrl, images)[0] : a));
+  const urls = bootUrls(serverUrl);
+  return actions.map((a) => (a.type === 'image2disk' && !a.image.url.startsWith(urls.imagesBase) ? rewriteForMachines([a], urls.image, images)[0] : a));
 }
 
 const machine = { config: { access: 'machine' as const } };

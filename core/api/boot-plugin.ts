@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { AuthService } from '../auth/auth-service.ts';
 import { bootFate } from '../boot/fate.ts';
-import { renderChainScript, renderIpxeScript, type Firmware } from '../boot/script.ts';
+import { firmwareFrom } from '../boot/bootfile.ts';
+import { renderChainScript, renderIpxeScript } from '../boot/script.ts';
+import { BootTimeline } from '../boot/timeline.ts';
+import { AGENT_FILES, bootRoutes } from '../boot/urls.ts';
 import type { Registrar } from '../inventory/registration.ts';
 import { isMac, parseMac } from '../shared/mac.ts';
 import { DragonflyError } from '../shared/errors.ts';
@@ -22,19 +25,17 @@ export interface BootDeps {
   imageDir?: string;
   /** Extra response headers for a served image file (e.g. its uncompressed length). */
   imageHeaders?: (file: string) => Record<string, string>;
+  /** The boot timeline shared with DHCP and TFTP; default one of its own on `registrar`. */
+  timeline?: BootTimeline;
 }
 
 const publicRoute = { config: { access: 'public' as const } };
 
-/** iPXE's ${platform}: "pcbios" or "efi". */
-export function firmwareFrom(platform: string | undefined): Firmware {
-  return platform === 'efi' ? 'uefi' : 'bios';
-}
-
 /** Routes a booting machine must reach without credentials: the script and the files it names. */
 export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<void> {
+  const timeline = deps.timeline ?? new BootTimeline(deps.registrar);
   app.get<{ Querystring: { mac?: string; platform?: string; arch?: string } }>(
-    '/boot/ipxe',
+    bootRoutes.script,
     { ...publicRoute, schema: { tags: ['Boot'], summary: 'iPXE script for a MAC: the server decides its fate' } },
     async (req, reply) => {
       reply.type('text/plain; charset=utf-8');
@@ -44,7 +45,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       const hw = await deps.registrar.ensureDiscovered(mac);
       const firmware = firmwareFrom(req.query.platform);
       const fate = bootFate(hw);
-      await deps.registrar.recordBootStep(mac, 'script', `${fate.kind} (${firmware})`).catch(() => {});
+      await timeline.script(mac, req.ip, fate, firmware);
       deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
       return renderIpxeScript({
         fate,
@@ -57,7 +58,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     },
   );
 
-  app.get('/boot/autoexec.ipxe', { ...publicRoute, schema: { tags: ['Boot'], summary: 'Chain script for a TFTP-loaded iPXE' } }, async (_req, reply) => {
+  app.get(bootRoutes.autoexec, { ...publicRoute, schema: { tags: ['Boot'], summary: 'Chain script for a TFTP-loaded iPXE' } }, async (_req, reply) => {
     reply.type('text/plain; charset=utf-8');
     return renderChainScript(deps.serverUrl());
   });
@@ -66,17 +67,18 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     const method = 'GET';
     app.route<{ Params: { file: string } }>({
       method,
-      url: '/boot/agent/:file',
+      url: bootRoutes.agentFile,
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'Agent kernel and initramfs' },
       handler: async (req, reply) => {
-        if (!['vmlinuz', 'initramfs.img'].includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.file}`);
+        if (!AGENT_FILES.includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.file}`);
+        timeline.httpFile(req.ip, `agent ${req.params.file}`);
         return sendFile(req, reply, join(deps.agentImageDir, req.params.file));
       },
     });
     app.route<{ Params: { file: string } }>({
       method,
-      url: '/boot/files/:file',
+      url: bootRoutes.ipxeFile,
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'iPXE binaries' },
       handler: async (req, reply) => sendFile(req, reply, jailPath(deps.ipxeDir, req.params.file)),
@@ -85,7 +87,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       const dir = deps.imageDir;
       app.route<{ Params: { '*': string } }>({
         method,
-        url: '/images/*',
+        url: bootRoutes.images,
         ...publicRoute,
         schema: { tags: ['Boot'], summary: 'Cached OS images, with Range support' },
         handler: async (req, reply) => {

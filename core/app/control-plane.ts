@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AuthService } from '../auth/auth-service.ts';
+import { bootUrls } from '../boot/urls.ts';
 import { buildApi, type Api } from '../api/server.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
@@ -17,7 +18,8 @@ import { WorkflowService, type Notification } from '../workflow/workflow-service
 import { defaults, type ControlPlaneConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
-import { NetworkServices } from './network-services.ts';
+import { NetworkServices, type SwarmStarter } from '../boot/network-services.ts';
+import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
 import { ImageCache } from '../images/cache.ts';
@@ -85,7 +87,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       power,
       // Fetch the template's images into the cache as soon as it is assigned: machines only ever read the cache.
       prepareImages: (tpl) => {
-        const local = `${serverUrl}/images/`;
+        const local = bootUrls(serverUrl()).imagesBase;
         for (const spec of imageSpecsOf(tpl.spec.actions)) {
           if (spec.url.startsWith(local) || spec.url.startsWith('cache:')) continue;
           images.ensure(spec).catch((e) => log.warn({ image: spec.url, err: (e as Error).message }, 'image not cached'));
@@ -96,16 +98,18 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     workflows.on('notification', (n) => events.emit('notification', n));
 
     let settings: NetworkSettings = initialSettings(config, await loadNetworkSettings(config.dataDir));
-    let serverUrl = '';
+    let httpPort = 0; // known once listening
     const network = new NetworkServices({
-      registrar,
+      steps: registrar,
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
       ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
-      serverUrl: () => serverUrl,
+      http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,
-      swarm: config.backend === 'etcd' && config.swarm !== false ? { etcdEndpoints: config.etcdEndpoints, ttlSeconds: config.swarmTtlSeconds } : undefined,
+      swarm: config.backend === 'etcd' && config.swarm !== false ? swarmStarter(config, log) : undefined,
     });
+    // Every URL handed to machines is read from here, so it follows the network settings.
+    const serverUrl = () => network.serverUrl();
     const httpHealth: ServiceHealth = { ok: false };
 
     const status = async (): Promise<StatusReport> => {
@@ -126,13 +130,14 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       images,
       importProxmox: (req) => importProxmoxVms({ store, index, credentials }, req),
       logger: log.child({ svc: 'api' }),
-      serverUrl: () => serverUrl,
+      serverUrl,
       uiDir: config.uiDir ?? join(repoRoot, 'dist', 'renderer'),
       version: VERSION,
       boot: {
         agentImageDir: config.agentImageDir ?? join(repoRoot, 'dist', 'agent-image'),
         ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
         imageDir: join(config.dataDir, 'images'),
+        timeline: network.timeline,
       },
       system: {
         status,
@@ -140,7 +145,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
         putSettings: async (body) => {
           const next = validateNetworkSettings(body);
           await saveNetworkSettings(config.dataDir, next);
-          settings = next;
+          // A flag given at start keeps applying when the UI does not send the field.
+          settings = { ...next, advertiseAddress: next.advertiseAddress ?? config.advertiseAddress, httpPort: settings.httpPort };
           await network.apply(settings);
           return settings;
         },
@@ -151,11 +157,9 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
 
     const address = await api.app.listen({ host: config.listen, port: config.httpPort });
     const port = new URL(address).port;
-    const host = config.advertiseAddress ?? (config.listen === '0.0.0.0' ? (firstIpv4(settings.interface) ?? '127.0.0.1') : config.listen);
-    serverUrl = `http://${host}:${port}`;
     httpHealth.ok = true;
     httpHealth.detail = `${config.listen}:${port}`;
-    settings.httpPort = Number(port);
+    settings.httpPort = httpPort = Number(port);
 
     // DHCP/TFTP failing to bind (privileges) is reported, never fatal: the API and UI keep running.
     await network.apply(settings);
@@ -189,10 +193,24 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
   }
 }
 
+/** Several instances on one etcd: only the segment's leader answers (no probe: the others are standbys). */
+function swarmStarter(config: ControlPlaneConfig, log: Logger): SwarmStarter {
+  return ({ address, createServer, onState }) =>
+    startSwarmDhcp({
+      endpoints: config.etcdEndpoints,
+      segment: segmentOf(address.address, address.netmask),
+      ttlSeconds: config.swarmTtlSeconds,
+      logger: log.child({ svc: 'network' }),
+      createServer,
+      onStateChange: (st) => onState(st.serving, st.detail),
+    });
+}
+
 function initialSettings(c: ControlPlaneConfig, saved: Partial<NetworkSettings> | undefined): NetworkSettings {
   // Explicit flags win over what was saved from the UI last time.
   return {
     interface: c.interface ?? saved?.interface,
+    advertiseAddress: c.advertiseAddress ?? saved?.advertiseAddress,
     dhcpMode: c.interface || !saved?.dhcpMode ? c.dhcpMode : saved.dhcpMode,
     range: c.dhcpRange ?? saved?.range,
     router: c.router ?? saved?.router,

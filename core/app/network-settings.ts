@@ -9,6 +9,9 @@ import { isIpv4 } from './config.ts';
 export const NetworkSettings = Type.Object(
   {
     interface: Type.Optional(Type.String({ maxLength: 64, description: 'provisioning interface; empty = DHCP/TFTP off' })),
+    advertiseAddress: Type.Optional(
+      Type.String({ maxLength: 15, description: 'IPv4 address machines are sent to; default the provisioning interface\'s own address' }),
+    ),
     dhcpMode: Type.Union([Type.Literal('full'), Type.Literal('proxy'), Type.Literal('off')]),
     range: Type.Optional(Type.Object({ start: Type.String(), end: Type.String() }, { additionalProperties: false })),
     router: Type.Optional(Type.String()),
@@ -29,7 +32,7 @@ export function validateNetworkSettings(v: unknown): NetworkSettings {
     throw invalid(`invalid network settings: ${problems.join('; ')}`, { problems });
   }
   const s = v as NetworkSettings;
-  for (const [field, ip] of [['range/start', s.range?.start], ['range/end', s.range?.end], ['router', s.router]] as const) {
+  for (const [field, ip] of [['range/start', s.range?.start], ['range/end', s.range?.end], ['router', s.router], ['advertiseAddress', s.advertiseAddress]] as const) {
     if (ip !== undefined && !isIpv4(ip)) throw invalid(`/${field}: "${ip}" is not an IPv4 address`);
   }
   s.dns.forEach((d, i) => {

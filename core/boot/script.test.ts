@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { renderIpxeScript, renderChainScript } from './script.ts';
-import { bootFate } from './fate.ts';
-import type { Hardware } from '../model/hardware.ts';
 
 const base = { mac: '52:54:00:12:34:56', serverUrl: 'http://10.77.0.1:8080', enrolmentToken: 'dfe1.tok', displayName: 'Amber Falcon Orbit' };
 
@@ -10,22 +8,30 @@ describe('iPXE scripts (exact text)', () => {
     expect(renderIpxeScript({ ...base, fate: { kind: 'discovery' }, firmware: 'uefi' })).toBe(
       `#!ipxe
 # Dragonfly boot script for Amber Falcon Orbit (52:54:00:12:34:56): discovery
-kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet no_timer_check dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=discovery || goto failed
+kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet no_timer_check dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok || goto failed
 initrd --name initramfs.img http://10.77.0.1:8080/boot/agent/initramfs.img || goto failed
 boot || goto failed
 :failed
 echo Dragonfly: could not load the agent from http://10.77.0.1:8080; retrying in 10 s
 sleep 10
-chain --autofree http://10.77.0.1:8080/boot/ipxe?mac=\${net0/mac} || reboot
+chain --autofree http://10.77.0.1:8080/boot/ipxe?mac=\${netX/mac}&arch=\${buildarch}&platform=\${platform} || reboot
 `,
     );
   });
 
-  it('imaging names the workflow', () => {
-    const s = renderIpxeScript({ ...base, fate: { kind: 'imaging', workflow: 'wf-1' }, firmware: 'bios' });
-    expect(s.split('\n')[2]).toBe(
-      'kernel http://10.77.0.1:8080/boot/agent/vmlinuz initrd=initramfs.img console=tty0 console=ttyS0,115200n8 quiet no_timer_check dragonfly.url=http://10.77.0.1:8080 dragonfly.mac=52:54:00:12:34:56 dragonfly.token=dfe1.tok dragonfly.mode=imaging dragonfly.workflow=wf-1 || goto failed',
-    );
+  it('imaging boots the same agent: what to run is the answer to its registration, not the command line', () => {
+    const imaging = renderIpxeScript({ ...base, fate: { kind: 'imaging', workflow: 'wf-1' }, firmware: 'bios' });
+    const discovery = renderIpxeScript({ ...base, fate: { kind: 'discovery' }, firmware: 'bios' });
+    expect(imaging.split('\n')[1]).toBe('# Dragonfly boot script for Amber Falcon Orbit (52:54:00:12:34:56): imaging');
+    expect(imaging.split('\n').slice(2)).toEqual(discovery.split('\n').slice(2));
+    expect(imaging).not.toMatch(/dragonfly\.(mode|workflow)=/);
+  });
+
+  it('a failed agent load retries through the same URL as the chain script, so a UEFI machine stays UEFI', () => {
+    const retry = renderIpxeScript({ ...base, fate: { kind: 'discovery' }, firmware: 'uefi' }).split('\n').find((l) => l.startsWith('chain '));
+    const chain = renderChainScript(base.serverUrl).split('\n')[1];
+    expect(retry!.replace(/ \|\| reboot$/, '')).toBe(chain.replace(/ \|\| exit 1$/, ''));
+    expect(retry).toContain('&platform=${platform}');
   });
 
   it('local boot, BIOS: sanboot the first disk', () => {
@@ -50,22 +56,7 @@ exit 1
 
   it('chain script asks again with the MAC, and hands a failure back to the firmware (UEFI local boot)', () => {
     expect(renderChainScript('http://10.77.0.1:8080')).toBe(
-      '#!ipxe\nchain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${net0/mac}&arch=${buildarch}&platform=${platform} || exit 1\n',
+      '#!ipxe\nchain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${netX/mac}&arch=${buildarch}&platform=${platform} || exit 1\n',
     );
-  });
-});
-
-describe('boot fate follows DESIGN.md §2', () => {
-  const hw = (state: string, wf?: string) => ({ status: { state, currentWorkflow: wf } }) as unknown as Hardware;
-  it.each([
-    [undefined, 'discovery'],
-    [hw('Discovered'), 'discovery'],
-    [hw('Registered'), 'discovery'],
-    [hw('Assigned', 'w'), 'imaging'],
-    [hw('Provisioning', 'w'), 'imaging'],
-    [hw('Ready', 'w'), 'local'],
-    [hw('Error', 'w'), 'discovery'],
-  ])('%j → %s', (h, kind) => {
-    expect(bootFate(h as Hardware | undefined).kind).toBe(kind);
   });
 });

@@ -1,4 +1,5 @@
 import type { BootFate } from './fate.ts';
+import { AGENT_INITRD, bootUrls } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
 
@@ -16,9 +17,13 @@ export interface ScriptInput {
 
 // iPXE's UEFI loader passes the initrd to the kernel only when the kernel command line
 // names it with initrd=<name> (the name given to `initrd --name`); BIOS does not care.
-const INITRD_NAME = 'initramfs.img';
+const INITRD_NAME = AGENT_INITRD;
 
-function agentLines(i: ScriptInput, mode: 'discovery' | 'imaging', workflow?: string): string[] {
+// The command line says only how to reach the control plane and who the machine is. What to
+// do (wait, run a workflow, boot locally) is the server's answer to the agent's registration,
+// from the same fate table, so it can never go stale between boot and register.
+function agentLines(i: ScriptInput): string[] {
+  const urls = bootUrls(i.serverUrl);
   const args = [
     `initrd=${INITRD_NAME}`,
     'console=tty0',
@@ -29,17 +34,16 @@ function agentLines(i: ScriptInput, mode: 'discovery' | 'imaging', workflow?: st
     `dragonfly.url=${i.serverUrl}`,
     `dragonfly.mac=${i.mac}`,
     `dragonfly.token=${i.enrolmentToken}`,
-    `dragonfly.mode=${mode}`,
-    ...(workflow ? [`dragonfly.workflow=${workflow}`] : []),
   ];
   return [
-    `kernel ${i.serverUrl}/boot/agent/vmlinuz ${args.join(' ')} || goto failed`,
-    `initrd --name ${INITRD_NAME} ${i.serverUrl}/boot/agent/${INITRD_NAME} || goto failed`,
+    `kernel ${urls.agentKernel} ${args.join(' ')} || goto failed`,
+    `initrd --name ${INITRD_NAME} ${urls.agentInitrd} || goto failed`,
     'boot || goto failed',
     ':failed',
     `echo Dragonfly: could not load the agent from ${i.serverUrl}; retrying in 10 s`,
     'sleep 10',
-    `chain --autofree ${i.serverUrl}/boot/ipxe?mac=\${net0/mac} || reboot`,
+    // The same URL as the chain script: it names the platform, so a UEFI retry stays UEFI.
+    `chain --autofree ${urls.fateScript} || reboot`,
   ];
 }
 
@@ -55,10 +59,7 @@ function localLines(firmware: Firmware): string[] {
 export function renderIpxeScript(i: ScriptInput): string {
   const who = i.displayName ? `${i.displayName} (${i.mac})` : i.mac;
   const head = ['#!ipxe', `# Dragonfly boot script for ${who}: ${i.fate.kind}`];
-  const body =
-    i.fate.kind === 'local'
-      ? localLines(i.firmware)
-      : agentLines(i, i.fate.kind, i.fate.kind === 'imaging' ? i.fate.workflow : undefined);
+  const body = i.fate.kind === 'local' ? localLines(i.firmware) : agentLines(i);
   return [...head, ...body, ''].join('\n');
 }
 
@@ -69,5 +70,5 @@ export function renderIpxeScript(i: ScriptInput): string {
  * its next boot option, the installed disk. The same holds when the control plane is gone.
  */
 export function renderChainScript(serverUrl: string): string {
-  return ['#!ipxe', `chain --autofree ${serverUrl}/boot/ipxe?mac=\${net0/mac}&arch=\${buildarch}&platform=\${platform} || exit 1`, ''].join('\n');
+  return ['#!ipxe', `chain --autofree ${bootUrls(serverUrl).fateScript} || exit 1`, ''].join('\n');
 }

@@ -1,9 +1,9 @@
 /**
- * The seam to core/boot: the server asks a BootPolicy what a client should boot and puts
- * the answer on the wire. bootPolicyFromUrls is the plain default built on bootfileFor.
+ * The seam to core/boot: the server asks the BootPolicy it was given what a client should
+ * boot and puts the answer on the wire. The DHCP library itself knows no boot files.
  */
 import type { Mac } from '../shared/mac.ts';
-import { bootfileFor, type BootUrls, type ClientClass } from './classify.ts';
+import type { ClientClass } from './classify.ts';
 import type { DhcpPacket } from './codec.ts';
 
 export interface BootAnswer {
@@ -21,19 +21,3 @@ export interface BootAnswer {
 export type BootPolicy = (client: ClientClass, mac: Mac, request: DhcpPacket) => BootAnswer | undefined | Promise<BootAnswer | undefined>;
 
 export const noBootPolicy: BootPolicy = () => undefined;
-
-export function bootPolicyFromUrls(urls: BootUrls, nextServer?: string): BootPolicy {
-  return (client) => {
-    const f = bootfileFor(client, urls);
-    switch (f.kind) {
-      case 'tftp':
-        return { bootfile: f.bootfile, ...(nextServer ? { nextServer } : {}) };
-      case 'http':
-        return { bootfile: f.url, vendorClass: f.vendorClass };
-      case 'ipxe-script':
-        return { bootfile: f.url };
-      case 'none':
-        return undefined;
-    }
-  };
-}

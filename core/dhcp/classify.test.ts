@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { classifyClient, bootfileFor, type ClientClass } from './classify.ts';
+import { classifyClient } from './classify.ts';
 import { BOOTREQUEST, emptyPacket, type DhcpOptions } from './codec.ts';
 
 const pkt = (options: DhcpOptions) => ({ ...emptyPacket(BOOTREQUEST), options });
-const urls = { ipxeScriptUrl: 'http://10.0.0.1:8080/boot/ipxe?mac=${net0/mac}', httpBootBase: 'http://10.0.0.1:8080/ipxe/' };
 
 describe('classifyClient', () => {
   it('sees a BIOS PXE ROM', () => {
@@ -25,24 +24,5 @@ describe('classifyClient', () => {
     expect(classifyClient(pkt({ userClass: { format: 'rfc3004', classes: ['iPXE'] } })).isIpxe).toBe(true);
     expect(classifyClient(pkt({ ipxe: { subOptions: [], ended: true } })).isIpxe).toBe(true);
     expect(classifyClient(pkt({ hostName: 'laptop' }))).toMatchObject({ isIpxe: false, isPxe: false, arch: 'unknown' });
-  });
-});
-
-describe('bootfileFor', () => {
-  const c = (over: Partial<ClientClass>): ClientClass => ({ arch: 'bios', isPxe: true, isHttpClient: false, isIpxe: false, ...over });
-  it('gives BIOS undionly.kpxe, UEFI x64 snponly.efi, ARM64 ipxe-arm64.efi over TFTP', () => {
-    expect(bootfileFor(c({}), urls)).toEqual({ kind: 'tftp', bootfile: 'undionly.kpxe' });
-    expect(bootfileFor(c({ arch: 'uefi-x64' }), urls)).toEqual({ kind: 'tftp', bootfile: 'snponly.efi' });
-    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls)).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
-  });
-  it('gives HTTP boot clients an http URL and the HTTPClient vendor class to echo', () => {
-    expect(bootfileFor(c({ arch: 'http-x64', isPxe: false, isHttpClient: true }), urls)).toEqual({ kind: 'http', url: 'http://10.0.0.1:8080/ipxe/snponly.efi', vendorClass: 'HTTPClient' });
-  });
-  it('gives iPXE the script URL, whatever its architecture, so it does not chainload itself forever', () => {
-    expect(bootfileFor(c({ arch: 'uefi-x64', isIpxe: true }), urls)).toEqual({ kind: 'ipxe-script', url: urls.ipxeScriptUrl });
-  });
-  it('gives nothing to a plain DHCP client or an architecture without a build', () => {
-    expect(bootfileFor(c({ isPxe: false, arch: 'unknown' }), urls).kind).toBe('none');
-    expect(bootfileFor(c({ arch: 'uefi-ia32' }), urls)).toEqual({ kind: 'none', reason: 'no iPXE build for architecture uefi-ia32' });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Boot policy building blocks: what kind of client is asking (architecture, PXE ROM, UEFI
- * HTTP boot, iPXE) and which boot file each kind gets. Small named functions, no I/O.
+ * What kind of client is asking, from its packet alone: RFC 4578 architecture, PXE ROM, UEFI
+ * HTTP boot, iPXE. Which boot file each kind gets is core/boot's decision (boot/bootfile.ts).
  */
 import type { DhcpPacket } from './codec.ts';
 import { userClassNames } from './options/user-class.ts';
@@ -58,45 +58,4 @@ export function classifyClient(p: DhcpPacket): ClientClass {
   const arch = archCode !== undefined ? (archByCode[archCode] ?? 'unknown') : isPxe ? 'bios' : 'unknown';
   const isIpxe = userClassNames(p.options.userClass).includes('iPXE') || p.options.ipxe !== undefined;
   return { arch, archCode, isPxe, isHttpClient, isIpxe };
-}
-
-/** Where the boot files live; the lead's boot module supplies these. */
-export interface BootUrls {
-  /** iPXE script URL for clients already running iPXE, e.g. "http://10.0.0.1:8080/boot/ipxe?mac=${net0/mac}". */
-  ipxeScriptUrl: string;
-  /** HTTP base for UEFI HTTP boot clients, e.g. "http://10.0.0.1:8080/ipxe/" (snponly.efi is appended). */
-  httpBootBase: string;
-}
-
-export type BootFile =
-  | { kind: 'tftp'; bootfile: string }
-  | { kind: 'http'; url: string; vendorClass: 'HTTPClient' }
-  | { kind: 'ipxe-script'; url: string }
-  | { kind: 'none'; reason: string };
-
-const tftpFileByArch: Partial<Record<ClientArch, string>> = {
-  bios: 'undionly.kpxe',
-  'uefi-x64': 'snponly.efi',
-  'uefi-arm64': 'ipxe-arm64.efi',
-};
-const httpFileByArch: Partial<Record<ClientArch, string>> = {
-  'http-x64': 'snponly.efi',
-  'http-arm64': 'ipxe-arm64.efi',
-};
-
-/**
- * The boot file for a client: iPXE gets the script URL (chainloading iPXE again would loop),
- * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5
- * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture.
- */
-export function bootfileFor(c: ClientClass, urls: BootUrls): BootFile {
-  if (c.isIpxe) return { kind: 'ipxe-script', url: urls.ipxeScriptUrl };
-  const httpFile = httpFileByArch[c.arch];
-  if (c.isHttpClient || httpFile) {
-    if (!httpFile) return { kind: 'none', reason: `no HTTP boot file for architecture ${c.arch}` };
-    return { kind: 'http', url: new URL(httpFile, urls.httpBootBase).toString(), vendorClass: 'HTTPClient' };
-  }
-  if (!c.isPxe) return { kind: 'none', reason: 'not a network boot client' };
-  const file = tftpFileByArch[c.arch];
-  return file ? { kind: 'tftp', bootfile: file } : { kind: 'none', reason: `no iPXE build for architecture ${c.arch}` };
 }

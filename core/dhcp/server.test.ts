@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootPolicyFromUrls } from './boot-policy.ts';
+import { fakeBootPolicy } from './testing/fake-boot-policy.ts';
 import { decodeDhcp, DecodeError, encodeDhcp, type DhcpPacket } from './codec.ts';
 import type { DhcpEvent } from './events.ts';
 import { createMemoryLeaseStore } from './lease-store.ts';
@@ -32,7 +32,7 @@ async function fullServer(over: Partial<DhcpServerOptions> = {}) {
     dns: ['10.9.0.1'],
     domain: 'lab',
     leaseSeconds: 600,
-    bootPolicy: bootPolicyFromUrls(urls),
+    bootPolicy: fakeBootPolicy(urls),
     socketFactory: net.factory,
     onEvent: (e) => events.push(e),
     clock: () => t,
@@ -243,7 +243,7 @@ describe('proxy mode', () => {
   async function proxyServer() {
     const net = createMemoryNetwork();
     const events: DhcpEvent[] = [];
-    const server = createDhcpServer({ mode: 'proxy', serverIp: '10.9.0.1', subnetMask: '255.255.255.0', bootPolicy: bootPolicyFromUrls(urls), socketFactory: net.factory, onEvent: (e) => events.push(e), ports });
+    const server = createDhcpServer({ mode: 'proxy', serverIp: '10.9.0.1', subnetMask: '255.255.255.0', bootPolicy: fakeBootPolicy(urls), socketFactory: net.factory, onEvent: (e) => events.push(e), ports });
     await server.start();
     return { server, net, events };
   }

@@ -1,21 +1,8 @@
 /**
  * The DHCP server: full (addresses + boot), proxy (boot only, ports 67 and 4011) or off.
- * It owns sockets and counters; the decisions live in full-mode.ts and proxy-mode.ts.
- *
- * Wiring from core/app (what the lead passes):
- *
- *   const dhcp = createDhcpServer({
- *     interface: 'enp3s0',                       // the provisioning NIC the operator picked
- *     mode: 'proxy',                             // or 'full' after probeExistingDhcp() found no server
- *     range: { start: '10.0.0.100', end: '10.0.0.199' },   // full mode only
- *     router: '10.0.0.1', dns: ['10.0.0.1'], domain: 'lab', leaseSeconds: 3600,
- *     bootPolicy: (client, mac) => boot.dhcpAnswer(client, mac),   // core/boot decides
- *     leaseStore: await openFileLeaseStore(join(dataDir, 'dhcp-leases.json')),
- *     logger, onEvent: (e) => events.publish('dhcp', e),
- *   });
- *   try { await dhcp.start(); } catch (e) { logger.error(e.message); }  // keep serving the rest
- *   ...
- *   await dhcp.close();
+ * It owns sockets and counters; the decisions live in full-mode.ts and proxy-mode.ts. What a
+ * client boots is not its business: it asks the `bootPolicy` callback it is given (the
+ * control plane passes core/boot's; without one it hands out addresses only).
  *
  * start() rejects with a DragonflyError when a port cannot be bound (not privileged, port in
  * use, unknown interface), with the fix in the message.

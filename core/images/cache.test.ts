@@ -188,7 +188,7 @@ describe('ImageCache.importFile and rewriteForMachines', () => {
     const c = newCache();
     const img = await c.importFile(join(root, 'debian.tar.xz'), { name: 'debian-12-local' });
     expect(img).toMatchObject({ key: 'debian-12-local', url: 'cache:debian-12-local', rawSha256: sha256(raw) });
-    const [first, second] = rewriteForMachines(actions('cache:debian-12-local', `sha256:${sha256(raw)}`), 'http://10.0.0.1:8080/', c);
+    const [first, second] = rewriteForMachines(actions('cache:debian-12-local', `sha256:${sha256(raw)}`), (f) => `http://10.0.0.1:8080/images/${f}`, c);
     expect(first).toMatchObject({ image: { url: 'http://10.0.0.1:8080/images/debian-12-local.raw.gz', format: 'gz', checksum: `sha256:${sha256(raw)}` } });
     expect(second).toEqual({ name: 'reboot', type: 'reboot' });
   });
@@ -197,7 +197,7 @@ describe('ImageCache.importFile and rewriteForMachines', () => {
     const c = newCache();
     let err: unknown;
     try {
-      rewriteForMachines(actions(`${mirror.base}/debian/cloud.qcow2`), 'http://10.0.0.1', c);
+      rewriteForMachines(actions(`${mirror.base}/debian/cloud.qcow2`), (f) => `http://10.0.0.1/images/${f}`, c);
     } catch (e) {
       err = e;
     }

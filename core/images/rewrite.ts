@@ -20,9 +20,10 @@ export function imageSpecsOf(actions: readonly Action[]): ImageSpec[] {
 /**
  * The actions as a machine must see them: every image2disk reads the control plane's cached
  * copy (gzip raw, checksum = the cached raw disk's sha256), never the internet. Throws
- * DF_ERR_UNAVAILABLE naming the image when one is not ready yet.
+ * DF_ERR_UNAVAILABLE naming the image when one is not ready yet. `imageUrl` is the boot
+ * path's URL layout (core/boot/urls.ts), passed in so images stay below boot.
  */
-export function rewriteForMachines<A extends Action>(actions: readonly A[], serverUrl: string, cache: ImageCache): A[] {
+export function rewriteForMachines<A extends Action>(actions: readonly A[], imageUrl: (file: string) => string, cache: ImageCache): A[] {
   return actions.map((a) => {
     if (a.type !== 'image2disk') return a;
     const spec = (a as Image2Disk).image as ImageSpec;
@@ -32,7 +33,7 @@ export function rewriteForMachines<A extends Action>(actions: readonly A[], serv
       const detail = s.state === 'downloading' && s.bytesTotal ? ` (downloading, ${Math.floor((100 * (s.bytesDone ?? 0)) / s.bytesTotal)}%)` : s.error ? ` (failed: ${s.error})` : ` (${s.state})`;
       throw new DragonflyError('DF_ERR_UNAVAILABLE', `image ${spec.url} is not in the image cache yet${detail}`);
     }
-    const image = { url: `${serverUrl.replace(/\/+$/, '')}/images/${img.file}`, format: 'gz' as const, checksum: `sha256:${img.rawSha256}` };
+    const image = { url: imageUrl(img.file), format: 'gz' as const, checksum: `sha256:${img.rawSha256}` };
     return { ...a, image };
   });
 }

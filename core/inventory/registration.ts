@@ -10,17 +10,6 @@ import type { HardwareIndex } from './hardware-index.ts';
 
 export const BOOT_HISTORY_LIMIT = 60;
 
-export type NextAction = { action: 'wait' } | { action: 'run'; workflow: string; attempt?: number } | { action: 'boot-local' } | { action: 'reboot' };
-
-/** What the agent should do, from the lifecycle state alone. */
-export function nextActionFor(hw: Hardware): NextAction {
-  const state = hw.status?.state ?? 'Discovered';
-  const wf = hw.status?.currentWorkflow;
-  if ((state === 'Assigned' || state === 'Provisioning') && wf) return { action: 'run', workflow: wf };
-  if (state === 'Ready') return { action: 'boot-local' };
-  return { action: 'wait' };
-}
-
 export function appendHistory(hw: Hardware, step: string, detail?: string, at = new Date().toISOString()): void {
   const status = (hw.status ??= { state: 'Discovered' });
   const history = (status.bootHistory ??= []);
@@ -103,9 +92,10 @@ export class Registrar {
       if (this.pendingSteps.size > 10_000) this.pendingSteps.delete(this.pendingSteps.keys().next().value!);
       return;
     }
+    // Not lastSeen: that is the agent's liveness (inventory/liveness.ts). A machine whose agent
+    // never comes up re-chains every 10 s; counting those fetches would hide it from AgentLost.
     await mutate<Hardware>(this.store, 'Hardware', name, (hw) => {
       appendHistory(hw, entry.step, entry.detail, entry.at);
-      hw.status!.lastSeen = entry.at;
       return hw;
     });
   }

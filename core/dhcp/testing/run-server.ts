@@ -5,7 +5,7 @@
  * "stats" on stdin, and closes on SIGTERM or "close".
  */
 import { createInterface } from 'node:readline';
-import { bootPolicyFromUrls } from '../boot-policy.ts';
+import { fakeBootPolicy } from './fake-boot-policy.ts';
 import { openFileLeaseStore } from '../lease-store-file.ts';
 import { createDhcpServer, type DhcpServerOptions } from '../server.ts';
 
@@ -19,7 +19,7 @@ const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
 const server = createDhcpServer({
   ...cfg,
   leaseStore: cfg.leaseFile ? await openFileLeaseStore(cfg.leaseFile) : undefined,
-  bootPolicy: cfg.urls ? bootPolicyFromUrls(cfg.urls) : undefined,
+  bootPolicy: cfg.urls ? fakeBootPolicy(cfg.urls) : undefined,
   onEvent: cfg.quiet ? undefined : (e) => out({ event: e }),
 });
 

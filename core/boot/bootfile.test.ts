@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientClass } from '../dhcp/classify.ts';
+import { parseMac } from '../shared/mac.ts';
+import { bootfileFor, bootPolicy, firmwareFrom } from './bootfile.ts';
+import { bootUrls } from './urls.ts';
+
+const urls = bootUrls('http://10.0.0.1:8080');
+const MAC = parseMac('52:54:00:00:00:01');
+const c = (over: Partial<ClientClass>): ClientClass => ({ arch: 'bios', isPxe: true, isHttpClient: false, isIpxe: false, ...over });
+
+describe('bootfileFor', () => {
+  it('gives BIOS undionly.kpxe, UEFI x64 snponly.efi, ARM64 ipxe-arm64.efi over TFTP', () => {
+    expect(bootfileFor(c({}), urls)).toEqual({ kind: 'tftp', bootfile: 'undionly.kpxe' });
+    expect(bootfileFor(c({ arch: 'uefi-x64' }), urls)).toEqual({ kind: 'tftp', bootfile: 'snponly.efi' });
+    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls)).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
+  });
+  it('gives HTTP boot clients an http URL under /boot/files/ and the HTTPClient vendor class to echo', () => {
+    expect(bootfileFor(c({ arch: 'http-x64', isPxe: false, isHttpClient: true }), urls)).toEqual({
+      kind: 'http',
+      url: 'http://10.0.0.1:8080/boot/files/snponly.efi',
+      vendorClass: 'HTTPClient',
+    });
+  });
+  it('gives iPXE the script URL, whatever its architecture, so it does not chainload itself forever', () => {
+    expect(bootfileFor(c({ arch: 'uefi-x64', isIpxe: true }), urls)).toEqual({ kind: 'ipxe-script', url: 'http://10.0.0.1:8080/boot/ipxe' });
+  });
+  it('gives nothing to a plain DHCP client or an architecture without a build', () => {
+    expect(bootfileFor(c({ isPxe: false, arch: 'unknown' }), urls).kind).toBe('none');
+    expect(bootfileFor(c({ arch: 'uefi-ia32' }), urls)).toEqual({ kind: 'none', reason: 'no iPXE build for architecture uefi-ia32' });
+  });
+});
+
+describe('bootPolicy (the DHCP server callback)', () => {
+  it('reads the URLs at each request, so a new advertised address reaches the next client', async () => {
+    let base = 'http://10.0.0.1:8080';
+    const policy = bootPolicy(() => bootUrls(base), () => '10.0.0.1');
+    const ipxe = c({ isIpxe: true });
+    expect(await policy(ipxe, MAC, {} as never)).toEqual({ bootfile: 'http://10.0.0.1:8080/boot/ipxe' });
+    base = 'http://10.77.0.1:8080';
+    expect(await policy(ipxe, MAC, {} as never)).toEqual({ bootfile: 'http://10.77.0.1:8080/boot/ipxe' });
+    expect(await policy(c({}), MAC, {} as never)).toEqual({ bootfile: 'undionly.kpxe', nextServer: '10.0.0.1' });
+    expect(await policy(c({ isPxe: false, arch: 'unknown' }), MAC, {} as never)).toBeUndefined();
+  });
+});
+
+describe('firmwareFrom', () => {
+  it('maps iPXE ${platform}: efi is UEFI, pcbios and a missing value are BIOS', () => {
+    expect(firmwareFrom('efi')).toBe('uefi');
+    expect(firmwareFrom('pcbios')).toBe('bios');
+    expect(firmwareFrom(undefined)).toBe('bios');
+  });
+});

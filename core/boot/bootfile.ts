@@ -1,0 +1,72 @@
+/**
+ * Which boot file each kind of network-boot client gets. core/dhcp only classifies the
+ * client from its packet (RFC 4578 architecture, PXE / HTTPClient / iPXE); the iPXE build
+ * names and the URLs they are served from are boot knowledge and live here.
+ */
+import type { BootAnswer, BootPolicy } from '../dhcp/boot-policy.ts';
+import type { ClientArch, ClientClass } from '../dhcp/classify.ts';
+import type { BootUrls } from './urls.ts';
+
+export type Firmware = 'bios' | 'uefi';
+
+export type BootFile =
+  | { kind: 'tftp'; bootfile: string }
+  | { kind: 'http'; url: string; vendorClass: 'HTTPClient' }
+  | { kind: 'ipxe-script'; url: string }
+  | { kind: 'none'; reason: string };
+
+/** The iPXE builds shipped in assets/ipxe, per architecture, over TFTP. */
+const tftpFileByArch: Partial<Record<ClientArch, string>> = {
+  bios: 'undionly.kpxe',
+  'uefi-x64': 'snponly.efi',
+  'uefi-arm64': 'ipxe-arm64.efi',
+};
+/** The same builds for UEFI HTTP boot clients. */
+const httpFileByArch: Partial<Record<ClientArch, string>> = {
+  'http-x64': 'snponly.efi',
+  'http-arm64': 'ipxe-arm64.efi',
+};
+
+/**
+ * The boot file for a client: iPXE gets the script URL (chainloading iPXE again would loop),
+ * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5
+ * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture.
+ */
+export function bootfileFor(c: ClientClass, urls: BootUrls): BootFile {
+  if (c.isIpxe) return { kind: 'ipxe-script', url: urls.chainEntry };
+  const httpFile = httpFileByArch[c.arch];
+  if (c.isHttpClient || httpFile) {
+    if (!httpFile) return { kind: 'none', reason: `no HTTP boot file for architecture ${c.arch}` };
+    return { kind: 'http', url: urls.ipxeFile(httpFile), vendorClass: 'HTTPClient' };
+  }
+  if (!c.isPxe) return { kind: 'none', reason: 'not a network boot client' };
+  const file = tftpFileByArch[c.arch];
+  return file ? { kind: 'tftp', bootfile: file } : { kind: 'none', reason: `no iPXE build for architecture ${c.arch}` };
+}
+
+/** The answer the DHCP server puts on the wire for a boot file; undefined: no boot information. */
+export function dhcpAnswerFor(f: BootFile, nextServer?: string): BootAnswer | undefined {
+  switch (f.kind) {
+    case 'tftp':
+      return { bootfile: f.bootfile, ...(nextServer ? { nextServer } : {}) };
+    case 'http':
+      return { bootfile: f.url, vendorClass: f.vendorClass };
+    case 'ipxe-script':
+      return { bootfile: f.url };
+    case 'none':
+      return undefined;
+  }
+}
+
+/**
+ * The callback the DHCP server is given. URLs are read at every request, so a change of
+ * the advertised address (network settings) reaches the very next client.
+ */
+export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined): BootPolicy {
+  return (client) => dhcpAnswerFor(bootfileFor(client, urls()), nextServer?.());
+}
+
+/** iPXE's ${platform} ("pcbios" or "efi") as the firmware the script is written for. */
+export function firmwareFrom(platform: string | undefined): Firmware {
+  return platform === 'efi' ? 'uefi' : 'bios';
+}

@@ -1,0 +1,60 @@
+/**
+ * The URL layout of the boot path: every `/boot/...` and `/images/...` URL a machine is
+ * given, and the route paths that answer them, come from here. A second spelling of one of
+ * these is how a retry URL once lost `&platform=` and fell back to BIOS.
+ */
+
+/** Route paths, registered by the boot endpoints (core/api/boot-plugin.ts). */
+export const bootRoutes = {
+  /** iPXE script; with ?mac= the machine's fate, without it the chain script. */
+  script: '/boot/ipxe',
+  /** First script of an iPXE loaded over TFTP (its embedded or default autoexec name). */
+  autoexec: '/boot/autoexec.ipxe',
+  agentFile: '/boot/agent/:file',
+  ipxeFile: '/boot/files/:file',
+  images: '/images/*',
+} as const;
+
+/** The agent image's files, as served under /boot/agent/. */
+export const AGENT_KERNEL = 'vmlinuz';
+export const AGENT_INITRD = 'initramfs.img';
+export const AGENT_FILES: readonly string[] = [AGENT_KERNEL, AGENT_INITRD];
+
+/**
+ * iPXE expands these when it fetches the URL. `netX` is the network device iPXE last opened,
+ * i.e. the one it booted from; `net0` is merely the first NIC, which on a machine booting
+ * from its second NIC is the wrong MAC.
+ */
+const IPXE_QUERY = 'mac=${netX/mac}&arch=${buildarch}&platform=${platform}';
+
+/** Every URL a machine is handed, for one base URL of this control plane. */
+export interface BootUrls {
+  /** e.g. http://10.0.0.1:8080 (no trailing slash). */
+  readonly base: string;
+  /** The script URL DHCP gives a client already running iPXE: the chain script answers it. */
+  readonly chainEntry: string;
+  /** Where the chain script (and a failed agent load) sends iPXE: names the MAC, arch and platform. */
+  readonly fateScript: string;
+  readonly agentKernel: string;
+  readonly agentInitrd: string;
+  /** Prefix of every cached OS image URL, with its trailing slash. */
+  readonly imagesBase: string;
+  /** An iPXE binary by name, for UEFI HTTP boot. */
+  ipxeFile(name: string): string;
+  /** A cached image file (relative to the cache), e.g. "debian-12.raw.gz". */
+  image(file: string): string;
+}
+
+export function bootUrls(serverUrl: string): BootUrls {
+  const base = serverUrl.replace(/\/+$/, '');
+  return {
+    base,
+    chainEntry: `${base}${bootRoutes.script}`,
+    fateScript: `${base}${bootRoutes.script}?${IPXE_QUERY}`,
+    agentKernel: `${base}/boot/agent/${AGENT_KERNEL}`,
+    agentInitrd: `${base}/boot/agent/${AGENT_INITRD}`,
+    imagesBase: `${base}/images/`,
+    ipxeFile: (name) => `${base}/boot/files/${encodeURIComponent(name)}`,
+    image: (file) => `${base}/images/${file}`,
+  };
+}
