@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HardwareFacts } from '../core/model/hardware.ts';
 import { runAgent } from './agent.ts';
 import { AgentApi, type FetchFn } from './api.ts';
-import { runWorkflow } from './workflow.ts';
+import { runWorkflow, type WorkflowRunner } from './workflow.ts';
 
 const facts: HardwareFacts = {
   cpu: { model: 'x', sockets: 1, cores: 1, threads: 1 }, memoryBytes: 1, disks: [], nics: [], dmi: {}, firmware: 'bios',
@@ -12,7 +12,7 @@ const REG = { hardware: 'hw-1', displayName: 'Amber Falcon Orbit', agentToken: '
 type Step = { status: number; body: unknown } | 'refused';
 
 /** A scripted control plane: one step per request, in order; the agent stops when the script ends. */
-function harness(steps: Step[]) {
+function harness(steps: Step[], runner: WorkflowRunner = runWorkflow) {
   const requests: Array<{ path: string; auth: string; body: unknown }> = [];
   const sleeps: number[] = [];
   const lines: string[] = [];
@@ -33,7 +33,7 @@ function harness(steps: Step[]) {
       say: (l) => void lines.push(l),
       reboot: async () => void reboots.push('reboot'),
       bootLocal: async () => void reboots.push('boot-local'),
-      runWorkflow,
+      runWorkflow: runner,
       stopped: () => steps.length === 0,
     });
   return { requests, sleeps, lines, reboots, run };
@@ -93,6 +93,34 @@ describe('agent loop', () => {
     const events = h.requests.filter((r) => r.path === '/api/agent/v1/workflows/wf-7/events');
     expect(events).toEqual([{ path: '/api/agent/v1/workflows/wf-7/events', auth: 'Bearer agent-tok', body: { action: 0, phase: 'Failed', message: 'not available in this agent build' } }]);
     expect(h.reboots).toEqual(['reboot']);
+  });
+
+  it('names its running workflow in each heartbeat and stops it when the reply says it was cancelled', async () => {
+    const signals: AbortSignal[] = [];
+    // A run that lasts until it is cancelled, like a long image write between two actions.
+    const runner: WorkflowRunner = (_name, ctx) => {
+      signals.push(ctx.signal!);
+      return new Promise((resolve) => ctx.signal!.addEventListener('abort', () => resolve()));
+    };
+    const run = { status: 200, body: { next: { action: 'run', workflow: 'wf-7' } } };
+    const cancelled = { status: 200, body: { next: { action: 'wait' }, cancelled: { workflow: 'wf-7', reason: 'workflow wf-7 was cancelled' } } };
+    const h = harness([{ status: 200, body: { ...REG, next: run.body.next } }, run, cancelled, { status: 200, body: { next: { action: 'wait' } } }], runner);
+    await h.run();
+    const beats = h.requests.filter((r) => r.path === '/api/agent/v1/heartbeat');
+    expect(beats[0].body).toEqual({ mac: '52:54:00:00:00:01', workflow: 'wf-7' });
+    expect(beats[1].body).toEqual({ mac: '52:54:00:00:00:01', workflow: 'wf-7' });
+    expect(signals).toHaveLength(1);
+    expect(signals[0].aborted).toBe(true);
+    expect(h.lines).toContain('workflow wf-7 cancelled by the control plane (workflow wf-7 was cancelled); stopping after the current action');
+  });
+
+  it('ignores a cancellation for a workflow it is not running', async () => {
+    const signals: AbortSignal[] = [];
+    const runner: WorkflowRunner = (_name, ctx) => (signals.push(ctx.signal!), new Promise(() => undefined));
+    const other = { status: 200, body: { next: { action: 'run', workflow: 'wf-8' }, cancelled: { workflow: 'wf-1', reason: 'old' } } };
+    const h = harness([{ status: 200, body: { ...REG, next: { action: 'run', workflow: 'wf-8' } } }, other], runner);
+    await h.run();
+    expect(signals[0].aborted).toBe(false);
   });
 
   it('hands the machine back to firmware on boot-local', async () => {

@@ -2,7 +2,7 @@ import type { HardwareFacts } from '../core/model/hardware.ts';
 import type { AgentApi } from './api.ts';
 import { Backoff } from './backoff.ts';
 import type { BootParams } from './cmdline.ts';
-import type { Next, RegisterReply } from './protocol.ts';
+import type { Cancelled, Next, RegisterReply } from './protocol.ts';
 import type { WorkflowRunner } from './workflow.ts';
 
 /** Everything the agent loop touches outside itself, so tests drive it with fakes. */
@@ -28,7 +28,7 @@ export interface AgentDeps {
 /** Register, then heartbeat for ever; re-register whenever a token is refused. Never throws on network trouble. */
 export async function runAgent(d: AgentDeps): Promise<void> {
   const backoff = new Backoff(d.random);
-  const state: ActState = { lastWorkflow: undefined, running: undefined };
+  const state: ActState = { lastWorkflow: undefined, running: undefined, runningName: undefined, stop: undefined };
   while (!d.stopped?.()) {
     const reg = await registerUntilAccepted(d, backoff);
     if (!reg) return;
@@ -58,10 +58,11 @@ async function heartbeatUntilRefused(d: AgentDeps, reg: RegisterReply, backoff: 
   let wait = reg.heartbeatSeconds * 1000;
   while (!d.stopped?.()) {
     await d.sleep(wait);
-    const res = await d.api.heartbeat(reg.agentToken, d.params.mac);
+    const res = await d.api.heartbeat(reg.agentToken, d.params.mac, state.runningName);
     if (res.ok) {
       backoff.reset();
       wait = reg.heartbeatSeconds * 1000;
+      stopIfCancelled(d, res.value.cancelled, state);
       await act(d, reg.agentToken, res.value.next, state);
     } else if (res.kind === 'auth') {
       d.say(`heartbeat refused: ${res.reason}; registering again`);
@@ -77,6 +78,17 @@ interface ActState {
   lastWorkflow: string | undefined;
   /** The workflow run in progress; heartbeats go on beside it. */
   running: Promise<void> | undefined;
+  /** Its name, sent with every heartbeat so the control plane can say it was cancelled. */
+  runningName: string | undefined;
+  /** Stops that run before its next action. */
+  stop: AbortController | undefined;
+}
+
+/** The control plane gave up the running workflow: it stops before its next action (an action half done is not torn off). */
+function stopIfCancelled(d: AgentDeps, cancelled: Cancelled | undefined, state: ActState): void {
+  if (!cancelled || cancelled.workflow !== state.runningName || !state.stop || state.stop.signal.aborted) return;
+  d.say(`workflow ${cancelled.workflow} cancelled by the control plane (${cancelled.reason}); stopping after the current action`);
+  state.stop.abort(new Error(cancelled.reason));
 }
 
 /** Carry out what the control plane asked; a workflow is started once, not on every heartbeat that repeats it. */
@@ -94,12 +106,17 @@ async function act(d: AgentDeps, token: string, next: Next, state: ActState): Pr
       const name = next.workflow!;
       state.lastWorkflow = key;
       d.say(`running workflow ${name}`);
+      const stop = new AbortController();
+      state.stop = stop;
+      state.runningName = name;
       // Heartbeats go on while the actions run.
       state.running = d
-        .runWorkflow(name, { api: d.api, token, say: d.say })
+        .runWorkflow(name, { api: d.api, token, say: d.say, signal: stop.signal })
         .catch((e: Error) => d.say(`workflow ${name} stopped: ${e.message}`))
         .finally(() => {
           state.running = undefined;
+          state.runningName = undefined;
+          state.stop = undefined;
         });
       return;
     }

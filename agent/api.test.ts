@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentApi, interpret } from './api.ts';
-import { checkRegisterReply } from './protocol.ts';
+import { checkHeartbeatReply, checkRegisterReply } from './protocol.ts';
 import type { HardwareFacts } from '../core/model/hardware.ts';
 
 const facts: HardwareFacts = {
@@ -11,6 +11,13 @@ const facts: HardwareFacts = {
 const REG = { hardware: 'hw-1', displayName: 'Amber Falcon Orbit', agentToken: 'tok2', next: { action: 'wait' }, heartbeatSeconds: 5 };
 
 describe('interpret', () => {
+  it('sorts 410 as gone (the control plane gave the workflow up) and reads a cancellation off a heartbeat reply', () => {
+    expect(interpret(410, '{"message":"workflow w was cancelled"}', (v) => v)).toEqual({ ok: false, kind: 'gone', reason: 'HTTP 410: workflow w was cancelled' });
+    const beat = { next: { action: 'wait' }, cancelled: { workflow: 'w', reason: 'workflow w was cancelled' } };
+    expect(interpret(200, JSON.stringify(beat), checkHeartbeatReply)).toEqual({ ok: true, value: beat });
+    expect(checkHeartbeatReply({ next: { action: 'wait' }, cancelled: { reason: 'x' } })).toBe('cancelled has no workflow name');
+  });
+
   it('accepts a well-formed registration reply', () => {
     expect(interpret(200, JSON.stringify(REG), checkRegisterReply)).toEqual({ ok: true, value: REG });
   });

@@ -11,6 +11,8 @@ import {
 export type CallFailure =
   /** 401/403: the token was refused; register again (the enrolment token may have expired). */
   | { kind: 'auth'; status: number; reason: string }
+  /** 410: the control plane gave up what the call was about (a cancelled or replaced workflow); do not retry. */
+  | { kind: 'gone'; reason: string }
   /** 5xx, other unexpected status, connection refused, timeout, unparsable reply: retry later. */
   | { kind: 'retry'; reason: string };
 
@@ -31,8 +33,9 @@ export class AgentApi {
     return this.post('/api/agent/v1/register', token, { mac, facts }, checkRegisterReply);
   }
 
-  heartbeat(token: string, mac: string): Promise<CallResult<HeartbeatReply>> {
-    return this.post('/api/agent/v1/heartbeat', token, { mac }, checkHeartbeatReply);
+  /** `workflow`: the one this agent is running, so the reply can say it was cancelled. */
+  heartbeat(token: string, mac: string, workflow?: string): Promise<CallResult<HeartbeatReply>> {
+    return this.post('/api/agent/v1/heartbeat', token, workflow ? { mac, workflow } : { mac }, checkHeartbeatReply);
   }
 
   workflowEvent(token: string, workflow: string, event: WorkflowEvent): Promise<CallResult<unknown>> {
@@ -60,6 +63,7 @@ export class AgentApi {
 /** Status + body -> result; pure, so every branch is tested without a server. */
 export function interpret<T>(status: number, text: string, check: (v: unknown) => T | string): CallResult<T> {
   if (status === 401 || status === 403) return { ok: false, kind: 'auth', status, reason: `HTTP ${status}: ${serverMessage(text)}` };
+  if (status === 410) return { ok: false, kind: 'gone', reason: `HTTP ${status}: ${serverMessage(text)}` };
   if (status < 200 || status > 299) return { ok: false, kind: 'retry', reason: `HTTP ${status}: ${serverMessage(text)}` };
   let json: unknown = null;
   if (text.trim() !== '') {

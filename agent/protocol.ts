@@ -27,8 +27,16 @@ export interface RegisterReply {
   heartbeatSeconds: number;
 }
 
+/** The control plane gave up the workflow the agent said it runs (cancelled, replaced, timed out). */
+export interface Cancelled {
+  workflow: string;
+  reason: string;
+}
+
 export interface HeartbeatReply {
   next: Next;
+  /** Present when the heartbeat named a workflow that must stop: the agent stops it between actions. */
+  cancelled?: Cancelled;
 }
 
 export interface WorkflowEvent {
@@ -65,6 +73,11 @@ export function checkRegisterReply(v: unknown): RegisterReply | string {
 
 export function checkHeartbeatReply(v: unknown): HeartbeatReply | string {
   if (typeof v !== 'object' || v === null) return 'reply is not a JSON object';
-  const next = checkNext((v as Record<string, unknown>).next);
-  return typeof next === 'string' ? next : { next };
+  const r = v as Record<string, unknown>;
+  const next = checkNext(r.next);
+  if (typeof next === 'string') return next;
+  if (r.cancelled === undefined) return { next };
+  const c = r.cancelled as Record<string, unknown> | null;
+  if (typeof c !== 'object' || c === null || typeof c.workflow !== 'string') return 'cancelled has no workflow name';
+  return { next, cancelled: { workflow: c.workflow, reason: typeof c.reason === 'string' ? c.reason : 'no reason given' } };
 }

@@ -6,6 +6,8 @@ export interface WorkflowContext {
   /** The per-machine agent token (Bearer for every call). */
   token: string;
   say: (line: string) => void;
+  /** Aborted when the control plane cancels the workflow; the runner stops before the next action. */
+  signal?: AbortSignal;
 }
 
 export type WorkflowRunner = (name: string, ctx: WorkflowContext) => Promise<void>;

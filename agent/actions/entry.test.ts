@@ -41,6 +41,23 @@ describe('createWorkflowRunner (the hook for agent/workflow.ts)', () => {
     expect(lines[0]).toMatch(/^workflow wf-2: GET .* HTTP 403/);
   });
 
+  it('stops at once when the control plane answers a report with 410 Gone: no retries, no action run', async () => {
+    const calls: string[] = [];
+    const fetchFn = async (url: string, init: RequestInit) => {
+      calls.push(`${init.method ?? 'GET'} ${new URL(url).pathname}`);
+      if ((init.method ?? 'GET') === 'GET') return Response.json({ name: 'wf-3', phase: 'Pending', startAt: 0, actions: [{ name: 'reboot', type: 'reboot' }] });
+      return new Response('{"message":"workflow wf-3 was cancelled; the report (action 0 Running) was ignored"}', { status: 410 });
+    };
+    const execs: string[] = [];
+    const lines: string[] = [];
+    const exec: Exec = async (f) => (execs.push(f), { code: 0, stdout: '', stderr: '' });
+    const run = createWorkflowRunner({ serverUrl: 'http://cp:8080', facts, fetch: fetchFn, exec, sleep: async () => undefined });
+    await run('wf-3', { api: new AgentApi('http://cp:8080', fetchFn), token: 't', say: (l) => lines.push(l) });
+    expect(calls).toEqual(['GET /api/agent/v1/workflows/wf-3', 'POST /api/agent/v1/workflows/wf-3/events']);
+    expect(execs).toEqual([]);
+    expect(lines.at(-1)).toBe('workflow wf-3: cancelled at action 1');
+  });
+
   it('checks the workflow body by hand', () => {
     expect(checkWorkflow(null)).toBe('the workflow reply is not a JSON object');
     expect(checkWorkflow({ name: 'w', actions: [] })).toBe('workflow w has no actions');

@@ -28,11 +28,20 @@ const FINAL_EVENT_TRIES = 6;
 export function createWorkflowRunner(cfg: ActionsConfig): WorkflowRunner {
   const fetchFn = cfg.fetch ?? ((u, i) => fetch(u, i));
   const wait = cfg.sleep ?? ((ms: number) => sleep(ms));
-  return async (name, { api, token, say }) => {
+  return async (name, { api, token, say, signal }) => {
+    // Cancelled by the heartbeat's answer, or by a report the control plane refuses as gone.
+    const stop = new AbortController();
+    signal?.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
+    if (signal?.aborted) stop.abort(signal.reason);
     const report = async (ev: ActionEvent) => {
       const tries = ev.phase === 'Running' && ev.bytesDone !== undefined ? 1 : FINAL_EVENT_TRIES;
       for (let n = 1; ; n++) {
         const res = await api.workflowEvent(token, name, ev);
+        if (!res.ok && res.kind === 'gone') {
+          if (!stop.signal.aborted) say(`workflow ${name}: the control plane no longer takes its reports (${res.reason}); stopping`);
+          stop.abort(new Error(res.reason));
+          return;
+        }
         if (res.ok || n >= tries) {
           if (!res.ok) say(`workflow ${name}: could not report ${ev.phase} of action ${ev.action}: ${res.reason}`);
           return;
@@ -45,8 +54,8 @@ export function createWorkflowRunner(cfg: ActionsConfig): WorkflowRunner {
       say(`workflow ${name}: ${wf}`);
       return report({ action: 0, phase: 'Failed', message: wf });
     }
-    const outcome = await runWorkflow({ workflow: wf, facts: cfg.facts, report, exec: cfg.exec ?? spawnExec, httpGet: cfg.httpGet, serverUrl: cfg.serverUrl, say });
-    say(outcome.ok ? `workflow ${name}: done (${outcome.ran} actions)` : `workflow ${name}: stopped at action ${outcome.action + 1}`);
+    const outcome = await runWorkflow({ workflow: wf, facts: cfg.facts, report, exec: cfg.exec ?? spawnExec, httpGet: cfg.httpGet, serverUrl: cfg.serverUrl, say, signal: stop.signal });
+    say(outcome.ok ? `workflow ${name}: done (${outcome.ran} actions)` : `workflow ${name}: ${outcome.cancelled ? 'cancelled' : 'stopped'} at action ${outcome.action + 1}`);
   };
 }
 

@@ -98,6 +98,34 @@ describe('runWorkflow', () => {
     expect(h2.log[0]).toBe('report 1 Running');
   });
 
+  it('stops between actions once cancelled: the running action finishes, the next never starts and is not reported', async () => {
+    const stop = new AbortController();
+    const events: ActionEvent[] = [];
+    const lines: string[] = [];
+    const execs: string[] = [];
+    const exec: Exec = async (file, args) => {
+      execs.push(`${file} ${args.join(' ')}`);
+      if (file === 'sync') stop.abort(new Error('workflow wf was cancelled')); // the heartbeat's answer arrives mid-action
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const first: Action = { name: 'first', type: 'reboot' };
+    const out = await runWorkflow({ workflow: { name: 'wf', actions: [first, reboot] }, facts, report: async (e) => void events.push(e), exec, say: (l) => lines.push(l), signal: stop.signal });
+    expect(out).toEqual({ ok: false, action: 1, message: 'cancelled before action 2 "reboot": workflow wf was cancelled', cancelled: true });
+    expect(events).toEqual([{ action: 0, phase: 'Running' }, { action: 0, phase: 'Succeeded' }]);
+    expect(execs).toEqual(['sync ', 'reboot -f']); // the first action ran to its end, the second never began
+    expect(lines).toContain('cancelled before action 2 "reboot": workflow wf was cancelled');
+  });
+
+  it('does not start an action whose Running report the control plane refused as gone', async () => {
+    const stop = new AbortController();
+    const execs: string[] = [];
+    const exec: Exec = async (file) => (execs.push(file), { code: 0, stdout: '', stderr: '' });
+    const report = async () => stop.abort(new Error('HTTP 410: workflow wf was cancelled'));
+    const out = await runWorkflow({ workflow: { name: 'wf', actions: [reboot] }, facts, report, exec, signal: stop.signal });
+    expect(out).toMatchObject({ ok: false, action: 0, cancelled: true });
+    expect(execs).toEqual([]);
+  });
+
   it('does nothing for a workflow that already finished', async () => {
     const h = harness([reboot], { phase: 'Cancelled' });
     expect(await h.run()).toEqual({ ok: true, ran: 0 });

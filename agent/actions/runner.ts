@@ -41,9 +41,11 @@ export interface RunnerDeps {
   /** Control plane base URL: "cache:NAME" image URLs become {serverUrl}/images/NAME. */
   serverUrl?: string;
   say?: (line: string) => void;
+  /** Aborted when the control plane cancels the workflow: no further action starts. */
+  signal?: AbortSignal;
 }
 
-export type RunOutcome = { ok: true; ran: number } | { ok: false; action: number; message: string };
+export type RunOutcome = { ok: true; ran: number } | { ok: false; action: number; message: string; cancelled?: true };
 
 const finished = new Set(['Succeeded', 'Failed', 'TimedOut', 'Cancelled']);
 
@@ -60,8 +62,14 @@ export async function runWorkflow(d: RunnerDeps): Promise<RunOutcome> {
   let ran = 0;
   for (let i = start; i < wf.actions.length; i++) {
     const a = wf.actions[i] as Action;
+    // Between actions, never inside one: a half-written disk or partition table helps nobody.
+    // Asked again after the Running report, whose refusal is how a late agent learns it.
+    const before = cancelledBefore(i, a, d);
+    if (before) return before;
     d.say?.(`action ${i + 1}/${wf.actions.length} "${a.name}" (${a.type})`);
     await d.report({ action: i, phase: 'Running' });
+    const refused = cancelledBefore(i, a, d);
+    if (refused) return refused;
     try {
       await runAction(a, i, d);
     } catch (err) {
@@ -73,6 +81,13 @@ export async function runWorkflow(d: RunnerDeps): Promise<RunOutcome> {
     ran++;
   }
   return { ok: true, ran };
+}
+
+function cancelledBefore(i: number, a: Action, d: RunnerDeps): RunOutcome | undefined {
+  if (!d.signal?.aborted) return undefined;
+  const message = `cancelled before action ${i + 1} "${a.name}": ${(d.signal.reason as Error | undefined)?.message ?? 'by the control plane'}`;
+  d.say?.(message);
+  return { ok: false, action: i, message, cancelled: true };
 }
 
 async function runAction(a: Action, i: number, d: RunnerDeps): Promise<void> {

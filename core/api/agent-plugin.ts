@@ -77,13 +77,26 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     const wf = await store.get<Workflow>('Workflow', n.workflow).catch(() => undefined);
     return { ...n, attempt: wf?.status?.attempts ?? 1 };
   };
-  const reply = async (hw: Hardware, token?: string) => ({
-    hardware: hw.metadata.name,
-    displayName: hw.spec.displayName,
-    ...(token ? { agentToken: token } : {}),
-    next: await next(hw),
-    heartbeatSeconds: deps.heartbeatSeconds ?? 10,
-  });
+  /** The run the agent says it is in, if the control plane has given it up (cancelled, replaced, timed out). */
+  const cancelled = async (hw: Hardware, running: string | undefined) => {
+    if (!running) return undefined;
+    const wf = await store.get<Workflow>('Workflow', running).catch(() => undefined);
+    if (!wf) return { workflow: running, reason: `workflow ${running} no longer exists` };
+    if (wf.spec.hardwareRef !== hw.metadata.name) return { workflow: running, reason: `workflow ${running} belongs to another machine` };
+    const reason = await deps.workflows.whyNotRunnable(wf);
+    return reason ? { workflow: running, reason } : undefined;
+  };
+  const reply = async (hw: Hardware, token?: string, running?: string) => {
+    const stop = await cancelled(hw, running);
+    return {
+      hardware: hw.metadata.name,
+      displayName: hw.spec.displayName,
+      ...(token ? { agentToken: token } : {}),
+      next: await next(hw),
+      ...(stop ? { cancelled: stop } : {}),
+      heartbeatSeconds: deps.heartbeatSeconds ?? 10,
+    };
+  };
 
   app.post<{ Body: { mac: string; facts: HardwareFacts } }>(
     '/api/agent/v1/register',
@@ -103,14 +116,24 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
   );
 
-  app.post<{ Body: { mac: string } }>(
+  app.post<{ Body: { mac: string; workflow?: string } }>(
     '/api/agent/v1/heartbeat',
-    { ...machine, schema: { tags: ['Agent'], summary: 'Agent heartbeat', body: Type.Object({ mac: Type.String() }, { additionalProperties: false }) } },
+    {
+      ...machine,
+      schema: {
+        tags: ['Agent'],
+        summary: 'Agent heartbeat; the reply says "cancelled" when the workflow the agent runs was given up',
+        body: Type.Object(
+          { mac: Type.String(), workflow: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'the workflow the agent is running, if any' })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
     async (req) => {
       const mac = machineMac(req, auth, logger, req.body.mac, ['dfa1']);
       const name = deps.index.nameByMac(mac);
       if (!name) throw new DragonflyError('DF_ERR_NOT_FOUND', `no machine registered with MAC ${mac}; register first`);
-      return reply(await registrar.heartbeat(name));
+      return reply(await registrar.heartbeat(name), undefined, req.body.workflow);
     },
   );
 

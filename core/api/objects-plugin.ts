@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import Type from 'typebox';
 import { kinds, kindNames, validateObject, type Kind } from '../model/kinds.ts';
 import type { StoredObject } from '../model/meta.ts';
+import { initialState } from '../model/lifecycle.ts';
 import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 import { mutate } from '../store/mutate.ts';
@@ -62,13 +63,18 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
     );
     app.post(base, { schema: { tags: [kind], summary: `Create a ${kind}` } }, async (req, reply) => {
       const obj = checkObject(req.body, kind);
+      refuseWorkflowCreation(obj);
       reply.status(201);
-      return store.create(stripServerFields(obj));
+      return store.create(asCreated(obj));
     });
-    app.put<{ Params: { name: string } }>(`${base}/:name`, { schema: { tags: [kind], summary: `Replace a ${kind} (carry metadata.resourceVersion)` } }, async (req) => {
+    app.put<{ Params: { name: string } }>(`${base}/:name`, { schema: { tags: [kind], summary: `Replace a ${kind}'s metadata and spec (carry metadata.resourceVersion); status is kept` } }, async (req) => {
       const obj = checkObject(req.body, kind, req.params.name);
       if (!obj.metadata.resourceVersion) throw new DragonflyError('DF_ERR_CONFLICT', '/metadata/resourceVersion: required on update (send the version you read)');
-      return store.update(obj);
+      const existing = await store.get(kind, obj.metadata.name);
+      refuseWorkflowSpecChange(existing, obj);
+      // status is a subresource (Kubernetes' rule): only the lifecycle writes it. The stored
+      // one goes back with the caller's version, so a status that changed since is a conflict.
+      return store.update({ ...obj, status: existing.status });
     });
     app.delete<{ Params: { name: string }; Querystring: { resourceVersion?: string } }>(`${base}/:name`, { schema: { tags: [kind], summary: `Delete a ${kind}` } }, async (req, reply) => {
       await store.delete(kind, req.params.name, { resourceVersion: req.query.resourceVersion });
@@ -149,6 +155,7 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
       if (seen.has(key)) throw invalid(`${key} appears twice in one apply`);
       seen.add(key);
     }
+    for (const o of objs) if (o.kind === 'Workflow') await checkWorkflowApply(store, o);
     const results = [];
     for (const o of objs) results.push(await applyOne(store, o));
     return { results };
@@ -163,19 +170,51 @@ export async function selectMachines(store: Store, sel: { machines?: string[]; l
   return (await store.list('Hardware', { labelSelector: sel.labelSelector })).items.map((o) => o.metadata.name);
 }
 
-function stripServerFields(o: StoredObject): StoredObject {
+/**
+ * A new object as an operator may create it: no server-owned metadata, and the status a new
+ * object starts with, whatever the body said (a machine is Discovered until its agent registers).
+ */
+function asCreated(o: StoredObject): StoredObject {
   const { uid: _u, resourceVersion: _r, creationTimestamp: _c, ...meta } = o.metadata;
-  return { ...o, metadata: meta };
+  const { status: _s, ...rest } = o;
+  return { ...rest, metadata: meta, ...(o.kind === 'Hardware' ? { status: { state: initialState } } : {}) };
+}
+
+/** Workflows come only from assignment, which checks the template and the machine and moves the machine. */
+function refuseWorkflowCreation(o: StoredObject): void {
+  if (o.kind !== 'Workflow') return;
+  const spec = o.spec as { hardwareRef?: string; templateRef?: string };
+  throw invalid(
+    `Workflow ${o.metadata.name}: workflows are created by assignment, not written directly; ` +
+      `POST /api/v1/assign {"template": "${spec.templateRef ?? 'TEMPLATE'}", "machines": ["${spec.hardwareRef ?? 'MACHINE'}"]}`,
+  );
+}
+
+/** A workflow's machine and template are fixed when it is assigned; labels and annotations may change. */
+function refuseWorkflowSpecChange(existing: StoredObject, o: StoredObject): void {
+  if (o.kind !== 'Workflow' || JSON.stringify(existing.spec) === JSON.stringify(o.spec)) return;
+  throw invalid(`Workflow ${o.metadata.name}: the spec of a workflow is fixed at assignment; cancel it and assign again (POST /api/v1/assign)`);
+}
+
+async function existingOrNone(store: Store, o: StoredObject): Promise<StoredObject | undefined> {
+  return store.get(o.kind as Kind, o.metadata.name).catch((e) => {
+    if (isDragonflyError(e, 'DF_ERR_NOT_FOUND')) return undefined;
+    throw e;
+  });
+}
+
+/** Apply may relabel a workflow, never create one or change its spec. */
+async function checkWorkflowApply(store: Store, o: StoredObject): Promise<void> {
+  const existing = await existingOrNone(store, o);
+  if (!existing) refuseWorkflowCreation(o);
+  else refuseWorkflowSpecChange(existing, o);
 }
 
 async function applyOne(store: Store, o: StoredObject) {
   const kind = o.kind as Kind;
-  const existing = await store.get(kind, o.metadata.name).catch((e) => {
-    if (isDragonflyError(e, 'DF_ERR_NOT_FOUND')) return undefined;
-    throw e;
-  });
+  const existing = await existingOrNone(store, o);
   if (!existing) {
-    await store.create(stripServerFields(o));
+    await store.create(asCreated(o));
     return { kind, name: o.metadata.name, action: 'created' };
   }
   const sameSpec = JSON.stringify(existing.spec) === JSON.stringify(o.spec);

@@ -51,7 +51,7 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
     {
       schema: {
         tags: ['Hardware'],
-        summary: 'Resolve a machine in Error by hand',
+        summary: 'Resolve a machine in Error by hand (ready as is), or cancel its assignment at any point before Ready',
         body: Type.Object({ as: Type.Union([Type.Literal('ready'), Type.Literal('cancel')]) }, { additionalProperties: false }),
       },
     },

@@ -6,6 +6,8 @@ import { DragonflyError } from '../shared/errors.ts';
  */
 export const lifecycleStates = ['Discovered', 'Registered', 'Assigned', 'Provisioning', 'Ready', 'Error'] as const;
 export type LifecycleState = (typeof lifecycleStates)[number];
+/** Where every machine starts, however it came to be known (PXE boot, API, import). */
+export const initialState: LifecycleState = 'Discovered';
 
 export const lifecycleEvents = [
   'registered', // the agent reported its hardware

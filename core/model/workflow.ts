@@ -3,7 +3,7 @@ import { literalUnion, objectSchema } from './meta.ts';
 
 export const workflowPhases = ['Pending', 'Running', 'Succeeded', 'Failed', 'TimedOut', 'Cancelled'] as const;
 export type WorkflowPhase = (typeof workflowPhases)[number];
-export const actionPhases = ['Pending', 'Running', 'Succeeded', 'Failed', 'TimedOut', 'Skipped'] as const;
+export const actionPhases = ['Pending', 'Running', 'Succeeded', 'Failed', 'TimedOut', 'Skipped', 'Cancelled'] as const;
 
 export const ActionStatus = Type.Object(
   {

@@ -10,6 +10,7 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import { mutate } from '../store/mutate.ts';
 import type { Store } from '../store/store.ts';
 import { computeProgress } from './progress.ts';
+import { overdueReason } from './timeouts.ts';
 import { appendHistory } from '../inventory/registration.ts';
 
 export interface AssignRequest {
@@ -58,9 +59,6 @@ export interface WorkflowServiceDeps {
   prepareImages?: (template: Template) => void;
   now?: () => number;
 }
-
-const DEFAULT_WORKFLOW_TIMEOUT_S = 3600;
-const DEFAULT_ACTION_TIMEOUT_S = 1800;
 
 /**
  * Creates workflows on assignment, applies agent events, enforces timeouts, and moves the
@@ -115,10 +113,16 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       spec: { hardwareRef: machine, templateRef: template.metadata.name, variables: req.variables, reimage: req.reimage || undefined },
       status: { phase: 'Pending', actions: initialActions(template), attempts: 1, assignedAt: this.iso() },
     });
-    await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
-      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', event), currentWorkflow: wf.metadata.name, message: undefined };
-      return h;
-    });
+    try {
+      await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
+        h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', event), currentWorkflow: wf.metadata.name, message: undefined };
+        return h;
+      });
+    } catch (e) {
+      // The machine moved since it was read (another assignment won): no workflow may be left without its machine.
+      await this.store.delete('Workflow', wf.metadata.name).catch(() => undefined);
+      throw e;
+    }
     if (this.deps.power && hw.spec.bmc) await this.powerStep(hw, 'bootIntoProvisioning');
     return wf.metadata.name;
   }
@@ -133,6 +137,11 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
 
   /** Applies one agent report to the workflow and the machine. */
   async applyAgentEvent(workflowName: string, ev: AgentEvent): Promise<Workflow> {
+    const stale = await this.whyNotRunnable(await this.store.get<Workflow>('Workflow', workflowName));
+    if (stale) {
+      this.log.warn({ workflow: workflowName, action: ev.action, phase: ev.phase }, `agent report ignored: ${stale}`);
+      throw new DragonflyError('DF_ERR_GONE', `${stale}; the report (action ${ev.action} ${ev.phase}) was ignored`);
+    }
     let finished: 'Succeeded' | 'Failed' | undefined;
     let started = false;
     let step: { name: string; phase: string } | undefined;
@@ -164,21 +173,36 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       return w;
     });
     if (step) await this.timeline(wf.spec.hardwareRef, `action:${step.name}`, step.phase.toLowerCase());
-    if (started) await this.moveMachine(wf.spec.hardwareRef, 'started');
+    if (started) await this.moveMachine(wf, 'started');
     if (finished === 'Succeeded') await this.finishMachine(wf, 'succeeded');
     if (finished === 'Failed') await this.finishMachine(wf, 'failed', wf.status!.error);
     return wf;
   }
 
-  private async moveMachine(machine: string, event: LifecycleEvent, message?: string): Promise<Hardware | undefined> {
+  /**
+   * Moves the machine of `wf` by one lifecycle event, but only while `wf` is its current
+   * workflow: a late timeout or report of a cancelled or replaced workflow is logged and
+   * leaves the machine alone. The check is inside the write, so a concurrent cancel wins.
+   */
+  private async moveMachine(wf: Workflow, event: LifecycleEvent, message?: string): Promise<Hardware | undefined> {
+    const machine = wf.spec.hardwareRef;
     try {
-      return await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
+      let other: string | undefined;
+      const hw = await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
+        other = undefined;
+        if (h.status?.currentWorkflow !== wf.metadata.name) {
+          other = h.status?.currentWorkflow ?? 'none';
+          return undefined;
+        }
         const state = h.status?.state ?? 'Discovered';
         const next = nextState(state, event);
         if (!next || (next === state && message === undefined)) return undefined;
         h.status = { ...h.status!, state: next, message };
         return h;
       });
+      if (other === undefined) return hw;
+      this.log.warn({ machine, workflow: wf.metadata.name, current: other, event }, `workflow ${wf.metadata.name} is not the current workflow of ${machine}; "${event}" leaves the machine as it is`);
+      return undefined;
     } catch (e) {
       this.log.warn({ machine, event, err: (e as Error).message }, 'could not move machine');
       return undefined;
@@ -194,7 +218,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
   }
 
   private async finishMachine(wf: Workflow, event: 'succeeded' | 'failed', message?: string): Promise<void> {
-    const hw = await this.moveMachine(wf.spec.hardwareRef, event, message);
+    const hw = await this.moveMachine(wf, event, message);
     if (!hw) return;
     await this.timeline(hw.metadata.name, event === 'succeeded' ? 'ready' : 'error', message ?? wf.spec.templateRef);
     const label = hw.spec.displayName ?? hw.metadata.name;
@@ -208,6 +232,13 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
 
   /** Retry a failed or timed-out workflow, from the start or from the failed action. */
   async retry(workflowName: string, from: 'start' | 'failed' = 'start'): Promise<Workflow> {
+    // Both checks come before any write: a refused retry leaves the workflow as it was.
+    const machine = (await this.store.get<Workflow>('Workflow', workflowName)).spec.hardwareRef;
+    const hw = await this.store.get<Hardware>('Hardware', machine);
+    if (hw.status?.currentWorkflow !== workflowName) {
+      throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `workflow ${workflowName} is not the current workflow of ${machine} (${hw.status?.currentWorkflow ?? 'it has none'}); assign the template again instead`);
+    }
+    transition(hw.status?.state ?? 'Discovered', 'retried');
     const wf = await mutate<Workflow>(this.store, 'Workflow', workflowName, (w) => {
       const s = w.status!;
       if (s.phase !== 'Failed' && s.phase !== 'TimedOut') {
@@ -234,13 +265,62 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
 
   /** Manual resolution of a machine in Error: it is fine as it is, or the assignment is withdrawn. */
   async resolve(machine: string, as: 'ready' | 'cancel'): Promise<Hardware> {
-    const event: LifecycleEvent = as === 'ready' ? 'markedReady' : 'cancelled';
-    const hw = await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
-      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', event), message: undefined };
-      if (as === 'cancel') h.status.currentWorkflow = undefined;
+    if (as === 'cancel') return this.cancel(machine);
+    return mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
+      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', 'markedReady'), message: undefined };
       return h;
     });
+  }
+
+  /**
+   * Withdraws the machine's assignment: its workflow, if still pending or running, becomes
+   * Cancelled (the agent learns it at its next heartbeat and stops between actions), and the
+   * machine goes back to Registered with no current workflow.
+   */
+  async cancel(machine: string): Promise<Hardware> {
+    const before = await this.store.get<Hardware>('Hardware', machine);
+    transition(before.status?.state ?? 'Discovered', 'cancelled'); // refused before anything is written
+    const name = before.status?.currentWorkflow;
+    if (name) await this.markCancelled(name);
+    const hw = await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
+      if (h.status?.currentWorkflow !== name) throw new DragonflyError('DF_ERR_CONFLICT', `${machine} changed workflow while it was being cancelled; look again and retry`);
+      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', 'cancelled'), currentWorkflow: undefined, message: undefined };
+      appendHistory(h, 'cancelled', name, this.iso());
+      return h;
+    });
+    this.log.info({ machine, workflow: name }, 'assignment cancelled');
     return hw;
+  }
+
+  private async markCancelled(name: string): Promise<void> {
+    await mutate<Workflow>(this.store, 'Workflow', name, (w) => {
+      const s = w.status!;
+      if (s.phase !== 'Pending' && s.phase !== 'Running') return undefined; // a finished workflow keeps its outcome
+      s.phase = 'Cancelled';
+      s.error = 'cancelled by an operator';
+      s.finishedAt = this.iso();
+      for (const a of s.actions) if (a.phase === 'Running') a.phase = 'Cancelled';
+      return w;
+    }).catch((e) => {
+      if (!isDragonflyError(e, 'DF_ERR_NOT_FOUND')) throw e;
+    });
+  }
+
+  /**
+   * Why the agent must stop running `wf` (its reports are ignored), or undefined while it is
+   * the machine's current workflow and not cancelled or timed out. A current workflow that
+   * Failed or Succeeded passes: its agent has stopped already, and a repeated final report
+   * gets the ordinary "takes no more reports" answer.
+   */
+  async whyNotRunnable(wf: Workflow): Promise<string | undefined> {
+    const name = wf.metadata.name;
+    const machine = wf.spec.hardwareRef;
+    if (wf.status?.phase === 'Cancelled') return `workflow ${name} was cancelled`;
+    const hw = await this.store.get<Hardware>('Hardware', machine).catch(() => undefined);
+    const current = hw?.status?.currentWorkflow;
+    if (current !== name) return `workflow ${name} is no longer the workflow of ${machine} (${current ? `that is ${current}` : 'it has none'})`;
+    if (wf.status?.phase === 'TimedOut') return `workflow ${name} timed out on the control plane (${wf.status.error ?? 'no reason kept'})`;
+    return undefined;
   }
 
   /** Marks Pending/Running workflows past their deadlines as TimedOut; returns how many. */
@@ -249,11 +329,14 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
     let n = 0;
     for (const wf of items) {
       if (wf.status?.phase !== 'Pending' && wf.status?.phase !== 'Running') continue;
-      const reason = await this.overdue(wf);
+      const tpl = await this.store.get<Template>('Template', wf.spec.templateRef).catch(() => undefined);
+      const reason = overdueReason(wf, tpl, this.now());
       if (!reason) continue;
       try {
+        let timedOut = false;
         const updated = await mutate<Workflow>(this.store, 'Workflow', wf.metadata.name, (w) => {
           if (w.status!.phase !== 'Pending' && w.status!.phase !== 'Running') return undefined;
+          timedOut = true;
           w.status!.phase = 'TimedOut';
           w.status!.error = reason;
           w.status!.finishedAt = this.iso();
@@ -261,8 +344,9 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
           if (a && a.phase === 'Running') a.phase = 'TimedOut';
           return w;
         });
-        if (updated.status!.phase === 'TimedOut') {
+        if (timedOut) {
           n++;
+          // Only the machine's current workflow moves it; an old one's timeout is logged there.
           await this.finishMachine(updated, 'failed', reason);
         }
       } catch (e) {
@@ -270,22 +354,6 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       }
     }
     return n;
-  }
-
-  private async overdue(wf: Workflow): Promise<string | undefined> {
-    const tpl = await this.store.get<Template>('Template', wf.spec.templateRef).catch(() => undefined);
-    const now = this.now();
-    const wfLimit = (tpl?.spec.timeoutSeconds ?? DEFAULT_WORKFLOW_TIMEOUT_S) * 1000;
-    const since = Date.parse(wf.status?.startedAt ?? wf.status?.assignedAt ?? wf.metadata.creationTimestamp ?? new Date(now).toISOString());
-    if (now - since > wfLimit) return `workflow timed out after ${Math.round(wfLimit / 1000)} s`;
-    const idx = wf.status?.currentAction ?? 0;
-    const a = wf.status?.actions[idx];
-    if (a?.phase === 'Running' && a.startedAt) {
-      const spec = tpl?.spec.actions[idx];
-      const limit = (spec?.timeoutSeconds ?? tpl?.spec.actionTimeoutSeconds ?? DEFAULT_ACTION_TIMEOUT_S) * 1000;
-      if (now - Date.parse(a.startedAt) > limit) return `action "${a.name}" timed out after ${Math.round(limit / 1000)} s`;
-    }
-    return undefined;
   }
 }
 
