@@ -1,3 +1,4 @@
+import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
 
 export type Firmware = 'bios' | 'uefi';
@@ -53,7 +54,7 @@ function localLines(firmware: Firmware): string[] {
 
 /** The iPXE script for one machine: a pure function of its fate and the server's addresses. */
 export function renderIpxeScript(i: ScriptInput): string {
-  const who = i.displayName ? `${i.displayName} (${i.mac})` : i.mac;
+  const who = i.displayName ? `${scriptSafeText(i.displayName)} (${i.mac})` : i.mac;
   const head = ['#!ipxe', `# Dragonfly boot script for ${who}: ${i.fate.kind}`];
   const body =
     i.fate.kind === 'local'
