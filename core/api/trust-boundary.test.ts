@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hardware } from '../model/hardware.ts';
-import { createHarness, type Harness } from '../testing/api-harness.ts';
+import { createHarness, sampleTemplate, type Harness } from '../testing/api-harness.ts';
 
 // Issue 14, item 6: the small holes, each reproduced as the attack and shown to do no harm now.
 let h: Harness;
@@ -56,5 +56,50 @@ describe('displayName', () => {
     const lines = res.body.split('\n');
     expect(lines[1]).toBe(`# Dragonfly boot script for Evil?shell??{net0/mac} (${mac}): discovery`);
     expect(lines.some((l) => l === 'shell')).toBe(false);
+  });
+});
+
+describe('cookie-authenticated writes from another site (CSRF)', () => {
+  let cookie = '';
+  beforeAll(async () => {
+    const login = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: h.password } });
+    cookie = String(login.headers['set-cookie']).split(';')[0];
+  });
+  const here = { host: '127.0.0.1:8080' };
+  const apply = (name: string, headers: Record<string, string>) =>
+    h.app.inject({ method: 'POST', url: '/api/v1/apply', headers: { ...here, ...headers }, payload: JSON.stringify(sampleTemplate(name)) });
+  const templates = async () => (await h.store.list('Template')).items.map((t) => t.metadata.name);
+
+  it('text/plain YAML to /api/v1/apply with the cookie from another origin is refused and nothing is applied', async () => {
+    const res = await apply('csrf-1', { cookie, origin: 'http://evil.example', 'content-type': 'text/plain' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().message).toMatch(/cross-site write refused: the request came from http:\/\/evil\.example/);
+    const sameHostOtherPort = await apply('csrf-2', { cookie, origin: 'http://127.0.0.1:9999', 'content-type': 'application/yaml' });
+    expect(sameHostOtherPort.statusCode).toBe(403);
+    const opaque = await apply('csrf-3', { cookie, origin: 'null', 'content-type': 'application/yaml' });
+    expect(opaque.statusCode).toBe(403);
+    const noOrigin = await apply('csrf-4', { cookie, 'content-type': 'application/yaml' });
+    expect(noOrigin.statusCode).toBe(403);
+    expect(noOrigin.json().message).toMatch(/must carry Origin or Referer/);
+    const form = await h.app.inject({ method: 'DELETE', url: '/api/v1/tokens/x', headers: { ...here, cookie, referer: 'http://evil.example/page' } });
+    expect(form.statusCode).toBe(403);
+    const names = await templates();
+    for (const n of ['csrf-1', 'csrf-2', 'csrf-3', 'csrf-4']) expect(names).not.toContain(n);
+  });
+
+  it('from this server, text/plain is still refused with the cookie; application/yaml is applied', async () => {
+    const plain = await apply('csrf-5', { cookie, origin: 'http://127.0.0.1:8080', 'content-type': 'text/plain' });
+    expect(plain.statusCode).toBe(403);
+    expect(plain.json().message).toMatch(/may not be sent as text\/plain/);
+    expect((await apply('csrf-6', { cookie, origin: 'http://127.0.0.1:8080', 'content-type': 'application/yaml' })).statusCode).toBe(200);
+    expect((await apply('csrf-7', { cookie, referer: 'http://127.0.0.1:8080/ui/templates', 'content-type': 'application/yaml' })).statusCode).toBe(200);
+    expect(await templates()).toEqual(expect.arrayContaining(['csrf-6', 'csrf-7']));
+    expect(await templates()).not.toContain('csrf-5');
+  });
+
+  it('bearer-token requests are unaffected, and reads with the cookie need no Origin', async () => {
+    const res = await apply('csrf-8', { ...h.headers, origin: 'http://evil.example', 'content-type': 'text/plain' });
+    expect(res.statusCode).toBe(200);
+    expect((await h.app.inject({ url: '/api/v1/templates', headers: { cookie } })).statusCode).toBe(200);
   });
 });
