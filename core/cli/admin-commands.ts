@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { AUTH_FILE, AuthService } from '../auth/auth-service.ts';
 import { invalid } from '../shared/errors.ts';
 import type { ApiClient } from './client.ts';
-import type { CliIo } from './main.ts';
 
 /** `dragonfly admin ...`: the operator account of one control plane. */
-export function addAdminCommands(program: Command, io: CliIo, client: (cmd: Command) => ApiClient): void {
+export function addAdminCommands(program: Command, io: { out: (s: string) => void; stdin: () => Promise<string> }, client: (cmd: Command) => ApiClient): void {
   const admin = program.command('admin').description('the admin account');
   admin
     .command('password')
