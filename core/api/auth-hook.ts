@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, Principal } from '../auth/auth-service.ts';
 import { DragonflyError } from '../shared/errors.ts';
+import { refuseCrossSiteWrite } from './cross-site.ts';
 
 export const SESSION_COOKIE = 'df_session';
 
@@ -45,8 +46,10 @@ export function operatorAuth(auth: AuthService) {
       auth.verifyMachineToken(bearerToken(req));
       return;
     }
-    const principal = (await auth.authenticate(bearerToken(req))) ?? (await auth.authenticate(cookieToken(req)));
+    const viaBearer = await auth.authenticate(bearerToken(req));
+    const principal = viaBearer ?? (await auth.authenticate(cookieToken(req)));
     if (!principal) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'sign in first: send Authorization: Bearer <token> or the session cookie');
+    if (!viaBearer) refuseCrossSiteWrite(req);
     req.principal = principal;
   };
 }

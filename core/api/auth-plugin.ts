@@ -17,7 +17,7 @@ export async function authPlugin(app: FastifyInstance, deps: { auth: AuthService
       },
     },
     async (req, reply) => {
-      const session = await auth.login(req.body.username, req.body.password);
+      const session = await auth.login(req.body.username, req.body.password, req.ip);
       const maxAge = Math.max(0, Math.floor((Date.parse(session.expiresAt) - Date.now()) / 1000));
       reply.header('set-cookie', `${SESSION_COOKIE}=${session.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`);
       return session;
@@ -30,6 +30,24 @@ export async function authPlugin(app: FastifyInstance, deps: { auth: AuthService
     reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
     reply.status(204);
   });
+
+  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/api/v1/auth/password',
+    {
+      schema: {
+        tags: ['Auth'],
+        summary: 'Change the admin password (the current one is required); deletes initial-admin-password',
+        body: Type.Object(
+          { currentPassword: Type.String({ maxLength: 1024 }), newPassword: Type.String({ minLength: 12, maxLength: 1024 }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      await auth.changePassword(req.body.currentPassword, req.body.newPassword, req.ip);
+      reply.status(204);
+    },
+  );
 
   app.get('/api/v1/auth/whoami', { schema: { tags: ['Auth'], summary: 'Who this request is signed in as' } }, async (req) => req.principal);
 

@@ -10,7 +10,7 @@ import type { Registrar } from '../inventory/registration.ts';
 import { isMac, parseMac } from '../shared/mac.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { jailPath, sendFile } from './file-serving.ts';
+import { sendFile, sendFileUnder } from './file-serving.ts';
 
 export interface BootDeps {
   auth: AuthService;
@@ -81,7 +81,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       url: bootRoutes.ipxeFile,
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'iPXE binaries' },
-      handler: async (req, reply) => sendFile(req, reply, jailPath(deps.ipxeDir, req.params.file)),
+      handler: async (req, reply) => sendFileUnder(req, reply, deps.ipxeDir, req.params.file),
     });
     if (deps.imageDir) {
       const dir = deps.imageDir;
@@ -93,7 +93,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
         handler: async (req, reply) => {
           const rel = req.params['*'];
           for (const [k, v] of Object.entries(deps.imageHeaders?.(rel) ?? {})) reply.header(k, v);
-          return sendFile(req, reply, jailPath(dir, rel));
+          return sendFileUnder(req, reply, dir, rel);
         },
       });
     }

@@ -1,4 +1,4 @@
-import { readdirSync, truncateSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, get, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jailPath, sendFile } from './file-serving.ts';
+import { jailPath, sendFile, sendFileUnder } from './file-serving.ts';
 
 /** Raw HTTP over a real socket: what a firmware's HTTP client sees, headers and all. */
 function raw(port: number, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
@@ -39,6 +39,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'big'), data);
   app = Fastify({ logger: { level: 'warn', stream: { write: (l: string) => void warnings.push(String(JSON.parse(l).msg)) } } });
   app.get<{ Params: { file: string } }>('/f/:file', (req, reply) => sendFile(req, reply, jailPath(dir, req.params.file)));
+  app.get<{ Params: { '*': string } }>('/u/*', (req, reply) => sendFileUnder(req, reply, dir, req.params['*']));
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
 });
@@ -160,5 +161,27 @@ describe('file serving under real clients: chunk edges, keep-alive, aborts, a sh
     expect(got.n).toBeLessThan(shrinking.length);
     expect(warnings).toHaveLength(1);
     expect((await raw(port, 'GET', '/f/big')).body.equals(data)).toBe(true);
+  });
+
+  it('served from a root: a symbolic link (to a file or a folder), a hidden name, or a double-encoded path is never answered with its bytes', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'df-outside-'));
+    writeFileSync(join(outside, 'secret'), 'the secret');
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'ok.bin'), 'fine');
+    writeFileSync(join(dir, '.hidden'), 'the secret');
+    symlinkSync(join(outside, 'secret'), join(dir, 'link.bin'));
+    symlinkSync(outside, join(dir, 'linkdir'));
+    try {
+      expect((await raw(port, 'GET', '/u/sub/ok.bin')).body.toString()).toBe('fine');
+      for (const path of ['/u/link.bin', '/u/linkdir/secret', '/u/.hidden', '/u/%2ehidden', '/u/%25', '/u/%252e%252e/x', '/u/sub/..%2f..%2fetc%2fpasswd', '/u/sub']) {
+        const res = await raw(port, 'GET', path);
+        expect([403, 404], path).toContain(res.status);
+        expect(res.body.toString()).not.toContain('the secret');
+      }
+      expect((await raw(port, 'GET', '/u/link.bin')).status).toBe(403);
+      expect((await raw(port, 'GET', '/f/%25')).status).toBe(404); // decoded once by the router: the file "%" does not exist
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
-import { read } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, read } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DragonflyError } from '../shared/errors.ts';
 
@@ -23,14 +23,49 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-/** Resolves `rel` under `root`, refusing anything that would leave it. */
+/**
+ * Resolves `rel` under `root`, refusing anything that would leave it. `rel` comes from the
+ * router, which has already percent-decoded it: decoding again would turn "%25" into a bad
+ * escape (a 500) and "%252e%252e" into "..".
+ */
 export function jailPath(root: string, rel: string): string {
-  const decoded = decodeURIComponent(rel);
-  if (decoded.includes('\0')) throw new DragonflyError('DF_ERR_FORBIDDEN', 'path not allowed');
-  const full = resolve(root, '.' + sep + decoded);
+  if (rel.includes('\0')) throw new DragonflyError('DF_ERR_FORBIDDEN', 'path not allowed');
+  const full = resolve(root, '.' + sep + rel);
   const base = resolve(root);
   if (full !== base && !full.startsWith(base + sep)) throw new DragonflyError('DF_ERR_FORBIDDEN', 'path not allowed');
   return full;
+}
+
+/**
+ * Opens ROOT/REL for reading without following a symbolic link anywhere below `root` (the root
+ * itself is the operator's choice and may be one: dist/agent-image often is). Names starting
+ * with "." are never served: that is where work in progress lives (images/.incoming/*.part).
+ * Every component is checked with lstat and the file is opened with O_NOFOLLOW where the OS
+ * has it, so a link planted in a served directory cannot hand out a file from elsewhere.
+ */
+export async function openUnder(root: string, rel: string, url: string): Promise<{ file: FileHandle; size: number; mtime: Date }> {
+  const parts = relative(resolve(root), jailPath(root, rel)).split(sep).filter(Boolean);
+  const notFound = () => new DragonflyError('DF_ERR_NOT_FOUND', `file ${url.split('?')[0]} not found`);
+  if (parts.length === 0 || parts.some((p) => p.startsWith('.'))) throw notFound();
+  let path = resolve(root);
+  for (const part of parts) {
+    path = join(path, part);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st || (part === parts.at(-1) && !st.isFile() && !st.isSymbolicLink())) throw notFound(); // never open a FIFO or device
+    if (st.isSymbolicLink()) throw new DragonflyError('DF_ERR_FORBIDDEN', `${url.split('?')[0]}: symbolic links are not served`);
+  }
+  const file = await openForReading(path, url, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+  const st = await file.stat();
+  if (!st.isFile()) {
+    await file.close();
+    throw notFound();
+  }
+  return { file, size: st.size, mtime: st.mtime };
+}
+
+/** sendFile for ROOT/REL from a request: never leaves root, never follows a link (openUnder). */
+export async function sendFileUnder(req: FastifyRequest, reply: FastifyReply, root: string, rel: string, contentType?: string): Promise<FastifyReply> {
+  return sendOpened(req, reply, await openUnder(root, rel, req.url), contentType);
 }
 
 /**
@@ -38,23 +73,35 @@ export function jailPath(root: string, rel: string): string {
  * buffering it whole (boot images and OS images are hundreds of MB).
  */
 export async function sendFile(req: FastifyRequest, reply: FastifyReply, path: string, contentType = 'application/octet-stream'): Promise<FastifyReply> {
-  const st = await stat(path).catch(() => undefined);
-  if (!st?.isFile()) throw new DragonflyError('DF_ERR_NOT_FOUND', `file ${req.url.split('?')[0]} not found`);
-  const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-  reply.header('accept-ranges', 'bytes').header('etag', etag).header('last-modified', st.mtime.toUTCString()).type(contentType);
-  const ifRange = req.headers['if-range'];
-  const range = ifRange && ifRange !== etag ? undefined : parseRange(req.headers.range, st.size);
-  if (range === 'unsatisfiable') {
-    return reply.status(416).header('content-range', `bytes */${st.size}`).send();
+  const file = await openForReading(path, req.url);
+  const st = await file.stat();
+  if (!st.isFile()) {
+    await file.close();
+    throw new DragonflyError('DF_ERR_NOT_FOUND', `file ${req.url.split('?')[0]} not found`);
   }
-  const { start, end } = range ?? { start: 0, end: st.size - 1 };
-  const length = st.size === 0 ? 0 : end - start + 1;
+  return sendOpened(req, reply, { file, size: st.size, mtime: st.mtime }, contentType);
+}
+
+/** Answers with an open file (and always closes it): headers, HEAD, ranges, then the bytes. */
+async function sendOpened(req: FastifyRequest, reply: FastifyReply, opened: { file: FileHandle; size: number; mtime: Date }, contentType = 'application/octet-stream'): Promise<FastifyReply> {
+  const { size, mtime } = opened;
+  const etag = `"${size.toString(16)}-${Math.floor(mtime.getTime()).toString(16)}"`;
+  reply.header('accept-ranges', 'bytes').header('etag', etag).header('last-modified', mtime.toUTCString()).type(contentType);
+  const ifRange = req.headers['if-range'];
+  const range = ifRange && ifRange !== etag ? undefined : parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    await opened.file.close();
+    return reply.status(416).header('content-range', `bytes */${size}`).send();
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  const length = size === 0 ? 0 : end - start + 1;
   reply.header('content-length', String(length));
-  if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${st.size}`);
+  if (range) reply.status(206).header('content-range', `bytes ${start}-${end}/${size}`);
   // Files skip Fastify's reply pipeline and go straight to the socket (streamRange below).
   // HEAD goes the same way: reply.send() without a body would say Content-Length: 0, and
   // UEFI HTTP boot sizes its download buffer from the HEAD answer (OVMF then hangs).
-  const file = req.method === 'HEAD' || length === 0 ? undefined : await openForReading(path, req.url);
+  const file = req.method === 'HEAD' || length === 0 ? undefined : opened.file;
+  if (!file) await opened.file.close();
   try {
     reply.raw.writeHead(reply.statusCode, reply.getHeaders() as Record<string, string>);
   } catch (err) {
@@ -66,16 +113,17 @@ export async function sendFile(req: FastifyRequest, reply: FastifyReply, path: s
     reply.raw.end();
     return reply;
   }
-  streamRange(reply.raw, file, start, end, (err) => req.log.warn({ err, path }, 'file read failed mid-download; connection closed'));
+  streamRange(reply.raw, file, start, end, (err) => req.log.warn({ err, path: req.url }, 'file read failed mid-download; connection closed'));
   return reply;
 }
 
-async function openForReading(path: string, url: string): Promise<FileHandle> {
+async function openForReading(path: string, url: string, flags: string | number = 'r'): Promise<FileHandle> {
   try {
-    return await open(path, 'r');
+    return await open(path, flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new DragonflyError('DF_ERR_NOT_FOUND', `file ${url.split('?')[0]} not found`);
+    if (code === 'ELOOP') throw new DragonflyError('DF_ERR_FORBIDDEN', `${url.split('?')[0]}: symbolic links are not served`);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw new DragonflyError('DF_ERR_NOT_FOUND', `file ${url.split('?')[0]} not found`);
     throw new DragonflyError('DF_ERR_INTERNAL', `cannot open ${path}: ${code ?? String(err)}`);
   }
 }

@@ -8,6 +8,8 @@ export function errorHandler(log: Logger) {
     const e = toDragonflyError(err);
     if (e.status >= 500) log.error({ err: err.message, stack: err.stack, url: req.url }, 'request failed');
     else log.debug({ code: e.code, url: req.url }, e.message);
+    const retry = (e.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    if (e.status === 429 && retry) reply.header('retry-after', String(retry)); // RFC 9110 §10.2.3
     reply.status(e.status).send({ code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) });
   };
 }

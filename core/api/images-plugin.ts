@@ -2,10 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ImageCache } from '../images/cache.ts';
 import type { ImageSpec } from '../images/image-spec.ts';
+import { sourceFormat } from '../images/image-spec.ts';
+import { resolveImportFile } from '../images/import-folder.ts';
 import { ImageSource } from '../model/template.ts';
+import { DragonflyError } from '../shared/errors.ts';
 
 /** The offline image cache: what is cached, fetch one ahead of time, import a local file. */
-export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCache }): Promise<void> {
+/** `importDir`: the only folder imports read from (DATA_DIR/import); without it, import is refused. */
+export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCache; importDir?: string }): Promise<void> {
   const { images } = deps;
   app.get('/api/v1/images', { schema: { tags: ['Images'], summary: 'Cached OS images and their status' } }, async () => ({ items: images.list() }));
 
@@ -24,7 +28,7 @@ export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCa
     {
       schema: {
         tags: ['Images'],
-        summary: 'Import an image file on the control-plane host as cache:NAME',
+        summary: 'Import an image file from the import folder (DATA_DIR/import) as cache:NAME; path is a file name in that folder',
         body: Type.Object(
           {
             name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 100 }),
@@ -36,7 +40,11 @@ export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCa
         ),
       },
     },
-    async (req) => images.importFile(req.body.path, { name: req.body.name, format: req.body.format, checksum: req.body.checksum }),
+    async (req) => {
+      if (!deps.importDir) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'this server has no import folder; imports are turned off');
+      const path = await resolveImportFile(deps.importDir, req.body.path);
+      return images.importFile(path, { name: req.body.name, format: req.body.format ?? sourceFormat({ url: req.body.path }), checksum: req.body.checksum });
+    },
   );
 
   app.delete<{ Params: { key: string } }>('/api/v1/images/:key', { schema: { tags: ['Images'], summary: 'Remove a cached image' } }, async (req, reply) => {

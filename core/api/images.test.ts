@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,7 +17,8 @@ beforeAll(async () => {
   images = new ImageCache({ dir: join(dir, 'images') });
   await images.load();
   h = await createHarness({ images, imageDir: join(dir, 'images') });
-  writeFileSync(join(dir, 'tiny.raw'), raw);
+  mkdirSync(join(h.dataDir, 'import'), { recursive: true });
+  writeFileSync(join(h.dataDir, 'import', 'tiny.raw'), raw);
 });
 afterAll(async () => {
   await h.close();
@@ -33,7 +34,7 @@ const template = (url: string) => ({
 
 describe('machines read OS images only from the control plane cache', () => {
   it('an imported image is listed, served with its raw length, and the agent is sent to it with the raw digest', async () => {
-    const imp = await h.app.inject({ method: 'POST', url: '/api/v1/images/import', headers: h.headers, payload: { name: 'tiny', path: join(dir, 'tiny.raw'), format: 'raw' } });
+    const imp = await h.app.inject({ method: 'POST', url: '/api/v1/images/import', headers: h.headers, payload: { name: 'tiny', path: 'tiny.raw', format: 'raw' } });
     expect(imp.statusCode).toBe(200);
     const list = (await h.app.inject({ url: '/api/v1/images', headers: h.headers })).json().items;
     expect(list[0]).toMatchObject({ url: 'cache:tiny', state: 'ready', rawBytes: raw.length, rawSha256: rawSha });
@@ -69,5 +70,47 @@ describe('machines read OS images only from the control plane cache', () => {
     const res = await h.app.inject({ url: `/api/agent/v1/workflows/${a.workflow}`, headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(503);
     expect(res.json().message).toMatch(/image http:\/\/mirror\.invalid\/disk\.raw is not in the image cache yet/);
+  });
+});
+
+// Issue 14, attack 3: the server's own files out through the image cache. Each is tried as an
+// attacker with an operator token (or none, for /images) would, and must leak nothing.
+describe('the image cache holds and serves only what the operator meant', () => {
+  const importAs = (name: string, path: string) =>
+    h.app.inject({ method: 'POST', url: '/api/v1/images/import', headers: h.headers, payload: { name, path, format: 'raw' } });
+  const cachedUrls = async () => (await h.app.inject({ url: '/api/v1/images', headers: h.headers })).json().items.map((i: { url: string }) => i.url);
+
+  it('import of /etc/shadow, of DATA_DIR/auth.json, by ../ or through a symlink, is refused naming the import folder', async () => {
+    symlinkSync(join(h.dataDir, 'auth.json'), join(h.dataDir, 'import', 'innocent.raw'));
+    const attempts = [
+      ['shadow', '/etc/shadow'],
+      ['passwd', '/etc/passwd'],
+      ['auth', join(h.dataDir, 'auth.json')],
+      ['dotdot', '../auth.json'],
+      ['link', 'innocent.raw'],
+      ['linkabs', join(h.dataDir, 'import', 'innocent.raw')],
+    ];
+    for (const [name, path] of attempts) {
+      const res = await importAs(name, path);
+      expect(res.statusCode, path).toBe(403);
+      expect(res.json().message).toContain(`not inside the import folder ${join(h.dataDir, 'import')}`);
+    }
+    expect(await cachedUrls()).toEqual(['cache:tiny']);
+    const missing = await importAs('missing', 'nope.raw');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toMatch(/no file "nope.raw" in the import folder/);
+  });
+
+  it('/images/* never follows a link, never serves .incoming/*.part or a record, and decodes the path once', async () => {
+    const imagesDir = join(dir, 'images');
+    symlinkSync(join(h.dataDir, 'auth.json'), join(imagesDir, 'leak.raw.gz'));
+    writeFileSync(join(imagesDir, '.incoming', 'x.download.part'), 'half a download');
+    const secret = JSON.parse(readFileSync(join(h.dataDir, 'auth.json'), 'utf8')).secretKey as string;
+    for (const url of ['/images/leak.raw.gz', '/images/.incoming/x.download.part', '/images/%2eincoming/x.download.part', '/images/tiny.json', '/images/%25', '/images/%252e%252e/auth.json', '/images/..%2fauth.json']) {
+      const res = await h.app.inject({ url });
+      expect([403, 404], url).toContain(res.statusCode);
+      expect(res.body).not.toContain(secret);
+      expect(res.body).not.toContain('half a download');
+    }
   });
 });

@@ -32,12 +32,24 @@ export function parseManifest(body: unknown, contentType: string | undefined): u
     const out: unknown[] = [];
     for (const d of docs) {
       if (d.errors.length) throw invalid(`malformed ${contentType?.includes('json') ? 'JSON' : 'YAML'}: ${d.errors[0].message}`);
-      const v = d.toJS();
+      const v = yamlValue(d);
       if (v !== null && v !== undefined) out.push(v);
     }
     return out.flatMap((v) => unwrapList(v));
   }
   return unwrapList(body);
+}
+
+/**
+ * The document's value. toJS() throws on alias bombs (the yaml library's maxAliasCount guard)
+ * and on other structural problems; those are the sender's fault, so a 400 naming it.
+ */
+function yamlValue(d: ReturnType<typeof parseAllDocuments>[number]): unknown {
+  try {
+    return d.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw invalid(`malformed YAML: ${(e as Error).message}`);
+  }
 }
 
 function unwrapList(v: unknown): unknown[] {

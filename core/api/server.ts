@@ -3,6 +3,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
 import type { Registrar } from '../inventory/registration.ts';
 import type { PowerService } from '../power/service.ts';
+import { DragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   importProxmox?: ProxmoxImporter;
   /** The OS image cache; without it, image URLs go to machines as written. */
   images?: ImageCache;
+  /** The only folder image imports read from (DATA_DIR/import); without it, imports are refused. */
+  imageImportDir?: string;
   logger?: Logger;
   uiDir?: string;
   version?: string;
@@ -49,13 +52,18 @@ export interface Api {
   routes: RouteRecord[];
 }
 
-/** The whole HTTP surface, without listening: tests call `app.inject()`. */
-/** The raw size of a cached gzip image, so the agent can show progress and an ETA. */
+/**
+ * Headers of a served image: its raw size, so the agent can show progress and an ETA. Only a
+ * finished cache entry is served; anything else in the images directory (records, a download
+ * in progress) is 404, even under a name that exists.
+ */
 function imageHeaders(images: ImageCache, file: string): Record<string, string> {
   const img = images.byFile(file);
-  return img ? { 'x-uncompressed-length': String(img.rawBytes) } : {};
+  if (!img) throw new DragonflyError('DF_ERR_NOT_FOUND', `image file ${file} is not in the cache`);
+  return { 'x-uncompressed-length': String(img.rawBytes) };
 }
 
+/** The whole HTTP surface, without listening: tests call `app.inject()`. */
 export async function buildApi(deps: ApiDeps): Promise<Api> {
   const log = deps.logger ?? discardLogger;
   const app = Fastify({
@@ -82,7 +90,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
     await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power });
-    if (deps.images) await imagesPlugin(scope, { images: deps.images });
+    if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
     await agentPlugin(scope, {

@@ -24,6 +24,7 @@ import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
 import { ImageCache } from '../images/cache.ts';
 import { imageSpecsOf } from '../images/rewrite.ts';
+import { importFolderOf } from '../images/import-folder.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
@@ -128,6 +129,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       power,
       credentials,
       images,
+      imageImportDir: importFolderOf(config.dataDir),
       importProxmox: (req) => importProxmoxVms({ store, index, credentials }, req),
       logger: log.child({ svc: 'api' }),
       serverUrl,

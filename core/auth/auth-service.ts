@@ -1,9 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { DragonflyError } from '../shared/errors.ts';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { writeFileDurable } from '../shared/durable-file.ts';
 import { parseMac } from '../shared/mac.ts';
+import { LoginGuard, type LoginGuardOptions } from './login-guard.ts';
 import { generatePassword, hashPassword, hashToken, sameHash, verifyPassword } from './passwords.ts';
 
 export interface ApiTokenRecord {
@@ -34,6 +35,8 @@ export interface AuthOptions {
   enrolmentSeconds?: number;
   /** Per-machine agent token lifetime, seconds; default 7 days. */
   agentSeconds?: number;
+  /** Limits on password attempts (login and password change), per client. */
+  loginGuard?: LoginGuardOptions;
   now?: () => number;
 }
 
@@ -55,7 +58,11 @@ export class AuthService {
     private readonly path: string,
     private data: AuthFile,
     private readonly opts: Required<AuthOptions>,
-  ) {}
+  ) {
+    this.guard = new LoginGuard({ now: opts.now, ...opts.loginGuard });
+  }
+
+  private readonly guard: LoginGuard;
 
   /** Opens (or on first start creates) the auth file; `initialPassword` is set only on creation. */
   static async open(dataDir: string, options: AuthOptions = {}): Promise<{ auth: AuthService; initialPassword?: string }> {
@@ -63,6 +70,7 @@ export class AuthService {
       sessionSeconds: options.sessionSeconds ?? 12 * 3600,
       enrolmentSeconds: options.enrolmentSeconds ?? 30 * 60,
       agentSeconds: options.agentSeconds ?? 7 * 24 * 3600,
+      loginGuard: options.loginGuard ?? {},
       now: options.now ?? Date.now,
     };
     const path = join(dataDir, AUTH_FILE);
@@ -87,9 +95,9 @@ export class AuthService {
 
   // ---- operator sessions ----
 
-  async login(username: string, password: string): Promise<{ token: string; expiresAt: string }> {
-    const ok = username === this.data.admin.username && (await verifyPassword(password, this.data.admin.passwordHash));
-    if (!ok) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'wrong user name or password');
+  /** `client` (the caller's IP address) is what password attempts are counted against. */
+  async login(username: string, password: string, client = 'local'): Promise<{ token: string; expiresAt: string }> {
+    await this.checkPassword(password, client, username);
     return this.createSession(username);
   }
 
@@ -105,11 +113,37 @@ export class AuthService {
     this.sessions.delete(hashToken(token));
   }
 
-  async changePassword(newPassword: string): Promise<void> {
-    if (newPassword.length < 12) throw new DragonflyError('DF_ERR_INVALID', 'password must be at least 12 characters');
-    await this.modify(async (d) => {
-      d.admin.passwordHash = await hashPassword(newPassword);
+  /**
+   * Sets a new admin password; the current one is required (and counted like a login attempt).
+   * The one-time password file is deleted: from now on nobody but the operator knows it.
+   */
+  async changePassword(currentPassword: string, newPassword: string, client = 'local'): Promise<void> {
+    if (newPassword.length < 12) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at least 12 characters');
+    if (newPassword.length > 1024) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at most 1024 characters');
+    await this.checkPassword(currentPassword, client).catch((e: unknown) => {
+      throw isDragonflyError(e, 'DF_ERR_UNAUTHORIZED') ? new DragonflyError('DF_ERR_UNAUTHORIZED', 'the current password is wrong') : e;
     });
+    const passwordHash = await hashPassword(newPassword);
+    await this.modify(async (d) => {
+      d.admin.passwordHash = passwordHash;
+    });
+    await rm(join(dirname(this.path), INITIAL_PASSWORD_FILE), { force: true });
+  }
+
+  /** Whether the one-time password file from the first start is still in the data directory. */
+  async initialPasswordOnDisk(): Promise<boolean> {
+    return stat(join(dirname(this.path), INITIAL_PASSWORD_FILE)).then(() => true, () => false);
+  }
+
+  private async checkPassword(password: string, client: string, username = this.data.admin.username): Promise<void> {
+    this.guard.admit(client);
+    await this.reloadIfChanged(); // the password may have been changed by `dragonfly admin password --data-dir`
+    const ok = username === this.data.admin.username && (await verifyPassword(password, this.data.admin.passwordHash));
+    if (!ok) {
+      this.guard.failed(client);
+      throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'wrong user name or password');
+    }
+    this.guard.succeeded(client);
   }
 
   /** Who a bearer token belongs to, or undefined. */

@@ -1,3 +1,4 @@
+import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
 import { AGENT_INITRD, bootUrls } from './urls.ts';
 
@@ -57,7 +58,7 @@ function localLines(firmware: Firmware): string[] {
 
 /** The iPXE script for one machine: a pure function of its fate and the server's addresses. */
 export function renderIpxeScript(i: ScriptInput): string {
-  const who = i.displayName ? `${i.displayName} (${i.mac})` : i.mac;
+  const who = i.displayName ? `${scriptSafeText(i.displayName)} (${i.mac})` : i.mac;
   const head = ['#!ipxe', `# Dragonfly boot script for ${who}: ${i.fate.kind}`];
   const body = i.fate.kind === 'local' ? localLines(i.firmware) : agentLines(i);
   return [...head, ...body, ''].join('\n');

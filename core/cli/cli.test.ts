@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,29 @@ describe('dragonfly CLI against a running `dragonfly serve`', () => {
     const json = JSON.parse(cli(['--json', 'machines', 'list'], env).out);
     expect(json[0].metadata.name).toBe('m1');
     expect(cli(['templates', 'list'], env).out).toMatch(/debian-12\s+1/);
+  });
+
+  it('admin password: through the API with a token, then with --data-dir; the one-time password file goes, the banner said it would', async () => {
+    expect(banner).toMatch(/initial-admin-password until you change it/);
+    const first = /admin password: (\S+)/.exec(banner)![1];
+    const token = cli(['tokens', 'create', 'pw', '--data-dir', join(dir, 'data')]).out.trim();
+    const env = { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: token };
+    const oneLine = cli(['admin', 'password'], env, `${first}\n`);
+    expect(oneLine.code).toBe(1);
+    expect(oneLine.err).toMatch(/current and the new password on stdin, one per line/);
+    const wrong = cli(['admin', 'password'], env, 'nope\nsecond-password-123\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/the current password is wrong/);
+    expect(existsSync(join(dir, 'data', 'initial-admin-password'))).toBe(true);
+    const ok = cli(['admin', 'password'], env, `${first}\nsecond-password-123\n`);
+    expect(ok.code, ok.err).toBe(0);
+    expect(existsSync(join(dir, 'data', 'initial-admin-password'))).toBe(false);
+    expect(cli(['admin', 'password', '--data-dir', join(dir, 'data')], {}, 'second-password-123\nthird-password-456\n').code).toBe(0);
+    expect(cli(['admin', 'password', '--data-dir', join(dir, 'nowhere')], {}, 'a\nb\n').err).toMatch(/holds no Dragonfly credentials/);
+    const login = (password: string) =>
+      fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    expect((await login('second-password-123')).status).toBe(401);
+    expect((await login('third-password-456')).status).toBe(200); // the running server sees the file change
   });
 
   it("bad input: the CLI prints the server's message and exits non-zero", async () => {

@@ -9,6 +9,7 @@ import { ApiClient } from './client.ts';
 import { formatTable } from './table.ts';
 import { serve, type ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
+import { addAdminCommands } from './admin-commands.ts';
 
 interface GlobalOpts {
   url?: string;
@@ -159,6 +160,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     io.out(`token ${id} revoked`);
   });
 
+  addAdminCommands(program, io, (cmd) => client(cmd, io));
   addHandoffCommands(program, io.out);
   return program;
 }

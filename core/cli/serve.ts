@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { INITIAL_PASSWORD_FILE } from '../auth/auth-service.ts';
 import { parse as parseYaml } from 'yaml';
 import { createControlPlane } from '../app/control-plane.ts';
 import { parseBackend, parseDhcpMode, parsePort, parseRange, type ControlPlaneConfig } from '../app/config.ts';
@@ -88,9 +90,13 @@ export async function serve(flags: ServeFlags, out: (line: string) => void = con
   const cp = await createControlPlane(config);
   out(`Dragonfly API and UI at ${cp.url}`);
   out(`data directory: ${cp.config.dataDir} (backend ${cp.store.backend})`);
+  const initialFile = join(cp.config.dataDir, INITIAL_PASSWORD_FILE);
   if (cp.initialPassword) {
     out(`admin password: ${cp.initialPassword}`);
-    out(`  (shown once; also saved, readable only by you, in ${cp.config.dataDir}/initial-admin-password)`);
+    out(`  (shown once; also saved, readable only by you, in ${initialFile} until you change it:`);
+    out('   dragonfly admin password, or Settings in the UI)');
+  } else if (await cp.auth.initialPasswordOnDisk()) {
+    out(`the first-start admin password is still in ${initialFile}; change it (dragonfly admin password, or Settings in the UI) to delete it`);
   }
   const st = await cp.status();
   for (const [name, h] of Object.entries(st.services)) if (h.error) out(`${name}: ${h.error}`);

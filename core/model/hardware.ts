@@ -66,6 +66,18 @@ export const HardwareFacts = Type.Object(
 );
 export type HardwareFacts = Static<typeof HardwareFacts>;
 
+/**
+ * A machine's memorable name as people see it. Printable text only (no control characters or
+ * line separators: it is shown in boot scripts, logs and notifications), at most 100 characters.
+ */
+export const DISPLAY_NAME_MAX = 100;
+export const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: DISPLAY_NAME_MAX,
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]+$',
+  description: 'memorable name, e.g. "Amber Falcon Orbit": printable text, 1-100 characters',
+});
+
 export const BmcRef = Type.Object(
   {
     protocol: Type.Union([Type.Literal('ipmi'), Type.Literal('redfish'), Type.Literal('wol'), Type.Literal('proxmox')]),
@@ -80,7 +92,7 @@ export type BmcRef = Static<typeof BmcRef>;
 export const HardwareSpec = Type.Object(
   {
     macs: Type.Array(Mac, { minItems: 1, maxItems: 64, description: 'every MAC of the machine; the first is the boot MAC' }),
-    displayName: Type.Optional(Type.String({ description: 'memorable name, e.g. "Amber Falcon Orbit"' })),
+    displayName: Type.Optional(DisplayName),
     facts: Type.Optional(HardwareFacts),
     bmc: Type.Optional(BmcRef),
     tags: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 64 })),

@@ -44,6 +44,7 @@ export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: numb
     serverUrl: () => 'http://10.0.0.1:8080',
     bodyLimit: opts.bodyLimit,
     images: opts.images,
+    imageImportDir: join(dataDir, 'import'),
     pingMs: 60_000,
     boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images') },
     system: {
