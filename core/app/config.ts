@@ -44,6 +44,12 @@ export interface ControlPlaneConfig {
   uiDir?: string;
   /** Log level: debug, info, warn, error. Default info. */
   logLevel: string;
+  /**
+   * The privileged helper that binds UDP 67/69/4011 when this process may not (EACCES):
+   * `unix:/run/dragonfly-privhelper.sock` (a helper root started) or `exec:COMMAND` (one the app
+   * starts, e.g. through pkexec). Default none: those binds need privileges (docs/PRIVILEGES.md).
+   */
+  privHelper?: string;
 }
 
 export const defaults = (): ControlPlaneConfig => ({

@@ -18,6 +18,8 @@ import { defaults, type ControlPlaneConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices } from './network-services.ts';
+import { parseHelperTarget } from '../privhelper/client.ts';
+import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
 import { ImageCache } from '../images/cache.ts';
@@ -97,6 +99,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
 
     let settings: NetworkSettings = initialSettings(config, await loadNetworkSettings(config.dataDir));
     let serverUrl = '';
+    const privSockets = config.privHelper ? helperBackedSockets(parseHelperTarget(config.privHelper), log.child({ svc: 'privhelper' })) : undefined;
+    if (privSockets) cleanup.push(() => privSockets.close());
     const network = new NetworkServices({
       registrar,
       logger: log.child({ svc: 'network' }),
@@ -104,6 +108,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
       serverUrl: () => serverUrl,
       forceFull: config.forceFullDhcp,
+      sockets: privSockets,
       swarm: config.backend === 'etcd' && config.swarm !== false ? { etcdEndpoints: config.etcdEndpoints, ttlSeconds: config.swarmTtlSeconds } : undefined,
     });
     const httpHealth: ServiceHealth = { ok: false };

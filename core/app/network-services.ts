@@ -14,6 +14,7 @@ import type { NetworkSettings } from './network-settings.ts';
 import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import type { SwarmDhcp } from '../swarm/swarm-dhcp.ts';
 import type { LeaseStore } from '../dhcp/lease-store.ts';
+import type { ServiceSockets } from '../privhelper/service-sockets.ts';
 
 export interface NetworkServicesDeps {
   registrar: Registrar;
@@ -31,6 +32,8 @@ export interface NetworkServicesDeps {
    * the segment (etcd lease, TTL `swarmTtlSeconds`), with leases kept in etcd by compare-and-set.
    */
   swarm?: { etcdEndpoints: string[]; ttlSeconds?: number };
+  /** Socket factories for DHCP and TFTP; default: bind directly (the privileged helper's when configured). */
+  sockets?: ServiceSockets;
 }
 
 /** The boot URLs the DHCP server hands to iPXE and UEFI HTTP clients. */
@@ -121,6 +124,7 @@ export class NetworkServices {
       leaseStore,
       bootPolicy: (client, mac, req) => bootPolicyFromUrls(bootUrls(this.deps.serverUrl()))(client, mac, req),
       logger: this.deps.logger,
+      socketFactory: this.deps.sockets?.dhcp,
       onEvent: (e) => this.onDhcpEvent(e),
     });
   }
@@ -149,7 +153,7 @@ export class NetworkServices {
         address,
         port: s.tftpPort,
         root: this.deps.ipxeDir,
-        bindSocket: (socket) => bindToInterface(socket, iface),
+        ...(this.deps.sockets?.tftp(iface) ?? { bindSocket: (socket) => bindToInterface(socket, iface) }),
         logger: this.deps.logger,
         onEvent: (e) => this.onTftpEvent(e),
       });
