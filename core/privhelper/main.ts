@@ -75,7 +75,10 @@ export async function runHelper(argv: readonly string[]): Promise<number> {
 function listen(path: string, owner: { uid: number; gid?: number }, opts: Parameters<typeof serveConnection>[2]): Promise<number> {
   rmSync(path, { force: true }); // a stale socket from a previous run
   process.umask(0o177); // the socket is created 0600: no moment where others could connect
+  const conns = new Set<import('node:net').Socket>();
   const server = createServer((conn) => {
+    conns.add(conn);
+    conn.on('close', () => conns.delete(conn));
     log('app connected');
     void serveConnection(conn, conn, opts).then(() => conn.destroy());
   });
@@ -90,7 +93,10 @@ function listen(path: string, owner: { uid: number; gid?: number }, opts: Parame
       chownSync(path, owner.uid, owner.gid ?? -1);
       log(`listening on ${path} for uid ${owner.uid}${opts.interfaces.length ? `, interfaces ${opts.interfaces.join(', ')}` : ''}`);
     });
-    const stop = () => server.close(() => resolve(0));
+    const stop = () => {
+      server.close(() => resolve(0));
+      for (const c of conns) c.destroy(); // each connection's sockets close as it ends
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
