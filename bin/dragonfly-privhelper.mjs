@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// The privileged port helper (core/privhelper/main.ts), run from the TypeScript sources.
-// Packaged apps ship a bundled copy instead (build/privhelper/bundle.mjs).
+// The privileged port helper (core/privhelper), run from the TypeScript sources; see
+// docs/PRIVILEGES.md. Packaged apps ship a bundle instead (build/privhelper/bundle.mjs).
 import { register } from 'tsx/esm/api';
 
-process.noDeprecation = true; // sockopt reads socket._handle (DEP0112); nothing to act on
 register();
-const { runHelper } = await import('../core/privhelper/main.ts');
-process.exitCode = await runHelper(process.argv.slice(2));
+await import('../core/privhelper/cli.ts');
