@@ -107,5 +107,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Con
   if (env.DRAGONFLY_TFTP_PORT) c.tftpPort = parsePort(env.DRAGONFLY_TFTP_PORT, 'DRAGONFLY_TFTP_PORT');
   if (env.DRAGONFLY_ADVERTISE_ADDRESS) c.advertiseAddress = env.DRAGONFLY_ADVERTISE_ADDRESS;
   if (env.DRAGONFLY_LOG_LEVEL) c.logLevel = env.DRAGONFLY_LOG_LEVEL;
+  if (env.DRAGONFLY_PRIV_HELPER) c.privHelper = env.DRAGONFLY_PRIV_HELPER;
   return c;
 }

@@ -31,6 +31,14 @@ interface Relayed {
   opened?: (err?: DragonflyError) => void;
 }
 
+/** Why a helper process ended, in words; pkexec's own exit codes are named (pkexec(1)). */
+export function exitReason(command: string, code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `it was killed by ${signal}`;
+  if (/pkexec$/.test(command) && code === 126) return 'pkexec exited with 126: the password prompt was dismissed, or no polkit agent could ask';
+  if (/pkexec$/.test(command) && code === 127) return 'pkexec exited with 127: not authorized (is the polkit action computer.dragonfly.privhelper installed?)';
+  return `it exited with code ${code}`;
+}
+
 export class HelperClient {
   private readonly relayed = new Map<number, Relayed>();
   private readonly splitter = new FrameSplitter();
@@ -42,11 +50,15 @@ export class HelperClient {
     private readonly output: Writable,
     readonly description: string,
     private readonly hangUp: () => void,
+    endsWith: 'stream' | 'process',
   ) {
     input.on('data', (chunk: Buffer) => this.onData(chunk));
-    input.on('close', () => this.lost('the helper closed the connection'));
-    input.on('error', (e) => this.lost(e.message));
-    output.on('error', (e) => this.lost(e.message));
+    // A helper process's exit says more than its pipes closing or EPIPE (which may come first),
+    // so for a process only the exit ends the client.
+    const end = endsWith === 'stream' ? (why: string) => this.lost(why) : () => {};
+    input.on('close', () => end('the helper closed the connection'));
+    input.on('error', (e) => end(e.message));
+    output.on('error', (e) => end(e.message));
   }
 
   static async connect(target: HelperTarget): Promise<HelperClient> {
@@ -57,15 +69,17 @@ export class HelperClient {
         sock.once('connect', resolve);
         sock.once('error', (e) => reject(new DragonflyError('DF_ERR_UNAVAILABLE', `cannot reach ${what}: ${e.message}. Is dragonfly-privhelper running (as root, --listen ${target.path} --owner ${process.getuid?.() ?? 'UID'})?`)));
       });
-      return new HelperClient(sock, sock, what, () => sock.destroy());
+      return new HelperClient(sock, sock, what, () => sock.destroy(), 'stream');
     }
     const child = spawn(target.argv[0], target.argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new DragonflyError('DF_ERR_UNAVAILABLE', `cannot start ${what}: ${e.message}`)));
     });
-    // pkexec asks the user first; a refusal ends the child, which `lost` reports to pending opens.
-    return new HelperClient(child.stdout, child.stdin, what, () => child.stdin.end());
+    const client = new HelperClient(child.stdout, child.stdin, what, () => child.stdin.end(), 'process');
+    // pkexec asks the user first; a refusal ends the child, and pending opens learn why.
+    child.once('exit', (code, signal) => client.lost(exitReason(target.argv[0], code, signal)));
+    return client;
   }
 
   /** A relayed socket on `spec.port` tied to `spec.iface`; rejects with the helper's reason. */
@@ -129,7 +143,8 @@ export class HelperClient {
     if (this.splitter.fatal) this.lost(`bad data from the helper: ${this.splitter.fatal.message}`);
   }
 
-  private lost(why: string): void {
+  /** Fails pending opens and tells open sockets (onError) that the relay is gone. */
+  lost(why: string): void {
     if (this.gone) return;
     this.gone = why;
     const err = new DragonflyError('DF_ERR_UNAVAILABLE', `${this.description} is gone: ${why}`);

@@ -4,7 +4,7 @@
  * the app side is the real HelperClient.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,26 @@ describe('privileged helper relay (loopback)', () => {
     await a.close();
     await until(() => bound[0].closed);
     expect(bound[1].closed).toBe(false);
+  });
+});
+
+describe('a helper the app starts (exec:, as through pkexec)', () => {
+  it('speaks over the child process\'s stdin/stdout and ends when the app closes it', async () => {
+    const c = await HelperClient.connect({ kind: 'exec', argv: [process.execPath, 'bin/dragonfly-privhelper.mjs', '--stdio', '--interface', 'lo'] });
+    await expect(c.open({ port: 8080, iface: 'lo', onMessage: () => {} })).rejects.toThrow('port 8080 is not one the helper binds');
+    c.close();
+    await until(() => c.isGone());
+  });
+
+  it('names a dismissed pkexec prompt (exit 126) instead of a bare disconnect', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dfph-pk-'));
+    try {
+      writeFileSync(join(dir, 'pkexec'), '#!/bin/sh\nexit 126\n', { mode: 0o755 });
+      const c = await HelperClient.connect({ kind: 'exec', argv: [join(dir, 'pkexec'), '/opt/Dragonfly/resources/privhelper/dragonfly-privhelper', '--stdio'] });
+      await expect(c.open({ port: 67, iface: 'lo', onMessage: () => {} })).rejects.toThrow(/is gone: pkexec exited with 126: the password prompt was dismissed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
