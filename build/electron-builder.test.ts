@@ -42,8 +42,8 @@ describe('build/electron-builder.yml', () => {
   });
 
   it('ships iPXE binaries and the agent image outside the asar', () => {
-    const byTarget = Object.fromEntries(config.extraResources.map((r: { from: string; to: string }) => [r.to, r.from]));
-    expect(byTarget).toEqual({ ipxe: 'assets/ipxe', 'agent-image': 'dist/agent-image' });
+    const byTarget = Object.fromEntries(config.extraResources.filter((r: { to: string }) => r.to !== 'privhelper').map((r: { from: string; to: string }) => [r.to, r.from]));
+    expect(byTarget).toEqual({ ipxe: 'assets/ipxe', 'agent-image': 'dist/agent-image' }); // privhelper: build/privhelper/privhelper-package.test.ts
     expect(config.files).toContain('!assets/ipxe/**');
   });
 

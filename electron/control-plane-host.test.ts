@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../core/app/control-plane.ts';
-import { startControlPlaneHost, type DesktopHost } from './control-plane-host.ts';
+import { resourcePaths, startControlPlaneHost, type DesktopHost } from './control-plane-host.ts';
 import type { ChangeEventLike } from './tray-state.ts';
 
 // The real control plane, in this process, as the desktop app runs it (memory store, loopback,
@@ -94,5 +94,21 @@ describe('startControlPlaneHost', () => {
     await expect(
       startControlPlaneHost({ dataDir: dir, create: async () => Promise.reject(Object.assign(new Error('store locked'), { code: 'DF_ERR_LOCKED' })) }),
     ).rejects.toThrow('store locked');
+  });
+});
+
+describe('resourcePaths', () => {
+  it('on Linux, the packaged app asks pkexec for the privileged helper it ships', () => {
+    expect(resourcePaths('/opt/Dragonfly/resources', 'linux', {})).toEqual({
+      ipxeDir: '/opt/Dragonfly/resources/ipxe',
+      agentImageDir: '/opt/Dragonfly/resources/agent-image',
+      privHelper: 'exec:pkexec /opt/Dragonfly/resources/privhelper/dragonfly-privhelper --stdio',
+    });
+  });
+
+  it('leaves DRAGONFLY_PRIV_HELPER to win, and macOS and Windows without a helper', () => {
+    expect(resourcePaths('/r', 'linux', { DRAGONFLY_PRIV_HELPER: 'unix:/run/x.sock' })).not.toHaveProperty('privHelper');
+    expect(resourcePaths('/r', 'darwin', {})).not.toHaveProperty('privHelper');
+    expect(resourcePaths('C:\\r', 'win32', {})).not.toHaveProperty('privHelper');
   });
 });

@@ -37,7 +37,7 @@ export interface HostOptions {
    * Passed as config fields ipxeDir/agentImageDir (the control plane defaults to the repo's
    * assets/ipxe and dist/agent-image when it does not know them).
    */
-  resources?: { ipxeDir: string; agentImageDir: string };
+  resources?: { ipxeDir: string; agentImageDir: string; privHelper?: string };
   /** Overrides for tests (backend memory, port 0, loopback). */
   overrides?: Partial<ControlPlaneConfig>;
   create?: typeof createControlPlane;
@@ -98,7 +98,12 @@ async function watchFleet(cp: ControlPlane, fn: (e: ChangeEventLike) => void) {
   return { initial, stop: unwatch };
 }
 
-/** Where packaged resources live (electron-builder extraResources), for the boot files. */
-export function resourcePaths(resourcesDir: string) {
-  return { ipxeDir: path.join(resourcesDir, 'ipxe'), agentImageDir: path.join(resourcesDir, 'agent-image') };
+/**
+ * Where packaged resources live (electron-builder extraResources), for the boot files; on Linux
+ * also the privileged port helper, started through pkexec only if binding UDP 67/69/4011
+ * directly fails (docs/PRIVILEGES.md). DRAGONFLY_PRIV_HELPER, when set, wins.
+ */
+export function resourcePaths(resourcesDir: string, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env) {
+  const helper = platform === 'linux' && !env.DRAGONFLY_PRIV_HELPER ? { privHelper: `exec:pkexec ${path.join(resourcesDir, 'privhelper', 'dragonfly-privhelper')} --stdio` } : {};
+  return { ipxeDir: path.join(resourcesDir, 'ipxe'), agentImageDir: path.join(resourcesDir, 'agent-image'), ...helper };
 }

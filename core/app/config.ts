@@ -44,6 +44,12 @@ export interface ControlPlaneConfig {
   uiDir?: string;
   /** Log level: debug, info, warn, error. Default info. */
   logLevel: string;
+  /**
+   * The privileged helper that binds UDP 67/69/4011 when this process may not (EACCES):
+   * `unix:/run/dragonfly-privhelper.sock` (a helper root started) or `exec:COMMAND` (one the app
+   * starts, e.g. through pkexec). Default none: those binds need privileges (docs/PRIVILEGES.md).
+   */
+  privHelper?: string;
 }
 
 export const defaults = (): ControlPlaneConfig => ({
@@ -101,5 +107,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Con
   if (env.DRAGONFLY_TFTP_PORT) c.tftpPort = parsePort(env.DRAGONFLY_TFTP_PORT, 'DRAGONFLY_TFTP_PORT');
   if (env.DRAGONFLY_ADVERTISE_ADDRESS) c.advertiseAddress = env.DRAGONFLY_ADVERTISE_ADDRESS;
   if (env.DRAGONFLY_LOG_LEVEL) c.logLevel = env.DRAGONFLY_LOG_LEVEL;
+  if (env.DRAGONFLY_PRIV_HELPER) c.privHelper = env.DRAGONFLY_PRIV_HELPER;
   return c;
 }

@@ -20,6 +20,8 @@ import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices, type SwarmStarter } from '../boot/network-services.ts';
 import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
+import { parseHelperTarget } from '../privhelper/client.ts';
+import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
 import { ImageCache } from '../images/cache.ts';
@@ -100,6 +102,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
 
     let settings: NetworkSettings = initialSettings(config, await loadNetworkSettings(config.dataDir));
     let httpPort = 0; // known once listening
+    const privSockets = config.privHelper ? helperBackedSockets(parseHelperTarget(config.privHelper), log.child({ svc: 'privhelper' })) : undefined;
+    if (privSockets) cleanup.push(() => privSockets.close());
     const network = new NetworkServices({
       steps: registrar,
       logger: log.child({ svc: 'network' }),
@@ -107,6 +111,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
       http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,
+      sockets: privSockets,
       swarm: config.backend === 'etcd' && config.swarm !== false ? swarmStarter(config, log) : undefined,
     });
     // Every URL handed to machines is read from here, so it follows the network settings.

@@ -79,6 +79,11 @@ export interface NetworkServicesDeps extends NetworkSeams {
   forceFull?: boolean;
   /** With etcd: full-mode DHCP runs only on the segment's elected leader. */
   swarm?: SwarmStarter;
+  /** Socket factories for DHCP and TFTP; default: bind directly (core/app passes the privileged helper's when configured). */
+  sockets?: {
+    dhcp: DhcpServerOptions['socketFactory'];
+    tftp(iface: string): Pick<TftpServerOptions, 'socketFactory' | 'bindSocket'>;
+  };
 }
 
 export class NetworkServices {
@@ -195,6 +200,7 @@ export class NetworkServices {
       leaseStore,
       bootPolicy: bootPolicy(() => this.currentUrls()),
       logger: this.log,
+      socketFactory: this.deps.sockets?.dhcp,
       onEvent: (e) => this.timeline.dhcp(e),
     });
   }
@@ -219,7 +225,7 @@ export class NetworkServices {
         address,
         port: s.tftpPort,
         root: this.deps.ipxeDir,
-        bindSocket: (socket) => bindToInterface(socket, iface),
+        ...(this.deps.sockets?.tftp(iface) ?? { bindSocket: (socket) => bindToInterface(socket, iface) }),
         logger: this.log,
         onEvent: (e) => this.timeline.tftp(e),
       });

@@ -82,6 +82,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--tftp-port <port>', 'TFTP port (env DRAGONFLY_TFTP_PORT; default 69; 0 = off)')
     .option('--advertise-address <ip>', 'address machines use to reach this server (default: the interface address)')
     .option('--log-level <level>', 'debug, info, warn, error (default info)')
+    .option('--priv-helper <where>', 'helper that binds UDP 67/69/4011 when this user may not: unix:/path or exec:COMMAND (env DRAGONFLY_PRIV_HELPER; docs/PRIVILEGES.md)')
     .action(async (flags: ServeFlags) => {
       const stop = await serve(flags, io.out);
       onServe?.(stop);

@@ -22,6 +22,7 @@ export interface ServeFlags {
   tftpPort?: string;
   advertiseAddress?: string;
   logLevel?: string;
+  privHelper?: string;
 }
 
 /** Config file keys are the flag names in camelCase; precedence: flags > environment > file > defaults. */
@@ -47,6 +48,7 @@ export async function resolveServeConfig(flags: ServeFlags, env = process.env): 
   if (merged.tftpPort !== undefined) c.tftpPort = parsePort(merged.tftpPort, '--tftp-port');
   if (merged.advertiseAddress) c.advertiseAddress = merged.advertiseAddress;
   if (merged.logLevel) c.logLevel = merged.logLevel;
+  if (merged.privHelper) c.privHelper = merged.privHelper;
   return c;
 }
 
@@ -67,6 +69,7 @@ function stringsFromEnv(env: NodeJS.ProcessEnv): ServeFlags {
     DRAGONFLY_TFTP_PORT: 'tftpPort',
     DRAGONFLY_ADVERTISE_ADDRESS: 'advertiseAddress',
     DRAGONFLY_LOG_LEVEL: 'logLevel',
+    DRAGONFLY_PRIV_HELPER: 'privHelper',
   };
   const out: ServeFlags = {};
   for (const [k, f] of Object.entries(map)) if (env[k]) out[f] = env[k];

@@ -13,11 +13,13 @@ describe('binding DHCP sockets', () => {
     expect(interfaceIndex('lo')).toBe(1);
   });
 
-  it('explains EACCES with the two fixes', () => {
+  it('explains EACCES with the helper and root as the fixes', () => {
     const e = bindError(Object.assign(new Error('bind EACCES'), { code: 'EACCES' }), 67, 'eth1');
     expect(e.code).toBe('DF_ERR_FORBIDDEN');
     expect(e.message).toContain('not allowed to bind UDP port 67 on eth1');
-    expect(e.message).toContain('sudo setcap cap_net_bind_service=+ep $(readlink -f $(which node))');
+    expect(e.message).toContain('sudo dragonfly-privhelper --listen /run/dragonfly-privhelper.sock --owner');
+    expect(e.message).toContain('--priv-helper unix:/run/dragonfly-privhelper.sock');
+    expect(e.message).not.toContain('setcap');
   });
 
   it.skipIf(!hasRoot)('an unprivileged process gets that message from start() (needs root to switch to nobody)', () => {

@@ -391,10 +391,10 @@ describe('startup', () => {
     const err = await createTftpServer({ address: '127.0.0.1', socketFactory: deniedFactory }).catch((e) => e);
     expect(isDragonflyError(err, 'DF_ERR_FORBIDDEN')).toBe(true);
     expect(err.message).toContain('UDP 127.0.0.1:69');
-    expect(err.message).toContain('setcap cap_net_bind_service=+ep');
+    expect(err.message).toContain('--priv-helper unix:/run/dragonfly-privhelper.sock');
   });
 
-  it.skipIf(process.getuid?.() !== 0)('port 69 as an unprivileged user fails with DF_ERR_FORBIDDEN naming setcap (needs root to drop to nobody)', async () => {
+  it.skipIf(process.getuid?.() !== 0)('port 69 as an unprivileged user fails with DF_ERR_FORBIDDEN naming the privileged helper (needs root to drop to nobody)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dft-priv-'));
     chmodSync(dir, 0o755);
     const script = join(dir, 'bind69.mts');
@@ -410,7 +410,7 @@ describe('startup', () => {
       const { stdout } = await runFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', `HOME=${dir}`, process.execPath, '--import', 'tsx', script], { timeout: 20_000 });
       const got = JSON.parse(stdout.trim().split('\n').at(-1)!);
       expect(got.code).toBe('DF_ERR_FORBIDDEN');
-      expect(got.message).toContain('setcap cap_net_bind_service=+ep');
+      expect(got.message).toContain('sudo dragonfly-privhelper --listen');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

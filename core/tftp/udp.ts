@@ -1,6 +1,7 @@
 /** UDP socket plumbing for the TFTP server: creation, binding, and errors that say how to fix them. */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
+import { privilegedPortFix } from '../dhcp/sockets.ts';
 import { DragonflyError } from '../shared/errors.ts';
 
 export type UdpSocketFactory = (type: 'udp4' | 'udp6') => dgram.Socket;
@@ -33,9 +34,7 @@ export function listenError(e: unknown, address: string, port: number): Dragonfl
   if (code === 'EACCES' || code === 'EPERM') {
     return new DragonflyError(
       'DF_ERR_FORBIDDEN',
-      `TFTP cannot listen on ${where}: permission denied. Ports below 1024 need privileges: run Dragonfly ` +
-        `elevated, or grant node the capability once with ` +
-        `\`sudo setcap cap_net_bind_service=+ep "$(readlink -f "$(command -v node)")"\`.`,
+      `TFTP cannot listen on ${where}: permission denied. Ports below 1024 need privileges. ${privilegedPortFix()}`,
       { address, port, errno: code },
     );
   }
