@@ -26,7 +26,7 @@ socket_owner() {
 }
 
 # log_tail FILE: its last lines on one line, for an error message.
-log_tail() { tail -n "${2:-6}" "$1" 2>/dev/null | tr -d '\r' | tr '\n' '|' | cut -c1-600; }
+log_tail() { tr -d '\r' 2>/dev/null <"$1" | grep -a . | tail -n "${2:-6}" | paste -sd'|' - | cut -c1-600; }
 
 # wait_http_up WHAT PID LOG NS URL [TIMEOUT]: waits until the process PID (started by the
 # caller, logging to LOG) owns the TCP listener of URL's port in NS and URL/healthz answers
