@@ -19,6 +19,7 @@ source "$here/lib/common.sh"
 source "$here/lib/net.sh"
 source "$here/lib/cleanup.sh"
 source "$here/lib/vm.sh"
+source "$here/lib/ready.sh"
 source "$here/lib/services.sh"
 source "$here/lib/boot-checks.sh"
 

@@ -16,6 +16,9 @@ import { join, resolve } from 'node:path';
 export const repoRoot = resolve(import.meta.dirname, '../..');
 const ROOT_NS = 'dfs-sw';
 
+/** The last 2000 characters each spawned child wrote to stderr, for the error when it dies. */
+const stderrTails = new WeakMap<ChildProcess, string>();
+
 const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 export interface SwarmLab {
@@ -44,7 +47,8 @@ export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>): S
       children.add(c);
       c.on('exit', () => children.delete(c));
       c.stdout!.resume();
-      c.stderr!.resume();
+      stderrTails.set(c, '');
+      c.stderr!.on('data', (d: Buffer) => stderrTails.set(c, (stderrTails.get(c)! + d.toString()).slice(-2000)));
       return c;
     },
     run: (h, cmd) =>
@@ -87,10 +91,21 @@ export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>): S
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a log line is whatever JSON the instance printed; callers probe fields
 type LogLine = Record<string, any>;
 
-/** JSON lines from a child's stdout, with a way to wait for one that matches. */
+/**
+ * JSON lines from a child's stdout, with a way to wait for one that matches. A wait ends with
+ * an error as soon as the child exits without the line (not at its timeout), naming the exit
+ * and the child's stderr: a restarted instance that dies at start is reported as such.
+ */
 export function jsonLines(child: ChildProcess) {
-  const lines: Array<LogLine> = [];
-  const waiters: Array<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  const lines: LogLine[] = [];
+  type Waiter = { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void; fail: (why: string) => void };
+  const waiters: Waiter[] = [];
+  let exit: string | undefined;
+  // 'close', not 'exit': a line printed just before exiting is read first
+  child.once('close', (code, signal) => {
+    exit = `exited (${signal ?? `code ${code}`}); stderr: ${stderrTails.get(child)?.trim() || '(none)'}`;
+    for (const w of waiters.splice(0)) w.fail(exit);
+  });
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
@@ -116,8 +131,13 @@ export function jsonLines(child: ChildProcess) {
     waitFor(test: (l: LogLine) => boolean, what: string, ms = 20_000): Promise<LogLine> {
       const found = lines.find(test);
       if (found) return Promise.resolve(found);
+      if (exit) return Promise.reject(new Error(`${what}: the process ${exit}`));
       return new Promise((res, rej) => {
-        const w = { test, resolve: (l: LogLine) => (clearTimeout(t), res(l)) };
+        const w: Waiter = {
+          test,
+          resolve: (l) => (clearTimeout(t), res(l)),
+          fail: (why) => (clearTimeout(t), rej(new Error(`${what}: the process ${why}`))),
+        };
         const t = setTimeout(() => (waiters.splice(waiters.indexOf(w), 1), rej(new Error(`timed out waiting for ${what}`))), ms);
         waiters.push(w);
       });

@@ -20,6 +20,7 @@ PROV_TAP_A=dfptap0 PROV_TAP_B=dfptap1
 source "$lab/lib/net.sh"
 source "$lab/lib/cleanup.sh"
 source "$lab/lib/vm.sh"
+source "$lab/lib/ready.sh"
 source "$lab/lib/services.sh"
 source "$lab/lib/boot-checks.sh"
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, taps, port 67)"

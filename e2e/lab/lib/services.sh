@@ -19,10 +19,15 @@ agent_image_snapshot() {
 }
 has_agent_image() { [ -f "$LAB_DIR/agent-image/initramfs.img" ]; }
 
-# cp_start full|proxy: a fresh data directory, an API token made before the start, then
-# `dragonfly serve` on dflbr0 inside $NS_SRV. Waits for the API and checks DHCP/TFTP health.
+# cp_start full|proxy|off: a fresh data directory, an API token made before the start, then
+# `dragonfly serve` on dflbr0 inside $NS_SRV. Ready = the NEW process answers /healthz on its
+# own listener (lib/ready.sh), then reports TFTP and DHCP bound in /api/v1/status. Dies with
+# what did not come up and the tail of this start's own log. Sets CP_UP_SECS (spawn ->
+# /healthz) and CP_READY_SECS (spawn -> DHCP/TFTP bound).
 cp_start() {
-  local mode=$1 d="$LAB_DIR/cp-$1" i
+  local mode=$1 d="$LAB_DIR/cp-$1" pid t0
+  local old; old=$(cat "$LAB_DIR/cp.pid" 2>/dev/null || true)
+  [ -n "$old" ] && kill -0 "$old" 2>/dev/null && die "an earlier control plane (pid $old) still runs; stop it before starting another"
   mkdir -p "$d/data"
   node "$LAB_REPO/bin/dragonfly.mjs" tokens create lab --data-dir "$d/data" >"$d/token"
   LAB_TOKEN=$(tail -n1 "$d/token")
@@ -31,22 +36,47 @@ cp_start() {
   has_agent_image && mount_agent="mount --bind '$LAB_DIR/agent-image' '$AGENT_DIR'"
   local range=()
   [ "$mode" = full ] && range=(--dhcp-range "$FULL_RANGE")
+  CP_LOG=$d/serve.log
+  fresh_log "$CP_LOG"
+  t0=$(now)
+  # `ip netns exec` and `sh -c '... exec'` both exec: $! is the control plane's own pid.
   ip netns exec "$NS_SRV" sh -c "$mount_agent && exec \"\$@\"" cp \
     node "$LAB_REPO/bin/dragonfly.mjs" serve --data-dir "$d/data" --http-port "$CP_PORT" --listen 0.0.0.0 \
     --interface "$BR0" --dhcp-mode "$mode" "${range[@]}" --tftp-port 69 --advertise-address "$SRV_IP" \
-    --log-level debug >"$d/serve.log" 2>&1 &
-  echo $! >"$LAB_DIR/cp.pid"
-  CP_LOG=$d/serve.log
-  for ((i = 0; i < 60; i++)); do
-    grep -qs 'Dragonfly API and UI at' "$CP_LOG" && break
-    kill -0 "$(cat "$LAB_DIR/cp.pid")" 2>/dev/null || { tail -n 20 "$CP_LOG" >&2; die "control plane exited at start"; }
-    sleep 0.5
-  done
-  in_srv curl -fsS -H "Authorization: Bearer $LAB_TOKEN" "$CP_URL/api/v1/status" >"$d/status.json" || die "control plane API not answering"
-  log "control plane ($mode) up: $(cat "$d/status.json")"
+    --log-level debug >>"$CP_LOG" 2>&1 &
+  pid=$!
+  echo "$pid" >"$LAB_DIR/cp.pid"
+  wait_http_up "control plane ($mode)" "$pid" "$CP_LOG" "$NS_SRV" "$CP_URL" || die "$READY_ERR"
+  CP_UP_SECS=$READY_SECS
+  cp_wait_services "$mode" "$pid" "$d/status.json"
+  CP_READY_SECS=$(elapsed "$t0" "$(now)")
+  log "control plane ($mode, pid $pid) answering after ${CP_UP_SECS}s, DHCP/TFTP bound after ${CP_READY_SECS}s: $(cat "$d/status.json")"
   local want="$mode on $BR0"
   [ "$mode" = off ] && want=off
-  grep -q "\"dhcp\":{\"ok\":true,\"detail\":\"$want" "$d/status.json" || die "DHCP is not \"$want\""
+  grep -q "\"dhcp\":{\"ok\":true,\"detail\":\"$want" "$d/status.json" || die "DHCP is not \"$want\": $(cat "$d/status.json")"
+  grep -q "\"tftp\":{\"ok\":true,\"detail\":\"$SRV_IP:69\"" "$d/status.json" || die "TFTP is not on $SRV_IP:69: $(cat "$d/status.json")"
+}
+
+# cp_wait_services MODE PID OUT: /healthz is liveness only. The control plane listens on HTTP
+# BEFORE it binds TFTP and DHCP (core/app/control-plane.ts; full mode first listens ~3 s for
+# another DHCP server), and until then /api/v1/status says both are {"ok":true,"detail":"off"}.
+# TFTP is started first and DHCP second, and each health is set once its start has finished:
+# ready = TFTP's detail is no longer "off" and (unless MODE is off) neither is DHCP's.
+cp_wait_services() {
+  local mode=$1 pid=$2 out=$3 status dhcp tftp end=$(($(date +%s) + ${LAB_START_TIMEOUT:-90}))
+  while :; do
+    kill -0 "$pid" 2>/dev/null || die "control plane ($mode, pid $pid) exited before DHCP/TFTP were up; its log: $(log_tail "$CP_LOG")"
+    status=$(in_srv curl -fsS -m 5 -H "Authorization: Bearer $LAB_TOKEN" "$CP_URL/api/v1/status" 2>/dev/null) || status=""
+    dhcp=$(grep -oE '"dhcp":\{[^}]*\}' <<<"$status" || true)
+    tftp=$(grep -oE '"tftp":\{[^}]*\}' <<<"$status" || true)
+    [[ $dhcp$tftp == *'"ok":false'* ]] && die "control plane ($mode, pid $pid) could not start DHCP/TFTP: $dhcp $tftp"
+    if [ -n "$tftp" ] && [[ $tftp != *'"detail":"off"'* ]] && { [ "$mode" = off ] || [[ $dhcp != *'"detail":"off"'* ]]; }; then
+      printf '%s\n' "$status" >"$out"
+      return 0
+    fi
+    [ "$(date +%s)" -lt "$end" ] || die "control plane ($mode, pid $pid) answers /healthz but DHCP/TFTP were not bound within ${LAB_START_TIMEOUT:-90}s: ${status:-no /api/v1/status answer}; its log: $(log_tail "$CP_LOG")"
+    sleep 0.3
+  done
 }
 cp_stop() { stop_pidfile "$LAB_DIR/cp.pid" 10; }
 
@@ -55,13 +85,14 @@ api() { ip netns exec "$NS_SRV" env LAB_TOKEN="$LAB_TOKEN" LAB_API_URL="$CP_URL"
 
 # The "site" DHCP server of the proxy scenario: dnsmasq, DHCP only (--port=0: no DNS).
 site_dhcp_start() {
+  fresh_log "$LAB_DIR/site-dhcp.log"
+  fresh_log "$LAB_DIR/site-dhcp.out"
   ip netns exec "$NS_DNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-hosts --no-resolv --port=0 \
     --interface=dflvdns1 --bind-interfaces --dhcp-range="$PROXY_SITE_RANGE,255.255.255.0,1h" --no-ping \
     --dhcp-leasefile="$LAB_DIR/site-dhcp.leases" --log-dhcp --log-facility="$LAB_DIR/site-dhcp.log" \
-    >"$LAB_DIR/site-dhcp.out" 2>&1 &
+    >>"$LAB_DIR/site-dhcp.out" 2>&1 &
   echo $! >"$LAB_DIR/site-dhcp.pid"
-  sleep 0.5
-  kill -0 "$(cat "$LAB_DIR/site-dhcp.pid")" 2>/dev/null || die "dnsmasq (site DHCP) did not start: $(cat "$LAB_DIR/site-dhcp.out")"
+  wait_udp_bound "dnsmasq (site DHCP)" $! "$LAB_DIR/site-dhcp.out" "$NS_DNS" 67 || die "$READY_ERR"
 }
 site_dhcp_stop() { stop_pidfile "$LAB_DIR/site-dhcp.pid"; }
 

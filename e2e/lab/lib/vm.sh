@@ -17,6 +17,10 @@ vm_start() {
   local d; d=$(vm_dir "$name")
   mkdir -p "$d"
   : >"$d/serial.log"
+  # The pidfile names THIS power-on's QEMU from the moment it is spawned: QEMU writes its
+  # -pidfile only once it has started, and until then a waiter would read the previous
+  # power-on's pid (dead: "VM not running") or none at all.
+  rm -f "$d/qemu.pid"
   # VM_BOOTINDEX=0: no QEMU boot order at all (no bootindex, no -boot). OVMF otherwise rewrites
   # BootOrder from QEMU's list at every power-on, which no real firmware does: provisioning
   # scenarios on UEFI use 0 so the NVRAM BootOrder the agent wrote is the one that counts.
@@ -33,6 +37,7 @@ vm_start() {
     "${fwargs[@]}" \
     -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$nic" "${order[@]}" \
     "$@" </dev/null >"$d/qemu.out" 2>&1 &
+  echo $! >"$d/qemu.pid" # `ip netns exec` execs QEMU: the same pid QEMU writes there itself
   now >"$d/started"
   date -u +%Y-%m-%dT%H:%M:%S.000Z >"$d/started.iso"
   log "VM $name ($fw, $mac on $tap) started"

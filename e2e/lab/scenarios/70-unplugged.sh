@@ -95,16 +95,13 @@ ck_unp_import() {
 
 # The imported instance: started with DHCP off on loopback, asked over the API, stopped.
 ck_unp_imported_ready() {
-  local d=$LAB_DIR/site2 token out i
+  local d=$LAB_DIR/site2 token out
   token=$(node "$LAB_REPO/bin/dragonfly.mjs" tokens create lab --data-dir "$d/data" | tail -n1)
+  fresh_log "$d/serve.log"
   ip netns exec "$NS_SRV" node "$LAB_REPO/bin/dragonfly.mjs" serve --data-dir "$d/data" --http-port "$UNP_PORT" \
-    --listen 127.0.0.1 --dhcp-mode off --tftp-port 0 --log-level info >"$d/serve.log" 2>&1 &
+    --listen 127.0.0.1 --dhcp-mode off --tftp-port 0 --log-level info >>"$d/serve.log" 2>&1 &
   echo $! >"$LAB_DIR/site2.pid"
-  for ((i = 0; i < 60; i++)); do
-    grep -qs 'Dragonfly API and UI at' "$d/serve.log" && break
-    kill -0 "$(cat "$LAB_DIR/site2.pid")" 2>/dev/null || { note "imported instance exited: $(tail -n3 "$d/serve.log" | tr '\n' ' ' | cut -c1-200)"; return 1; }
-    sleep 0.5
-  done
+  wait_http_up "imported instance" $! "$d/serve.log" "$NS_SRV" "http://127.0.0.1:$UNP_PORT" || { note "$READY_ERR"; stop_pidfile "$LAB_DIR/site2.pid"; return 1; }
   out=$(LAB_TOKEN=$token IAPI_URL=http://127.0.0.1:$UNP_PORT iapi ready --mac "$UNP_VMMAC")
   local rc=$?
   stop_pidfile "$LAB_DIR/site2.pid" 10

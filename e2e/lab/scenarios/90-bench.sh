@@ -10,16 +10,19 @@ BENCH_UEFI_MAC=52:54:00:98:00:42
 
 # dnsmasq as a full DHCP + TFTP server: iPXE gets the script URL, OVMF gets snponly.efi over TFTP.
 ref_dhcp_start() {
+  fresh_log "$LAB_DIR/ref-dhcp.log"
+  fresh_log "$LAB_DIR/ref-dhcp.out"
   ip netns exec "$NS_DNS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-hosts --no-resolv --port=0 \
     --user=root --interface=dflvdns1 --bind-interfaces --dhcp-range="$NET0.150,$NET0.199,255.255.255.0,1h" --no-ping \
     --dhcp-leasefile="$LAB_DIR/ref-dhcp.leases" --dhcp-userclass=set:ipxe,iPXE \
     --dhcp-match=set:efi64,option:client-arch,7 \
     --dhcp-boot=tag:ipxe,"http://$SRV_IP:$CP_PORT/boot/ipxe" --dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi \
     --enable-tftp --tftp-root="$LAB_REPO/assets/ipxe" --log-facility="$LAB_DIR/ref-dhcp.log" \
-    >"$LAB_DIR/ref-dhcp.out" 2>&1 &
+    >>"$LAB_DIR/ref-dhcp.out" 2>&1 &
   echo $! >"$LAB_DIR/ref-dhcp.pid"
-  sleep 0.5
-  kill -0 "$(cat "$LAB_DIR/ref-dhcp.pid")" 2>/dev/null || die "dnsmasq (reference) did not start: $(cat "$LAB_DIR/ref-dhcp.out")"
+  # DHCP and TFTP both bound by this dnsmasq, not just "still alive after a moment"
+  wait_udp_bound "dnsmasq (reference)" $! "$LAB_DIR/ref-dhcp.out" "$NS_DNS" 67 || die "$READY_ERR"
+  wait_udp_bound "dnsmasq (reference)" $! "$LAB_DIR/ref-dhcp.out" "$NS_DNS" 69 || die "$READY_ERR"
 }
 
 # bench_boot SERVER FW ROUND: one boot, stopped once the per-MAC script ran.

@@ -227,7 +227,8 @@ ck_kill_cp() { # NAME: SIGKILL once the workflow is Running, restart on the same
   local t0; t0=$(now)
   sleep 3 # the agent meets a dead control plane and retries
   cp_start full
-  note "SIGKILLed while \"$out\"; back after $(elapsed "$t0" "$(now)") s"
+  # restart-to-healthy: the new process spawned -> its own /healthz -> DHCP/TFTP bound
+  note "SIGKILLed while \"$out\"; restarted: /healthz after ${CP_UP_SECS} s, DHCP/TFTP after ${CP_READY_SECS} s; back after $(elapsed "$t0" "$(now)") s (3 s down)"
 }
 
 scenario_provision_restart() {
