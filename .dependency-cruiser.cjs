@@ -26,7 +26,7 @@ module.exports = {
       comment: 'The agent is bundled on its own into the boot image.',
       severity: 'error',
       from: { path: '^agent/' },
-      to: { path: '^(core/(?!model/|shared/)|electron/|renderer/)' },
+      to: { path: '^(core/(?!model/|shared/|testing/)|electron/|renderer/)' },
     },
     {
       name: 'shared-imports-nothing',
@@ -45,7 +45,7 @@ module.exports = {
       comment: 'Codecs and their servers depend on shared primitives only: no boot knowledge (core/boot), no app or api; their tests included.',
       severity: 'error',
       from: { path: '^core/(dhcp|tftp)/' },
-      to: { path: '^core/(?!shared/|dhcp/|tftp/)' },
+      to: { path: '^core/(?!shared/|dhcp/|tftp/|testing/)' },
     },
     {
       name: 'boot-below-services',
@@ -66,6 +66,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^core/(?!app/|cli/|store/|testing/)', pathNot: '(\\.test\\.ts$|/testing/)' },
       to: { path: '^core/store/(lowdb|etcd|kubernetes)/|^core/store/backend\\.ts$' },
+    },
+    {
+      name: 'testing-is-for-tests',
+      comment: 'core/testing (peer detection, fixtures, harnesses) serves tests of every layer, never production code; so the layer rules above let tests reach it.',
+      severity: 'error',
+      from: { path: '^(core|agent|electron|renderer|build)/', pathNot: '(\\.test\\.tsx?$|\\.spec\\.ts$|/testing/|/test-[^/]+\\.ts$|-harness\\.ts$)' },
+      to: { path: '^core/testing/' },
     },
     {
       name: 'no-circular',

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../core/testing/peers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = parse(readFileSync(path.join(root, 'build/electron-builder.yml'), 'utf8'));
@@ -67,7 +68,9 @@ describe('build/electron-builder.yml', () => {
 // electron-builder's own loader and validator (what `electron-builder --config` runs first):
 // merges the file with package.json and defaults, then checks it against its JSON schema
 // (app-builder-lib/scheme.json) plus its deprecation rules.
-describe.skipIf(!existsSync(schemaPath))('electron-builder accepts the configuration (skipped when electron-builder is not installed)', () => {
+const installed = { ok: existsSync(schemaPath), why: 'electron-builder is not installed: npm install' };
+
+describeWithPeers([installed], 'electron-builder accepts the configuration', () => {
   const require = createRequire(import.meta.url);
   const loader = () => require('app-builder-lib/out/util/config/config.js') as {
     getConfig(projectDir: string, configPath: string | null, fromOptions: object | null): Promise<Record<string, unknown>>;

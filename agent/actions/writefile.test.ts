@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HardwareFacts } from '../../core/model/hardware.ts';
+import { describeWithPeers, peersPresent } from '../../core/testing/peers.ts';
 import { spawnExec, type Exec } from './exec.ts';
 import { runWorkflow, type ActionEvent } from './runner.ts';
 import { parseMode, partitionDevice, pathInside, withMounted, writeFileInside } from './writefile.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfx-wf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const isRoot = process.getuid?.() === 0;
-const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 
 function recorder(answers: Record<string, { code: number; stdout?: string; stderr?: string }> = {}) {
   const calls: string[] = [];
@@ -40,7 +39,7 @@ describe('writefile parts', () => {
     expect(readFileSync(p, 'utf8')).toBe('#cloud-config\n');
     const st = statSync(p);
     expect(st.mode & 0o7777).toBe(0o600);
-    if (isRoot) expect([st.uid, st.gid]).toEqual([1000, 1001]);
+    if (peersPresent(['root'])) expect([st.uid, st.gid]).toEqual([1000, 1001]);
     expect(statSync(join(root, 'var/lib/cloud')).mode & 0o777).toBe(0o755);
   });
 
@@ -75,7 +74,7 @@ describe('writefile parts', () => {
   });
 });
 
-describe.skipIf(!isRoot || !has('losetup') || !has('mkfs.ext4') || !has('blkid'))('writefile on a real ext4 file system in a loop device (needs root, losetup, mkfs.ext4, blkid)', () => {
+describeWithPeers(['root', 'losetup', 'mkfs.ext4', 'blkid'], 'writefile on a real ext4 file system in a loop device', () => {
   it('mounts by label, writes the file with mode and owner, unmounts', async () => {
     const img = join(dir, 'fs.img');
     writeFileSync(img, '');

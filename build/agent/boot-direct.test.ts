@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithPeers } from '../../core/testing/peers.ts';
 import { bootDirect, checkReport } from './boot-direct.ts';
 
-// Opt-in: each boot takes 20-60 s of TCG emulation on two shared cores.
-const enabled = process.env.DRAGONFLY_AGENT_BOOT === '1';
+// Not in npm test: run by npm run test:agent-image after the build (each boot takes 20-60 s
+// of TCG emulation on two shared cores).
 const imageDir = resolve(process.env.DRAGONFLY_AGENT_IMAGE ?? 'dist/agent-image');
+const built = { ok: existsSync(resolve(imageDir, 'initramfs.img')), why: `no agent image in ${imageDir}: npm run build:agent-image` };
 
-describe.skipIf(!enabled)('agent image booted directly in QEMU (opt-in: set DRAGONFLY_AGENT_BOOT=1 after npm run build:agent-image; about 1 min per boot)', () => {
+describeWithPeers([built, 'qemu-system-x86_64'], 'agent image booted directly in QEMU (about 1 min per boot)', () => {
   it.each(['bios', 'uefi'] as const)(
     'registers with the right CPU, memory, disks, MAC and firmware (%s), runs the workflow hook, reboots when told',
     async (firmware) => {

@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../../core/testing/peers.ts';
 import { decodeCpio, encodeCpio } from './cpio.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfa-cpio-'));
@@ -17,7 +18,7 @@ const entries = [
   { path: 'dev/console', type: 'char' as const, mode: 0o600, major: 5, minor: 1 },
 ];
 
-describe('cpio newc writer', () => {
+describeWithPeers(['busybox', 'cpio'], 'cpio newc writer', () => {
   it('is read back by busybox cpio: contents, modes, symlinks and the console device', () => {
     const archive = encodeCpio(entries);
     const r = spawnSync('busybox', ['cpio', '-i', '-d'], { cwd: dir, input: archive });
@@ -44,7 +45,7 @@ describe('cpio newc writer', () => {
   });
 });
 
-describe('cpio newc reader', () => {
+describeWithPeers(['cpio'], 'cpio newc reader', () => {
   const norm = (es: ReturnType<typeof decodeCpio>) => es.map((e) => ({ ...e, data: e.data ? Buffer.from(e.data).toString('latin1') : undefined }));
 
   it('reads back what the writer wrote: types, modes, data, link targets, device numbers', () => {

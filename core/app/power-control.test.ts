@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { createHarness, sampleTemplate, type Harness } from '../testing/api-harness.ts';
+import { describeWithPeers } from '../testing/peers.ts';
 import { startIpmiSim, type IpmiSim } from '../power/ipmi/ipmi-sim-harness.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
@@ -13,9 +13,7 @@ import { WorkflowService } from '../workflow/workflow-service.ts';
 import { discardLogger } from '../shared/logger.ts';
 import { randomBytes } from 'node:crypto';
 
-const hasSim = spawnSync('which', ['ipmi_sim']).status === 0;
-
-describe.skipIf(!hasSim)('power control through the API, against OpenIPMI ipmi_sim on loopback (needs ipmi_sim from the Debian package openipmi)', () => {
+describeWithPeers(['ipmi_sim'], 'power control through the API, against OpenIPMI ipmi_sim on loopback', () => {
   let sim: IpmiSim;
   let h: Harness;
   let dir: string;

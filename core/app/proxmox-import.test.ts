@@ -13,7 +13,7 @@ import { createMemoryStore } from '../store/memory/memory-store.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
 
-// No Proxmox VE can run here: the test server follows ../shared/fixtures/proxmox/pve-openapi.json
+// No Proxmox VE can run here: the test server follows core/testing/fixtures/proxmox/pve-openapi.json
 // and refuses any request that description does not allow.
 describe('Proxmox VMs become machines beside bare metal (against the OpenAPI-checked test server)', () => {
   let pve: ProxmoxTestServer;

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { interfaceIndex } from './bind-to-interface.ts';
 import { bindError } from './sockets.ts';
-import { hasRoot, repoRoot } from './testing/lab.ts';
+import { itWithPeers } from '../testing/peers.ts';
+import { repoRoot } from './testing/lab.ts';
 
 describe('binding DHCP sockets', () => {
   it('names the missing interface', () => {
@@ -22,7 +23,7 @@ describe('binding DHCP sockets', () => {
     expect(e.message).not.toContain('setcap');
   });
 
-  it.skipIf(!hasRoot)('an unprivileged process gets that message from start() (needs root to switch to nobody)', () => {
+  itWithPeers(['root'], 'an unprivileged process gets that message from start() (root switches to nobody)', () => {
     const script = `
       import { createDhcpServer } from './core/dhcp/server.ts';
       const s = createDhcpServer({ mode: 'proxy', serverIp: '127.0.0.1', subnetMask: '255.0.0.0', ports: { server: 67, pxe: 4011 } });

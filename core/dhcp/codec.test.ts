@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { clientMac, decodeDhcp, DecodeError, emptyPacket, encodeDhcp, BOOTREQUEST, type DhcpPacket } from './codec.ts';
 import { pxeSubOption } from './options/pxe-vendor.ts';
+import { fixtureFile } from '../testing/fixture-files.ts';
 import { readPcapUdp } from './testing/pcap.ts';
 
-const capture = readPcapUdp(readFileSync('/work/shared/fixtures/dhcp/pxe-rom-exchange.pcap'));
+const capture = readPcapUdp(readFileSync(fixtureFile('dhcp', 'pxe-rom-exchange.pcap')));
 
 function decoded(bytes: Uint8Array): DhcpPacket {
   const p = decodeDhcp(bytes);

@@ -7,12 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, hasBinary, hasRoot, lineReader, type Lab } from './testing/lab.ts';
+import { describeWithPeers, itWithPeers } from '../testing/peers.ts';
+import { createLab, lineReader, type Lab } from './testing/lab.ts';
 
-const ready = hasRoot && hasBinary('dhclient') && hasBinary('busybox');
-const why = '(needs root, dhclient and busybox to build namespaces and run real clients)';
-
-describe.skipIf(!ready)(`full mode with real clients ${why}`, () => {
+describeWithPeers(['root', 'ip', 'dhclient', 'busybox'], 'full mode with real clients in network namespaces', () => {
   let lab: Lab;
   let c0: string;
   let c1: string;
@@ -90,7 +88,7 @@ describe.skipIf(!ready)(`full mode with real clients ${why}`, () => {
     expect(read('udp src port 67')).toEqual([]); // and no server answered there
   });
 
-  it.skipIf(!hasBinary('perfdhcp'))('Kea perfdhcp completes exchanges with few drops (smoke)', async () => {
+  itWithPeers(['perfdhcp'], 'Kea perfdhcp completes exchanges with few drops (smoke)', async () => {
     lab.exec(c0, 'ip addr add 10.77.21.2/24 dev dfd-c0');
     const out = await lab.run(c0, 'timeout 30 perfdhcp -4 -l dfd-c0 -r 200 -R 50 -p 2 2>&1 || true');
     const sent = Number(/Statistics for: DISCOVER-OFFER\*+\nsent packets: (\d+)/.exec(out)?.[1]);

@@ -4,10 +4,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, hasBinary, hasRoot, lineReader, type Lab } from './testing/lab.ts';
-
-const ready = hasRoot && hasBinary('dnsmasq');
-const why = '(needs root and dnsmasq to build namespaces and run the reference DHCP server)';
+import { describeWithPeers } from '../testing/peers.ts';
+import { createLab, lineReader, type Lab } from './testing/lab.ts';
 
 interface Reply {
   kind: 'reply68' | 'reply4011';
@@ -21,7 +19,7 @@ interface Reply {
   pxe?: string[];
 }
 
-describe.skipIf(!ready)(`proxy mode beside dnsmasq ${why}`, () => {
+describeWithPeers(['root', 'ip', 'dnsmasq'], 'proxy mode beside dnsmasq in network namespaces', () => {
   let lab: Lab;
   let c0: string;
   let dnsmasqHost: string;

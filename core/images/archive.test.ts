@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../testing/peers.ts';
 import { rawDiskFromTar, TarError, type TarCompression } from './archive.ts';
 import { parsePaxRecords, parseSparseMap10, tarNumber } from './tar.ts';
 
@@ -54,7 +55,7 @@ async function extractSha(path: string, compression: TarCompression): Promise<{ 
 beforeAll(makeSparseDisk);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('rawDiskFromTar on archives made by GNU tar -S', () => {
+describeWithPeers(['tar', 'xz', 'gzip'], 'rawDiskFromTar on archives made by GNU tar -S', () => {
   const cases: Array<{ label: string; args: string[]; compress?: 'xz' | 'gzip'; compression: TarCompression }> = [
     { label: 'gnu format (old GNU sparse, extension blocks)', args: ['--format=gnu'], compression: 'none' },
     { label: 'gnu format, xz', args: ['--format=gnu'], compress: 'xz', compression: 'xz' },
@@ -77,7 +78,7 @@ describe('rawDiskFromTar on archives made by GNU tar -S', () => {
   });
 });
 
-describe('rawDiskFromTar refuses bad archives with a TarError', () => {
+describeWithPeers(['tar', 'xz'], 'rawDiskFromTar refuses bad archives with a TarError', () => {
   it('an archive without a disk names what it found', async () => {
     const out = join(dir, 'nodisk.tar');
     execFileSync('tar', ['-cf', out, '-C', src, 'README']);

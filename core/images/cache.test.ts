@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describeWithPeers, peersPresent } from '../testing/peers.ts';
 import type { Action } from '../model/template.ts';
 import { isDragonflyError } from '../shared/errors.ts';
 import { ImageCache, type ImageCacheOptions, type ImageStatus } from './cache.ts';
@@ -23,8 +24,9 @@ const raw = Buffer.alloc(2 * 1024 * 1024);
 randomBytes(300_000).copy(raw, 0);
 randomBytes(100_000).copy(raw, 1_500_000);
 writeFileSync(join(root, 'disk.raw'), raw);
-execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', join(root, 'disk.raw'), join(root, 'cloud.qcow2')]);
-const qcow2 = readFileSync(join(root, 'cloud.qcow2'));
+const NEEDS = ['qemu-img', 'tar', 'xz'] as const;
+/** The disk as qemu-img writes it (made in beforeAll, when qemu-img is here). */
+let qcow2 = Buffer.alloc(0);
 
 /** A local stand-in for a distribution mirror: Range support, request log, and connections it drops on purpose. */
 interface Mirror {
@@ -39,6 +41,10 @@ let server: Server;
 const mirror: Mirror = { files: new Map(), requests: [], dropAfter: new Map(), stall: false, base: '' };
 
 beforeAll(async () => {
+  if (peersPresent(NEEDS)) {
+    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-c', join(root, 'disk.raw'), join(root, 'cloud.qcow2')]);
+    qcow2 = readFileSync(join(root, 'cloud.qcow2'));
+  }
   server = createServer((req, res) => {
     const path = req.url ?? '/';
     mirror.requests.push({ path, range: req.headers.range });
@@ -89,7 +95,7 @@ const spec = () => ({ url: `${mirror.base}/debian/cloud.qcow2`, fileChecksum: { 
 const servedRaw = (c: ImageCache, file: string) => gunzipSync(readFileSync(join(dir, file)));
 const imageGets = () => mirror.requests.filter((r) => r.path === '/debian/cloud.qcow2');
 
-describe('ImageCache.ensure', () => {
+describeWithPeers(NEEDS, 'ImageCache.ensure', () => {
   it('downloads a qcow2 once, checks it against SHA512SUMS and serves the raw disk as gzip', async () => {
     const c = newCache();
     await c.load();
@@ -174,7 +180,7 @@ describe('ImageCache.ensure', () => {
   });
 });
 
-describe('ImageCache.importFile and rewriteForMachines', () => {
+describeWithPeers(NEEDS, 'ImageCache.importFile and rewriteForMachines', () => {
   const actions = (url: string, checksum?: string): Action[] => [
     { name: 'image', type: 'image2disk', disk: { path: '/dev/sda' }, image: { url, checksum: checksum ?? `sha256:${'a'.repeat(64)}`, format: 'qcow2' } },
     { name: 'reboot', type: 'reboot' },
@@ -212,7 +218,7 @@ describe('ImageCache.importFile and rewriteForMachines', () => {
   });
 });
 
-describe('hostile and oversized images fail early, say why, and leave nothing behind', () => {
+describeWithPeers(NEEDS, 'hostile and oversized images fail early, say why, and leave nothing behind', () => {
   const TiB = 1024 ** 4;
   /** The image directory holds nothing of the failed image: no served file, no record, nothing in .incoming. */
   const leftovers = () => [...readdirSync(dir).filter((f) => f !== '.incoming'), ...readdirSync(join(dir, '.incoming'))];

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../testing/peers.ts';
 import { openQcow2, Qcow2Error } from './qcow2.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'df-qcow2-'));
@@ -50,7 +51,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('openQcow2 reads what qemu-img wrote', () => {
+describeWithPeers(['qemu-img', 'qemu-io'], 'openQcow2 reads what qemu-img wrote', () => {
   const cases = [
     { compat: '0.10', cluster: '65536', compress: false },
     { compat: '0.10', cluster: '65536', compress: true },
@@ -91,7 +92,7 @@ describe('openQcow2 reads what qemu-img wrote', () => {
   });
 });
 
-describe('openQcow2 refuses what it cannot read, naming the feature', () => {
+describeWithPeers(['qemu-img'], 'openQcow2 refuses what it cannot read, naming the feature', () => {
   const made = (name: string, ...args: string[]) => {
     const p = join(dir, name);
     qemuImg('create', '-f', 'qcow2', ...args, p, '1M');
@@ -125,7 +126,7 @@ describe('openQcow2 refuses what it cannot read, naming the feature', () => {
   });
 });
 
-describe('openQcow2 on malformed files: errors, never crashes', () => {
+describeWithPeers(['qemu-img'], 'openQcow2 on malformed files: errors, never crashes', () => {
   let good: Buffer;
   beforeAll(() => {
     const p = join(dir, 'small.qcow2');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../testing/peers.ts';
 import type { Etcd3 } from 'etcd3';
 import type { DhcpServer } from '../dhcp/server.ts';
 import { connectSwarmEtcd } from './etcd-client.ts';
@@ -104,7 +105,7 @@ describe('swarm DHCP: serve only while leader', () => {
   });
 });
 
-describe('swarm DHCP on a real etcd: three instances', () => {
+describeWithPeers(['etcd'], 'swarm DHCP on a real etcd: three instances', () => {
   let etcd: EtcdNode;
   const clients: Etcd3[] = [];
   beforeAll(async () => {

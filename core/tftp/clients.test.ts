@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithPeers } from '../testing/peers.ts';
 import { createTftpServer, type TftpServer } from './server.ts';
 
 const run = promisify(execFile);
-const has = (bin: string) => ['/usr/bin', '/usr/sbin', '/bin'].some((d) => existsSync(join(d, bin)));
 const dir = mkdtempSync(join(tmpdir(), 'dft-clients-'));
 const root = join(dir, 'root');
 const out = join(dir, 'out');
@@ -75,9 +75,7 @@ const clients = {
     run('curl', ['-s', '-S', `tftp://127.0.0.1:${port}/${name}`, '--tftp-blksize', '1428', '-o', file], { timeout: 20_000 }),
 };
 
-const available = has('tftp') && has('atftp') && has('curl');
-
-describe.skipIf(!available)('real clients fetch byte-identical files (needs tftp-hpa, atftp, curl)', () => {
+describeWithPeers(['tftp', 'atftp', 'curl'], 'real clients fetch byte-identical files', () => {
   for (const [client, fetch] of Object.entries(clients)) {
     it(`${client}: ${Object.keys(sizes).join(', ')}`, async () => {
       for (const name of Object.keys(sizes)) {

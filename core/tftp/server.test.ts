@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { itWithPeers } from '../testing/peers.ts';
 import { isDragonflyError } from '../shared/errors.ts';
 import { FakeClock } from './fake-clock.ts';
 import { fetchFile, LoopbackPeer } from './loopback-peer.ts';
@@ -394,7 +395,7 @@ describe('startup', () => {
     expect(err.message).toContain('--priv-helper unix:/run/dragonfly-privhelper.sock');
   });
 
-  it.skipIf(process.getuid?.() !== 0)('port 69 as an unprivileged user fails with DF_ERR_FORBIDDEN naming the privileged helper (needs root to drop to nobody)', async () => {
+  itWithPeers(['root'], 'port 69 as an unprivileged user fails with DF_ERR_FORBIDDEN naming the privileged helper (root drops to nobody)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dft-priv-'));
     chmodSync(dir, 0o755);
     const script = join(dir, 'bind69.mts');

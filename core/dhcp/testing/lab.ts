@@ -11,23 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const hasRoot = process.getuid?.() === 0;
-
 function sh(cmd: string): string {
   try {
     return execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as Error & { stderr?: string; stdout?: string };
     throw new Error(`${cmd}\n failed: ${err.stderr || err.message}${err.stdout ? `\n stdout: ${err.stdout.slice(-2000)}` : ''}`, { cause: e });
-  }
-}
-
-export function hasBinary(name: string): boolean {
-  try {
-    sh(`command -v ${name}`);
-    return true;
-  } catch {
-    return false;
   }
 }
 

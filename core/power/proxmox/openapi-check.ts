@@ -1,6 +1,6 @@
 /**
- * Checking a request against the Proxmox VE OpenAPI description (../shared/fixtures/proxmox/
- * pve-openapi.json, Apache-2.0): the path exists, the method exists, required parameters are
+ * Checking a request against the Proxmox VE OpenAPI description (core/testing/fixtures/
+ * proxmox/pve-openapi.json, Apache-2.0): the path exists, the method exists, required parameters are
  * present, no unknown parameter is sent, and each value has the declared type, range, enum,
  * pattern or property-string format. Used by the test server so that a wrong client fails.
  */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../../testing/peers.ts';
 import { makeSelfSignedCert } from '../redfish/test-server.ts';
 import { discoverProxmoxMachines } from './discover.ts';
 import { checkParams, PveApiSpec } from './openapi-check.ts';
@@ -145,7 +146,7 @@ describe('OpenAPI checks', () => {
   });
 });
 
-describe('Proxmox over HTTPS (self-signed, pinned on first use)', () => {
+describeWithPeers(['openssl'], 'Proxmox over HTTPS (self-signed, pinned on first use)', () => {
   let dir: string;
   let cert: ReturnType<typeof makeSelfSignedCert>;
   beforeAll(() => {

@@ -1,6 +1,6 @@
 /**
  * A Proxmox VE API for tests. Every request is first checked against the OpenAPI description
- * in ../shared/fixtures/proxmox/pve-openapi.json (read from there, not copied): an unknown
+ * in core/testing/fixtures/proxmox/pve-openapi.json: an unknown
  * path or method answers 501 as PVE does, bad or unknown parameters 400 with PVE's `errors`
  * shape. Then a small in-memory cluster answers: nodes, VMs, configs with digests, power
  * actions as tasks (UPIDs), task status. API tokens are checked (401 otherwise).
@@ -9,12 +9,10 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixtureFile } from '../../testing/fixture-files.ts';
 import { checkParams, PveApiSpec } from './openapi-check.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const pveOpenApiFile = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'proxmox', 'pve-openapi.json');
+export const pveOpenApiFile = fixtureFile('proxmox', 'pve-openapi.json');
 
 export interface TestVm {
   vmid: number;

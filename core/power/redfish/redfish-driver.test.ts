@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../../testing/peers.ts';
 import { PowerError } from '../driver.ts';
 import { RedfishDriver, type RedfishDriverOptions } from './redfish-driver.ts';
 import { makeSelfSignedCert, startRedfishTestServer, type RedfishTestServer } from './test-server.ts';
@@ -146,7 +147,7 @@ describe('RedfishDriver over HTTP against the public-rackmount1 mockup', () => {
   });
 });
 
-describe('RedfishDriver over HTTPS with a self-signed certificate', () => {
+describeWithPeers(['openssl'], 'RedfishDriver over HTTPS with a self-signed certificate', () => {
   let dir: string;
   let certA: ReturnType<typeof makeSelfSignedCert>;
   let certB: ReturnType<typeof makeSelfSignedCert>;

@@ -3,24 +3,17 @@
  * same test server (HTTPS, self-signed, session auth), must see the same systems, power
  * states and boot overrides, whichever of the two made the change.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithPeers } from '../../testing/peers.ts';
 import { RedfishDriver } from './redfish-driver.ts';
 import { makeSelfSignedCert, startRedfishTestServer, type RedfishTestServer } from './test-server.ts';
 
 const run = promisify(execFile);
-const hasRedfishtool = (() => {
-  try {
-    execFileSync('which', ['redfishtool'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const ID = '437XR1138R2';
 let server: RedfishTestServer;
@@ -44,7 +37,7 @@ async function redfishtoolSystem(): Promise<Record<string, unknown>> {
   return JSON.parse(r.out) as Record<string, unknown>;
 }
 
-describe.skipIf(!hasRedfishtool)('driver and redfishtool agree (redfishtool: apt-get install redfishtool)', () => {
+describeWithPeers(['redfishtool', 'openssl'], 'driver and redfishtool agree', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dfr-rft-'));
     server = await startRedfishTestServer({ tls: makeSelfSignedCert(dir), extraSystems: 1 });

@@ -1,6 +1,6 @@
 /**
- * A Redfish service for tests: the DMTF `public-rackmount1` mockup (read from
- * ../shared/fixtures/redfish, never copied into the repo; BSD-3-Clause, LICENSE.md there)
+ * A Redfish service for tests: the DMTF `public-rackmount1` mockup (in
+ * core/testing/fixtures/redfish; BSD-3-Clause, LICENSE.md there)
  * plus the behaviour a mockup cannot give: sessions, basic auth, 401, the Reset action
  * changing PowerState, PATCH with ETag/If-Match (412), and Redfish error bodies.
  * Listens on 127.0.0.1 only, over HTTP or HTTPS.
@@ -12,13 +12,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixtureFile } from '../../testing/fixture-files.ts';
 import { checkPatch, redfishError } from './test-server-rules.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-/** Where the shared Redfish mockups live: ../shared/fixtures/redfish beside the repo. */
-export const redfishFixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'redfish');
+/** Where the Redfish mockups live: core/testing/fixtures/redfish. */
+export const redfishFixturesDir = fixtureFile('redfish');
 
 export interface RedfishTestServerOptions {
   /** Mockup folder; default public-rackmount1 under redfishFixturesDir. */

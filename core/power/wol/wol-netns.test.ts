@@ -9,22 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithPeers } from '../../testing/peers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..', '..');
 const NS_SEND = `dfr-wol-s${process.pid}`;
 const NS_RECV = `dfr-wol-r${process.pid}`;
-const canNetns = process.getuid?.() === 0 && hasBinary('ip') && hasBinary('tcpdump');
-
-function hasBinary(name: string): boolean {
-  try {
-    execFileSync('which', [name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 
@@ -92,7 +83,7 @@ function sendFromNamespace(args: string[]): string {
   });
 }
 
-describe.skipIf(!canNetns)('Wake-on-LAN across network namespaces (needs root, ip and tcpdump)', () => {
+describeWithPeers(['root', 'ip', 'tcpdump'], 'Wake-on-LAN across network namespaces', () => {
   let dir: string;
 
   beforeAll(() => {

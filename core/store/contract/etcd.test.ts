@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPeers, itWithPeers, peersPresent } from '../../testing/peers.ts';
 import { isDragonflyError } from '../../shared/errors.ts';
 import { createEtcdStore } from '../etcd/etcd-store.ts';
 import { freePort, startEtcd, type EtcdProcess } from '../etcd/etcd-process.ts';
@@ -9,7 +9,7 @@ import type { Store } from '../store.ts';
 import { hardware } from './fixtures.ts';
 import { runStoreContract } from './store-contract.ts';
 
-const hasEtcd = spawnSync('etcd', ['--version']).status === 0;
+const hasEtcd = peersPresent(['etcd']);
 let etcd: EtcdProcess | undefined;
 let admin: Etcd3 | undefined;
 
@@ -47,13 +47,11 @@ if (hasEtcd) {
     },
   });
 } else {
-  describe('Store contract: etcd', () => {
-    it.skip('needs the etcd binary (Debian package etcd-server) to run a real etcd on loopback', () => {});
-  });
+  describeWithPeers(['etcd'], 'Store contract: etcd', () => {});
 }
 
 describe('etcd store', () => {
-  it.skipIf(!hasEtcd)('keeps objects under /dragonfly/v1/<Kind>/<name> with resourceVersion = mod_revision', async () => {
+  itWithPeers(['etcd'], 'keeps objects under /dragonfly/v1/<Kind>/<name> with resourceVersion = mod_revision', async () => {
     const s = await createEtcdStore({ endpoints: [etcd!.endpoint] });
     try {
       const name = `layout-${randomBytes(3).toString('hex')}`;
@@ -67,7 +65,7 @@ describe('etcd store', () => {
     }
   });
 
-  it.skipIf(!hasEtcd)('two instances on one etcd: a stale write from the other instance conflicts, never overwrites', async () => {
+  itWithPeers(['etcd'], 'two instances on one etcd: a stale write from the other instance conflicts, never overwrites', async () => {
     const prefix = `/t-${randomBytes(4).toString('hex')}/dragonfly/v1/`;
     const a = await createEtcdStore({ endpoints: [etcd!.endpoint], prefix });
     const b = await createEtcdStore({ endpoints: [etcd!.endpoint], prefix });
@@ -84,7 +82,7 @@ describe('etcd store', () => {
     }
   });
 
-  it.skipIf(!hasEtcd)('lists more objects than fit one page as one consistent, sorted list', async () => {
+  itWithPeers(['etcd'], 'lists more objects than fit one page as one consistent, sorted list', async () => {
     const prefix = `/t-${randomBytes(4).toString('hex')}/dragonfly/v1/`;
     const s = await createEtcdStore({ endpoints: [etcd!.endpoint], prefix, listPageSize: 7 });
     try {

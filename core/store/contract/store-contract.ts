@@ -195,7 +195,9 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(summary(w.events)).toEqual(['ADDED Hardware/l2']);
     });
 
-    it.skipIf(!factory.forgetHistory)('resuming from a revision whose history is gone fails with DF_ERR_GONE (backend keeps all history)', async () => {
+    // Capabilities a backend lacks by design (a memory store cannot survive a close) are not
+    // its tests at all, so they are left out rather than counted as skipped.
+    if (factory.forgetHistory) it('resuming from a revision whose history is gone fails with DF_ERR_GONE (backend keeps all history)', async () => {
       let s = await fresh();
       await s.create(hardware('old'));
       const from = await s.revision();
@@ -235,7 +237,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect((await s.get('Hardware', 'counter')).metadata.annotations).toEqual({ count: '8' });
     });
 
-    it.skipIf(!factory.reopen)('data survives close and reopen, and revisions keep rising (durable backend)', async () => {
+    if (factory.reopen) it('data survives close and reopen, and revisions keep rising (durable backend)', async () => {
       const s = await fresh();
       const a = await s.create(hardware('keep-a', { rack: 'r1' }, 1));
       const b = await s.create(hardware('keep-b', {}, 2));
