@@ -81,6 +81,8 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--tftp-port <port>', 'TFTP port (env DRAGONFLY_TFTP_PORT; default 69; 0 = off)')
     .option('--advertise-address <ip>', 'address machines use to reach this server (default: the interface address)')
     .option('--log-level <level>', 'debug, info, warn, error (default info)')
+    .option('--agent-image-dir <dir>', 'agent kernel + initramfs directory (env DRAGONFLY_AGENT_IMAGE_DIR; default dist/agent-image in the install)')
+    .option('--build-agent-image', 'build the agent image in the background when missing or its inputs changed (npm start sets this)')
     .action(async (flags: ServeFlags) => {
       const stop = await serve(flags, io.out);
       onServe?.(stop);
