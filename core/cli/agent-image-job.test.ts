@@ -68,10 +68,10 @@ describe('the agent image on first start', () => {
     const early = await get('/boot/agent/vmlinuz');
     expect(early.statusCode).toBe(503);
     expect(early.headers['retry-after']).toBe('60');
-    expect(early.json().message).toMatch(/^agent image building/);
+    expect(early.json().message).toMatch(/^agent image being built since \d\d:\d\d UTC \(the first build takes a few minutes\); machines that boot meanwhile are asked to retry$/);
     const during = (await get('/api/v1/readiness')).json();
     expect(during).toMatchObject({ canBoot: false, agentImage: { state: 'building' } });
-    expect(during.blockers[0]).toMatch(/agent image building/);
+    expect(during.blockers[0]).toMatch(/^agent image being built since/);
 
     f.release();
     expect(await j.finished()).toMatchObject({ state: 'present' });
@@ -119,7 +119,7 @@ describe('the agent image on first start', () => {
     );
     try {
       expect(out[0]).toMatch(/^Dragonfly API and UI at http:\/\/127\.0\.0\.1:\d+$/);
-      expect(out).toContain('agent image: building (first start: a few minutes); machines that boot meanwhile are told to wait');
+      expect(out.find((l) => l.startsWith('agent image: being built since'))).toMatch(/machines that boot meanwhile are asked to retry$/);
       expect(out).toContain('provisioning interface: none chosen: choose the interface facing the machines (first-run screen, Network settings, or --interface)');
       expect(out).toContain('DHCP: off: machines boot only if another DHCP server sends them here');
       expect(out.find((l) => l.startsWith('iPXE binaries:'))).toMatch(/^iPXE binaries: present for BIOS and UEFI x64: ipxe-arm64\.efi not in/);

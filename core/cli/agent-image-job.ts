@@ -31,7 +31,7 @@ export class AgentImageJob {
     const present = agentImagePresent(o.dir);
     this.current = present
       ? { state: 'present', detail: 'present; checking whether its inputs changed' }
-      : { state: 'building', detail: 'building (first start: a few minutes); machines that boot meanwhile are told to wait', since: new Date(now()).toISOString() };
+      : { state: 'building', detail: `being built since ${new Date(now()).toISOString().slice(11, 16)} UTC (the first build takes a few minutes); machines that boot meanwhile are asked to retry`, since: new Date(now()).toISOString() };
     o.out(present ? 'agent image: present; checking whether it needs a rebuild' : 'agent image: missing; building it in the background (first start takes a few minutes)');
     this.done = this.run(now);
   }
