@@ -51,7 +51,7 @@ module.exports = {
       name: 'boot-below-services',
       comment: 'core/boot (DESIGN.md §3) may import dhcp, tftp, model, contract, shared and the store interface: never api, app, inventory, workflow, swarm or a store backend. Wiring to those is passed in by core/app.',
       severity: 'error',
-      from: { path: '^core/boot/' },
+      from: { path: '^core/boot/', pathNot: '(\\.test\\.ts$|/testing/)' },
       to: { path: '^core/(?!boot/|dhcp/|tftp/|model/|contract/|shared/|store/store\\.ts$)' },
     },
     {

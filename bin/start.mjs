@@ -3,6 +3,9 @@
 // Electron is an optional dependency whose postinstall downloads its binary; where that
 // download is blocked the package (or its binary) is missing, and the same control plane
 // runs headless with `dragonfly serve` and the same arguments.
+// On a fresh clone it also builds what is missing: the UI before the server starts (tens of
+// seconds), and, headless, the agent boot image in the background while the server already
+// answers (`serve --build-agent-image`: minutes the first time, a quick check afterwards).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,12 +38,27 @@ function run(command, argv, env = process.env) {
   });
 }
 
+/** `npm start -- --help` only prints usage: nothing to build for that. */
+const helpOnly = (argv) => argv.includes('--help') || argv.includes('-h');
+
+async function ensureUi() {
+  if (helpOnly(args)) return;
+  const { ensureRendererBuilt } = await import('../build/renderer/ensure-built.mjs');
+  ensureRendererBuilt({ root });
+}
+
 async function main() {
   const electron = findElectronBinary();
   if (!electron) {
     console.log('Electron is not installed here; starting the headless control plane instead');
-    run(process.execPath, [path.join(root, 'bin', 'dragonfly.mjs'), 'serve', ...args]);
+    await ensureUi();
+    run(process.execPath, [path.join(root, 'bin', 'dragonfly.mjs'), 'serve', ...(helpOnly(args) ? [] : ['--build-agent-image']), ...args]);
     return;
+  }
+  await ensureUi();
+  if (!existsSync(path.join(root, 'dist', 'agent-image', 'initramfs.img'))) {
+    // The desktop app serves the image it finds and never builds one (a packaged app ships it).
+    console.log('agent image: missing, so machines cannot boot yet; build it with npm run build:agent-image (about 5 minutes)');
   }
   const { bundleElectron } = await import('../build/electron/bundle.mjs');
   await bundleElectron();

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { describeWithPeers } from '../core/testing/peers.ts';
+import { resourcePaths } from '../electron/control-plane-host.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = parse(readFileSync(path.join(root, 'build/electron-builder.yml'), 'utf8'));
@@ -46,6 +47,23 @@ describe('build/electron-builder.yml', () => {
     const byTarget = Object.fromEntries(config.extraResources.filter((r: { to: string }) => r.to !== 'privhelper').map((r: { from: string; to: string }) => [r.to, r.from]));
     expect(byTarget).toEqual({ ipxe: 'assets/ipxe', 'agent-image': 'dist/agent-image' }); // privhelper: build/privhelper/privhelper-package.test.ts
     expect(config.files).toContain('!assets/ipxe/**');
+  });
+
+  it('builds the agent image before packing it, so an installer never lacks it (the app itself never builds one)', () => {
+    const image = config.extraResources.find((r: { to: string }) => r.to === 'agent-image');
+    expect(image.filter).toEqual(expect.arrayContaining(['vmlinuz', 'initramfs.img']));
+    const steps = String(pkg.scripts.dist).split('&&').map((x) => x.trim());
+    const builder = steps.findIndex((x) => x.startsWith('electron-builder'));
+    expect(steps.indexOf('npm run build:agent-image')).toBeGreaterThanOrEqual(0);
+    expect(steps.indexOf('npm run build:agent-image')).toBeLessThan(builder);
+  });
+
+  it('the packaged app looks for the boot files exactly where extraResources puts them', () => {
+    const to = (from: string) => config.extraResources.find((r: { from: string }) => r.from === from).to;
+    expect(resourcePaths('/opt/Dragonfly/resources')).toEqual({
+      ipxeDir: path.join('/opt/Dragonfly/resources', to('assets/ipxe')),
+      agentImageDir: path.join('/opt/Dragonfly/resources', to('dist/agent-image')),
+    });
   });
 
   it('points at icon files that exist and are what each OS expects', () => {

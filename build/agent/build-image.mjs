@@ -5,7 +5,9 @@
 // libraries it needs (the host's, or the Debian packages' when the host lacks them), the agent
 // bundle, /init. Every ELF file's libraries are checked to resolve inside the image.
 // Re-running with unchanged inputs does nothing.
-// Usage: node build/agent/build-image.mjs [--force] [--reference]
+// Usage: node build/agent/build-image.mjs [--force] [--reference] [--out DIR]
+//   --out DIR    writes the image to DIR instead of dist/agent-image (npm start's first-start
+//                build and its tests use this; the download cache stays in .cache/agent-image)
 //   --reference  builds dist/agent-image-reference/ instead: the same kernel, drivers and /init
 //                without Node and the agent (init registers with busybox wget); benchmarks
 //                compare against it to show what Node costs.
@@ -47,7 +49,7 @@ function kernelPackage() {
   if (m) return m[1];
   const cached = existsSync(join(cache, 'debs')) ? readdirSync(join(cache, 'debs')).filter((f) => /^linux-image-[0-9]/.test(f)).sort() : [];
   if (cached.length) return cached.at(-1).split('_')[0]; // offline: use what we have
-  throw new Error('cannot resolve linux-image-amd64 (run apt-get update first)');
+  throw new HostProblem('apt cannot resolve linux-image-amd64: the package lists are empty; run sudo apt-get update once');
 }
 
 function ensureDeb(pkg) {
@@ -369,9 +371,40 @@ function withImagePaths({ bin, debs, libs }, root) {
   };
 }
 
-export async function buildImage({ force = false, reference = false } = {}) {
+/** Programs this builder runs on the build host, with the Debian package that provides each. */
+export const HOST_TOOLS = [
+  { bin: 'apt-cache', pkg: 'apt' }, { bin: 'apt-get', pkg: 'apt' },
+  { bin: 'dpkg', pkg: 'dpkg' }, { bin: 'dpkg-deb', pkg: 'dpkg' }, { bin: 'dpkg-query', pkg: 'dpkg' },
+  { bin: 'tar', pkg: 'tar' }, { bin: 'depmod', pkg: 'kmod' }, { bin: 'zstd', pkg: 'zstd' }, { bin: 'ldd', pkg: 'libc-bin' },
+];
+
+/**
+ * Why this host cannot build the image, in one line with the fix, or undefined when it can.
+ * The image is a Debian kernel + busybox + this host's Node, so it needs a Debian-family
+ * Linux with the tools above. `onPath` is injectable for tests.
+ */
+export function hostProblem(platform = process.platform, onPath = isOnPath) {
+  if (platform !== 'linux') {
+    return `the agent image is built from Debian packages on Linux only (this host is ${platform}); build it on a Debian or Ubuntu machine with npm run build:agent-image and copy dist/agent-image here`;
+  }
+  const missing = HOST_TOOLS.filter((t) => !onPath(t.bin));
+  if (!missing.length) return undefined;
+  const pkgs = [...new Set(missing.map((t) => t.pkg))];
+  return `${missing.map((t) => t.bin).join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing on this host; install with: sudo apt-get install ${pkgs.join(' ')}`;
+}
+
+function isOnPath(bin) {
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, bin)));
+}
+
+/** A reason the build cannot run on this host at all (exit code 2), as opposed to a failed build. */
+export class HostProblem extends Error {}
+
+export async function buildImage({ force = false, reference = false, out: outDir } = {}) {
   const started = Date.now();
-  const out = join(repo, reference ? 'dist/agent-image-reference' : 'dist/agent-image');
+  const problem = hostProblem();
+  if (problem) throw new HostProblem(problem);
+  const out = outDir ? resolve(outDir) : join(repo, reference ? 'dist/agent-image-reference' : 'dist/agent-image');
   const withAgent = !reference;
   const level = process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? '19';
   const { outfile: agentJs } = await bundleAgent();
@@ -408,8 +441,10 @@ export async function buildImage({ force = false, reference = false } = {}) {
   // replacing earlier ones (Documentation/driver-api/early-userspace/buffer-format.rst).
   const image = Buffer.concat([readFileSync(base.file), readFileSync(topFile)]);
   rmSync(topFile);
-  writeFileSync(join(out, 'initramfs.img'), image);
-  copyFileSync(join(extractKernel(kdeb, version), 'boot', `vmlinuz-${version}`), join(out, 'vmlinuz'));
+  // Written beside and renamed into place: the control plane serves this directory while it
+  // builds, and a machine must never fetch half a file.
+  replaceFile(join(out, 'initramfs.img'), (tmp) => writeFileSync(tmp, image));
+  replaceFile(join(out, 'vmlinuz'), (tmp) => copyFileSync(join(extractKernel(kdeb, version), 'boot', `vmlinuz-${version}`), tmp));
   const manifest = {
     variant: withAgent ? 'agent' : 'reference (no Node, no agent)',
     kernel: version,
@@ -432,6 +467,12 @@ export async function buildImage({ force = false, reference = false } = {}) {
 
 const mb = (b) => (b / 1e6).toFixed(1);
 
+function replaceFile(target, write) {
+  const tmp = `${target}.${process.pid}.tmp`;
+  write(tmp);
+  renameSync(tmp, target);
+}
+
 /** One file per image path (ldd lists libc for every program). */
 function uniqueLibs(libs) {
   const byPath = new Map();
@@ -440,5 +481,15 @@ function uniqueLibs(libs) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildImage({ force: process.argv.includes('--force'), reference: process.argv.includes('--reference') });
+  const outAt = process.argv.indexOf('--out');
+  const out = outAt > 0 ? process.argv[outAt + 1] : undefined;
+  if (outAt > 0 && !out) throw new Error('--out needs a directory');
+  try {
+    await buildImage({ force: process.argv.includes('--force'), reference: process.argv.includes('--reference'), out });
+  } catch (e) {
+    // One line a person can act on; the stack helps nobody running npm start.
+    const host = e instanceof HostProblem;
+    console.error(`build-image: ${host ? 'cannot build the agent image on this host: ' : 'failed: '}${e.message.split('\n').join(' ')}`);
+    process.exit(host ? 2 : 1);
+  }
 }

@@ -1,9 +1,25 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkBase, lddMissing, moduleClosure, moduleName, parseAptDepends, parseLdd, parseModulesDep } from './build-image.mjs';
+import { checkBase, hostProblem, lddMissing, moduleClosure, moduleName, parseAptDepends, parseLdd, parseModulesDep } from './build-image.mjs';
 import type { CpioEntry } from './cpio.mjs';
 import { elfDynamic, lookupInImage, unresolvedLibraries } from './elf.mjs';
+
+describe('whether this host can build the agent image', () => {
+  it('names the operating system and the way out when not on Linux', () => {
+    expect(hostProblem('darwin', () => true)).toMatch(/Linux only \(this host is darwin\).*npm run build:agent-image/);
+  });
+
+  it('names every missing host tool and the one apt-get line that installs them', () => {
+    const line = hostProblem('linux', (bin) => !['zstd', 'depmod'].includes(bin))!;
+    expect(line).toBe('depmod, zstd are missing on this host; install with: sudo apt-get install kmod zstd');
+    expect(line.split('\n')).toHaveLength(1);
+  });
+
+  it('has nothing to say on a host with every tool', () => {
+    expect(hostProblem('linux', () => true)).toBeUndefined();
+  });
+});
 
 describe('boot image helpers', () => {
   it('reads the libraries and the loader from ldd output, skipping the vDSO', () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthService } from '../auth/auth-service.ts';
 import { bootFate } from '../boot/fate.ts';
@@ -19,6 +20,8 @@ export interface BootDeps {
   serverUrl: () => string;
   /** Directory holding vmlinuz and initramfs.img of the agent image. */
   agentImageDir: string;
+  /** While the image is being built or cannot be, a booting machine is told so instead of a bare 404. */
+  agentImageState?: () => { state: 'present' | 'building' | 'missing'; detail: string };
   /** Directory holding the iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi). */
   ipxeDir: string;
   /** Directory of cached OS images served to machines. */
@@ -72,8 +75,16 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       schema: { tags: ['Boot'], summary: 'Agent kernel and initramfs' },
       handler: async (req, reply) => {
         if (!AGENT_FILES.includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.file}`);
+        const path = join(deps.agentImageDir, req.params.file);
+        const image = deps.agentImageState?.();
+        if (image && image.state !== 'present' && !existsSync(path)) {
+          // iPXE prints the status line; the log tells the operator which machine waited.
+          deps.logger.warn({ file: req.params.file, agentImage: image.detail }, 'a machine asked for the agent image before it was ready');
+          if (image.state === 'building') reply.header('retry-after', '60');
+          throw new DragonflyError(image.state === 'building' ? 'DF_ERR_UNAVAILABLE' : 'DF_ERR_NOT_FOUND', `agent image ${image.detail}`);
+        }
         timeline.httpFile(req.ip, `agent ${req.params.file}`);
-        return sendFile(req, reply, join(deps.agentImageDir, req.params.file));
+        return sendFile(req, reply, path);
       },
     });
     app.route<{ Params: { file: string } }>({

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { networkInterfaces } from 'node:os';
 import Type from 'typebox';
 import { NetworkSettings } from '../app/network-settings.ts';
+import { listHostInterfaces } from './host-interfaces.ts';
+import { DragonflyError } from '../shared/errors.ts';
 
 export interface ServiceHealth {
   ok: boolean;
@@ -17,20 +18,42 @@ export interface StatusReport {
   counts: { byState: Record<string, number> };
 }
 
+/** The agent boot image: machines can be discovered only once it is present. */
+export interface AgentImageState {
+  state: 'present' | 'building' | 'missing';
+  /** One line for a person: "present (built in 290 s)", "missing: zstd is missing on this host; …". */
+  detail: string;
+  /** When the current build started (ISO time), while one runs. */
+  since?: string;
+  /** How long the last build took, seconds, when this process built it. */
+  seconds?: number;
+}
+
+/** One fact of the first-run check: fine or not, and what it is in words. */
+export interface ReadinessFact {
+  ok: boolean;
+  detail: string;
+}
+
+/** Can machines boot from this control plane, and if not, what is missing (npm start and the first-run screen). */
+export interface Readiness {
+  canBoot: boolean;
+  /** What stops machines from booting, one sentence each; empty when they can. */
+  blockers: string[];
+  ui: ReadinessFact;
+  agentImage: AgentImageState;
+  ipxe: ReadinessFact & { files: Array<{ arch: string; file: string; present: boolean }> };
+  interface: ReadinessFact & { name?: string; address?: string };
+  /** The configured mode and, from the running service, the one in use (proxy when another server answered). */
+  dhcp: ReadinessFact & { mode: 'full' | 'proxy' | 'off' };
+}
+
 export interface SystemDeps {
   status: () => Promise<StatusReport>;
   getSettings: () => NetworkSettings;
   putSettings: (s: unknown) => Promise<NetworkSettings>;
   probeDhcp?: (iface: string) => Promise<{ found: boolean; servers: Array<{ serverId: string; offeredAddress?: string }> }>;
-}
-
-export function listInterfaces() {
-  return Object.entries(networkInterfaces()).map(([name, addrs]) => ({
-    name,
-    mac: addrs?.[0]?.mac,
-    up: true,
-    addresses: (addrs ?? []).map((a) => ({ address: a.address, netmask: a.netmask, family: a.family, internal: a.internal })),
-  }));
+  readiness?: () => Readiness;
 }
 
 export async function systemPlugin(app: FastifyInstance, deps: SystemDeps): Promise<void> {
@@ -40,7 +63,11 @@ export async function systemPlugin(app: FastifyInstance, deps: SystemDeps): Prom
   app.put('/api/v1/settings/network', { schema: { tags: ['System'], summary: 'Change network boot settings (services restart)', body: NetworkSettings } }, async (req) =>
     deps.putSettings(req.body),
   );
-  app.get('/api/v1/network/interfaces', { schema: { tags: ['System'], summary: 'Interfaces of this host' } }, async () => listInterfaces());
+  app.get('/api/v1/network/interfaces', { schema: { tags: ['System'], summary: 'Interfaces of this host: addresses, link state, default route' } }, async () => listHostInterfaces());
+  app.get('/api/v1/readiness', { schema: { tags: ['System'], summary: 'Can machines boot: agent image, iPXE binaries, interface, DHCP mode' } }, async () => {
+    if (!deps.readiness) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'this control plane does not report its readiness');
+    return deps.readiness();
+  });
   app.post<{ Body: { interface: string } }>(
     '/api/v1/network/probe-dhcp',
     {

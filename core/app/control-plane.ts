@@ -24,6 +24,7 @@ import { parseHelperTarget } from '../privhelper/client.ts';
 import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
+import { agentImageOnDisk, readiness, type AgentImageState, type Readiness } from './readiness.ts';
 import { ImageCache } from '../images/cache.ts';
 import { imageSpecsOf } from '../images/rewrite.ts';
 import { importFolderOf } from '../images/import-folder.ts';
@@ -49,6 +50,8 @@ export interface ControlPlane {
   /** A session token for the operator at this desktop (no password typed). */
   adminSession(): { token: string; expiresAt: string };
   status(): Promise<StatusReport>;
+  /** Can machines boot: agent image, iPXE binaries, interface, DHCP mode (npm start, first-run screen). */
+  readiness(): Readiness;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,8 @@ export interface ControlPlaneExtras {
   logger?: Logger;
   /** Where the key for secrets at rest comes from; default a 0600 key file in the data dir. The desktop app passes one wrapped by the OS keychain. */
   keyProvider?: KeyProvider;
+  /** The agent image's state while something builds it (npm start); default: whether its files exist. */
+  agentImage?: () => AgentImageState;
 }
 
 export async function createControlPlane(partial: Partial<ControlPlaneConfig> & ControlPlaneExtras = {}): Promise<ControlPlane> {
@@ -125,6 +130,9 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       return { version: VERSION, backend: store.backend, services: { http: httpHealth, ...network.health() }, counts: { byState } };
     };
 
+    const dirs = installDirs(config);
+    const agentImage = partial.agentImage ?? (() => agentImageOnDisk(dirs.agentImage));
+    const ready = () => readiness({ uiDir: dirs.ui, ipxeDir: dirs.ipxe, agentImage, settings: () => settings, dhcpHealth: () => network.health().dhcp });
     const api = await buildApi({
       store,
       auth,
@@ -138,11 +146,12 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       importProxmox: (req) => importProxmoxVms({ store, index, credentials }, req),
       logger: log.child({ svc: 'api' }),
       serverUrl,
-      uiDir: config.uiDir ?? join(repoRoot, 'dist', 'renderer'),
+      uiDir: dirs.ui,
       version: VERSION,
       boot: {
-        agentImageDir: config.agentImageDir ?? join(repoRoot, 'dist', 'agent-image'),
-        ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
+        agentImageDir: dirs.agentImage,
+        agentImageState: agentImage,
+        ipxeDir: dirs.ipxe,
         imageDir: join(config.dataDir, 'images'),
         timeline: network.timeline,
       },
@@ -158,6 +167,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
           return settings;
         },
         probeDhcp: (iface) => network.probeDhcp(iface),
+        readiness: ready,
       },
     });
     cleanup.unshift(() => api.app.close());
@@ -190,6 +200,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       events,
       adminSession: () => auth.createSession(),
       status,
+      readiness: ready,
       close: async () => {
         for (const c of cleanup.splice(0)) await c();
       },
@@ -213,6 +224,11 @@ function swarmStarter(config: ControlPlaneConfig, log: Logger): SwarmStarter {
     });
 }
 
+/** Where the UI, the agent image and the iPXE binaries are, unless the config says otherwise. */
+export function installDirs(c: Pick<ControlPlaneConfig, 'agentImageDir' | 'ipxeDir' | 'uiDir'>): { agentImage: string; ipxe: string; ui: string } {
+  return { agentImage: c.agentImageDir ?? join(repoRoot, 'dist', 'agent-image'), ipxe: c.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'), ui: c.uiDir ?? join(repoRoot, 'dist', 'renderer') };
+}
+
 function initialSettings(c: ControlPlaneConfig, saved: Partial<NetworkSettings> | undefined): NetworkSettings {
   // Explicit flags win over what was saved from the UI last time.
   return {
@@ -229,5 +245,5 @@ function initialSettings(c: ControlPlaneConfig, saved: Partial<NetworkSettings> 
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'logger' && k !== 'keyProvider')) as Partial<T>;
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && !['logger', 'keyProvider', 'agentImage'].includes(k))) as Partial<T>;
 }

@@ -27,6 +27,11 @@ const httpFileByArch: Partial<Record<ClientArch, string>> = {
   'http-arm64': 'ipxe-arm64.efi',
 };
 
+/** Every iPXE binary a client may be sent, per architecture (for "can machines boot?" checks). */
+export function ipxeFilesByArch(): Array<{ arch: ClientArch; file: string }> {
+  return [...Object.entries(tftpFileByArch), ...Object.entries(httpFileByArch)].map(([arch, file]) => ({ arch: arch as ClientArch, file: file! }));
+}
+
 /**
  * The boot file for a client: iPXE gets the script URL (chainloading iPXE again would loop),
  * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5

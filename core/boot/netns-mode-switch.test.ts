@@ -6,11 +6,10 @@
  */
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, hasBinary, hasRoot, lineReader, type Lab } from '../dhcp/testing/lab.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLab, lineReader, type Lab } from '../dhcp/testing/lab.ts';
+import { describeWithPeers } from '../testing/peers.ts';
 
-const ready = hasRoot && hasBinary('dnsmasq');
-const why = '(needs root and dnsmasq to build namespaces and run the reference DHCP server)';
 
 interface Offer {
   kind: string;
@@ -29,7 +28,7 @@ const settings = {
   tftpPort: 0,
 };
 
-describe.skipIf(!ready)(`automatic switch from full to proxy mode ${why}`, () => {
+describeWithPeers(['root', 'ip', 'dnsmasq'], 'automatic switch from full to proxy mode', () => {
   let lab: Lab;
   let c0: string;
   let dnsmasq: ChildProcess;

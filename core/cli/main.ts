@@ -83,6 +83,8 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--advertise-address <ip>', 'address machines use to reach this server (default: the interface address)')
     .option('--log-level <level>', 'debug, info, warn, error (default info)')
     .option('--priv-helper <where>', 'helper that binds UDP 67/69/4011 when this user may not: unix:/path or exec:COMMAND (env DRAGONFLY_PRIV_HELPER; docs/PRIVILEGES.md)')
+    .option('--agent-image-dir <dir>', 'agent kernel + initramfs directory (env DRAGONFLY_AGENT_IMAGE_DIR; default dist/agent-image in the install)')
+    .option('--build-agent-image', 'build the agent image in the background when missing or its inputs changed (npm start sets this)')
     .action(async (flags: ServeFlags) => {
       const stop = await serve(flags, io.out);
       onServe?.(stop);

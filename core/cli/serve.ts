@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INITIAL_PASSWORD_FILE } from '../auth/auth-service.ts';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { createControlPlane } from '../app/control-plane.ts';
+import { createControlPlane, installDirs } from '../app/control-plane.ts';
+import { agentImageOnDisk, readinessLines } from '../app/readiness.ts';
+import { AgentImageJob } from './agent-image-job.ts';
 import { parseBackend, parseDhcpMode, parsePort, parseRange, type ControlPlaneConfig } from '../app/config.ts';
 import { invalid } from '../shared/errors.ts';
 
@@ -23,12 +27,19 @@ export interface ServeFlags {
   advertiseAddress?: string;
   logLevel?: string;
   privHelper?: string;
+  agentImageDir?: string;
+  /** Build the agent image in the background when it is missing or stale (`npm start` in a checkout). */
+  buildAgentImage?: boolean;
 }
+
+/** The builder run by --build-agent-image; an installed package may lack it (then the image is reported missing). */
+const AGENT_IMAGE_BUILDER = fileURLToPath(new URL('../../build/agent/build-image.mjs', import.meta.url));
 
 /** Config file keys are the flag names in camelCase; precedence: flags > environment > file > defaults. */
 export async function resolveServeConfig(flags: ServeFlags, env = process.env): Promise<Partial<ControlPlaneConfig>> {
   const file = flags.config ? await readConfigFile(flags.config) : {};
-  const merged: ServeFlags = { ...file, ...stringsFromEnv(env), ...definedOnly(flags) };
+  const { buildAgentImage: _, ...valued } = flags;
+  const merged: ServeFlags = { ...file, ...stringsFromEnv(env), ...definedOnly(valued) };
   const c: Partial<ControlPlaneConfig> = {};
   if (merged.dataDir) c.dataDir = merged.dataDir;
   if (merged.httpPort !== undefined) c.httpPort = parsePort(merged.httpPort, '--http-port');
@@ -49,6 +60,7 @@ export async function resolveServeConfig(flags: ServeFlags, env = process.env): 
   if (merged.advertiseAddress) c.advertiseAddress = merged.advertiseAddress;
   if (merged.logLevel) c.logLevel = merged.logLevel;
   if (merged.privHelper) c.privHelper = merged.privHelper;
+  if (merged.agentImageDir) c.agentImageDir = merged.agentImageDir;
   return c;
 }
 
@@ -57,7 +69,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 }
 
 function stringsFromEnv(env: NodeJS.ProcessEnv): ServeFlags {
-  const map: Record<string, keyof ServeFlags> = {
+  const map: Record<string, Exclude<keyof ServeFlags, 'buildAgentImage'>> = {
     DRAGONFLY_DATA_DIR: 'dataDir',
     DRAGONFLY_HTTP_PORT: 'httpPort',
     DRAGONFLY_LISTEN: 'listen',
@@ -70,6 +82,7 @@ function stringsFromEnv(env: NodeJS.ProcessEnv): ServeFlags {
     DRAGONFLY_ADVERTISE_ADDRESS: 'advertiseAddress',
     DRAGONFLY_LOG_LEVEL: 'logLevel',
     DRAGONFLY_PRIV_HELPER: 'privHelper',
+    DRAGONFLY_AGENT_IMAGE_DIR: 'agentImageDir',
   };
   const out: ServeFlags = {};
   for (const [k, f] of Object.entries(map)) if (env[k]) out[f] = env[k];
@@ -88,9 +101,17 @@ async function readConfigFile(path: string): Promise<ServeFlags> {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Array.isArray(x) ? x.join(',') : String(x)])) as ServeFlags;
 }
 
-export async function serve(flags: ServeFlags, out: (line: string) => void = console.log): Promise<() => Promise<void>> {
+export interface ServeOptions {
+  /** The agent image builder's command line (tests pass a fast fake); default build/agent/build-image.mjs. */
+  agentImageBuilder?: string[];
+}
+
+export async function serve(flags: ServeFlags, out: (line: string) => void = console.log, opts: ServeOptions = {}): Promise<() => Promise<void>> {
   const config = await resolveServeConfig(flags);
-  const cp = await createControlPlane(config);
+  const imageDir = installDirs(config).agentImage;
+  // Set once the HTTP server is up: the build must not delay the UI by minutes.
+  let job: AgentImageJob | undefined;
+  const cp = await createControlPlane({ ...config, agentImage: () => job?.state() ?? agentImageOnDisk(imageDir) });
   out(`Dragonfly API and UI at ${cp.url}`);
   out(`data directory: ${cp.config.dataDir} (backend ${cp.store.backend})`);
   const initialFile = join(cp.config.dataDir, INITIAL_PASSWORD_FILE);
@@ -103,5 +124,18 @@ export async function serve(flags: ServeFlags, out: (line: string) => void = con
   }
   const st = await cp.status();
   for (const [name, h] of Object.entries(st.services)) if (h.error) out(`${name}: ${h.error}`);
-  return () => cp.close();
+  if (flags.buildAgentImage) job = startAgentImageJob(imageDir, opts.agentImageBuilder, out);
+  for (const line of readinessLines(cp.readiness())) out(line);
+  return async () => {
+    job?.stop();
+    await cp.close();
+  };
+}
+
+function startAgentImageJob(dir: string, command: string[] | undefined, out: (line: string) => void): AgentImageJob | undefined {
+  if (!command && !existsSync(AGENT_IMAGE_BUILDER)) {
+    out('agent image: this install has no builder (build/agent/build-image.mjs); the image must come with the install');
+    return undefined;
+  }
+  return new AgentImageJob({ dir, command: command ?? [process.execPath, AGENT_IMAGE_BUILDER], out });
 }

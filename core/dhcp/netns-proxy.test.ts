@@ -3,7 +3,7 @@
  * probeExistingDhcp finding that server. Namespaces carry the prefix dfd-px.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../testing/peers.ts';
 import { createLab, lineReader, type Lab } from './testing/lab.ts';
 

@@ -5,14 +5,13 @@
  */
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, hasBinary, hasRoot, lineReader, type Lab } from '../dhcp/testing/lab.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLab, lineReader, type Lab } from '../dhcp/testing/lab.ts';
+import { describeWithPeers } from '../testing/peers.ts';
 
 const UID = 1000;
-const ready = hasRoot && hasBinary('dhclient') && hasBinary('busybox') && hasBinary('setpriv');
-const why = '(needs root, setpriv, dhclient and busybox to build namespaces, drop to uid 1000 and run real clients)';
 
-describe.skipIf(!ready)(`DHCP and TFTP as uid ${UID} through the privileged helper ${why}`, () => {
+describeWithPeers(['root', 'ip', 'setpriv', 'dhclient', 'busybox'], `DHCP and TFTP as uid ${UID} through the privileged helper`, () => {
   let lab: Lab;
   let c0: string;
   let c1: string;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers, peersPresent } from '../testing/peers.ts';
 import type { Etcd3 } from 'etcd3';
 import { connectSwarmEtcd } from './etcd-client.ts';

@@ -4,7 +4,7 @@
  * An address one instance bound is never ACKed by the other: its REQUEST gets a DHCPNAK that
  * says so (option 56), the refusal is logged, and the address is not offered again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers, peersPresent } from '../testing/peers.ts';
 import type { Etcd3 } from 'etcd3';
 import { clientPacket } from '../dhcp/client-messages.ts';

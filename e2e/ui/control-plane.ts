@@ -21,21 +21,25 @@ export interface ControlPlane {
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
-function spawnServe(dataDir: string, port: number): { child: ChildProcess; out: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['bin/dragonfly.mjs', 'serve', '--data-dir', dataDir, '--http-port', String(port), '--listen', '127.0.0.1', '--dhcp-mode', 'off'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DRAGONFLY_LOG_LEVEL: 'warn' } },
-  );
+/** How to start it: `wrap` runs it through a command (e.g. `ip netns exec NS`); `args` replace the DHCP-off defaults. */
+export interface StartOptions {
+  wrap?: string[];
+  args?: string[];
+}
+
+function spawnServe(dataDir: string, port: number, opts: StartOptions = {}): { child: ChildProcess; out: () => string } {
+  const argv = [process.execPath, 'bin/dragonfly.mjs', 'serve', '--data-dir', dataDir, '--http-port', String(port), '--listen', '127.0.0.1', ...(opts.args ?? ['--dhcp-mode', 'off'])];
+  const [cmd, ...rest] = [...(opts.wrap ?? []), ...argv];
+  const child = spawn(cmd!, rest, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DRAGONFLY_LOG_LEVEL: 'warn' } });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
   return { child, out: () => out };
 }
 
-export async function startControlPlane(timeoutMs = 30_000): Promise<ControlPlane> {
+export async function startControlPlane(timeoutMs = 30_000, opts: StartOptions = {}): Promise<ControlPlane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dfui-e2e-'));
-  let proc = spawnServe(dataDir, 0);
+  let proc = spawnServe(dataDir, 0, opts);
   let log = '';
   try {
     const { url, password } = await waitForBanner(proc.child, proc.out, timeoutMs, true);
@@ -48,7 +52,7 @@ export async function startControlPlane(timeoutMs = 30_000): Promise<ControlPlan
         await kill(proc.child);
         log += proc.out();
         await new Promise((r) => setTimeout(r, downMs));
-        proc = spawnServe(dataDir, Number(new URL(url).port));
+        proc = spawnServe(dataDir, Number(new URL(url).port), opts);
         await waitForBanner(proc.child, proc.out, timeoutMs, false);
       },
       stop: async () => {

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers, peersPresent } from '../../testing/peers.ts';
 import { isDragonflyError } from '../../shared/errors.ts';
 import { createIpmiDriver, type IpmiDriverOptions } from './ipmi-driver.ts';

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { appStore, useAppStore } from './store.ts';
-import { startLiveData } from './live-data.ts';
+import { refreshStatus, startLiveData } from './live-data.ts';
 import { nextTheme, useTheme } from './use-theme.ts';
 import type { View } from './ui-slice.ts';
 import { useSessionBootstrap } from '../features/auth/hooks/use-session-bootstrap.ts';
@@ -15,11 +15,14 @@ import { AssignPicker } from '../features/workflows/components/assign-picker.tsx
 import { ProvisioningView } from '../features/workflows/components/provisioning-view.tsx';
 import { MachineWorkflowPanel } from '../features/workflows/components/machine-workflow-panel.tsx';
 import { NetworkSettingsView } from '../features/settings/components/network-settings-view.tsx';
+import { FirstRunView } from '../features/first-run/components/first-run-view.tsx';
+import { useFirstRunLanding } from '../features/first-run/hooks/use-first-run-landing.ts';
 import { StatusBar } from '../features/status/components/status-bar.tsx';
 import { ConnectionBanner } from '../features/status/components/connection-banner.tsx';
 import { Toasts } from '../features/status/components/toasts.tsx';
 
 const views: { id: View; label: string }[] = [
+  { id: 'setup', label: 'Setup' },
   { id: 'machines', label: 'Machines' },
   { id: 'provisioning', label: 'Provisioning' },
   { id: 'templates', label: 'Templates' },
@@ -38,12 +41,15 @@ export function App() {
 function SignedIn() {
   useEffect(() => startLiveData(appStore), []);
   const view = useAppStore((s) => s.view);
+  const setView = useAppStore((s) => s.setView);
   const startAssign = useAppStore((s) => s.startAssign);
+  useFirstRunLanding();
   return (
     <div className="app">
       <TopBar />
       <ConnectionBanner />
       <main className="app-main" id="main">
+        {view === 'setup' && <FirstRunView onDone={() => setView('machines')} onSettingsChanged={() => void refreshStatus(appStore)} />}
         {view === 'machines' && <MachinesView onAssign={startAssign} assignControls={<AssignPicker />} side={<TemplatesPanel />} />}
         {view === 'provisioning' && <ProvisioningView />}
         {view === 'templates' && <TemplatesView />}

@@ -7,9 +7,10 @@ import { createTemplatesSlice, type TemplatesSlice } from '../features/templates
 import { createWorkflowsSlice, type WorkflowsSlice } from '../features/workflows/workflows-slice.ts';
 import { createSettingsSlice, type SettingsSlice } from '../features/settings/settings-slice.ts';
 import { createStatusSlice, type StatusSlice } from '../features/status/status-slice.ts';
+import { createFirstRunSlice, type FirstRunSlice } from '../features/first-run/first-run-slice.ts';
 import { createUiSlice, type UiSlice } from './ui-slice.ts';
 
-export type AppState = AuthSlice & MachinesSlice & TemplatesSlice & WorkflowsSlice & SettingsSlice & StatusSlice & UiSlice;
+export type AppState = AuthSlice & MachinesSlice & TemplatesSlice & WorkflowsSlice & SettingsSlice & StatusSlice & FirstRunSlice & UiSlice;
 
 /** One store from the feature slices. A fresh one per test; the app uses `appStore`. */
 export function createAppStore(): StoreApi<AppState> {
@@ -23,6 +24,7 @@ export function createAppStore(): StoreApi<AppState> {
       ...createWorkflowsSlice(s as SliceSet<WorkflowsSlice>, g),
       ...createSettingsSlice(s as SliceSet<SettingsSlice>, g),
       ...createStatusSlice(s as SliceSet<StatusSlice>, g),
+      ...createFirstRunSlice(s as SliceSet<FirstRunSlice>, g),
       ...createUiSlice(s as SliceSet<UiSlice>, g),
     };
   });
