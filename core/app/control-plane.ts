@@ -25,6 +25,8 @@ import { imageSpecsOf } from '../images/rewrite.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
+import { ConsoleHub } from '../power/console-hub.ts';
+import { consoleOpener } from './console-control.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,6 +79,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
+    const consoles = new ConsoleHub({ open: consoleOpener(store, credentials) });
+    cleanup.unshift(() => consoles.close());
     const images = new ImageCache({ dir: join(config.dataDir, 'images'), logger: log.child({ svc: 'images' }) });
     await images.load();
     const workflows = new WorkflowService({
@@ -122,6 +126,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       registrar,
       index,
       power,
+      consoles,
       credentials,
       images,
       importProxmox: (req) => importProxmoxVms({ store, index, credentials }, req),
