@@ -14,6 +14,8 @@ import { credentialsPlugin, type CredentialWriter, type ProxmoxImporter } from '
 import { operatorAuth } from './auth-hook.ts';
 import { authPlugin } from './auth-plugin.ts';
 import { bootPlugin, type BootDeps } from './boot-plugin.ts';
+import { consolePlugin, registerWebSockets } from './console-plugin.ts';
+import type { ConsoleHub } from '../power/console-hub.ts';
 import { eventsPlugin } from './events-plugin.ts';
 import { errorHandler, notFoundHandler } from './http-errors.ts';
 import { objectsPlugin } from './objects-plugin.ts';
@@ -34,6 +36,8 @@ export interface ApiDeps {
   power?: PowerService;
   credentials?: CredentialWriter;
   importProxmox?: ProxmoxImporter;
+  /** Machines' serial consoles; without it, no console route. */
+  consoles?: ConsoleHub;
   /** The OS image cache; without it, image URLs go to machines as written. */
   images?: ImageCache;
   /** The only folder image imports read from (DATA_DIR/import); without it, imports are refused. */
@@ -79,6 +83,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler(notFoundHandler);
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  if (deps.consoles) await registerWebSockets(app);
   app.addHook('onRequest', operatorAuth(deps.auth));
   app.addHook('onResponse', async (req, reply) => {
     log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
@@ -92,6 +97,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power });
     if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
+    if (deps.consoles) await consolePlugin(scope, { consoles: deps.consoles });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
     await agentPlugin(scope, {
       store: deps.store,

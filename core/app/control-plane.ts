@@ -31,6 +31,8 @@ import { importFolderOf } from '../images/import-folder.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
+import { ConsoleHub } from '../power/console-hub.ts';
+import { consoleOpener } from './console-control.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,6 +89,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
+    const consoles = new ConsoleHub({ open: consoleOpener(store, credentials) });
+    cleanup.unshift(() => consoles.close());
     const images = new ImageCache({ dir: join(config.dataDir, 'images'), logger: log.child({ svc: 'images' }) });
     await images.load();
     const workflows = new WorkflowService({
@@ -140,6 +144,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       registrar,
       index,
       power,
+      consoles,
       credentials,
       images,
       imageImportDir: importFolderOf(config.dataDir),

@@ -17,7 +17,7 @@ export interface DriverContext {
   onFingerprint?: (fingerprint: string) => void;
 }
 
-function hostPort(address: string, defaultPort: number): { host: string; port: number } {
+export function hostPort(address: string, defaultPort: number): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(address);
   if (!m) throw new DragonflyError('DF_ERR_INVALID', `BMC address "${address}" is not host or host:port`);
   return { host: m[1], port: m[2] ? Number(m[2]) : defaultPort };

@@ -23,6 +23,12 @@ export interface IpmiSimOptions {
   password?: string; // default 'secret'
   /** Name of the device passed to chassis_control (default 'vm1'). */
   device?: string;
+  /**
+   * Serial port behind SOL (lan.conf `sol`): 'tcp:127.0.0.1:PORT' makes ipmi_sim connect to
+   * a TCP server the test runs (ipmi_sim connects when SOL is activated, and keeps retrying).
+   * Default: no SOL.
+   */
+  sol?: string;
 }
 
 export interface IpmiSim {
@@ -54,7 +60,7 @@ set) while [ $# -ge 2 ]; do
 esac
 `;
 
-function lanConf(o: Required<Omit<IpmiSimOptions, 'channels'>>, channels: SimEndpoint[][], script: string): string {
+function lanConf(o: Required<Omit<IpmiSimOptions, 'channels' | 'sol'>> & { sol?: string }, channels: SimEndpoint[][], script: string): string {
   const auths = 'none md2 md5 straight';
   const lans = channels.map((eps, i) => [
     `  startlan ${i + 1}`,
@@ -67,6 +73,7 @@ function lanConf(o: Required<Omit<IpmiSimOptions, 'channels'>>, channels: SimEnd
   return [
     `name "dfisim"`, 'set_working_mc 0x20', ...lans,
     `  chassis_control "${script} ${o.device}"`,
+    ...(o.sol ? [`  sol "${o.sol}" 115200`] : []),
     `  user 2 true "${o.username}" "${o.password}" admin 10 ${auths}`, '',
   ].join('\n');
 }
@@ -110,6 +117,7 @@ export async function startIpmiSim(options: IpmiSimOptions = {}): Promise<IpmiSi
   const o = { username: 'admin', password: 'secret', device: 'vm1', ...options };
   const channels = options.channels ?? [[{ host: '127.0.0.1', port: await freeUdpPort() }]];
   for (const ep of channels.flat()) if (!ep.host.startsWith('127.')) throw new Error(`ipmi_sim harness binds loopback only, not ${ep.host}`);
+  if (o.sol && !/^(tcp|telnet):127\.\d+\.\d+\.\d+:\d+$/.test(o.sol)) throw new Error(`ipmi_sim harness: SOL must be a loopback tcp: device, not ${o.sol}`);
   const dir = mkdtempSync(join(tmpdir(), 'dfi-ipmisim-'));
   const stateDir = join(dir, 'chassis');
   mkdirSync(stateDir);

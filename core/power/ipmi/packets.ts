@@ -55,12 +55,21 @@ export function parseSetupResponse(packet: Uint8Array, payloadType: number): Uin
 
 /** An IPMI message inside the active session: encrypted, then integrity-protected. */
 export function sealedPacket(keys: SessionKeys, bmcSessionId: number, sequence: number, message: LanMessage, iv: Uint8Array): Uint8Array {
-  const plain = encodeLanMessage(message);
-  const encrypted = keys.suite.confidentiality !== 0;
+  return sealedPayload(keys, bmcSessionId, sequence, PayloadType.ipmi, encodeLanMessage(message), iv);
+}
+
+/**
+ * Any payload type inside the active session (IPMI messages, SOL): encrypted when the suite
+ * has confidentiality and `encrypt` allows it, integrity-protected when it has integrity.
+ */
+export function sealedPayload(
+  keys: SessionKeys, bmcSessionId: number, sequence: number, payloadType: number, plain: Uint8Array, iv: Uint8Array, encrypt = true,
+): Uint8Array {
+  const encrypted = encrypt && keys.suite.confidentiality !== 0;
   const authenticated = keys.suite.integrity !== 0;
   return rmcpIpmi(encodeSessionV20(
     {
-      payloadType: PayloadType.ipmi, encrypted, authenticated, sessionId: bmcSessionId, sequence,
+      payloadType, encrypted, authenticated, sessionId: bmcSessionId, sequence,
       payload: encrypted ? encryptPayload(keys.k2, iv, plain) : plain,
     },
     (covered) => integrityCode(keys.suite, keys.k1, covered),
@@ -69,25 +78,39 @@ export function sealedPacket(keys: SessionKeys, bmcSessionId: number, sequence: 
 
 /** Checks session ID and integrity, decrypts, and decodes the IPMI message of a session packet. */
 export function openSealedPacket(keys: SessionKeys, consoleSessionId: number, packet: Uint8Array): LanMessage | DecodeError {
+  const plain = openSealedPayload(keys, consoleSessionId, packet, PayloadType.ipmi);
+  return isDecodeError(plain) ? plain : decodeLanMessage(plain);
+}
+
+/** The payload type of a session packet without checking it (to route SOL apart from IPMI), or -1. */
+export function sessionPayloadType(packet: Uint8Array): number {
+  // RMCP header (4 bytes), then auth type 0x06, then the payload type byte.
+  return packet.length > 5 && packet[4] === AUTH_TYPE_RMCP_PLUS ? packet[5] & 0x3f : -1;
+}
+
+/** Checks session ID and integrity and decrypts a session packet of `payloadType`. */
+export function openSealedPayload(keys: SessionKeys, consoleSessionId: number, packet: Uint8Array, payloadType: number): Uint8Array | DecodeError {
   const body = ipmiBody(packet);
   if (isDecodeError(body)) return body;
   if (body[0] !== AUTH_TYPE_RMCP_PLUS) return decodeError('v20.authType', `0x${(body[0] ?? 0).toString(16)}, want 0x06 in a session`);
   const session = decodeSessionV20(body, keys.suite.integrityLength);
   if (isDecodeError(session)) return session;
-  const problem = sessionProblem(keys, consoleSessionId, session);
+  const problem = sessionProblem(keys, consoleSessionId, session, payloadType);
   if (problem) return problem;
-  const plain = session.encrypted ? decryptPayload(keys.k2, session.payload) : session.payload;
-  return isDecodeError(plain) ? plain : decodeLanMessage(plain);
+  return session.encrypted ? decryptPayload(keys.k2, session.payload) : session.payload;
 }
 
-function sessionProblem(keys: SessionKeys, consoleSessionId: number, s: DecodedSessionV20): DecodeError | undefined {
-  if (s.payloadType !== PayloadType.ipmi) return decodeError('v20.payloadType', `0x${s.payloadType.toString(16)}, want 0x00`);
+function sessionProblem(keys: SessionKeys, consoleSessionId: number, s: DecodedSessionV20, payloadType: number): DecodeError | undefined {
+  if (s.payloadType !== payloadType) return decodeError('v20.payloadType', `0x${s.payloadType.toString(16)}, want 0x${payloadType.toString(16).padStart(2, '0')}`);
   if (s.sessionId !== consoleSessionId) return decodeError('v20.sessionId', `0x${s.sessionId.toString(16)} is not this session`);
   const needAuth = keys.suite.integrity !== 0;
   if (needAuth && !s.integrity) return decodeError('v20.authenticated', 'unauthenticated packet in an authenticated session');
   if (needAuth && !equalBytes(integrityCode(keys.suite, keys.k1, s.integrity!.covered), s.integrity!.authCode)) {
     return decodeError('v20.authCode', 'integrity check failed');
   }
-  if (keys.suite.confidentiality !== 0 && !s.encrypted) return decodeError('v20.encrypted', 'unencrypted packet in an encrypted session');
+  // SOL may be activated unencrypted (Activate Payload aux byte), IPMI messages may not.
+  if (payloadType === PayloadType.ipmi && keys.suite.confidentiality !== 0 && !s.encrypted) {
+    return decodeError('v20.encrypted', 'unencrypted packet in an encrypted session');
+  }
   return undefined;
 }

@@ -10,6 +10,7 @@ import { decodeError, fixedBytes, readerError, writeU16le, writeU32le, type Deco
 /** Payload types, table 13-16. */
 export const PayloadType = {
   ipmi: 0x00,
+  sol: 0x01,
   oem: 0x02,
   openSessionRequest: 0x10,
   openSessionResponse: 0x11,

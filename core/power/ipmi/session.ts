@@ -14,7 +14,10 @@ import {
 } from './commands.ts';
 import { cipherSuite, rakp2AuthCode, rakp3AuthCode, rakp4Icv, sessionIntegrityKey, type CipherSuiteId, type RakpExchange } from './crypto.ts';
 import { answers, consoleRequest, type LanMessage } from './lan-message.ts';
-import { openSealedPacket, parseSetupResponse, parseV15Response, sealedPacket, sessionKeys, setupPacket, v15Packet, type SessionKeys } from './packets.ts';
+import {
+  openSealedPacket, openSealedPayload, parseSetupResponse, parseV15Response, sealedPacket, sealedPayload, sessionKeys, sessionPayloadType,
+  setupPacket, v15Packet, type SessionKeys,
+} from './packets.ts';
 import { decodeOpenSessionResponse, decodeRakp2, decodeRakp34, encodeOpenSessionRequest, encodeRakp1, encodeRakp34, RakpStatus } from './rakp.ts';
 import { PayloadType } from './session-v20.ts';
 import { Exchanger, udpSocketFactory, type IpmiSocketFactory } from './transport.ts';
@@ -74,6 +77,7 @@ export class IpmiSession {
   private tag = 0;
   private lastUsed = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly payloadHandlers = new Map<number, (plain: Uint8Array) => void>();
   dropped = 0;
 
   constructor(private readonly opts: IpmiSessionOptions) {
@@ -123,6 +127,43 @@ export class IpmiSession {
     });
   }
 
+  /**
+   * Routes this session's packets of `payloadType` (e.g. SOL) to `handler`, decrypted and
+   * checked, instead of treating them as command answers. Returns the function that stops it.
+   */
+  onPayload(payloadType: number, handler: (plain: Uint8Array) => void): () => void {
+    this.payloadHandlers.set(payloadType, handler);
+    return () => {
+      if (this.payloadHandlers.get(payloadType) === handler) this.payloadHandlers.delete(payloadType);
+    };
+  }
+
+  /** Sends one packet of `payloadType` in the active session now (not queued behind commands). */
+  sendPayload(payloadType: number, plain: Uint8Array, encrypt: boolean): void {
+    if (!this.keys || !this.exchanger) throw new PowerError('ipmi', 'DF_ERR_UNAVAILABLE', `BMC ${this.peer}: no active session`);
+    this.lastUsed = this.now();
+    this.exchanger.sendOnce(sealedPayload(this.keys, this.bmcSessionId, this.nextSessionSequence(), payloadType, plain, this.random(16), encrypt));
+  }
+
+  /** The BMC's ID of this session (how Get Payload Instance Info names the console's holder). */
+  get bmcSession(): number {
+    return this.bmcSessionId;
+  }
+
+  private routePayload(packet: Uint8Array): boolean {
+    const type = sessionPayloadType(packet);
+    const handler = this.payloadHandlers.get(type);
+    if (!handler || !this.keys) return false;
+    const plain = openSealedPayload(this.keys, this.consoleSessionId, packet, type);
+    if (isDecodeError(plain)) {
+      this.accept(plain, () => false); // counted and dropped, never a command answer
+      return true;
+    }
+    this.lastUsed = this.now();
+    handler(plain);
+    return true;
+  }
+
   /** Closes the session on the BMC (best effort, one attempt) and the socket. Safe to call twice. */
   close(): Promise<void> {
     return this.serial(async () => {
@@ -144,6 +185,7 @@ export class IpmiSession {
     const socket = await (this.opts.socketFactory ?? udpSocketFactory)(this.opts.host, this.opts.port ?? 623);
     const policy = { timeoutMs: this.opts.timeoutMs ?? 1000, retries: this.opts.retries ?? 2 };
     this.exchanger = new Exchanger(socket, policy, this.peer);
+    this.exchanger.tap = (packet) => this.routePayload(packet);
     this.closeSocket = () => socket.close();
     return this.exchanger;
   }

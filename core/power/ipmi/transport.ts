@@ -59,13 +59,17 @@ export interface RetryPolicy {
  */
 export class Exchanger {
   private waiter: ((packet: Uint8Array) => void) | undefined;
+  /** Sees every packet first; returns true for one it consumed (SOL data is not a command answer). */
+  tap: ((packet: Uint8Array) => boolean) | undefined;
 
   constructor(
     private readonly socket: IpmiSocket,
     private readonly policy: RetryPolicy,
     private readonly peer: string,
   ) {
-    socket.onMessage((packet) => this.waiter?.(packet));
+    socket.onMessage((packet) => {
+      if (!this.tap?.(packet)) this.waiter?.(packet);
+    });
   }
 
   exchange<T>(

@@ -14,6 +14,7 @@ import { AssignDialog } from '../features/workflows/components/assign-dialog.tsx
 import { AssignPicker } from '../features/workflows/components/assign-picker.tsx';
 import { ProvisioningView } from '../features/workflows/components/provisioning-view.tsx';
 import { MachineWorkflowPanel } from '../features/workflows/components/machine-workflow-panel.tsx';
+import { ConsolePanel } from '../features/console/components/console-panel.tsx';
 import { NetworkSettingsView } from '../features/settings/components/network-settings-view.tsx';
 import { FirstRunView } from '../features/first-run/components/first-run-view.tsx';
 import { useFirstRunLanding } from '../features/first-run/hooks/use-first-run-landing.ts';
@@ -56,7 +57,7 @@ function SignedIn() {
         {view === 'settings' && <NetworkSettingsView />}
       </main>
       <StatusBar />
-      <MachineDetail workflowPanel={(m) => <MachineWorkflowPanel machine={m} />} />
+      <MachineDetail workflowPanel={(m) => <MachineWorkflowPanel machine={m} />} consolePanel={(m) => <ConsolePanel machine={m} />} />
       <AssignDialog />
       <Toasts />
     </div>

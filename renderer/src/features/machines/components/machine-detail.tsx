@@ -10,8 +10,8 @@ import { MachineFacts } from './machine-facts.tsx';
 import { MachineTags } from './machine-tags.tsx';
 import { MachineBmc } from './machine-bmc.tsx';
 
-/** Side panel for one machine; `workflowPanel` is composed in by the app (workflows feature). */
-export function MachineDetail({ workflowPanel }: { workflowPanel?: (machine: string) => ReactNode }) {
+/** Side panel for one machine; `workflowPanel` and `consolePanel` are composed in by the app (their features). */
+export function MachineDetail({ workflowPanel, consolePanel }: { workflowPanel?: (machine: string) => ReactNode; consolePanel?: (machine: string) => ReactNode }) {
   const name = useAppStore((s) => s.detailMachine);
   const hw = useAppStore((s) => (s.detailMachine ? s.hardware.byName.get(s.detailMachine) : undefined));
   const close = useAppStore((s) => s.openMachine);
@@ -24,6 +24,7 @@ export function MachineDetail({ workflowPanel }: { workflowPanel?: (machine: str
         <h3 id="timeline-h">Boot timeline</h3>
         <BootTimeline entries={hw.status?.bootHistory} limit={30} />
       </section>
+      {consolePanel?.(name)}
       <MachineFacts hw={hw} />
       <MachineTags hw={hw} />
       <MachineBmc hw={hw} />

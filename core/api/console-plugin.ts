@@ -1,0 +1,103 @@
+/**
+ * A machine's serial console over a WebSocket: GET /api/v1/machines/{name}/console upgrades;
+ * binary frames are the console's bytes both ways, text frames the JSON messages of
+ * core/model/console-messages.ts. Auth is the API's (bearer token or session cookie, checked
+ * by the onRequest hook before the upgrade); a cookie-authenticated upgrade must come from
+ * this server's own origin, or any web page could drive the console with the user's cookie.
+ */
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleServerMessage } from '../model/console-messages.ts';
+import { describeHolder, type ConsoleEnd } from '../power/console.ts';
+import type { ConsoleHub } from '../power/console-hub.ts';
+import { DragonflyError } from '../shared/errors.ts';
+import { bearerToken } from './auth-hook.ts';
+import { toDragonflyError } from './http-errors.ts';
+
+export interface ConsoleDeps {
+  consoles: ConsoleHub;
+}
+
+/** Largest frame from a client, bytes: a paste, not a file transfer. */
+const MAX_FRAME = 64 * 1024;
+
+function checkOrigin(req: FastifyRequest): void {
+  if (bearerToken(req)) return; // a token is not sent by browsers on their own
+  const origin = req.headers.origin;
+  if (!origin) return; // not a browser (CLI with a cookie file): no cross-site risk
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new DragonflyError('DF_ERR_FORBIDDEN', `console: Origin "${origin}" is not a URL`);
+  }
+  if (host !== req.headers.host) throw new DragonflyError('DF_ERR_FORBIDDEN', `console: Origin ${origin} is not this server; open the console from the Dragonfly UI`);
+}
+
+const send = (ws: WebSocket, m: ConsoleServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+
+function endMessage(end: ConsoleEnd): ConsoleServerMessage {
+  if (end.reason === 'taken') return { type: 'ended', reason: 'taken', message: `the console was taken by ${describeHolder(end.holder)}`, holder: end.holder };
+  if (end.reason === 'closed') return { type: 'ended', reason: 'closed', message: 'console closed' };
+  return { type: 'ended', reason: end.reason, message: end.message };
+}
+
+/**
+ * WebSocket upgrades through Fastify's routing. Must be registered before the auth hook: its
+ * own onRequest hook marks upgrade requests so that a refused one (401) gets its socket
+ * closed; registered later, a refused upgrade kept the socket open and hung server close.
+ */
+export async function registerWebSockets(app: FastifyInstance): Promise<void> {
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME } });
+}
+
+export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
+  app.get<{ Params: { name: string }; Querystring: { takeOver?: string } }>(
+    '/api/v1/machines/:name/console',
+    {
+      websocket: true,
+      preValidation: async (req) => checkOrigin(req),
+      schema: { tags: ['Console'], summary: 'Serial console of a machine (WebSocket; ?takeOver=1 ends another client\'s console first)' },
+    },
+    (ws, req) => void serveConsole(ws, req.params.name, req.query.takeOver === '1', deps.consoles),
+  );
+}
+
+async function serveConsole(ws: WebSocket, machine: string, takeOver: boolean, hub: ConsoleHub): Promise<void> {
+  const early: Buffer[] = [];
+  ws.on('message', (d: Buffer, binary: boolean) => (binary ? early.push(d) : undefined));
+  let attachment;
+  try {
+    attachment = await hub.attach(machine, {
+      onData: (bytes) => ws.readyState === ws.OPEN && ws.send(bytes, { binary: true }),
+      onEnd: (end) => {
+        send(ws, endMessage(end));
+        ws.close(1000);
+      },
+    }, takeOver);
+  } catch (e) {
+    const err = toDragonflyError(e);
+    const holder = (err.details as { holder?: ConsoleHolderInfo } | undefined)?.holder;
+    send(ws, { type: 'error', code: err.code, message: err.message, ...(holder ? { holder } : {}) });
+    ws.close(1000);
+    return;
+  }
+  const a = attachment;
+  ws.removeAllListeners('message');
+  ws.on('message', (d: Buffer, binary: boolean) => (binary ? a.write(new Uint8Array(d)) : control(String(d), a.sendBreak)));
+  ws.on('close', () => void a.detach());
+  send(ws, { type: 'attached', machine });
+  for (const d of early) a.write(new Uint8Array(d));
+  if (ws.readyState !== ws.OPEN) await a.detach();
+}
+
+function control(text: string, sendBreak: () => void): void {
+  let m: ConsoleClientMessage | undefined;
+  try {
+    m = JSON.parse(text) as ConsoleClientMessage;
+  } catch {
+    return; // not JSON: ignored, the console stays up
+  }
+  if (m?.type === 'break') sendBreak();
+}

@@ -1,0 +1,110 @@
+/**
+ * One console connection per machine, shared: every viewer (UI tabs, the CLI) and the boot
+ * log recorder see the same output, and input from any viewer goes to the machine. A BMC
+ * allows one SOL session, so a second Dragonfly viewer must not take it from the first.
+ * New viewers get the recent output (scrollback) first. The connection closes when the
+ * last viewer leaves.
+ */
+import type { ConsoleEnd, ConsoleOpener } from './console.ts';
+import type { SolConsole } from './ipmi/sol.ts';
+
+export interface ConsoleViewer {
+  onData(bytes: Uint8Array): void;
+  onEnd(end: ConsoleEnd): void;
+}
+
+export interface ConsoleAttachment {
+  write(bytes: Uint8Array): void;
+  sendBreak(): void;
+  detach(): Promise<void>;
+}
+
+interface Line {
+  console: Promise<SolConsole>;
+  viewers: Set<ConsoleViewer>;
+  scrollback: Uint8Array[];
+  scrollbackBytes: number;
+}
+
+export interface ConsoleHubOptions {
+  open: ConsoleOpener;
+  /** Output kept for viewers who attach later, bytes (default 64 KiB; 0 = none). */
+  scrollbackBytes?: number;
+  /** Sees every byte of output of every machine (boot logs); never input. */
+  onOutput?: (machine: string, bytes: Uint8Array) => void;
+}
+
+export class ConsoleHub {
+  private readonly lines = new Map<string, Line>();
+
+  constructor(private readonly opts: ConsoleHubOptions) {}
+
+  /** Joins the machine's console, opening it if nobody has; rejects naming another holder. */
+  async attach(machine: string, viewer: ConsoleViewer, takeOver = false): Promise<ConsoleAttachment> {
+    const line = this.lines.get(machine) ?? this.openLine(machine, takeOver);
+    line.viewers.add(viewer);
+    let sol: SolConsole;
+    try {
+      sol = await line.console;
+    } catch (e) {
+      line.viewers.delete(viewer);
+      throw e;
+    }
+    for (const chunk of line.scrollback) viewer.onData(chunk);
+    let attached = true;
+    return {
+      write: (bytes) => attached && sol.write(bytes),
+      sendBreak: () => attached && sol.sendBreak(),
+      detach: async () => {
+        if (!attached) return;
+        attached = false;
+        line.viewers.delete(viewer);
+        if (line.viewers.size === 0 && this.lines.get(machine) === line) {
+          this.lines.delete(machine);
+          await sol.close();
+        }
+      },
+    };
+  }
+
+  /** Machines whose console is open now. */
+  get open(): string[] {
+    return [...this.lines.keys()];
+  }
+
+  async close(): Promise<void> {
+    const lines = [...this.lines.values()];
+    this.lines.clear();
+    await Promise.all(lines.map((l) => l.console.then((c) => c.close(), () => undefined)));
+  }
+
+  private openLine(machine: string, takeOver: boolean): Line {
+    const line: Line = { viewers: new Set(), scrollback: [], scrollbackBytes: 0, console: undefined! };
+    line.console = this.opts.open(machine, {
+      onData: (bytes) => this.output(machine, line, bytes),
+      onEnd: (end) => {
+        if (this.lines.get(machine) === line) this.lines.delete(machine);
+        for (const v of line.viewers) v.onEnd(end);
+      },
+    }, takeOver);
+    line.console.catch(() => {
+      if (this.lines.get(machine) === line) this.lines.delete(machine);
+    });
+    this.lines.set(machine, line);
+    return line;
+  }
+
+  private output(machine: string, line: Line, bytes: Uint8Array): void {
+    this.opts.onOutput?.(machine, bytes);
+    this.keep(line, bytes);
+    for (const v of line.viewers) v.onData(bytes);
+  }
+
+  private keep(line: Line, bytes: Uint8Array): void {
+    const limit = this.opts.scrollbackBytes ?? 64 * 1024;
+    if (limit <= 0) return;
+    line.scrollback.push(bytes.slice(-limit));
+    line.scrollbackBytes += Math.min(bytes.length, limit);
+    while (line.scrollbackBytes > limit) line.scrollbackBytes -= line.scrollback.shift()!.length;
+  }
+}
