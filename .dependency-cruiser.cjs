@@ -6,13 +6,14 @@ module.exports = {
       comment: 'The renderer runs in a sandboxed browser window: no Node, no Electron, no core runtime code (types from core/model only).',
       severity: 'error',
       from: { path: '^renderer/' },
-      to: { path: '^(core/(?!model/)|electron/|agent/)|^node:|^(fs|path|os|child_process|net|dgram|http|https|crypto)$|^electron$', dependencyTypesNot: ['type-only'] },
+      to: { path: '^(core/(?!model/|shared/ipv4\\.ts$)|electron/|agent/)|^node:|^(fs|path|os|child_process|net|dgram|http|https|crypto)$|^electron$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'renderer-core-types-only',
       severity: 'error',
+      comment: 'Shapes come from core/model and core/contract as types; the one runtime exception is the pure IPv4 check, so the form and the server agree.',
       from: { path: '^renderer/' },
-      to: { path: '^core/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^core/', pathNot: '^core/shared/ipv4\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'core-no-electron-or-ui',
@@ -23,10 +24,17 @@ module.exports = {
     },
     {
       name: 'agent-only-model-and-shared',
-      comment: 'The agent is bundled on its own into the boot image.',
+      comment: 'The agent is bundled on its own into the boot image: core/model and core/shared, and the contract (core/contract) for its message types.',
       severity: 'error',
       from: { path: '^agent/' },
-      to: { path: '^(core/(?!model/|shared/|testing/)|electron/|renderer/)' },
+      to: { path: '^(core/(?!model/|shared/|contract/|testing/)|electron/|renderer/)' },
+    },
+    {
+      name: 'agent-contract-types-only',
+      comment: 'The contract is TypeBox schemas; the agent bundle carries no schema library, so it takes the types only.',
+      severity: 'error',
+      from: { path: '^agent/' },
+      to: { path: '^core/contract/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'shared-imports-nothing',

@@ -1,58 +1,16 @@
-import type { HardwareFacts } from '../core/model/hardware.ts';
+import type { Next, NextAction, RegisterReply, HeartbeatReply } from '../core/contract/agent.ts';
 
-/** Agent <-> control plane contract, /api/agent/v1. */
-export const nextActions = ['wait', 'run', 'reboot', 'boot-local'] as const;
-export type NextAction = (typeof nextActions)[number];
+/** Agent <-> control plane, /api/agent/v1: the shapes are core/contract/agent.ts. */
+export type { Cancelled, HeartbeatReply, Next, NextAction, RegisterReply, RegisterRequest, WorkflowEvent } from '../core/contract/agent.ts';
 
-export interface Next {
-  action: NextAction;
-  /** Workflow name, present when action is 'run'. */
-  workflow?: string;
-  /** Which attempt of that workflow (1, 2, ... after retries); a new attempt must run again. */
-  attempt?: number;
-}
-
-export interface RegisterRequest {
-  mac: string;
-  facts: HardwareFacts;
-}
-
-export interface RegisterReply {
-  hardware: string;
-  displayName: string;
-  /** Bearer token for every later call of this machine. */
-  agentToken: string;
-  next: Next;
-  /** Seconds between heartbeats; 0 or missing means the default (10). */
-  heartbeatSeconds: number;
-}
-
-/** The control plane gave up the workflow the agent said it runs (cancelled, replaced, timed out). */
-export interface Cancelled {
-  workflow: string;
-  reason: string;
-}
-
-export interface HeartbeatReply {
-  next: Next;
-  /** Present when the heartbeat named a workflow that must stop: the agent stops it between actions. */
-  cancelled?: Cancelled;
-}
-
-export interface WorkflowEvent {
-  /** Index of the action in the workflow. */
-  action: number;
-  phase: 'Running' | 'Succeeded' | 'Failed';
-  bytesDone?: number;
-  bytesTotal?: number;
-  message?: string;
-}
+/** Every action of the contract's Next schema: the compiler fails here when the contract adds one. */
+const knownActions: Record<NextAction, true> = { wait: true, run: true, reboot: true, 'boot-local': true };
 
 /** A reply body checked by hand: the agent bundle carries no schema library. Returns the reason when wrong. */
 export function checkNext(v: unknown): Next | string {
   if (typeof v !== 'object' || v === null) return 'next is not an object';
   const { action, workflow, attempt } = v as Record<string, unknown>;
-  if (!(nextActions as readonly unknown[]).includes(action)) return `next.action "${String(action)}" unknown`;
+  if (typeof action !== 'string' || !Object.hasOwn(knownActions, action)) return `next.action "${String(action)}" unknown`;
   if (workflow !== undefined && typeof workflow !== 'string') return 'next.workflow is not a string';
   if (action === 'run' && !workflow) return 'next.action is run but next.workflow is missing';
   if (workflow === undefined) return { action: action as NextAction };

@@ -1,3 +1,4 @@
+import type { WorkflowEvent } from '../../core/contract/agent.ts';
 import type { Static } from 'typebox';
 import { rereadPartitions } from './block-device.ts';
 import type { HardwareFacts } from '../../core/model/hardware.ts';
@@ -21,14 +22,8 @@ export interface AgentWorkflow {
   actions: Action[];
 }
 
-/** POST /api/agent/v1/workflows/:name/events. */
-export interface ActionEvent {
-  action: number;
-  phase: 'Running' | 'Succeeded' | 'Failed';
-  bytesDone?: number;
-  bytesTotal?: number;
-  message?: string;
-}
+/** POST /api/agent/v1/workflows/:name/events (core/contract/agent.ts). */
+export type ActionEvent = WorkflowEvent;
 
 export interface RunnerDeps {
   workflow: AgentWorkflow;

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import Type from 'typebox';
 import type { AuthService } from '../auth/auth-service.ts';
 import { nextActionFor } from '../boot/fate.ts';
 import { bootUrls } from '../boot/urls.ts';
-import { HardwareFacts, type Hardware } from '../model/hardware.ts';
+import type { Hardware } from '../model/hardware.ts';
+import { HeartbeatRequest, RegisterRequest, WorkflowEvent } from '../contract/agent.ts';
 import type { Action, Template } from '../model/template.ts';
 import type { ImageCache } from '../images/cache.ts';
 import { rewriteForMachines } from '../images/rewrite.ts';
@@ -98,7 +98,7 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     };
   };
 
-  app.post<{ Body: { mac: string; facts: HardwareFacts } }>(
+  app.post<{ Body: RegisterRequest }>(
     '/api/agent/v1/register',
     {
       ...machine,
@@ -106,7 +106,7 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
       schema: {
         tags: ['Agent'],
         summary: 'Agent registration (enrolment or agent token)',
-        body: Type.Object({ mac: Type.String(), facts: HardwareFacts }, { additionalProperties: false }),
+        body: RegisterRequest,
       },
     },
     async (req) => {
@@ -116,17 +116,14 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
   );
 
-  app.post<{ Body: { mac: string; workflow?: string } }>(
+  app.post<{ Body: HeartbeatRequest }>(
     '/api/agent/v1/heartbeat',
     {
       ...machine,
       schema: {
         tags: ['Agent'],
         summary: 'Agent heartbeat; the reply says "cancelled" when the workflow the agent runs was given up',
-        body: Type.Object(
-          { mac: Type.String(), workflow: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'the workflow the agent is running, if any' })) },
-          { additionalProperties: false },
-        ),
+        body: HeartbeatRequest,
       },
     },
     async (req) => {
@@ -163,23 +160,14 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { action: number; phase: 'Running' | 'Succeeded' | 'Failed'; bytesDone?: number; bytesTotal?: number; message?: string } }>(
+  app.post<{ Params: { name: string }; Body: WorkflowEvent }>(
     '/api/agent/v1/workflows/:name/events',
     {
       ...machine,
       schema: {
         tags: ['Agent'],
         summary: 'Per-action progress from the agent',
-        body: Type.Object(
-          {
-            action: Type.Integer({ minimum: 0 }),
-            phase: Type.Union([Type.Literal('Running'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
-            bytesDone: Type.Optional(Type.Integer({ minimum: 0 })),
-            bytesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
-            message: Type.Optional(Type.String({ maxLength: 4096 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: WorkflowEvent,
       },
     },
     async (req) => {

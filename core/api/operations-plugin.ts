@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
-import type { PowerActionName, PowerService } from '../power/service.ts';
+import type { PowerService } from '../power/service.ts';
+import { PowerAction } from '../contract/power.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 import { selectMachines } from './objects-plugin.ts';
@@ -58,14 +59,14 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
     async (req) => deps.workflows.resolve(req.params.name, req.body.as),
   );
 
-  app.post<{ Params: { name: string }; Body: { action: 'on' | 'off' | 'cycle' | 'reset' | 'softOff' | 'status' } }>(
+  app.post<{ Params: { name: string }; Body: { action: PowerAction } }>(
     '/api/v1/hardware/:name/power',
     {
       schema: {
         tags: ['Hardware'],
         summary: 'Power action through the machine’s BMC',
         body: Type.Object(
-          { action: Type.Union(['on', 'off', 'cycle', 'reset', 'softOff', 'status'].map((a) => Type.Literal(a))) },
+          { action: PowerAction },
           { additionalProperties: false },
         ),
       },
@@ -76,7 +77,7 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
     },
   );
 
-  app.post<{ Body: { machines?: string[]; labelSelector?: string; action: PowerActionName } }>(
+  app.post<{ Body: { machines?: string[]; labelSelector?: string; action: PowerAction } }>(
     '/api/v1/power',
     {
       schema: {
@@ -86,7 +87,7 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
           {
             machines: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10000 })),
             labelSelector: Type.Optional(Type.String()),
-            action: Type.Union(['on', 'off', 'cycle', 'reset', 'softOff', 'status'].map((a) => Type.Literal(a))),
+            action: PowerAction,
           },
           { additionalProperties: false },
         ),

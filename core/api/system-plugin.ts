@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { NetworkSettings } from '../app/network-settings.ts';
+import { NetworkSettings } from '../contract/settings.ts';
 import { listHostInterfaces } from './host-interfaces.ts';
 import { DragonflyError } from '../shared/errors.ts';
 

@@ -2,7 +2,10 @@ import { defaultDataDir } from './paths.ts';
 import { invalid } from '../shared/errors.ts';
 
 export type BackendName = 'memory' | 'lowdb' | 'etcd' | 'kubernetes';
-export type DhcpMode = 'full' | 'proxy' | 'off';
+import { dhcpModes, type DhcpMode } from '../contract/settings.ts';
+import { isIpv4 } from '../shared/ipv4.ts';
+
+export type { DhcpMode };
 
 /** Everything `dragonfly serve` and the desktop app can be told. */
 export interface ControlPlaneConfig {
@@ -66,7 +69,6 @@ export const defaults = (): ControlPlaneConfig => ({
 });
 
 const BACKENDS: BackendName[] = ['memory', 'lowdb', 'etcd', 'kubernetes'];
-const MODES: DhcpMode[] = ['full', 'proxy', 'off'];
 
 export function parseBackend(s: string): BackendName {
   if (!BACKENDS.includes(s as BackendName)) throw invalid(`backend "${s}" is not one of ${BACKENDS.join(', ')}`);
@@ -74,7 +76,7 @@ export function parseBackend(s: string): BackendName {
 }
 
 export function parseDhcpMode(s: string): DhcpMode {
-  if (!MODES.includes(s as DhcpMode)) throw invalid(`dhcp mode "${s}" is not one of ${MODES.join(', ')}`);
+  if (!(dhcpModes as readonly string[]).includes(s)) throw invalid(`dhcp mode "${s}" is not one of ${dhcpModes.join(', ')}`);
   return s as DhcpMode;
 }
 
@@ -84,8 +86,7 @@ export function parsePort(s: string | number, what: string): number {
   return n;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-export const isIpv4 = (s: string) => IPV4.test(s);
+export { isIpv4 };
 
 export function parseRange(s: string): { start: string; end: string } {
   const [start, end] = s.split('-').map((x) => x.trim());

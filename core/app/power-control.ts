@@ -9,7 +9,9 @@ import type { Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { ProvisioningPower } from '../workflow/workflow-service.ts';
 
-export type PowerAction = 'on' | 'off' | 'cycle' | 'reset' | 'softOff' | 'status';
+import type { PowerAction } from '../contract/power.ts';
+
+export type { PowerAction };
 
 /** Power for machines: drivers from each machine's BMC reference and its encrypted credential. */
 export class PowerControl implements PowerService, ProvisioningPower {

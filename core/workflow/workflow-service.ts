@@ -12,6 +12,7 @@ import type { Store } from '../store/store.ts';
 import { computeProgress } from './progress.ts';
 import { overdueReason } from './timeouts.ts';
 import { appendHistory } from '../inventory/registration.ts';
+import type { WorkflowEvent } from '../contract/agent.ts';
 
 export interface AssignRequest {
   template: string;
@@ -28,13 +29,8 @@ export interface AssignResult {
 }
 
 /** What the agent reports about one action. */
-export interface AgentEvent {
-  action: number;
-  phase: 'Running' | 'Succeeded' | 'Failed';
-  bytesDone?: number;
-  bytesTotal?: number;
-  message?: string;
-}
+/** One progress report of the agent (the contract's WorkflowEvent). */
+export type AgentEvent = WorkflowEvent;
 
 export interface Notification {
   level: 'info' | 'error';

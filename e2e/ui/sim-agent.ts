@@ -3,6 +3,8 @@
  * its boot script to learn the enrolment token, registers its hardware, and later reports
  * per-action progress, exactly as the real agent does.
  */
+import type { WorkflowEvent } from '../../core/contract/agent.ts';
+
 export interface SimFacts {
   cores: number;
   memoryGiB: number;
@@ -68,7 +70,7 @@ export class SimAgent {
     return this.call('GET', `/api/agent/v1/workflows/${name}`);
   }
 
-  async report(workflow: string, ev: { action: number; phase: 'Running' | 'Succeeded' | 'Failed'; bytesDone?: number; bytesTotal?: number; message?: string }) {
+  async report(workflow: string, ev: WorkflowEvent) {
     return this.call('POST', `/api/agent/v1/workflows/${workflow}/events`, ev);
   }
 }

@@ -3,7 +3,9 @@
  * reads them (core/api/system-plugin.ts and core/api/host-interfaces.ts are the source),
  * and the decisions the screen makes from them.
  */
-export type DhcpMode = 'full' | 'proxy' | 'off';
+import type { DhcpMode } from '../../../../core/contract/settings.ts';
+
+export type { DhcpMode };
 
 export interface ReadinessFact {
   ok: boolean;

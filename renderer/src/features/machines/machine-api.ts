@@ -11,7 +11,9 @@ export function patchBmc(name: string, bmc: BmcRef | null): Promise<Hardware> {
   return api<Hardware>('PATCH', path(name), { spec: { bmc } });
 }
 
-export type PowerAction = 'on' | 'off' | 'cycle' | 'reset' | 'softOff' | 'status';
+import type { PowerAction } from '../../../../core/contract/power.ts';
+
+export type { PowerAction };
 
 export function power(name: string, action: PowerAction): Promise<{ state?: string }> {
   return api<{ state?: string }>('POST', `${path(name)}/power`, { action });

@@ -1,5 +1,8 @@
-/** Shapes of /api/v1/settings/network and friends (API.md, "Settings and status"). */
-export type DhcpMode = 'full' | 'proxy' | 'off';
+/** The settings form and its checks; the shapes on the wire are core/contract/settings.ts. */
+import type { DhcpMode, NetworkSettings as ServerNetworkSettings } from '../../../../core/contract/settings.ts';
+import { isIpv4 } from '../../../../core/shared/ipv4.ts';
+
+export type { DhcpMode, ServerNetworkSettings };
 
 /** As the form holds it: optional server fields filled with '' (see fromServer/toServer). */
 export interface NetworkSettings {
@@ -7,18 +10,6 @@ export interface NetworkSettings {
   dhcpMode: DhcpMode;
   range: { start: string; end: string };
   router: string;
-  dns: string[];
-  leaseSeconds: number;
-  tftpPort: number;
-  httpPort: number;
-}
-
-/** What the server sends and takes: interface, range and router may be absent. */
-export interface ServerNetworkSettings {
-  interface?: string;
-  dhcpMode: DhcpMode;
-  range?: { start: string; end: string };
-  router?: string;
   dns: string[];
   leaseSeconds: number;
   tftpPort: number;
@@ -54,8 +45,6 @@ export interface DhcpProbeResult {
   error?: string;
 }
 
-const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 function ipToNumber(ip: string): number {
   return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
 }
@@ -68,10 +57,10 @@ export function networkFormProblems(s: NetworkSettings): Partial<Record<'interfa
   const out: Partial<Record<'interface' | 'range' | 'router' | 'dns' | 'leaseSeconds', string>> = {};
   if (s.dhcpMode !== 'off' && !s.interface) out.interface = 'Choose the interface that faces the machines.';
   if (s.dhcpMode === 'full') {
-    if (!ipv4.test(s.range.start) || !ipv4.test(s.range.end)) out.range = 'Range start and end must be IPv4 addresses.';
+    if (!isIpv4(s.range.start) || !isIpv4(s.range.end)) out.range = 'Range start and end must be IPv4 addresses.';
     else if (ipToNumber(s.range.start) > ipToNumber(s.range.end)) out.range = 'Range start must not be after its end.';
-    if (s.router && !ipv4.test(s.router)) out.router = 'Router must be an IPv4 address (or empty).';
-    if (s.dns.some((d) => !ipv4.test(d))) out.dns = 'Every DNS server must be an IPv4 address.';
+    if (s.router && !isIpv4(s.router)) out.router = 'Router must be an IPv4 address (or empty).';
+    if (s.dns.some((d) => !isIpv4(d))) out.dns = 'Every DNS server must be an IPv4 address.';
     if (!(s.leaseSeconds > 0)) out.leaseSeconds = 'Lease time must be a positive number of seconds.';
   }
   return out;
@@ -86,7 +75,7 @@ function numberToIp(n: number): string {
  * small one). Only a suggestion: the operator sees and can change it before saving.
  */
 export function suggestRange(address: string, netmask: string): { start: string; end: string } | undefined {
-  if (!ipv4.test(address) || !ipv4.test(netmask)) return undefined;
+  if (!isIpv4(address) || !isIpv4(netmask)) return undefined;
   const mask = ipToNumber(netmask) >>> 0;
   const size = (~mask >>> 0) + 1;
   if (size < 8) return undefined;
