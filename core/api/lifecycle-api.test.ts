@@ -130,6 +130,19 @@ describe('workflows come only from assignment', () => {
   });
 });
 
+describe('deleting a workflow', () => {
+  it("is refused while it is the machine's current one, pointing to cancel; allowed once cancelled", async () => {
+    const { name } = await registered('52:54:00:13:00:0b');
+    const wf = await assign(name);
+    const del = await h.app.inject({ method: 'DELETE', url: `/api/v1/workflows/${wf}`, headers: h.headers });
+    expect(del.statusCode).toBe(409);
+    expect(del.json().message).toBe(`workflow ${wf} is the current workflow of ${name}; cancel the assignment first (POST /api/v1/hardware/${name}/resolve {"as": "cancel"})`);
+    expect((await get(`/api/v1/hardware/${name}`)).status.currentWorkflow).toBe(wf);
+    await h.app.inject({ method: 'POST', url: `/api/v1/hardware/${name}/resolve`, headers: h.headers, payload: { as: 'cancel' } });
+    expect((await h.app.inject({ method: 'DELETE', url: `/api/v1/workflows/${wf}`, headers: h.headers })).statusCode).toBe(204);
+  });
+});
+
 describe('cancel through the API', () => {
   it('the agent of a cancelled workflow hears "cancelled" at its next heartbeat; its late failure report is 410 and moves nothing', async () => {
     const mac = '52:54:00:13:00:08';

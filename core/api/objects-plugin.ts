@@ -89,6 +89,7 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
       return store.update({ ...obj, status: existing.status });
     });
     app.delete<{ Params: { name: string }; Querystring: { resourceVersion?: string } }>(`${base}/:name`, { schema: { tags: [kind], summary: `Delete a ${kind}` } }, async (req, reply) => {
+      if (kind === 'Workflow') await refuseCurrentWorkflowDelete(store, req.params.name);
       await store.delete(kind, req.params.name, { resourceVersion: req.query.resourceVersion });
       reply.status(204);
     });
@@ -206,6 +207,22 @@ function refuseWorkflowCreation(o: StoredObject): void {
 function refuseWorkflowSpecChange(existing: StoredObject, o: StoredObject): void {
   if (o.kind !== 'Workflow' || JSON.stringify(existing.spec) === JSON.stringify(o.spec)) return;
   throw invalid(`Workflow ${o.metadata.name}: the spec of a workflow is fixed at assignment; cancel it and assign again (POST /api/v1/assign)`);
+}
+
+/**
+ * A machine still on its workflow (Assigned, Provisioning, Error) never loses it to a delete:
+ * that is what cancel is for. A Ready machine's finished workflow may go.
+ */
+async function refuseCurrentWorkflowDelete(store: Store, name: string): Promise<void> {
+  const wf = await store.get('Workflow', name);
+  const machine = (wf.spec as { hardwareRef: string }).hardwareRef;
+  const hw = await existingOrNone(store, { kind: 'Hardware', metadata: { name: machine } } as StoredObject);
+  const status = hw?.status as { currentWorkflow?: string; state?: string } | undefined;
+  if (status?.currentWorkflow !== name || status.state === 'Ready') return;
+  throw new DragonflyError(
+    'DF_ERR_ILLEGAL_TRANSITION',
+    `workflow ${name} is the current workflow of ${machine}; cancel the assignment first (POST /api/v1/hardware/${machine}/resolve {"as": "cancel"})`,
+  );
 }
 
 async function existingOrNone(store: Store, o: StoredObject): Promise<StoredObject | undefined> {

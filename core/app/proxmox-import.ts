@@ -1,4 +1,5 @@
 import { API_VERSION } from '../model/meta.ts';
+import { initialState } from '../model/lifecycle.ts';
 import type { Hardware } from '../model/hardware.ts';
 import { nameSlug, uniqueMemorableName } from '../model/names.ts';
 import { discoverProxmoxMachines } from '../power/proxmox/discover.ts';
@@ -58,7 +59,7 @@ export async function importProxmoxVms(
         kind: 'Hardware',
         metadata: { name: nameSlug(displayName), labels },
         spec: { macs: vm.macs, displayName, bmc, tags: ['proxmox-vm'] },
-        status: { state: 'Discovered' },
+        status: { state: initialState },
       });
       deps.index.put(created);
       out.push({ vmid: vm.vmid, node: vm.node, machine: created.metadata.name, action: 'created' });

@@ -27,14 +27,16 @@ export interface Harness extends Api {
 }
 
 /** The real API over a memory store and a temp data dir; no port unless a test listens. */
-export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string; consoles?: ConsoleHub } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string; consoles?: ConsoleHub; /** the workflow engine's clock */ now?: () => number } = {},
+): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
   const store = opts.store ?? createMemoryStore();
   const { auth, initialPassword } = await AuthService.open(dataDir, opts.auth);
   const index = new HardwareIndex(store);
   await index.start();
   const registrar = new Registrar(store, index);
-  const workflows = new WorkflowService({ store });
+  const workflows = new WorkflowService({ store, now: opts.now });
   let settings = { dhcpMode: 'off' as const, dns: [], leaseSeconds: 3600, tftpPort: 0, httpPort: 0 };
   const api = await buildApi({
     store,

@@ -134,11 +134,11 @@ describe('lifecycle integrity', () => {
     const { store, svc } = await setup();
     const old = await assign(svc);
     await svc.applyAgentEvent(old, { action: 0, phase: 'Failed', message: 'boom' });
-    await svc.cancel('m1'); // from Error: the assignment is withdrawn, the failure is kept
-    expect((await workflow(store, old)).phase).toBe('Failed');
+    await svc.cancel('m1'); // from Error: the assignment is withdrawn, the reason of the failure is kept
+    expect(await workflow(store, old)).toMatchObject({ phase: 'Cancelled', error: 'cancelled by an operator after: action "a" (reboot) failed: boom' });
     const err = await errorOf(svc.retry(old));
     expect(err.message).toMatch(/not the current workflow of m1 \(it has none\); assign the template again/);
-    expect((await workflow(store, old)).phase).toBe('Failed');
+    expect((await workflow(store, old)).phase).toBe('Cancelled');
     expect((await machine(store)).state).toBe('Registered');
   });
 

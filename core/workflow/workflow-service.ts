@@ -228,18 +228,24 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
 
   /** Retry a failed or timed-out workflow, from the start or from the failed action. */
   async retry(workflowName: string, from: 'start' | 'failed' = 'start'): Promise<Workflow> {
-    // Both checks come before any write: a refused retry leaves the workflow as it was.
-    const machine = (await this.store.get<Workflow>('Workflow', workflowName)).spec.hardwareRef;
+    // Every check comes before any write: a refused retry leaves workflow and machine as they were.
+    const before = await this.store.get<Workflow>('Workflow', workflowName);
+    const machine = before.spec.hardwareRef;
     const hw = await this.store.get<Hardware>('Hardware', machine);
     if (hw.status?.currentWorkflow !== workflowName) {
       throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `workflow ${workflowName} is not the current workflow of ${machine} (${hw.status?.currentWorkflow ?? 'it has none'}); assign the template again instead`);
     }
+    retryable(before);
     transition(hw.status?.state ?? 'Discovered', 'retried');
-    const wf = await mutate<Workflow>(this.store, 'Workflow', workflowName, (w) => {
-      const s = w.status!;
-      if (s.phase !== 'Failed' && s.phase !== 'TimedOut') {
-        throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `workflow ${workflowName} is ${s.phase}; only a failed or timed-out workflow can be retried`);
-      }
+    // The machine first, checked inside its write: a cancel that lands meanwhile has made the
+    // workflow Cancelled, so the reset below is refused and no workflow runs without its machine.
+    await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
+      if (h.status?.currentWorkflow !== workflowName) throw new DragonflyError('DF_ERR_CONFLICT', `${machine} changed workflow during the retry; look again`);
+      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', 'retried'), message: undefined };
+      return h;
+    });
+    return mutate<Workflow>(this.store, 'Workflow', workflowName, (w) => {
+      const s = retryable(w);
       const firstBad = s.actions.findIndex((a) => a.phase !== 'Succeeded');
       const resumeAt = from === 'failed' && firstBad >= 0 ? firstBad : 0;
       s.actions = s.actions.map((a, i) => (i < resumeAt ? a : { name: a.name, type: a.type, phase: 'Pending' }));
@@ -252,11 +258,6 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       s.attempts = (s.attempts ?? 1) + 1;
       return w;
     });
-    await mutate<Hardware>(this.store, 'Hardware', wf.spec.hardwareRef, (h) => {
-      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', 'retried'), currentWorkflow: wf.metadata.name, message: undefined };
-      return h;
-    });
-    return wf;
   }
 
   /** Manual resolution of a machine in Error: it is fine as it is, or the assignment is withdrawn. */
@@ -269,7 +270,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
   }
 
   /**
-   * Withdraws the machine's assignment: its workflow, if still pending or running, becomes
+   * Withdraws the machine's assignment: its workflow, unless it succeeded, becomes
    * Cancelled (the agent learns it at its next heartbeat and stops between actions), and the
    * machine goes back to Registered with no current workflow.
    */
@@ -291,9 +292,10 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
   private async markCancelled(name: string): Promise<void> {
     await mutate<Workflow>(this.store, 'Workflow', name, (w) => {
       const s = w.status!;
-      if (s.phase !== 'Pending' && s.phase !== 'Running') return undefined; // a finished workflow keeps its outcome
+      if (s.phase === 'Succeeded' || s.phase === 'Cancelled') return undefined;
+      // A failed one is withdrawn too (it can no longer be retried); its reason stays readable.
+      s.error = s.error ? `cancelled by an operator after: ${s.error}` : 'cancelled by an operator';
       s.phase = 'Cancelled';
-      s.error = 'cancelled by an operator';
       s.finishedAt = this.iso();
       for (const a of s.actions) if (a.phase === 'Running') a.phase = 'Cancelled';
       return w;
@@ -351,6 +353,14 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
     }
     return n;
   }
+}
+
+function retryable(w: Workflow): Workflow['status'] & object {
+  const s = w.status!;
+  if (s.phase !== 'Failed' && s.phase !== 'TimedOut') {
+    throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `workflow ${w.metadata.name} is ${s.phase}; only a failed or timed-out workflow can be retried`);
+  }
+  return s;
 }
 
 function initialActions(t: Template): ActionStatus[] {

@@ -244,3 +244,41 @@ test('an API-token session gets live updates and rides out a control-plane resta
   await expect(row(page, fifth.hardware)).toBeVisible();
   await page.close();
 });
+
+test('an operator cancels a running assignment: the card says Cancelled, the agent hears it and its late report changes nothing', async ({ browser }) => {
+  const token = await operatorToken(cp.url, cp.password); // sessions do not outlive the restart above
+  const agent = new SimAgent(cp.url, '52:54:00:e2:00:06');
+  await agent.register();
+  const assigned = await operatorCall<{ results: { workflow?: string }[] }>(cp.url, token, 'POST', '/api/v1/assign', { template: 'debian-12', machines: [agent.hardware] });
+  const wf = assigned.results[0].workflow!;
+  await agent.report(wf, { action: 0, phase: 'Running', bytesDone: 0, bytesTotal: 4_000_000_000 });
+
+  const { token: apiToken } = await operatorCall<{ token: string }>(cp.url, token, 'POST', '/api/v1/tokens', { name: 'e2e-cancel' });
+  const page = await browser.newPage();
+  await page.goto(cp.url);
+  await page.getByRole('button', { name: 'API token' }).click();
+  await page.getByLabel('API token').fill(apiToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await tab(page, 'Provisioning').click();
+  const card = page.getByRole('article', { name: new RegExp(agent.displayName) });
+  await expect(card.locator('.phase')).toHaveText('Running');
+  await card.getByRole('button', { name: 'Cancel assignment…' }).click();
+  await expect(card.getByRole('group', { name: 'Cancel assignment' })).toContainText('Its agent stops after the action it is running');
+  await shot(page, 'cancel-confirm');
+  await card.getByRole('group', { name: 'Cancel assignment' }).getByRole('button', { name: 'Cancel assignment' }).click();
+
+  // A cancelled workflow is finished: it leaves the active list and shows under All.
+  await expect(card).toHaveCount(0);
+  await page.getByRole('button', { name: /^All/ }).click();
+  await expect(card.locator('.phase')).toHaveText('Cancelled');
+  await expect(card.getByRole('button', { name: /Cancel assignment/ })).toHaveCount(0);
+  await shot(page, 'provisioning-cancelled');
+
+  const beat = await agent.heartbeat(wf);
+  expect(beat.cancelled).toEqual({ workflow: wf, reason: `workflow ${wf} was cancelled` });
+  expect(beat.next.action).toBe('wait');
+  await expect(agent.report(wf, { action: 0, phase: 'Failed', message: 'late' })).rejects.toThrow(/-> 410: .*was cancelled/);
+  await tab(page, 'Machines').click();
+  await expect(row(page, agent.hardware).getByText('Registered')).toBeVisible();
+  await page.close();
+});

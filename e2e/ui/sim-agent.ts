@@ -62,8 +62,9 @@ export class SimAgent {
     return r.hardware;
   }
 
-  async heartbeat(): Promise<{ next: { action: string; workflow?: string } }> {
-    return this.call('POST', '/api/agent/v1/heartbeat', { mac: this.mac });
+  /** `running`: the workflow this agent is running, as the real agent says it, so the reply can cancel it. */
+  async heartbeat(running?: string): Promise<{ next: { action: string; workflow?: string }; cancelled?: { workflow: string; reason: string } }> {
+    return this.call('POST', '/api/agent/v1/heartbeat', running ? { mac: this.mac, workflow: running } : { mac: this.mac });
   }
 
   async workflow(name: string): Promise<{ actions: { name: string; type: string }[] }> {

@@ -6,7 +6,7 @@ import { BootTimeline } from '../../../shared/ui/boot-timeline.tsx';
 import { StateBadge } from '../../../shared/ui/state-badge.tsx';
 import { describeError } from '../../../shared/api-client.ts';
 import { formatBytes, formatDuration, formatTime } from '../../../shared/format.ts';
-import { actionFraction, currentAction, isFailed, workflowPercent } from '../../../shared/workflow-progress.ts';
+import { actionFraction, currentAction, isFailed, isFinished, workflowPercent } from '../../../shared/workflow-progress.ts';
 import { resolveMachine, retryWorkflow } from '../assign-api.ts';
 
 /** One machine's provisioning: overall bar, every action as a step, the error in words, Retry. */
@@ -17,6 +17,8 @@ export function WorkflowCard({ wf, showTimeline = true }: { wf: Workflow; showTi
   const failed = isFailed(wf);
   const done = wf.status?.phase === 'Succeeded';
   const machineLabel = hw?.spec.displayName ?? wf.spec.hardwareRef;
+  // Operator actions act on the machine, so only its current workflow's card offers them.
+  const current = hw?.status?.currentWorkflow === wf.metadata.name;
   return (
     <article className={`workflow-card${failed ? ' is-failed' : ''}`} aria-label={`${machineLabel} — ${wf.spec.templateRef}`} data-workflow={wf.metadata.name}>
       <header className="workflow-head">
@@ -38,7 +40,8 @@ export function WorkflowCard({ wf, showTimeline = true }: { wf: Workflow; showTi
         <ProgressBar percent={pct} size="large" label={`${machineLabel} overall progress`} tone={failed ? 'error' : done ? 'done' : 'normal'} />
         <span className="progress-number">{pct === undefined ? '0%' : `${Math.round(pct)}%`}</span>
       </div>
-      {failed && <FailureBox wf={wf} />}
+      {failed && <FailureBox wf={wf} current={current} machineLabel={machineLabel} />}
+      {current && !isFinished(wf) && <CancelControl wf={wf} machineLabel={machineLabel} />}
       <ol className="steps" aria-label="Actions">
         {(wf.status?.actions ?? []).map((a, i) => (
           <ActionStep key={a.name + i} a={a} />
@@ -54,7 +57,7 @@ export function WorkflowCard({ wf, showTimeline = true }: { wf: Workflow; showTi
   );
 }
 
-const phaseIcon: Record<string, string> = { Succeeded: '✓', Failed: '✕', TimedOut: '⏱', Running: '▶', Pending: '○', Skipped: '–' };
+const phaseIcon: Record<string, string> = { Succeeded: '✓', Failed: '✕', TimedOut: '⏱', Running: '▶', Pending: '○', Skipped: '–', Cancelled: '⊘' };
 
 function ActionStep({ a }: { a: ActionStatus }) {
   const pct = Math.round(actionFraction(a) * 100);
@@ -81,11 +84,11 @@ function ActionStep({ a }: { a: ActionStatus }) {
   );
 }
 
-function FailureBox({ wf }: { wf: Workflow }) {
+/** Runs one operator request at a time, keeping its error in words; a workflow answer updates the cache at once. */
+function useOperatorAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const upsert = useAppStore((s) => s.upsertWorkflow);
-  const action = currentAction(wf);
   const act = async (fn: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
@@ -98,6 +101,43 @@ function FailureBox({ wf }: { wf: Workflow }) {
       setBusy(false);
     }
   };
+  return { busy, error, act };
+}
+
+/** Withdraws an active assignment after a second click: the agent stops between actions, the disk may be half written. */
+function CancelControl({ wf, machineLabel }: { wf: Workflow; machineLabel: string }) {
+  const { busy, error, act } = useOperatorAction();
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <div className="button-row">
+        <button type="button" className="quiet" onClick={() => setAsking(true)}>
+          Cancel assignment…
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="cancel-confirm" role="group" aria-label="Cancel assignment">
+      <p className="small">
+        Stop provisioning {machineLabel}? Its agent stops after the action it is running; the disk may be left half written.
+      </p>
+      <div className="button-row">
+        <button type="button" className="danger-outline" disabled={busy} onClick={() => void act(() => resolveMachine(wf.spec.hardwareRef, 'cancel'))}>
+          Cancel assignment
+        </button>
+        <button type="button" disabled={busy} onClick={() => setAsking(false)}>
+          Keep provisioning
+        </button>
+      </div>
+      {error && <p className="text-error">{error}</p>}
+    </div>
+  );
+}
+
+function FailureBox({ wf, current, machineLabel }: { wf: Workflow; current: boolean; machineLabel: string }) {
+  const { busy, error, act } = useOperatorAction();
+  const action = currentAction(wf);
   const reason = action?.message ?? wf.status?.error ?? 'no reason was reported';
   return (
     <div className="failure" role="alert">
@@ -112,20 +152,23 @@ function FailureBox({ wf }: { wf: Workflow }) {
         : {reason}
       </p>
       {wf.status?.error && !wf.status.error.includes(reason) && <p className="small">{wf.status.error}</p>}
-      <div className="button-row">
-        <button type="button" className="primary" disabled={busy} onClick={() => void act(() => retryWorkflow(wf.metadata.name, 'failed'))}>
-          Retry from {action?.name ?? 'failed action'}
-        </button>
-        <button type="button" disabled={busy} onClick={() => void act(() => retryWorkflow(wf.metadata.name, 'start'))}>
-          Retry from start
-        </button>
-        <button type="button" className="quiet" disabled={busy} onClick={() => void act(() => resolveMachine(wf.spec.hardwareRef, 'ready'))}>
-          Mark ready as is
-        </button>
-        <button type="button" className="quiet" disabled={busy} onClick={() => void act(() => resolveMachine(wf.spec.hardwareRef, 'cancel'))}>
-          Cancel assignment
-        </button>
-      </div>
+      {!current && <p className="small">No longer the workflow of {machineLabel}: nothing to retry or resolve here.</p>}
+      {current && (
+        <div className="button-row">
+          <button type="button" className="primary" disabled={busy} onClick={() => void act(() => retryWorkflow(wf.metadata.name, 'failed'))}>
+            Retry from {action?.name ?? 'failed action'}
+          </button>
+          <button type="button" disabled={busy} onClick={() => void act(() => retryWorkflow(wf.metadata.name, 'start'))}>
+            Retry from start
+          </button>
+          <button type="button" className="quiet" disabled={busy} onClick={() => void act(() => resolveMachine(wf.spec.hardwareRef, 'ready'))}>
+            Mark ready as is
+          </button>
+          <button type="button" className="quiet" disabled={busy} onClick={() => void act(() => resolveMachine(wf.spec.hardwareRef, 'cancel'))}>
+            Cancel assignment
+          </button>
+        </div>
+      )}
       {error && <p className="text-error">{error}</p>}
     </div>
   );
