@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
 import type { Registrar } from '../inventory/registration.ts';
@@ -19,6 +20,7 @@ import { errorHandler, notFoundHandler } from './http-errors.ts';
 import { objectsPlugin } from './objects-plugin.ts';
 import { openApiDocument, routeRecorder, type RouteRecord } from './openapi.ts';
 import { operationsPlugin } from './operations-plugin.ts';
+import { surfaceGuard, type Surface } from './surfaces.ts';
 import { systemPlugin, type SystemDeps } from './system-plugin.ts';
 import { uiPlugin } from './ui-plugin.ts';
 
@@ -45,6 +47,8 @@ export interface ApiDeps {
   bodyLimit?: number;
   /** SSE keep-alive interval, ms. */
   pingMs?: number;
+  /** Which routes the listener a request came in on answers; default every route (inject, one listener). */
+  surfaceOf?: (raw: IncomingMessage) => Surface;
 }
 
 export interface Api {
@@ -79,6 +83,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler(notFoundHandler);
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  if (deps.surfaceOf) app.addHook('onRequest', surfaceGuard(deps.surfaceOf)); // before auth: the other surface's routes are 404, not 401
   app.addHook('onRequest', operatorAuth(deps.auth));
   app.addHook('onResponse', async (req, reply) => {
     log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');

@@ -18,6 +18,9 @@ import { defaults, type ControlPlaneConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices } from './network-services.ts';
+import { BootListener } from './boot-listener.ts';
+import type { Surface } from '../api/surfaces.ts';
+import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
 import { ImageCache } from '../images/cache.ts';
@@ -108,12 +111,16 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       swarm: config.backend === 'etcd' && config.swarm !== false ? { etcdEndpoints: config.etcdEndpoints, ttlSeconds: config.swarmTtlSeconds } : undefined,
     });
     const httpHealth: ServiceHealth = { ok: false };
+    const bootHttp = new BootListener(() => api.app.routing.bind(api.app), log.child({ svc: 'boot-http' }));
+    // A listener on an address other people reach answers operator routes only, once the boot
+    // surface has its own listener; loopback and an explicit wildcard answer both (docs/SECURITY.md).
+    const operatorSurface = (): Surface => (bootHttp.listening && !isLoopbackOrWildcard(config.listen) ? 'operator' : 'all');
 
     const status = async (): Promise<StatusReport> => {
       const { items } = await store.list<Hardware>('Hardware');
       const byState: Record<string, number> = {};
       for (const h of items) byState[h.status?.state ?? 'Discovered'] = (byState[h.status?.state ?? 'Discovered'] ?? 0) + 1;
-      return { version: VERSION, backend: store.backend, services: { http: httpHealth, ...network.health() }, counts: { byState } };
+      return { version: VERSION, backend: store.backend, services: { http: httpHealth, bootHttp: bootHttp.health(), ...network.health() }, counts: { byState } };
     };
 
     const api = await buildApi({
@@ -131,6 +138,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       serverUrl: () => serverUrl,
       uiDir: config.uiDir ?? join(repoRoot, 'dist', 'renderer'),
       version: VERSION,
+      surfaceOf: (raw) => bootHttp.surfaceOf(raw, operatorSurface()),
       boot: {
         agentImageDir: config.agentImageDir ?? join(repoRoot, 'dist', 'agent-image'),
         ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
@@ -143,6 +151,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
           const next = validateNetworkSettings(body);
           await saveNetworkSettings(config.dataDir, next);
           settings = next;
+          await applyBootListener(); // first: DHCP hands out URLs on the boot listener's address
           await network.apply(settings);
           return settings;
         },
@@ -153,8 +162,15 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
 
     const address = await api.app.listen({ host: config.listen, port: config.httpPort });
     const port = new URL(address).port;
-    const host = config.advertiseAddress ?? (config.listen === '0.0.0.0' ? (firstIpv4(settings.interface) ?? '127.0.0.1') : config.listen);
-    serverUrl = `http://${host}:${port}`;
+    /** The boot listener follows the provisioning interface; machines are sent to its address. */
+    const applyBootListener = async () => {
+      const bootAddress = isWildcard(config.listen) ? undefined : bootAddressOf(settings.interface, config.listen); // a wildcard already covers it
+      await bootHttp.apply(bootAddress, Number(port));
+      const host = config.advertiseAddress ?? bootAddress ?? (isWildcard(config.listen) ? (firstIpv4(settings.interface) ?? '127.0.0.1') : config.listen);
+      serverUrl = `http://${host}:${port}`;
+    };
+    await applyBootListener();
+    cleanup.unshift(() => bootHttp.close());
     httpHealth.ok = true;
     httpHealth.detail = `${config.listen}:${port}`;
     settings.httpPort = Number(port);
@@ -171,7 +187,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     cleanup.unshift(() => timers.forEach(clearInterval));
 
     return {
-      url: `http://${config.listen === '0.0.0.0' ? '127.0.0.1' : config.listen}:${port}`,
+      url: `http://${isWildcard(config.listen) ? '127.0.0.1' : config.listen}:${port}`,
       config,
       store,
       auth,
@@ -189,6 +205,15 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     for (const c of cleanup.splice(0)) await Promise.resolve(c()).catch(() => {});
     throw e;
   }
+}
+
+const isWildcard = (a: string) => a === '0.0.0.0' || a === '::';
+const isLoopbackOrWildcard = (a: string) => isWildcard(a) || a === '::1' || a === 'localhost' || a.startsWith('127.');
+
+/** The provisioning interface's IPv4 address, unless the operator listener already holds it (one listener then). */
+function bootAddressOf(iface: string | undefined, listen: string): string | undefined {
+  const a = iface ? interfaceIpv4(iface)?.address : undefined;
+  return a && a !== listen ? a : undefined;
 }
 
 function initialSettings(c: ControlPlaneConfig, saved: Partial<NetworkSettings> | undefined): NetworkSettings {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
-import { buildApi, type Api } from '../api/server.ts';
+import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
 import type { HardwareFacts } from '../model/hardware.ts';
@@ -26,7 +26,9 @@ export interface Harness extends Api {
 }
 
 /** The real API over a memory store and a temp data dir; no port unless a test listens. */
-export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string; surfaceOf?: ApiDeps['surfaceOf'] } = {},
+): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
   const store = opts.store ?? createMemoryStore();
   const { auth, initialPassword } = await AuthService.open(dataDir, opts.auth);
@@ -46,6 +48,7 @@ export async function createHarness(opts: { auth?: AuthOptions; bodyLimit?: numb
     images: opts.images,
     imageImportDir: join(dataDir, 'import'),
     pingMs: 60_000,
+    surfaceOf: opts.surfaceOf,
     boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images') },
     system: {
       status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} } }),
