@@ -57,14 +57,14 @@ export interface Api {
 }
 
 /**
- * Headers of a served image: its raw size, so the agent can show progress and an ETA. Only a
- * finished cache entry is served; anything else in the images directory (records, a download
- * in progress) is 404, even under a name that exists.
+ * Headers of a served image: its raw size, so the agent can show progress and an ETA. Only
+ * what the cache calls servable is served (ImageCache.servable: never a record or a download
+ * in progress), even under a name that exists.
  */
 function imageHeaders(images: ImageCache, file: string): Record<string, string> {
+  if (!images.servable(file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `image file ${file} is not in the cache`);
   const img = images.byFile(file);
-  if (!img) throw new DragonflyError('DF_ERR_NOT_FOUND', `image file ${file} is not in the cache`);
-  return { 'x-uncompressed-length': String(img.rawBytes) };
+  return img ? { 'x-uncompressed-length': String(img.rawBytes) } : {};
 }
 
 /** The whole HTTP surface, without listening: tests call `app.inject()`. */
