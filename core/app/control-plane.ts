@@ -120,7 +120,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       const { items } = await store.list<Hardware>('Hardware');
       const byState: Record<string, number> = {};
       for (const h of items) byState[h.status?.state ?? 'Discovered'] = (byState[h.status?.state ?? 'Discovered'] ?? 0) + 1;
-      return { version: VERSION, backend: store.backend, services: { http: httpHealth, bootHttp: bootHttp.health(), ...network.health() }, counts: { byState } };
+      return { version: VERSION, backend: store.backend, services: { http: httpHealth, boot: bootHttp.health(), ...network.health() }, counts: { byState } };
     };
 
     const api = await buildApi({

@@ -32,7 +32,7 @@ describe('listeners of a control plane', () => {
   it('the operator API is on --listen; the boot listener on the interface address, and boot scripts send machines there', async () => {
     expect(cp.url).toBe(`http://127.0.0.2:${port}`);
     expect((cp.api.app.server.address() as AddressInfo).address).toBe('127.0.0.2');
-    expect((await cp.status()).services.bootHttp).toEqual({ ok: true, detail: `127.0.0.1:${port} (boot routes only)` });
+    expect((await cp.status()).services.boot).toEqual({ ok: true, detail: `127.0.0.1:${port} (boot routes only)` });
     const script = await (await fetch(`http://127.0.0.1:${port}/boot/ipxe?mac=52:54:00:b0:07:10`)).text();
     expect(script).toContain(`dragonfly.url=http://127.0.0.1:${port} `);
     const { token } = cp.adminSession();
@@ -47,6 +47,6 @@ describe('listeners of a control plane', () => {
     const res = await fetch(`${cp.url}/api/v1/settings/network`, { method: 'PUT', headers, body: JSON.stringify({ ...current, interface: undefined }) });
     expect(res.status, await res.text()).toBe(200);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-    expect((await cp.status()).services.bootHttp.detail).toMatch(/^off/);
+    expect((await cp.status()).services.boot.detail).toMatch(/^off/);
   });
 });
