@@ -168,11 +168,14 @@ describe('file serving under real clients: chunk edges, keep-alive, aborts, a sh
     writeFileSync(join(outside, 'secret'), 'the secret');
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'sub', 'ok.bin'), 'fine');
+    mkdirSync(join(dir, 'sub', 'sub'));
+    writeFileSync(join(dir, 'sub', 'sub', 'sub'), 'same names');
     writeFileSync(join(dir, '.hidden'), 'the secret');
     symlinkSync(join(outside, 'secret'), join(dir, 'link.bin'));
     symlinkSync(outside, join(dir, 'linkdir'));
     try {
       expect((await raw(port, 'GET', '/u/sub/ok.bin')).body.toString()).toBe('fine');
+      expect((await raw(port, 'GET', '/u/sub/sub/sub')).body.toString()).toBe('same names');
       for (const path of ['/u/link.bin', '/u/linkdir/secret', '/u/.hidden', '/u/%2ehidden', '/u/%25', '/u/%252e%252e/x', '/u/sub/..%2f..%2fetc%2fpasswd', '/u/sub']) {
         const res = await raw(port, 'GET', path);
         expect([403, 404], path).toContain(res.status);

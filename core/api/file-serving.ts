@@ -48,10 +48,10 @@ export async function openUnder(root: string, rel: string, url: string): Promise
   const notFound = () => new DragonflyError('DF_ERR_NOT_FOUND', `file ${url.split('?')[0]} not found`);
   if (parts.length === 0 || parts.some((p) => p.startsWith('.'))) throw notFound();
   let path = resolve(root);
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
     path = join(path, part);
     const st = await lstat(path).catch(() => undefined);
-    if (!st || (part === parts.at(-1) && !st.isFile() && !st.isSymbolicLink())) throw notFound(); // never open a FIFO or device
+    if (!st || (i === parts.length - 1 && !st.isFile() && !st.isSymbolicLink())) throw notFound(); // never open a FIFO or device
     if (st.isSymbolicLink()) throw new DragonflyError('DF_ERR_FORBIDDEN', `${url.split('?')[0]}: symbolic links are not served`);
   }
   const file = await openForReading(path, url, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));

@@ -112,5 +112,7 @@ describe('the image cache holds and serves only what the operator meant', () => 
       expect(res.body).not.toContain(secret);
       expect(res.body).not.toContain('half a download');
     }
+    writeFileSync(join(imagesDir, 'by-hand.raw'), 'put here by the operator'); // how the lab publishes its disk image
+    expect((await h.app.inject({ url: '/images/by-hand.raw' })).body).toBe('put here by the operator');
   });
 });

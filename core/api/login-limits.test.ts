@@ -48,7 +48,7 @@ describe('changing the admin password', () => {
   it('needs the current password, refuses a short one, then works, deletes initial-admin-password and the old password stops working', async () => {
     expect(existsSync(join(h.dataDir, INITIAL_PASSWORD_FILE))).toBe(true);
     const wrong = await change('not-it', 'a much better password');
-    expect(wrong.statusCode).toBe(401);
+    expect(wrong.statusCode).toBe(403); // not 401: the session is fine, the UI must not sign out
     expect(wrong.json().message).toBe('the current password is wrong');
     const short = await change(h.password, 'short');
     expect(short.statusCode).toBe(400);

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
 import type { Registrar } from '../inventory/registration.ts';
@@ -21,6 +22,7 @@ import { errorHandler, notFoundHandler } from './http-errors.ts';
 import { objectsPlugin } from './objects-plugin.ts';
 import { openApiDocument, routeRecorder, type RouteRecord } from './openapi.ts';
 import { operationsPlugin } from './operations-plugin.ts';
+import { surfaceGuard, type Surface } from './surfaces.ts';
 import { systemPlugin, type SystemDeps } from './system-plugin.ts';
 import { uiPlugin } from './ui-plugin.ts';
 
@@ -49,6 +51,8 @@ export interface ApiDeps {
   bodyLimit?: number;
   /** SSE keep-alive interval, ms. */
   pingMs?: number;
+  /** Which routes the listener a request came in on answers; default every route (inject, one listener). */
+  surfaceOf?: (raw: IncomingMessage) => Surface;
 }
 
 export interface Api {
@@ -57,14 +61,14 @@ export interface Api {
 }
 
 /**
- * Headers of a served image: its raw size, so the agent can show progress and an ETA. Only a
- * finished cache entry is served; anything else in the images directory (records, a download
- * in progress) is 404, even under a name that exists.
+ * Headers of a served image: its raw size, so the agent can show progress and an ETA. Only
+ * what the cache calls servable is served (ImageCache.servable: never a record or a download
+ * in progress), even under a name that exists.
  */
 function imageHeaders(images: ImageCache, file: string): Record<string, string> {
+  if (!images.servable(file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `image file ${file} is not in the cache`);
   const img = images.byFile(file);
-  if (!img) throw new DragonflyError('DF_ERR_NOT_FOUND', `image file ${file} is not in the cache`);
-  return { 'x-uncompressed-length': String(img.rawBytes) };
+  return img ? { 'x-uncompressed-length': String(img.rawBytes) } : {};
 }
 
 /** The whole HTTP surface, without listening: tests call `app.inject()`. */
@@ -84,6 +88,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   app.setNotFoundHandler(notFoundHandler);
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   if (deps.consoles) await registerWebSockets(app);
+  if (deps.surfaceOf) app.addHook('onRequest', surfaceGuard(deps.surfaceOf)); // before auth: the other surface's routes are 404, not 401
   app.addHook('onRequest', operatorAuth(deps.auth));
   app.addHook('onResponse', async (req, reply) => {
     log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');

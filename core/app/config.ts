@@ -13,7 +13,12 @@ export interface ControlPlaneConfig {
   dataDir: string;
   /** HTTP API/UI/boot port. Default 8080; 0 picks a free port. */
   httpPort: number;
-  /** Address the HTTP server binds. Default 0.0.0.0 (machines must reach it); 127.0.0.1 for local only. */
+  /**
+   * Address the operator API and UI bind. Default 127.0.0.1: only this host. Another address
+   * exposes the API to that network (README, docs/SECURITY.md); 0.0.0.0 exposes it, and the boot
+   * routes, on every interface. The boot routes get their own listener on the provisioning
+   * interface's address, same port, unless this is a wildcard or that same address.
+   */
   listen: string;
   /** Storage backend. Default lowdb. */
   backend: BackendName;
@@ -58,7 +63,7 @@ export interface ControlPlaneConfig {
 export const defaults = (): ControlPlaneConfig => ({
   dataDir: defaultDataDir(),
   httpPort: 8080,
-  listen: '0.0.0.0',
+  listen: '127.0.0.1',
   backend: 'lowdb',
   etcdEndpoints: ['http://127.0.0.1:2379'],
   dhcpMode: 'proxy',

@@ -22,6 +22,9 @@ import { NetworkServices, type SwarmStarter } from '../boot/network-services.ts'
 import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { parseHelperTarget } from '../privhelper/client.ts';
 import { helperBackedSockets } from '../privhelper/service-sockets.ts';
+import { BootListener } from './boot-listener.ts';
+import type { Surface } from '../api/surfaces.ts';
+import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
 import { PowerControl } from './power-control.ts';
 import { importProxmoxVms } from './proxmox-import.ts';
 import { agentImageOnDisk, readiness, type AgentImageState, type Readiness } from './readiness.ts';
@@ -126,12 +129,16 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     // Every URL handed to machines is read from here, so it follows the network settings.
     const serverUrl = () => network.serverUrl();
     const httpHealth: ServiceHealth = { ok: false };
+    const bootHttp = new BootListener(() => api.app.routing.bind(api.app), log.child({ svc: 'boot-http' }));
+    // A listener on an address other people reach answers operator routes only, once the boot
+    // surface has its own listener; loopback and an explicit wildcard answer both (docs/SECURITY.md).
+    const operatorSurface = (): Surface => (bootHttp.listening && !isLoopbackOrWildcard(config.listen) ? 'operator' : 'all');
 
     const status = async (): Promise<StatusReport> => {
       const { items } = await store.list<Hardware>('Hardware');
       const byState: Record<string, number> = {};
       for (const h of items) byState[h.status?.state ?? 'Discovered'] = (byState[h.status?.state ?? 'Discovered'] ?? 0) + 1;
-      return { version: VERSION, backend: store.backend, services: { http: httpHealth, ...network.health() }, counts: { byState } };
+      return { version: VERSION, backend: store.backend, services: { http: httpHealth, boot: bootHttp.health(), ...network.health() }, counts: { byState } };
     };
 
     const dirs = installDirs(config);
@@ -153,6 +160,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       serverUrl,
       uiDir: dirs.ui,
       version: VERSION,
+      surfaceOf: (raw) => bootHttp.surfaceOf(raw, operatorSurface()),
       boot: {
         agentImageDir: dirs.agentImage,
         agentImageState: agentImage,
@@ -168,6 +176,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
           await saveNetworkSettings(config.dataDir, next);
           // A flag given at start keeps applying when the UI does not send the field.
           settings = { ...next, advertiseAddress: next.advertiseAddress ?? config.advertiseAddress, httpPort: settings.httpPort };
+          await applyBootListener(); // first: DHCP hands out URLs on the boot listener's address
           await network.apply(settings);
           return settings;
         },
@@ -179,6 +188,13 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
 
     const address = await api.app.listen({ host: config.listen, port: config.httpPort });
     const port = new URL(address).port;
+    /** The boot listener follows the provisioning interface (network.serverUrl() then names its address). */
+    const applyBootListener = async () => {
+      const bootAddress = isWildcard(config.listen) ? undefined : bootAddressOf(settings.interface, config.listen); // a wildcard already covers it
+      await bootHttp.moveTo(bootAddress, Number(port));
+    };
+    await applyBootListener();
+    cleanup.unshift(() => bootHttp.close());
     httpHealth.ok = true;
     httpHealth.detail = `${config.listen}:${port}`;
     settings.httpPort = httpPort = Number(port);
@@ -195,7 +211,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     cleanup.unshift(() => timers.forEach(clearInterval));
 
     return {
-      url: `http://${config.listen === '0.0.0.0' ? '127.0.0.1' : config.listen}:${port}`,
+      url: `http://${isWildcard(config.listen) ? '127.0.0.1' : config.listen}:${port}`,
       config,
       store,
       auth,
@@ -232,6 +248,15 @@ function swarmStarter(config: ControlPlaneConfig, log: Logger): SwarmStarter {
 /** Where the UI, the agent image and the iPXE binaries are, unless the config says otherwise. */
 export function installDirs(c: Pick<ControlPlaneConfig, 'agentImageDir' | 'ipxeDir' | 'uiDir'>): { agentImage: string; ipxe: string; ui: string } {
   return { agentImage: c.agentImageDir ?? join(repoRoot, 'dist', 'agent-image'), ipxe: c.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'), ui: c.uiDir ?? join(repoRoot, 'dist', 'renderer') };
+}
+
+const isWildcard = (a: string) => a === '0.0.0.0' || a === '::';
+const isLoopbackOrWildcard = (a: string) => isWildcard(a) || a === '::1' || a === 'localhost' || a.startsWith('127.');
+
+/** The provisioning interface's IPv4 address, unless the operator listener already holds it (one listener then). */
+function bootAddressOf(iface: string | undefined, listen: string): string | undefined {
+  const a = iface ? interfaceIpv4(iface)?.address : undefined;
+  return a && a !== listen ? a : undefined;
 }
 
 function initialSettings(c: ControlPlaneConfig, saved: Partial<NetworkSettings> | undefined): NetworkSettings {

@@ -121,7 +121,8 @@ export class AuthService {
     if (newPassword.length < 12) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at least 12 characters');
     if (newPassword.length > 1024) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at most 1024 characters');
     await this.checkPassword(currentPassword, client).catch((e: unknown) => {
-      throw isDragonflyError(e, 'DF_ERR_UNAUTHORIZED') ? new DragonflyError('DF_ERR_UNAUTHORIZED', 'the current password is wrong') : e;
+      // 403, not 401: the caller is signed in; a 401 would tell the UI the session ended.
+      throw isDragonflyError(e, 'DF_ERR_UNAUTHORIZED') ? new DragonflyError('DF_ERR_FORBIDDEN', 'the current password is wrong') : e;
     });
     const passwordHash = await hashPassword(newPassword);
     await this.modify(async (d) => {

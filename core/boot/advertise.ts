@@ -17,10 +17,16 @@ export interface AdvertiseInput {
   fallbackAddress?: () => string | undefined;
 }
 
+/**
+ * The interface's own address comes before the operator listener's: the boot surface answers
+ * there (a wildcard listener, or the boot listener core/app binds on it), while the operator
+ * API listens on loopback by default.
+ */
 export function advertisedHost(i: AdvertiseInput): string {
   if (i.advertiseAddress) return i.advertiseAddress;
-  if (i.listen !== '0.0.0.0') return i.listen;
-  return i.interfaceAddress ?? i.fallbackAddress?.() ?? '127.0.0.1';
+  if (i.interfaceAddress) return i.interfaceAddress;
+  if (i.listen !== '0.0.0.0' && i.listen !== '::') return i.listen;
+  return i.fallbackAddress?.() ?? '127.0.0.1';
 }
 
 export function advertisedBase(i: AdvertiseInput): string {

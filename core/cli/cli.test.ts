@@ -105,7 +105,7 @@ describe('dragonfly CLI against a running `dragonfly serve`', () => {
       fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
     expect((await login('second-password-123')).status).toBe(401);
     expect((await login('third-password-456')).status).toBe(200); // the running server sees the file change
-  });
+  }, 120_000); // six CLI processes, each a Node start: several seconds apiece on a loaded machine
 
   it("bad input: the CLI prints the server's message and exits non-zero", async () => {
     const token = cli(['tokens', 'create', 'bad-input', '--data-dir', join(dir, 'data')]).out.trim();

@@ -70,7 +70,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--config <file>', 'YAML/JSON config file (keys are the flag names in camelCase)')
     .option('--data-dir <dir>', `data directory (env DRAGONFLY_DATA_DIR; default ${defaultDataDir()})`)
     .option('--http-port <port>', 'HTTP port for API, UI and boot files (env DRAGONFLY_HTTP_PORT; default 8080; 0 = any free port)')
-    .option('--listen <address>', 'address to bind HTTP (env DRAGONFLY_LISTEN; default 0.0.0.0)')
+    .option('--listen <address>', 'address the operator API and UI bind (env DRAGONFLY_LISTEN; default 127.0.0.1 = this host only; boot routes get their own listener on the --interface address)')
     .option('--backend <name>', 'storage: lowdb, memory, etcd, kubernetes (env DRAGONFLY_BACKEND; default lowdb)')
     .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS)')
     .option('--interface <name>', 'provisioning interface for DHCP/TFTP (env DRAGONFLY_INTERFACE; default none = off)')

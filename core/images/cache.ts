@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
 import { fileDigest, openRawDisk, writeServedGzip, type RawDisk } from './convert.ts';
@@ -120,6 +120,17 @@ export class ImageCache {
   }
 
   /** The ready image served as `file` (for an X-Uncompressed-Length header). */
+  /**
+   * Whether `file` (a path under the images directory) may be served to machines: a finished
+   * entry, or a file the operator put at the top of the directory by hand (the lab does). Never
+   * a cache record (KEY.json) or anything under .incoming/ (downloads and conversions in
+   * progress). Links are refused by the file server itself.
+   */
+  servable(file: string): boolean {
+    if (this.byFile(file)) return true;
+    return !file.includes('/') && !file.includes(sep) && !file.startsWith('.') && !file.endsWith('.json');
+  }
+
   byFile(file: string): ReadyImage | undefined {
     return [...this.ready.values()].find((i) => i.file === file);
   }

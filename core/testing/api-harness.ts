@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
-import { buildApi, type Api } from '../api/server.ts';
+import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
 import type { HardwareFacts } from '../model/hardware.ts';
@@ -28,7 +28,7 @@ export interface Harness extends Api {
 
 /** The real API over a memory store and a temp data dir; no port unless a test listens. */
 export async function createHarness(
-  opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string; consoles?: ConsoleHub; /** the workflow engine's clock */ now?: () => number } = {},
+  opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string; consoles?: ConsoleHub; surfaceOf?: ApiDeps['surfaceOf']; /** the workflow engine's clock */ now?: () => number } = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
   const store = opts.store ?? createMemoryStore();
@@ -50,6 +50,7 @@ export async function createHarness(
     imageImportDir: join(dataDir, 'import'),
     consoles: opts.consoles,
     pingMs: 60_000,
+    surfaceOf: opts.surfaceOf,
     boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images') },
     system: {
       status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} } }),

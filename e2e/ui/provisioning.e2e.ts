@@ -191,7 +191,7 @@ test('sign in, drag a template onto three machines, watch them provision to Read
   });
 
   await test.step('network settings: full DHCP needs a probe first', async () => {
-    await tab(page, 'Network').click();
+    await tab(page, 'Settings').click();
     const ifaces = page.getByRole('group', { name: 'Interface facing the machines' });
     await ifaces.locator('label', { hasText: /^lo/ }).getByRole('radio').check();
     await page.getByLabel(/Full DHCP/).check();
@@ -205,6 +205,24 @@ test('sign in, drag a template onto three machines, watch them provision to Read
     await shot(page, 'settings');
     // Not saved: full DHCP on this host is the lab suite's business, not the UI test's.
     await page.getByRole('button', { name: 'Discard changes' }).click();
+  });
+
+  await test.step('change the admin password: the current one is checked, then the new one signs in', async () => {
+    const changeButton = page.getByRole('button', { name: 'Change password' });
+    await page.getByLabel('Current password').fill('not-the-password');
+    await page.getByLabel('New password', { exact: true }).fill('e2e-new-password-1');
+    await page.getByLabel('Repeat new password').fill('e2e-new-password-1');
+    await changeButton.click();
+    await expect(page.getByRole('alert').filter({ hasText: 'current password' })).toHaveText('The current password is wrong.');
+    await page.getByLabel('Current password').fill(cp.password);
+    await page.getByLabel('New password', { exact: true }).fill('e2e-new-password-1');
+    await page.getByLabel('Repeat new password').fill('e2e-new-password-1');
+    await changeButton.click();
+    await expect(page.getByRole('status').filter({ hasText: 'Password changed' })).toBeVisible();
+    await shot(page, 'settings-password');
+    const login = (password: string) => page.request.post(`${cp.url}/api/v1/auth/login`, { data: { username: 'admin', password } });
+    expect((await login(cp.password)).status()).toBe(401);
+    expect((await login('e2e-new-password-1')).status()).toBe(200);
   });
 
   await test.step('dark theme', async () => {

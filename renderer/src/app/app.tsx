@@ -5,6 +5,7 @@ import { nextTheme, useTheme } from './use-theme.ts';
 import type { View } from './ui-slice.ts';
 import { useSessionBootstrap } from '../features/auth/hooks/use-session-bootstrap.ts';
 import { LoginView } from '../features/auth/components/login-view.tsx';
+import { ChangePasswordForm } from '../features/auth/components/change-password-form.tsx';
 import { logout } from '../features/auth/auth-api.ts';
 import { MachinesView } from '../features/machines/components/machines-view.tsx';
 import { MachineDetail } from '../features/machines/components/machine-detail.tsx';
@@ -27,7 +28,7 @@ const views: { id: View; label: string }[] = [
   { id: 'machines', label: 'Machines' },
   { id: 'provisioning', label: 'Provisioning' },
   { id: 'templates', label: 'Templates' },
-  { id: 'settings', label: 'Network' },
+  { id: 'settings', label: 'Settings' },
 ];
 
 export function App() {
@@ -54,7 +55,12 @@ function SignedIn() {
         {view === 'machines' && <MachinesView onAssign={startAssign} assignControls={<AssignPicker />} side={<TemplatesPanel />} />}
         {view === 'provisioning' && <ProvisioningView />}
         {view === 'templates' && <TemplatesView />}
-        {view === 'settings' && <NetworkSettingsView />}
+        {view === 'settings' && (
+          <div className="settings-stack">
+            <NetworkSettingsView />
+            <ChangePasswordForm />
+          </div>
+        )}
       </main>
       <StatusBar />
       <MachineDetail workflowPanel={(m) => <MachineWorkflowPanel machine={m} />} consolePanel={(m) => <ConsolePanel machine={m} />} />

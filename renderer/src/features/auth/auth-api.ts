@@ -45,3 +45,8 @@ export async function logout(): Promise<void> {
     configureApi({ token: undefined });
   }
 }
+
+/** The server checks the current password (and counts wrong ones like wrong logins). */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  await api('POST', '/api/v1/auth/password', { currentPassword, newPassword });
+}
