@@ -56,3 +56,27 @@ describe.skipIf(!hasRoot || !hasBinary('setpriv'))('--listen socket access (need
     }
   });
 });
+
+describe.skipIf(!hasRoot || !hasBinary('setpriv'))('what an unprivileged Dragonfly says when the helper is not there (needs root to switch users)', () => {
+  it('DHCP and TFTP name the port, the helper address and how to start it', async () => {
+    const script = `
+      import { helperBackedSockets } from './core/privhelper/service-sockets.ts';
+      import { createTftpServer } from './core/tftp/server.ts';
+      const s = helperBackedSockets({ kind: 'unix', path: '/nonexistent/privhelper.sock' });
+      const out = [];
+      await s.dhcp({ port: 67, iface: 'lo', onMessage() {} }).then(() => out.push('bound'), (e) => out.push(e.code + ': ' + e.message));
+      await createTftpServer({ address: '127.0.0.1', port: 69, ...s.tftp('lo') }).then(() => out.push('bound'), (e) => out.push(e.code + ': ' + e.message));
+      console.log(JSON.stringify(out));
+    `;
+    const { stdout } = await run('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', 'env', 'HOME=/tmp', process.execPath, '--no-deprecation', '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 });
+    const [dhcp, tftp] = JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
+    const fix = 'Is dragonfly-privhelper running (as root, --listen /nonexistent/privhelper.sock --owner 1000)?';
+    expect(dhcp).toBe(
+      'DF_ERR_UNAVAILABLE: not allowed to bind UDP 67 on lo directly (ports below 1024 need privileges), and the helper at unix:/nonexistent/privhelper.sock could not bind it: ' +
+        `cannot reach the helper at unix:/nonexistent/privhelper.sock: connect ENOENT /nonexistent/privhelper.sock. ${fix}`,
+    );
+    expect(tftp).toContain('TFTP cannot listen on UDP 127.0.0.1:69: not allowed to bind UDP 69 on lo directly');
+    expect(tftp).toContain(fix);
+  });
+});
+
