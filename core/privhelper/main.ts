@@ -94,8 +94,14 @@ function listen(path: string, owner: { uid: number; gid?: number }, opts: Parame
     });
     server.listen(path, () => {
       // Only the owner may connect: the socket is the whole access control.
-      chmodSync(path, 0o600);
-      chownSync(path, owner.uid, owner.gid ?? -1);
+      try {
+        chmodSync(path, 0o600);
+        chownSync(path, owner.uid, owner.gid ?? -1);
+      } catch (e) {
+        log(`cannot hand ${path} to uid ${owner.uid}: ${(e as Error).message} (the helper must run as root)`);
+        server.close(() => resolve(1));
+        return;
+      }
       log(`listening on ${path} for uid ${owner.uid}${opts.interfaces.length ? `, interfaces ${opts.interfaces.join(', ')}` : ''}`);
     });
     const stop = () => {

@@ -3,6 +3,7 @@
  * dfd-ph): dragonfly-privhelper runs as root, the DHCP and TFTP servers run as uid 1000 with
  * no capabilities, and real clients (ISC dhclient, busybox tftp) get their answers through the relay.
  */
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -16,6 +17,18 @@ describeWithPeers(['root', 'ip', 'setpriv', 'dhclient', 'busybox'], `DHCP and TF
   let c0: string;
   let c1: string;
   let helperLog: ReturnType<typeof lineReader>;
+  let serverChild: ChildProcess;
+  let server: ReturnType<typeof lineReader>;
+
+  /** busybox tftp from c1; a failure carries what the server and the helper said. */
+  async function fetchOverTftp(local: string): Promise<Buffer> {
+    try {
+      await lab.run(c1, `busybox tftp -g -r undionly.kpxe -l ${local} 10.77.31.1`);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nserver: ${server.lines.slice(-10).join('\n')}\nhelper: ${helperLog.stderr().slice(-1500)}`);
+    }
+    return readFileSync(local);
+  }
   let started: { ready?: boolean; uid?: number; direct67?: boolean; tftpPort?: number; log?: string[]; error?: string };
   const nbp = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 251));
 
@@ -35,9 +48,10 @@ describeWithPeers(['root', 'ip', 'setpriv', 'dhclient', 'busybox'], `DHCP and TF
     await until(() => helperLog.stderr().includes('listening on'));
     const cfg = { iface: 'dfd-br0', helper: `unix:${sock}`, range: { start: '10.77.31.100', end: '10.77.31.199' }, leaseFile: join(work, 'leases.json'), tftpRoot: join(work, 'tftp') };
     const drop = ['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', 'env', `HOME=${work}`];
-    const server = lineReader(lab.spawnIn(lab.ns, [...drop, 'node', '--no-deprecation', '--import', 'tsx', 'core/privhelper/testing/run-unprivileged.ts', JSON.stringify(cfg)]));
-    started = JSON.parse(await server.waitFor((l) => l.includes('"ready"') || l.includes('"error"')));
-  });
+    serverChild = lab.spawnIn(lab.ns, [...drop, 'node', '--no-deprecation', '--import', 'tsx', 'core/privhelper/testing/run-unprivileged.ts', JSON.stringify(cfg)]);
+    server = lineReader(serverChild);
+    started = JSON.parse(await server.waitFor((l) => l.includes('"ready"') || l.includes('"error"'), 60_000)); // a cold tsx cache for uid 1000 is slow under load
+  }, 120_000);
 
   afterAll(async () => {
     await lab?.close();
@@ -67,9 +81,7 @@ describeWithPeers(['root', 'ip', 'setpriv', 'dhclient', 'busybox'], `DHCP and TF
   });
 
   it('busybox tftp fetches a file byte for byte through port 69 of the helper', async () => {
-    const local = join(lab.dir, 'got.kpxe');
-    await lab.run(c1, `busybox tftp -g -r undionly.kpxe -l ${local} 10.77.31.1`);
-    expect(readFileSync(local).equals(nbp)).toBe(true);
+    expect((await fetchOverTftp(join(lab.dir, 'got.kpxe'))).equals(nbp)).toBe(true);
   });
 
   it('the helper refuses what it was not started for, and the servers keep running', async () => {
@@ -79,10 +91,20 @@ describeWithPeers(['root', 'ip', 'setpriv', 'dhclient', 'busybox'], `DHCP and TF
       'port 22 is not one the helper binds (only 67, 69, 4011)',
       'interface lo is not allowed (the helper was started for dfd-br0)',
     ]);
-    const local = join(lab.dir, 'again.kpxe');
-    await lab.run(c1, `busybox tftp -g -r undionly.kpxe -l ${local} 10.77.31.1`);
-    expect(readFileSync(local).length).toBe(nbp.length);
+    expect((await fetchOverTftp(join(lab.dir, 'again.kpxe'))).length).toBe(nbp.length);
   });
+
+  it('run as root, the same servers bind directly and never ask the helper', async () => {
+    await lab.stop(serverChild);
+    // The servers closed their sockets on the way out and the connection ended: the helper let go of 67 and 69.
+    await until(() => (helperLog.stderr().match(/app connection ended/g) ?? []).length >= 2);
+    expect(helperLog.stderr().match(/closed UDP \d+ on dfd-br0/g)).toEqual(['closed UDP 67 on dfd-br0', 'closed UDP 69 on dfd-br0']);
+    const cfg = { iface: 'dfd-br0', helper: `unix:${join(lab.dir, 'no-such-helper.sock')}`, range: { start: '10.77.31.100', end: '10.77.31.199' }, leaseFile: join(lab.dir, 'root-leases.json'), tftpRoot: join(lab.dir, 'user', 'tftp') };
+    server = lineReader(lab.spawnIn(lab.ns, ['node', '--no-deprecation', '--import', 'tsx', 'core/privhelper/testing/run-unprivileged.ts', JSON.stringify(cfg)]));
+    const got = JSON.parse(await server.waitFor((l) => l.includes('"ready"') || l.includes('"error"'), 60_000));
+    expect(got).toMatchObject({ ready: true, uid: 0, direct67: true, tftpPort: 69, log: [] });
+    expect((await fetchOverTftp(join(lab.dir, 'root.kpxe'))).equals(nbp)).toBe(true);
+  }, 90_000);
 });
 
 function refusalScript(sock: string): string {
