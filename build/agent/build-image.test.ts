@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkBase, hostProblem, lddMissing, moduleClosure, moduleName, parseAptDepends, parseLdd, parseModulesDep } from './build-image.mjs';
+import { checkBase, HOST_TOOLS, hostProblem, lddMissing, moduleClosure, moduleName, parseAptDepends, parseLdd, parseModulesDep } from './build-image.mjs';
 import type { CpioEntry } from './cpio.mjs';
 import { elfDynamic, lookupInImage, unresolvedLibraries } from './elf.mjs';
 
@@ -18,6 +20,25 @@ describe('whether this host can build the agent image', () => {
 
   it('has nothing to say on a host with every tool', () => {
     expect(hostProblem('linux', () => true)).toBeUndefined();
+  });
+
+  it('the builder itself, run as npm start runs it, exits 2 with that one line and writes nothing', () => {
+    // A PATH holding this host's tools except zstd: what a Debian laptop without zstd looks like to the builder.
+    const dir = mkdtempSync(join(tmpdir(), 'df-build-host-'));
+    try {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      const which = (b: string) => spawnSync('sh', ['-c', `command -v ${b}`], { encoding: 'utf8' }).stdout.trim();
+      for (const t of HOST_TOOLS.filter((t) => t.bin !== 'zstd' && which(t.bin))) symlinkSync(which(t.bin), join(bin, t.bin));
+      const out = join(dir, 'agent-image');
+      const builder = join(dirname(new URL(import.meta.url).pathname), 'build-image.mjs');
+      const r = spawnSync(process.execPath, [builder, '--out', out], { encoding: 'utf8', env: { ...process.env, PATH: bin }, timeout: 60_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^build-image: cannot build the agent image on this host: (.+, )?zstd (is|are) missing on this host; install with: sudo apt-get install (.+ )?zstd$/)]);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

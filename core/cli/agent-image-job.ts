@@ -32,7 +32,7 @@ export class AgentImageJob {
     this.current = present
       ? { state: 'present', detail: 'present; checking whether its inputs changed' }
       : { state: 'building', detail: `being built since ${new Date(now()).toISOString().slice(11, 16)} UTC (the first build takes a few minutes); machines that boot meanwhile are asked to retry`, since: new Date(now()).toISOString() };
-    o.out(present ? 'agent image: present; checking whether it needs a rebuild' : 'agent image: missing; building it in the background (first start takes a few minutes)');
+    // No line here: serve prints this state with the other readiness facts right after.
     this.done = this.run(now);
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { hasBinary, hasRoot } from '../dhcp/testing/lab.ts';
+import { describeWithPeers } from '../testing/peers.ts';
 import { parseHelperTarget } from './client.ts';
 import { parseHelperArgs } from './main.ts';
 
@@ -30,7 +30,7 @@ describe('dragonfly-privhelper command line', () => {
   });
 });
 
-describe.skipIf(!hasRoot || !hasBinary('setpriv'))('--listen socket access (needs root to switch users)', () => {
+describeWithPeers(['root', 'setpriv'], '--listen socket access (root switches users)', () => {
   it('is 0600 and owned by --owner: that user connects, another gets EACCES', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dfph-listen-'));
     chmodSync(dir, 0o755);
@@ -57,7 +57,7 @@ describe.skipIf(!hasRoot || !hasBinary('setpriv'))('--listen socket access (need
   });
 });
 
-describe.skipIf(!hasRoot || !hasBinary('setpriv'))('what an unprivileged Dragonfly says when the helper is not there (needs root to switch users)', () => {
+describeWithPeers(['root', 'setpriv'], 'what an unprivileged Dragonfly says when the helper is not there (root switches users)', () => {
   it('DHCP and TFTP name the port, the helper address and how to start it', async () => {
     const script = `
       import { helperBackedSockets } from './core/privhelper/service-sockets.ts';

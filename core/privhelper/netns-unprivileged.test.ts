@@ -25,7 +25,7 @@ describeWithPeers(['root', 'ip', 'setpriv', 'dhclient', 'busybox'], `DHCP and TF
     try {
       await lab.run(c1, `busybox tftp -g -r undionly.kpxe -l ${local} 10.77.31.1`);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\nserver: ${server.lines.slice(-10).join('\n')}\nhelper: ${helperLog.stderr().slice(-1500)}`);
+      throw new Error(`${(e as Error).message}\nserver: ${server.lines.slice(-10).join('\n')}\nhelper: ${helperLog.stderr().slice(-1500)}`, { cause: e });
     }
     return readFileSync(local);
   }
