@@ -11,7 +11,7 @@ const cfg = JSON.parse(process.argv[2]) as { dataDir: string; ipxeDir: string; p
 const out = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
 
 const services = new NetworkServices({
-  steps: { recordBootStep: async (mac, step, detail) => out({ step: { mac, step, detail } }) },
+  steps: { recordBootStep: async (mac, step, detail) => void out({ step: { mac, step, detail } }) },
   dataDir: cfg.dataDir,
   ipxeDir: cfg.ipxeDir,
   probeSeconds: cfg.probeSeconds,
