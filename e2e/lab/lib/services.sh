@@ -19,8 +19,9 @@ agent_image_snapshot() {
 }
 has_agent_image() { [ -f "$LAB_DIR/agent-image/initramfs.img" ]; }
 
-# cp_start full|proxy: a fresh data directory, an API token made before the start, then
-# `dragonfly serve` on dflbr0 inside $NS_SRV. Waits for the API and checks DHCP/TFTP health.
+# cp_start full|proxy|unconfigured: a fresh data directory, an API token made before the start,
+# then `dragonfly serve` on dflbr0 inside $NS_SRV (unconfigured: no interface, DHCP mode or
+# advertise address at all, as on a fresh laptop). Waits for the API and checks DHCP health.
 cp_start() {
   local mode=$1 d="$LAB_DIR/cp-$1" i
   mkdir -p "$d/data"
@@ -31,10 +32,11 @@ cp_start() {
   has_agent_image && mount_agent="mount --bind '$LAB_DIR/agent-image' '$AGENT_DIR'"
   local range=()
   [ "$mode" = full ] && range=(--dhcp-range "$FULL_RANGE")
+  local netargs=(--interface "$BR0" --dhcp-mode "$mode" "${range[@]}" --advertise-address "$SRV_IP")
+  [ "$mode" = unconfigured ] && netargs=()
   ip netns exec "$NS_SRV" sh -c "$mount_agent && exec \"\$@\"" cp \
     node "$LAB_REPO/bin/dragonfly.mjs" serve --data-dir "$d/data" --http-port "$CP_PORT" --listen 0.0.0.0 \
-    --interface "$BR0" --dhcp-mode "$mode" "${range[@]}" --tftp-port 69 --advertise-address "$SRV_IP" \
-    --log-level debug >"$d/serve.log" 2>&1 &
+    "${netargs[@]}" --tftp-port 69 --log-level debug >"$d/serve.log" 2>&1 &
   echo $! >"$LAB_DIR/cp.pid"
   CP_LOG=$d/serve.log
   for ((i = 0; i < 60; i++)); do
@@ -46,6 +48,7 @@ cp_start() {
   log "control plane ($mode) up: $(cat "$d/status.json")"
   local want="$mode on $BR0"
   [ "$mode" = off ] && want=off
+  [ "$mode" = unconfigured ] && want='off: no provisioning interface chosen'
   grep -q "\"dhcp\":{\"ok\":true,\"detail\":\"$want" "$d/status.json" || die "DHCP is not \"$want\""
 }
 cp_stop() { stop_pidfile "$LAB_DIR/cp.pid" 10; }
