@@ -3,12 +3,9 @@ import { networkInterfaces } from 'node:os';
 import Type from 'typebox';
 import { NetworkSettings } from '../app/network-settings.ts';
 
-export interface ServiceHealth {
-  ok: boolean;
-  detail?: string;
-  /** The fix, in words, when the service could not start (e.g. missing privileges). */
-  error?: string;
-}
+import type { ServiceHealth } from '../boot/network-services.ts';
+
+export type { ServiceHealth };
 
 export interface StatusReport {
   version: string;
