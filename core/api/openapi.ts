@@ -1,4 +1,5 @@
 import type { RouteOptions } from 'fastify';
+import { bootRoutes } from '../boot/urls.ts';
 
 export interface RouteRecord {
   method: string;
@@ -21,7 +22,7 @@ export function routeRecorder(list: RouteRecord[]) {
 export function openApiDocument(routes: RouteRecord[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
-    if (r.url.includes('*') && r.url !== '/images/*') continue;
+    if (r.url.includes('*') && r.url !== bootRoutes.images) continue;
     const path = r.url.replace(/:([A-Za-z_]+)/g, '{$1}');
     const params = [...r.url.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     (paths[path] ??= {})[r.method.toLowerCase()] = {

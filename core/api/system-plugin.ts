@@ -4,12 +4,9 @@ import { NetworkSettings } from '../contract/settings.ts';
 import { listHostInterfaces } from './host-interfaces.ts';
 import { DragonflyError } from '../shared/errors.ts';
 
-export interface ServiceHealth {
-  ok: boolean;
-  detail?: string;
-  /** The fix, in words, when the service could not start (e.g. missing privileges). */
-  error?: string;
-}
+import type { ServiceHealth } from '../boot/network-services.ts';
+
+export type { ServiceHealth };
 
 export interface StatusReport {
   version: string;

@@ -60,10 +60,9 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-function firstIpv4(iface?: string): string | undefined {
-  const all = networkInterfaces();
-  const lists = iface ? [all[iface] ?? []] : Object.values(all);
-  for (const list of lists) for (const a of list ?? []) if (a.family === 'IPv4' && (iface || !a.internal)) return a.address;
+/** Some non-loopback IPv4 address of this host: where machines are sent before an interface is chosen. */
+function firstIpv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return undefined;
 }
 

@@ -94,4 +94,24 @@ describe('NetworkServices: the advertised address follows the network settings',
     await failing.services.apply(settings({ dhcpMode: 'proxy' }));
     expect(failing.services.health().dhcp).toMatchObject({ ok: false, error: 'DHCP failed to start: EACCES' });
   });
+
+  it('with a swarm, full mode campaigns instead of probing; its DHCP server gets the same boot policy', async () => {
+    const calls: Array<{ iface: string; address: string }> = [];
+    let closed = false;
+    const { services, started, probes } = harness({
+      swarm: ({ iface, address, createServer, onState }) => {
+        calls.push({ iface, address: address.address });
+        createServer(createMemoryLeaseStore());
+        onState(true, 'elected');
+        return { close: async () => void (closed = true) };
+      },
+    });
+    await services.apply(settings());
+    expect(calls).toEqual([{ iface: 'dflbr0', address: '10.77.0.1' }]);
+    expect(probes).toEqual([]);
+    expect(services.health().dhcp.detail).toBe('swarm leader, serving, full on dflbr0: elected');
+    expect(await scriptUrlOf(started[0])).toBe('http://10.77.0.1:8080/boot/ipxe');
+    await services.close();
+    expect(closed).toBe(true);
+  });
 });

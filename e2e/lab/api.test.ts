@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Hardware } from '../../core/model/hardware.ts';
-import { factProblems, missingStep, stepsSince } from './api.ts';
+import { factProblems, missingStep, sameMachineProblems, stepsSince } from './api.ts';
 
 const MAC = '52:54:00:98:00:11';
 
@@ -62,5 +62,20 @@ describe('lab fact assertions', () => {
     expect(p).toHaveLength(2);
     expect(p[0]).toContain('memoryBytes 1527652352');
     expect(p[1]).toContain('disk sizes [67108864]');
+  });
+});
+
+describe('same-machine (multi-NIC lab check)', () => {
+  const B = '52:54:00:98:00:b2';
+  const two = (macs: string[], nics: string[], name = 'x'): Hardware => {
+    const h = hw([], {});
+    return { ...h, metadata: { name }, spec: { ...h.spec, macs, facts: { ...h.spec.facts!, nics: nics.map((mac, i) => ({ name: `eth${i}`, mac })) } } } as Hardware;
+  };
+  it('passes for one object with both MACs in spec and facts', () => {
+    expect(sameMachineProblems([two([B, MAC], [MAC, B])], [B, MAC])).toEqual([]);
+  });
+  it('names a second object (the machine registered twice) and a MAC missing from the facts', () => {
+    expect(sameMachineProblems([two([B], [B], 'b'), two([MAC], [MAC], 'a')], [B, MAC])[0]).toMatch(/^2 Hardware objects/);
+    expect(sameMachineProblems([two([B, MAC], [B])], [B, MAC])).toEqual(['x: no registered NIC with 52:54:00:98:00:11']);
   });
 });

@@ -7,6 +7,7 @@
  *   node --import tsx e2e/lab/api.ts wait-registered --mac M [--since ISO] [--cpus N] [--memory-mib N]
  *        [--disk-bytes A,B] [--firmware bios|uefi] [--timeout S]
  *   node --import tsx e2e/lab/api.ts show --mac M
+ *   node --import tsx e2e/lab/api.ts same-machine --mac M --other-macs M2[,M3]
  *
  * Environment: LAB_API_URL (default http://127.0.0.1:8080), LAB_TOKEN (an API token).
  * Success: exit 0 and one summary line on stdout (the lab shows it in its table).
@@ -76,6 +77,7 @@ interface Opts {
   memoryMib?: number;
   diskBytes?: number[];
   firmware?: string;
+  otherMacs?: string[];
 }
 
 async function waitBoot(o: Opts): Promise<string> {
@@ -137,6 +139,30 @@ async function waitRegistered(o: Opts): Promise<string> {
   });
 }
 
+/**
+ * Problems with "one machine has all these MACs": every Hardware object that has any of them
+ * must be the same one, its spec and its registered NICs must list all of them.
+ */
+export function sameMachineProblems(items: Hardware[], macs: string[]): string[] {
+  const owners = items.filter((h) => h.spec.macs.some((m) => macs.includes(m)));
+  if (owners.length !== 1) return [`${owners.length} Hardware objects have one of ${macs.join(', ')}: ${owners.map((h) => `${h.metadata.name} [${h.spec.macs.join(' ')}]`).join('; ')}`];
+  const [hw] = owners;
+  const nics = hw.spec.facts?.nics.map((n) => n.mac) ?? [];
+  return macs.flatMap((m) => [
+    ...(hw.spec.macs.includes(m) ? [] : [`${hw.metadata.name}: spec.macs lacks ${m}`]),
+    ...(nics.includes(m) ? [] : [`${hw.metadata.name}: no registered NIC with ${m}`]),
+  ]);
+}
+
+async function sameMachine(o: Opts): Promise<string> {
+  const macs = [o.mac, ...(o.otherMacs ?? [])];
+  const items = await listHardware();
+  const problems = sameMachineProblems(items, macs);
+  if (problems.length) throw new Error(problems.join('; '));
+  const hw = items.find((h) => h.spec.macs.includes(o.mac))!;
+  return `one machine ${hw.metadata.name} (${hw.status?.state}) with MACs ${hw.spec.macs.join(', ')}`;
+}
+
 async function show(o: Opts): Promise<string> {
   const hw = await findByMac(o.mac);
   if (!hw) throw new Error(`no Hardware object has MAC ${o.mac}`);
@@ -157,6 +183,7 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       'memory-mib': { type: 'string' },
       'disk-bytes': { type: 'string' },
       firmware: { type: 'string' },
+      'other-macs': { type: 'string' },
     },
   });
   if (!values.mac) throw new Error('--mac is required');
@@ -173,11 +200,12 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       memoryMib: num(values['memory-mib']),
       diskBytes: values['disk-bytes']?.split(',').map(Number),
       firmware: values.firmware,
+      otherMacs: values['other-macs']?.toLowerCase().split(',').filter(Boolean) ?? [],
     },
   };
 }
 
-const commands: Record<string, (o: Opts) => Promise<string>> = { 'wait-boot': waitBoot, 'wait-registered': waitRegistered, show };
+const commands: Record<string, (o: Opts) => Promise<string>> = { 'wait-boot': waitBoot, 'wait-registered': waitRegistered, 'same-machine': sameMachine, show };
 
 async function main(): Promise<void> {
   const { cmd, o } = parse(process.argv.slice(2));

@@ -15,7 +15,7 @@ check_script_boot() {
   local at; at=$(vm_age "$name")
   summary=$(api wait-boot --mac "$(cat "$(vm_dir "$name")/mac")" --since "$(vm_started_iso "$name")" \
     --steps "$steps" --dhcp-mode "$mode" --timeout 15) || { note "$summary"; return 1; }
-  note "script at ${at}s after power-on; $(grep -aoE 'net0: [0-9.]+/[0-9.]+' "$serial" | tail -n1); $summary"
+  note "script at ${at}s after power-on; $(grep -aoE 'net[0-9]+: [0-9.]+/[0-9.]+' "$serial" | tail -n1); $summary"
 }
 
 # check_registered NAME bios|uefi CPUS MEMMIB DISKBYTES: the agent registered with exactly

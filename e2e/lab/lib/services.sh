@@ -19,11 +19,12 @@ agent_image_snapshot() {
 }
 has_agent_image() { [ -f "$LAB_DIR/agent-image/initramfs.img" ]; }
 
-# cp_start full|proxy|off: a fresh data directory, an API token made before the start, then
-# `dragonfly serve` on dflbr0 inside $NS_SRV. Ready = the NEW process answers /healthz on its
-# own listener (lib/ready.sh), then reports TFTP and DHCP bound in /api/v1/status. Dies with
-# what did not come up and the tail of this start's own log. Sets CP_UP_SECS (spawn ->
-# /healthz) and CP_READY_SECS (spawn -> DHCP/TFTP bound).
+# cp_start full|proxy|off|unconfigured: a fresh data directory, an API token made before the
+# start, then `dragonfly serve` on dflbr0 inside $NS_SRV (unconfigured: no interface, DHCP mode or
+# advertise address at all, as on a fresh laptop). Ready = the NEW process answers /healthz on
+# its own listener (lib/ready.sh), then reports TFTP and DHCP bound in /api/v1/status (nothing to
+# bind when unconfigured). Dies with what did not come up and the tail of this start's own log.
+# Sets CP_UP_SECS (spawn -> /healthz) and CP_READY_SECS (spawn -> DHCP/TFTP bound).
 cp_start() {
   local mode=$1 d="$LAB_DIR/cp-$1" pid t0
   local old; old=$(cat "$LAB_DIR/cp.pid" 2>/dev/null || true)
@@ -38,11 +39,13 @@ cp_start() {
   [ "$mode" = full ] && range=(--dhcp-range "$FULL_RANGE")
   CP_LOG=$d/serve.log
   fresh_log "$CP_LOG"
+  local netargs=(--interface "$BR0" --dhcp-mode "$mode" "${range[@]}" --advertise-address "$SRV_IP")
+  [ "$mode" = unconfigured ] && netargs=()
   t0=$(now)
   # `ip netns exec` and `sh -c '... exec'` both exec: $! is the control plane's own pid.
   ip netns exec "$NS_SRV" sh -c "$mount_agent && exec \"\$@\"" cp \
     node "$LAB_REPO/bin/dragonfly.mjs" serve --data-dir "$d/data" --http-port "$CP_PORT" --listen 0.0.0.0 \
-    --interface "$BR0" --dhcp-mode "$mode" "${range[@]}" --tftp-port 69 --advertise-address "$SRV_IP" \
+    "${netargs[@]}" --tftp-port 69 \
     --log-level debug >>"$CP_LOG" 2>&1 &
   pid=$!
   echo "$pid" >"$LAB_DIR/cp.pid"
@@ -53,7 +56,9 @@ cp_start() {
   log "control plane ($mode, pid $pid) answering after ${CP_UP_SECS}s, DHCP/TFTP bound after ${CP_READY_SECS}s: $(cat "$d/status.json")"
   local want="$mode on $BR0"
   [ "$mode" = off ] && want=off
+  [ "$mode" = unconfigured ] && want='off: no provisioning interface chosen'
   grep -q "\"dhcp\":{\"ok\":true,\"detail\":\"$want" "$d/status.json" || die "DHCP is not \"$want\": $(cat "$d/status.json")"
+  [ "$mode" = unconfigured ] && return 0
   grep -q "\"tftp\":{\"ok\":true,\"detail\":\"$SRV_IP:69\"" "$d/status.json" || die "TFTP is not on $SRV_IP:69: $(cat "$d/status.json")"
 }
 
@@ -70,7 +75,8 @@ cp_wait_services() {
     dhcp=$(grep -oE '"dhcp":\{[^}]*\}' <<<"$status" || true)
     tftp=$(grep -oE '"tftp":\{[^}]*\}' <<<"$status" || true)
     [[ $dhcp$tftp == *'"ok":false'* ]] && die "control plane ($mode, pid $pid) could not start DHCP/TFTP: $dhcp $tftp"
-    if [ -n "$tftp" ] && [[ $tftp != *'"detail":"off"'* ]] && { [ "$mode" = off ] || [[ $dhcp != *'"detail":"off"'* ]]; }; then
+    # unconfigured: no interface, so nothing is ever bound; the status answering is the readiness.
+    if [ -n "$tftp" ] && { [ "$mode" = unconfigured ] || { [[ $tftp != *'"detail":"off"'* ]] && { [ "$mode" = off ] || [[ $dhcp != *'"detail":"off"'* ]]; }; }; }; then
       printf '%s\n' "$status" >"$out"
       return 0
     fi

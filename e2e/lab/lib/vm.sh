@@ -26,6 +26,8 @@ vm_start() {
   # scenarios on UEFI use 0 so the NVRAM BootOrder the agent wrote is the one that counts.
   local fwargs=() nic="virtio-net-pci,netdev=n0,mac=$mac" order=(-boot n)
   if [ "${VM_BOOTINDEX:-1}" = 1 ]; then nic+=",bootindex=1"; else order=(); fi
+  # VM_NIC_ADDR=0x5: the boot NIC's PCI slot, so a scenario can put another NIC before it.
+  if [ -n "${VM_NIC_ADDR:-}" ]; then nic+=",addr=$VM_NIC_ADDR"; fi
   if [ "$fw" = uefi ]; then
     [ -f "$d/vars.fd" ] || cp "$OVMF_VARS" "$d/vars.fd"
     fwargs=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" -drive "if=pflash,format=raw,unit=1,file=$d/vars.fd")
