@@ -60,10 +60,13 @@ describe('build/electron-builder.yml', () => {
 
   it('the packaged app looks for the boot files exactly where extraResources puts them', () => {
     const to = (from: string) => config.extraResources.find((r: { from: string }) => r.from === from).to;
-    expect(resourcePaths('/opt/Dragonfly/resources')).toEqual({
-      ipxeDir: path.join('/opt/Dragonfly/resources', to('assets/ipxe')),
-      agentImageDir: path.join('/opt/Dragonfly/resources', to('dist/agent-image')),
+    const res = '/opt/Dragonfly/resources';
+    expect(resourcePaths(res, 'linux', {})).toEqual({
+      ipxeDir: path.join(res, to('assets/ipxe')),
+      agentImageDir: path.join(res, to('dist/agent-image')),
+      privHelper: `exec:pkexec ${path.join(res, to('build/privhelper'), 'dragonfly-privhelper')} --stdio`,
     });
+    expect(resourcePaths(res, 'darwin', {})).not.toHaveProperty('privHelper');
   });
 
   it('points at icon files that exist and are what each OS expects', () => {

@@ -14,7 +14,7 @@ let url: string;
 let banner = '';
 
 function cli(args: string[], env: Record<string, string> = {}, input?: string) {
-  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, input, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, input, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

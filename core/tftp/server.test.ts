@@ -348,7 +348,8 @@ describe('protocol edge cases over loopback', () => {
 
   it('leaks no file descriptor over 200 transfers, aborted and vanished ones included', async () => {
     const fds = () => readdirSync('/proc/self/fd').length;
-    const { server, port } = await start({ timeoutMs: 20, maxRetries: 1 });
+    // Vanished peers end within 0.5 s; the complete transfers still finish on a loaded machine.
+    const { server, port } = await start({ timeoutMs: 100, maxRetries: 4 });
     await fetchFile(port, 'boot/small.bin'); // warm up lazily opened handles
     const before = fds();
     const complete = (i: number) => fetchFile(port, i % 2 ? 'ipxe.efi' : 'boot/small.bin', i % 3 ? [{ name: 'windowsize', value: '8' }] : []);
