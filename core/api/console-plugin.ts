@@ -11,12 +11,15 @@ import type { WebSocket } from 'ws';
 import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleServerMessage } from '../model/console-messages.ts';
 import { describeHolder, type ConsoleEnd } from '../power/console.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
+import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import { bearerToken } from './auth-hook.ts';
 import { toDragonflyError } from './http-errors.ts';
 
 export interface ConsoleDeps {
   consoles: ConsoleHub;
+  /** Recorded boot consoles; without it, no console-log routes. */
+  bootLogs?: BootConsoleLogs;
 }
 
 /** Largest frame from a client, bytes: a paste, not a file transfer. */
@@ -62,6 +65,18 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Pr
     },
     (ws, req) => void serveConsole(ws, req.params.name, req.query.takeOver === '1', deps.consoles),
   );
+  const logs = deps.bootLogs;
+  if (!logs) return;
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/machines/:name/console-logs',
+    { schema: { tags: ['Console'], summary: 'Recorded console output of recent provisioning boots, newest first' } },
+    async (req) => ({ items: logs.list(req.params.name) }),
+  );
+  app.get<{ Params: { name: string; boot: string } }>(
+    '/api/v1/machines/:name/console-logs/:boot',
+    { schema: { tags: ['Console'], summary: 'The console output recorded during one boot (text)' } },
+    async (req, reply) => reply.type('text/plain; charset=iso-8859-1').send(logs.read(req.params.name, req.params.boot)),
+  );
 }
 
 async function serveConsole(ws: WebSocket, machine: string, takeOver: boolean, hub: ConsoleHub): Promise<void> {
@@ -75,7 +90,7 @@ async function serveConsole(ws: WebSocket, machine: string, takeOver: boolean, h
         send(ws, endMessage(end));
         ws.close(1000);
       },
-    }, takeOver);
+    }, { takeOver });
   } catch (e) {
     const err = toDragonflyError(e);
     const holder = (err.details as { holder?: ConsoleHolderInfo } | undefined)?.holder;
