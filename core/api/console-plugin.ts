@@ -8,7 +8,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleServerMessage } from '../model/console-messages.ts';
+import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleProtocol, ConsoleServerMessage } from '../model/console-messages.ts';
 import { describeHolder, type ConsoleEnd } from '../power/console.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
@@ -52,7 +52,10 @@ function endMessage(end: ConsoleEnd): ConsoleServerMessage {
  * closed; registered later, a refused upgrade kept the socket open and hung server close.
  */
 export async function registerWebSockets(app: FastifyInstance): Promise<void> {
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME } });
+  const ours: ConsoleProtocol = 'dragonfly.console';
+  // Never echo the bearer subprotocol back: pick ours, or none for clients that offered nothing.
+  const handleProtocols = (offered: Set<string>) => (offered.has(ours) ? ours : false);
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME, handleProtocols } });
 }
 
 export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {

@@ -64,8 +64,8 @@ interface Client {
   until(what: string, check: () => boolean): Promise<void>;
 }
 
-function connect(path: string, headers: Record<string, string> = h.headers): Promise<Client> {
-  const ws = new WebSocket(`${base}${path}`, { headers });
+function connect(path: string, headers: Record<string, string> = h.headers, protocols: string[] = []): Promise<Client> {
+  const ws = new WebSocket(`${base}${path}`, protocols, { headers });
   sockets.push(ws);
   let out = '';
   const messages: ConsoleServerMessage[] = [];
@@ -108,6 +108,13 @@ describe('console WebSocket', () => {
     await expect(connect('/api/v1/machines/rack1-node1/console', {})).rejects.toThrow('HTTP 401');
     const cookie = `df_session=${encodeURIComponent(h.token)}`;
     await expect(connect('/api/v1/machines/rack1-node1/console', { cookie, origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
+  });
+
+  it('takes a bearer token offered as a subprotocol (browsers cannot set headers), and never echoes it', async () => {
+    const c = await connect('/api/v1/machines/rack1-node1/console', {}, ['dragonfly.console', `dragonfly.bearer.${h.token}`]);
+    await c.until('attached', () => c.messages.some((m) => m.type === 'attached'));
+    expect(c.ws.protocol).toBe('dragonfly.console');
+    await expect(connect('/api/v1/machines/rack1-node1/console', {}, ['dragonfly.console', 'dragonfly.bearer.dfs_wrong'])).rejects.toThrow('HTTP 401');
   });
 
   it('says clearly when a machine has no BMC', async () => {
