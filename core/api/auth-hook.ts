@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, Principal } from '../auth/auth-service.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import { refuseCrossSiteWrite } from './cross-site.ts';
+import type { ConsoleBearerProtocol } from '../contract/console.ts';
 
 export const SESSION_COOKIE = 'df_session';
 
@@ -20,10 +21,15 @@ declare module 'fastify' {
   }
 }
 
+const WS_BEARER: ConsoleBearerProtocol = 'dragonfly.bearer.';
+
 export function bearerToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (h?.startsWith('Bearer ')) return h.slice(7).trim();
-  return undefined;
+  // A WebSocket from a browser cannot send headers; the token comes as a subprotocol instead.
+  const offered = req.headers['sec-websocket-protocol'];
+  const proto = offered?.split(',').map((p) => p.trim()).find((p) => p.startsWith(WS_BEARER));
+  return proto ? proto.slice(WS_BEARER.length) : undefined;
 }
 
 export function cookieToken(req: FastifyRequest): string | undefined {

@@ -1,22 +1,25 @@
 /**
  * A machine's serial console over a WebSocket: GET /api/v1/machines/{name}/console upgrades;
  * binary frames are the console's bytes both ways, text frames the JSON messages of
- * core/model/console-messages.ts. Auth is the API's (bearer token or session cookie, checked
+ * core/contract/console.ts. Auth is the API's (bearer token or session cookie, checked
  * by the onRequest hook before the upgrade); a cookie-authenticated upgrade must come from
  * this server's own origin, or any web page could drive the console with the user's cookie.
  */
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleServerMessage } from '../model/console-messages.ts';
+import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleProtocol, ConsoleServerMessage } from '../contract/console.ts';
 import { describeHolder, type ConsoleEnd } from '../power/console.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
+import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import { bearerToken } from './auth-hook.ts';
 import { toDragonflyError } from './http-errors.ts';
 
 export interface ConsoleDeps {
   consoles: ConsoleHub;
+  /** Recorded boot consoles; without it, no console-log routes. */
+  bootLogs?: BootConsoleLogs;
 }
 
 /** Largest frame from a client, bytes: a paste, not a file transfer. */
@@ -49,7 +52,10 @@ function endMessage(end: ConsoleEnd): ConsoleServerMessage {
  * closed; registered later, a refused upgrade kept the socket open and hung server close.
  */
 export async function registerWebSockets(app: FastifyInstance): Promise<void> {
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME } });
+  const ours: ConsoleProtocol = 'dragonfly.console';
+  // Never echo the bearer subprotocol back: pick ours, or none for clients that offered nothing.
+  const handleProtocols = (offered: Set<string>) => (offered.has(ours) ? ours : false);
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME, handleProtocols } });
 }
 
 export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
@@ -61,6 +67,18 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Pr
       schema: { tags: ['Console'], summary: 'Serial console of a machine (WebSocket; ?takeOver=1 ends another client\'s console first)' },
     },
     (ws, req) => void serveConsole(ws, req.params.name, req.query.takeOver === '1', deps.consoles),
+  );
+  const logs = deps.bootLogs;
+  if (!logs) return;
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/machines/:name/console-logs',
+    { schema: { tags: ['Console'], summary: 'Recorded console output of recent provisioning boots, newest first' } },
+    async (req) => ({ items: logs.list(req.params.name) }),
+  );
+  app.get<{ Params: { name: string; boot: string } }>(
+    '/api/v1/machines/:name/console-logs/:boot',
+    { schema: { tags: ['Console'], summary: 'The console output recorded during one boot (text)' } },
+    async (req, reply) => reply.type('text/plain; charset=iso-8859-1').send(logs.read(req.params.name, req.params.boot)),
   );
 }
 
@@ -75,7 +93,7 @@ async function serveConsole(ws: WebSocket, machine: string, takeOver: boolean, h
         send(ws, endMessage(end));
         ws.close(1000);
       },
-    }, takeOver);
+    }, { takeOver });
   } catch (e) {
     const err = toDragonflyError(e);
     const holder = (err.details as { holder?: ConsoleHolderInfo } | undefined)?.holder;

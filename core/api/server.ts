@@ -17,6 +17,7 @@ import { authPlugin } from './auth-plugin.ts';
 import { bootPlugin, type BootDeps } from './boot-plugin.ts';
 import { consolePlugin, registerWebSockets } from './console-plugin.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
+import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { eventsPlugin } from './events-plugin.ts';
 import { errorHandler, notFoundHandler } from './http-errors.ts';
 import { objectsPlugin } from './objects-plugin.ts';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   importProxmox?: ProxmoxImporter;
   /** Machines' serial consoles; without it, no console route. */
   consoles?: ConsoleHub;
+  /** Console output recorded during provisioning boots. */
+  bootLogs?: BootConsoleLogs;
   /** The OS image cache; without it, image URLs go to machines as written. */
   images?: ImageCache;
   /** The only folder image imports read from (DATA_DIR/import); without it, imports are refused. */
@@ -102,7 +105,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power });
     if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
-    if (deps.consoles) await consolePlugin(scope, { consoles: deps.consoles });
+    if (deps.consoles) await consolePlugin(scope, { consoles: deps.consoles, bootLogs: deps.bootLogs });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
     await agentPlugin(scope, {
       store: deps.store,

@@ -1,10 +1,23 @@
 import type { Hardware } from '../model/hardware.ts';
 import { openMachineConsole, type ConsoleOpener } from '../power/console.ts';
 import type { CredentialStore } from '../power/secrets/credential-store.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, Unwatch } from '../store/store.ts';
+import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 
 /** Opens a machine's console from its BMC reference and its decrypted credential. */
 export function consoleOpener(store: Store, credentials: CredentialStore): ConsoleOpener {
   return async (machine, handlers, takeOver) =>
     openMachineConsole(await store.get<Hardware>('Hardware', machine), (ref) => credentials.get(ref), handlers, takeOver);
+}
+
+/** Machines being provisioned: power-cycled into PXE (Assigned) or running the agent. */
+const RECORDED_STATES = new Set(['Assigned', 'Provisioning']);
+
+/** Keeps boot console logs in step with machine states: record while provisioning, per workflow. */
+export async function recordProvisioningConsoles(store: Store, logs: BootConsoleLogs): Promise<Unwatch> {
+  const track = (hw: Hardware, deleted = false) =>
+    logs.track(hw.metadata.name, !deleted && RECORDED_STATES.has(hw.status?.state ?? ''), hw.status?.currentWorkflow);
+  const { items } = await store.list<Hardware>('Hardware');
+  items.forEach((hw) => track(hw));
+  return store.watch({ kind: 'Hardware' }, (e) => track(e.object as Hardware, e.type === 'DELETED'));
 }

@@ -35,7 +35,8 @@ import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { ConsoleHub } from '../power/console-hub.ts';
-import { consoleOpener } from './console-control.ts';
+import { BootConsoleLogs } from '../power/boot-console-log.ts';
+import { consoleOpener, recordProvisioningConsoles } from './console-control.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -93,6 +94,9 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
     const consoles = new ConsoleHub({ open: consoleOpener(store, credentials) });
     cleanup.unshift(() => consoles.close());
+    const bootLogs = new BootConsoleLogs({ hub: consoles, dir: join(config.dataDir, 'console-logs'), logger: log });
+    cleanup.unshift(() => bootLogs.close());
+    cleanup.unshift(await recordProvisioningConsoles(store, bootLogs));
     const images = new ImageCache({ dir: join(config.dataDir, 'images'), logger: log.child({ svc: 'images' }) });
     await images.load();
     const workflows = new WorkflowService({
@@ -151,6 +155,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       index,
       power,
       consoles,
+      bootLogs,
       credentials,
       images,
       imageImportDir: importFolderOf(config.dataDir),

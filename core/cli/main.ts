@@ -10,6 +10,7 @@ import { formatTable } from './table.ts';
 import { serve, type ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
+import { addConsoleCommand } from './console-command.ts';
 
 interface GlobalOpts {
   url?: string;
@@ -35,10 +36,14 @@ const defaultIo: CliIo = {
   env: process.env,
 };
 
-function client(cmd: Command, io: CliIo): ApiClient {
+/** Which control plane and token: flags, then environment, then the local default. */
+function target(cmd: Command, io: CliIo): { url: string; token?: string } {
   const g = cmd.optsWithGlobals<GlobalOpts>();
-  const url = g.url ?? io.env.DRAGONFLY_URL ?? 'http://127.0.0.1:8080';
-  return new ApiClient({ url, token: g.token ?? io.env.DRAGONFLY_TOKEN });
+  return { url: g.url ?? io.env.DRAGONFLY_URL ?? 'http://127.0.0.1:8080', token: g.token ?? io.env.DRAGONFLY_TOKEN };
+}
+
+function client(cmd: Command, io: CliIo): ApiClient {
+  return new ApiClient(target(cmd, io));
 }
 
 const isJson = (cmd: Command) => Boolean(cmd.optsWithGlobals<GlobalOpts>().json);
@@ -165,6 +170,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
 
   addAdminCommands(program, io, (cmd) => client(cmd, io));
   addHandoffCommands(program, io.out);
+  addConsoleCommand(program, (cmd) => target(cmd, io), { stdin: process.stdin, stdout: process.stdout, status: io.err });
   return program;
 }
 

@@ -39,8 +39,12 @@ export class ConsoleHub {
 
   constructor(private readonly opts: ConsoleHubOptions) {}
 
-  /** Joins the machine's console, opening it if nobody has; rejects naming another holder. */
-  async attach(machine: string, viewer: ConsoleViewer, takeOver = false): Promise<ConsoleAttachment> {
+  /**
+   * Joins the machine's console, opening it if nobody has; rejects naming another holder.
+   * `takeOver` ends another client's console first; `replay` (default true) sends the scrollback.
+   */
+  async attach(machine: string, viewer: ConsoleViewer, opts: { takeOver?: boolean; replay?: boolean } = {}): Promise<ConsoleAttachment> {
+    const takeOver = opts.takeOver ?? false;
     const line = this.lines.get(machine) ?? this.openLine(machine, takeOver);
     line.viewers.add(viewer);
     let sol: SolConsole;
@@ -50,7 +54,7 @@ export class ConsoleHub {
       line.viewers.delete(viewer);
       throw e;
     }
-    for (const chunk of line.scrollback) viewer.onData(chunk);
+    if (opts.replay ?? true) for (const chunk of line.scrollback) viewer.onData(chunk);
     let attached = true;
     return {
       write: (bytes) => attached && sol.write(bytes),

@@ -10,6 +10,7 @@ import { createMemoryStore } from '../store/memory/memory-store.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageCache } from '../images/cache.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
+import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { WorkflowService } from '../workflow/workflow-service.ts';
 
 export interface Harness extends Api {
@@ -28,7 +29,18 @@ export interface Harness extends Api {
 
 /** The real API over a memory store and a temp data dir; no port unless a test listens. */
 export async function createHarness(
-  opts: { auth?: AuthOptions; bodyLimit?: number; store?: Store; images?: ImageCache; imageDir?: string; consoles?: ConsoleHub; surfaceOf?: ApiDeps['surfaceOf']; /** the workflow engine's clock */ now?: () => number } = {},
+  opts: {
+    auth?: AuthOptions;
+    bodyLimit?: number;
+    store?: Store;
+    images?: ImageCache;
+    imageDir?: string;
+    consoles?: ConsoleHub;
+    bootLogs?: BootConsoleLogs;
+    surfaceOf?: ApiDeps['surfaceOf'];
+    /** the workflow engine's clock */
+    now?: () => number;
+  } = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
   const store = opts.store ?? createMemoryStore();
@@ -49,6 +61,7 @@ export async function createHarness(
     images: opts.images,
     imageImportDir: join(dataDir, 'import'),
     consoles: opts.consoles,
+    bootLogs: opts.bootLogs,
     pingMs: 60_000,
     surfaceOf: opts.surfaceOf,
     boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images') },

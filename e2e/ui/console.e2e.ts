@@ -9,20 +9,22 @@ import { promisify } from 'node:util';
 import { startIpmiSim, type IpmiSim } from '../../core/power/ipmi/ipmi-sim-harness.ts';
 import { startSerialPort, type SerialPort } from '../../core/power/ipmi/serial-port-harness.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { SimAgent, operatorCall, operatorToken } from './sim-agent.ts';
+import { SimAgent, demoTemplate, operatorCall, operatorToken } from './sim-agent.ts';
 
 const run = promisify(execFile);
 let cp: ControlPlane;
 let sim: IpmiSim;
 let serial: SerialPort;
 let agent: SimAgent;
+let token: string;
 const children: ChildProcess[] = [];
 
 test.beforeAll(async () => {
   serial = await startSerialPort();
   sim = await startIpmiSim({ sol: serial.device });
   cp = await startControlPlane();
-  const token = await operatorToken(cp.url, cp.password);
+  token = await operatorToken(cp.url, cp.password);
+  await operatorCall(cp.url, token, 'POST', '/api/v1/apply', demoTemplate, 'application/yaml');
   agent = new SimAgent(cp.url, '52:54:00:e2:19:01');
   await agent.register();
   await operatorCall(cp.url, token, 'POST', '/api/v1/credentials', { name: 'bmc-e2e', username: 'admin', secret: 'secret' });
@@ -106,6 +108,22 @@ test('open a machine\'s console, type a command, read the answer; hand-over with
     await expect(page.getByText('Connected', { exact: true })).toBeVisible();
     await typeCommand(page, 'echo taken back');
     await answered(page, 'taken back');
+  });
+
+  await test.step('assigned an OS, the machine\'s boot console is recorded and shown beside the timeline', async () => {
+    await operatorCall(cp.url, token, 'POST', '/api/v1/assign', { template: 'debian-12', machines: [agent.hardware] });
+    const detail = page.getByRole('dialog');
+    const logs = detail.getByRole('list', { name: 'Boot console logs' });
+    // The machine prints as it boots; the list shows the workflow's log once something was recorded.
+    await expect.poll(async () => {
+      serial.print('dragonfly-agent: writing image to /dev/vda\r\n');
+      await detail.getByRole('button', { name: 'Refresh' }).click();
+      return logs.count();
+    }, { timeout: 30_000 }).toBe(1);
+    await logs.getByRole('button').first().click();
+    await expect(detail.locator('pre.boot-log-text')).toContainText('dragonfly-agent: writing image to /dev/vda');
+    await expect(detail.locator('pre.boot-log-text')).not.toContainText('taken back'); // before this boot
+    await page.screenshot({ path: new URL('../artifacts/console-boot-log.png', import.meta.url).pathname });
   });
 
   expect(errors).toEqual([]);

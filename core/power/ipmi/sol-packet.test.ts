@@ -48,6 +48,14 @@ describe('SOL packet codec (IPMI v2.0 table 15-2)', () => {
     expect(parseSolActivation(Uint8Array.of(0, 0, 0, 0, 0xff, 0, 0x00, 0x01, 0x6f, 0x02, 0xff, 0xff))).toEqual({ inboundSize: 255, outboundSize: 256, port: 623 });
   });
 
+  it('reads who holds a session: user, and the LAN address when the BMC gives it', () => {
+    // ipmi_sim's answer stops after the channel byte (no address); a full answer has IP, MAC, port (big-endian).
+    expect(parseSessionInfo(Uint8Array.of(0x01, 0x3f, 0x02, 0x02, 0x04, 0x11))).toEqual({ userId: 2, privilege: 4 });
+    const full = Uint8Array.of(0x01, 0x3f, 0x02, 0x03, 0x04, 0x11, 10, 0, 0, 7, 1, 2, 3, 4, 5, 6, 0xd4, 0x31);
+    expect(parseSessionInfo(full)).toEqual({ userId: 3, privilege: 4, address: '10.0.0.7', port: 54321 });
+    expect(parseUserName(Uint8Array.of(0x61, 0x64, 0x6d, 0x69, 0x6e, 0, 0, 0))).toBe('admin');
+  });
+
   it('lists active instances from the activation-status mask', () => {
     expect(parseActiveInstances(Uint8Array.of(1, 0x01, 0x00))).toEqual([1]);
     expect(parseActiveInstances(Uint8Array.of(2, 0x00, 0x00))).toEqual([]);

@@ -125,4 +125,23 @@ describe('SOL console through ipmi_sim', () => {
     await until('Dragonfly to notice', () => seen.ends.length > 0);
     expect(seen.ends[0].reason).toBe('taken');
   });
+
+  it('says the BMC dropped the console when the BMC goes away', async () => {
+    const port2 = await startSerialPort();
+    const sim2 = await startIpmiSim({ sol: port2.device });
+    try {
+      const seen = { ends: [] as SolEnd[] };
+      const c = await openSolConsole({
+        host: sim2.endpoints[0].host, port: sim2.endpoints[0].port, username: 'admin', password: 'secret', timeoutMs: 300, retries: 1, watchMs: 300,
+        onData: () => {}, onEnd: (e) => seen.ends.push(e),
+      });
+      consoles.push(c);
+      await sim2.stop();
+      await until('the drop to be noticed', () => seen.ends.length > 0);
+      expect(seen.ends[0]).toMatchObject({ reason: expect.stringMatching(/^bmc-(lost|silent)$/), message: expect.stringMatching(/BMC 127\.0\.0\.1:\d+/) });
+    } finally {
+      await sim2.stop();
+      await port2.stop();
+    }
+  });
 });

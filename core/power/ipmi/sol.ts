@@ -71,13 +71,24 @@ export async function solHolder(session: IpmiSession): Promise<SolHolder | undef
   return holder;
 }
 
-async function activate(session: IpmiSession, takeOver: boolean, encrypt: boolean): Promise<number> {
+interface Activated {
+  inboundSize: number;
+  encrypted: boolean;
+}
+
+async function activateOnce(session: IpmiSession, encrypt: boolean): Promise<Activated> {
+  const a = parseSolActivation(await session.command(activateSol(encrypt, true)));
+  if (isDecodeError(a)) throw new PowerError('ipmi', 'DF_ERR_UNAVAILABLE', `BMC ${session.peer}: ${a.message}`);
+  return { inboundSize: a.inboundSize, encrypted: encrypt };
+}
+
+const completionCode = (e: unknown) => (e instanceof PowerError ? (e.details as { completionCode?: number } | undefined)?.completionCode : undefined);
+
+async function activate(session: IpmiSession, takeOver: boolean, encrypt: boolean): Promise<Activated> {
   try {
-    const a = parseSolActivation(await session.command(activateSol(encrypt, true)));
-    if (isDecodeError(a)) throw new PowerError('ipmi', 'DF_ERR_UNAVAILABLE', `BMC ${session.peer}: ${a.message}`);
-    return a.inboundSize;
+    return await activateOnce(session, encrypt);
   } catch (e) {
-    const cc = e instanceof PowerError ? (e.details as { completionCode?: number } | undefined)?.completionCode : undefined;
+    const cc = completionCode(e);
     if (cc === ActivateCode.alreadyActive) {
       const holder = await solHolder(session).catch(() => undefined);
       if (!takeOver) {
@@ -86,30 +97,25 @@ async function activate(session: IpmiSession, takeOver: boolean, encrypt: boolea
       await session.command(deactivateSol());
       return activate(session, false, encrypt);
     }
-    if (cc === ActivateCode.needsEncryption || cc === ActivateCode.noEncryption) return activateOnce(session, !encrypt);
+    // The BMC insists on (0x84) or refuses (0x83) encrypted SOL: do as it says, once.
+    if (cc === ActivateCode.needsEncryption || cc === ActivateCode.noEncryption) return activateOnce(session, cc === ActivateCode.needsEncryption);
     if (cc === ActivateCode.disabled) throw new PowerError('ipmi', 'DF_ERR_UNAVAILABLE', `BMC ${session.peer} has Serial-over-LAN disabled`);
     throw e;
   }
 }
 
-async function activateOnce(session: IpmiSession, encrypt: boolean): Promise<number> {
-  const a = parseSolActivation(await session.command(activateSol(encrypt, true)));
-  if (isDecodeError(a)) throw new PowerError('ipmi', 'DF_ERR_UNAVAILABLE', `BMC ${session.peer}: ${a.message}`);
-  return a.inboundSize;
-}
-
 export async function openSolConsole(opts: SolConsoleOptions): Promise<SolConsole> {
   const session = new IpmiSession(opts);
   const encrypt = true; // both supported suites (3, 17) have AES-CBC-128; 0x83 makes us retry without
-  let inboundSize: number;
+  let activated: Activated;
   try {
     await session.open();
-    inboundSize = await activate(session, opts.takeOver ?? false, encrypt);
+    activated = await activate(session, opts.takeOver ?? false, encrypt);
   } catch (e) {
     await session.close();
     throw e;
   }
-  return new ActiveConsole(session, opts, inboundSize, encrypt);
+  return new ActiveConsole(session, opts, activated.inboundSize, activated.encrypted);
 }
 
 class ActiveConsole implements SolConsole {
@@ -151,7 +157,9 @@ class ActiveConsole implements SolConsole {
       const holder = await solHolder(this.session);
       if (!this.done && holder?.sessionId !== this.session.bmcSession) await this.finish({ reason: 'taken', holder });
     } catch (e) {
-      if (!this.done) await this.finish({ reason: 'bmc-lost', message: e instanceof Error ? e.message : String(e) });
+      // A BMC without Get Payload Instance Info still answered, so the session is alive;
+      // only silence (a timeout) means the BMC is gone.
+      if (!this.done && isDragonflyError(e, 'DF_ERR_TIMEOUT')) await this.finish({ reason: 'bmc-lost', message: (e as Error).message });
     }
   }
 

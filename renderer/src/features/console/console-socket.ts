@@ -1,10 +1,11 @@
 /**
  * The console WebSocket of one machine (GET /api/v1/machines/{name}/console): binary frames
- * are the console's bytes, text frames JSON messages (core/model/console-messages.ts). The
- * browser sends the session cookie with the upgrade; the server checks it came from its own
- * origin.
+ * are the console's bytes, text frames JSON messages (core/contract/console.ts). The
+ * browser sends the session cookie with the upgrade (the server checks it came from its own
+ * origin); a token session (the desktop app) offers its token as a subprotocol.
  */
-import type { ConsoleServerMessage } from '../../../../core/model/console-messages.ts';
+import type { ConsoleBearerProtocol, ConsoleProtocol, ConsoleServerMessage } from '../../../../core/contract/console.ts';
+import { apiToken } from '../../shared/api-client.ts';
 
 export interface ConsoleSocketHandlers {
   onData(bytes: Uint8Array): void;
@@ -27,7 +28,9 @@ export function consoleUrl(machine: string, takeOver: boolean, base: string = wi
 }
 
 export function openConsoleSocket(machine: string, takeOver: boolean, h: ConsoleSocketHandlers): ConsoleSocket {
-  const ws = new WebSocket(consoleUrl(machine, takeOver));
+  const token = apiToken();
+  const protocols: Array<ConsoleProtocol | ConsoleBearerProtocol> = token ? ['dragonfly.console', `dragonfly.bearer.${token}`] : ['dragonfly.console'];
+  const ws = new WebSocket(consoleUrl(machine, takeOver), protocols);
   ws.binaryType = 'arraybuffer';
   const encoder = new TextEncoder();
   ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import type { ConsoleServerMessage } from '../../../../../core/model/console-messages.ts';
+import type { ConsoleServerMessage } from '../../../../../core/contract/console.ts';
 import { openConsoleSocket, type ConsoleSocket } from '../console-socket.ts';
+import { BootLogs } from './boot-logs.tsx';
 
 type Banner = { kind: 'held' | 'ended' | 'error'; text: string } | null;
 
@@ -19,6 +20,8 @@ export function ConsolePanel({ machine }: { machine: string }) {
       ) : (
         <button type="button" onClick={() => { setTakeOver(false); setOpen(true); }}>Open console</button>
       )}
+      <h4>Boot console logs</h4>
+      <BootLogs machine={machine} />
     </section>
   );
 }

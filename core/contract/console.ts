@@ -22,3 +22,10 @@ export type ConsoleServerMessage =
   | { type: 'error'; code: string; message: string; holder?: ConsoleHolderInfo }
   /** The console ended: taken by another client, or the BMC dropped it. */
   | { type: 'ended'; reason: 'taken' | 'bmc-deactivated' | 'bmc-silent' | 'bmc-lost' | 'closed'; message: string; holder?: ConsoleHolderInfo };
+
+/**
+ * Browsers cannot set headers on a WebSocket, so a client signed in with a bearer token (the
+ * desktop app) offers it as a subprotocol beside `dragonfly.console`, which the server selects.
+ */
+export type ConsoleBearerProtocol = `dragonfly.bearer.${string}`;
+export type ConsoleProtocol = 'dragonfly.console';
