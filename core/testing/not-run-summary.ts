@@ -40,6 +40,6 @@ export default function setup(project: TestProject): () => void {
     rmSync(dir, { recursive: true, force: true });
     if (records.length === 0) return;
     const files = new Set(records.map((r) => r.file)).size;
-    console.log(`\nnot run (${records.length} suites in ${files} files; as root npm test installs their peers; under CI=true they fail): ${notRunLine(records)}`);
+    console.log(`\nnot run (${records.length} suites in ${files} files; under CI=true these fail): ${notRunLine(records)}`);
   };
 }
