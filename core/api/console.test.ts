@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import type { ConsoleServerMessage } from '../contract/console.ts';
 import { ConsoleHub } from '../power/console-hub.ts';
 import { BootConsoleLogs } from '../power/boot-console-log.ts';
-import { recordProvisioningConsoles } from '../app/console-control.ts';
+import { recordProvisioningConsoles } from '../fleet/console-control.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

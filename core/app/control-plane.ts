@@ -25,8 +25,8 @@ import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { BootListener } from './boot-listener.ts';
 import type { Surface } from '../api/surfaces.ts';
 import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
-import { PowerControl } from './power-control.ts';
-import { importProxmoxVms } from './proxmox-import.ts';
+import { PowerControl } from '../fleet/power-control.ts';
+import { importProxmoxVms } from '../fleet/proxmox-import.ts';
 import { agentImageOnDisk, readiness, type AgentImageState, type Readiness } from './readiness.ts';
 import { ImageCache } from '../images/cache.ts';
 import { imageSpecsOf } from '../images/rewrite.ts';
@@ -36,7 +36,7 @@ import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { ConsoleHub } from '../power/console-hub.ts';
 import { BootConsoleLogs } from '../power/boot-console-log.ts';
-import { consoleOpener, recordProvisioningConsoles } from './console-control.ts';
+import { consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

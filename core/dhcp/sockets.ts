@@ -5,6 +5,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { DragonflyError } from '../shared/errors.ts';
+import { privilegedPortFix } from '../shared/privileged-ports.ts';
 import { bindAddressFor, bindToInterface } from './bind-to-interface.ts';
 
 export interface Remote {
@@ -29,20 +30,6 @@ export interface SocketSpec {
 }
 
 export type SocketFactory = (spec: SocketSpec) => Promise<DatagramSocket>;
-
-/**
- * What to do when UDP 67/69/4011 cannot be bound (one text for DHCP and TFTP). On Linux the
- * app itself stays unprivileged: a root helper binds only those ports (docs/PRIVILEGES.md).
- */
-export function privilegedPortFix(platform: NodeJS.Platform = process.platform): string {
-  if (platform !== 'linux') return 'Run Dragonfly elevated (root/Administrator); see docs/PRIVILEGES.md.';
-  const uid = process.getuid?.() ?? 1000;
-  return (
-    'Let the privileged helper bind them (it binds only UDP 67/69/4011 on the provisioning interface and relays their datagrams): ' +
-    `start \`sudo dragonfly-privhelper --listen /run/dragonfly-privhelper.sock --owner ${uid}\` and run Dragonfly with ` +
-    '`--priv-helper unix:/run/dragonfly-privhelper.sock`; the desktop package does this through pkexec. Or run Dragonfly as root. See docs/PRIVILEGES.md.'
-  );
-}
 
 /** Turns bind errors into messages that say how to fix them (DESIGN.md section 9). */
 export function bindError(e: NodeJS.ErrnoException, port: number, iface?: string): DragonflyError {

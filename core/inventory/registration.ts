@@ -7,15 +7,7 @@ import { parseMac } from '../shared/mac.ts';
 import { mutate } from '../store/mutate.ts';
 import type { Store } from '../store/store.ts';
 import type { HardwareIndex } from './hardware-index.ts';
-
-export const BOOT_HISTORY_LIMIT = 60;
-
-export function appendHistory(hw: Hardware, step: string, detail?: string, at = new Date().toISOString()): void {
-  const status = (hw.status ??= { state: 'Discovered' });
-  const history = (status.bootHistory ??= []);
-  history.push(detail ? { at, step, detail } : { at, step });
-  if (history.length > BOOT_HISTORY_LIMIT) history.splice(0, history.length - BOOT_HISTORY_LIMIT);
-}
+import { appendHistory, BOOT_HISTORY_LIMIT } from '../model/boot-history.ts';
 
 export class Registrar {
   private readonly pendingSteps = new Map<string, Array<{ at: string; step: string; detail?: string }>>();

@@ -1,7 +1,7 @@
 /** UDP socket plumbing for the TFTP server: creation, binding, and errors that say how to fix them. */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { privilegedPortFix } from '../dhcp/sockets.ts';
+import { privilegedPortFix } from '../shared/privileged-ports.ts';
 import { DragonflyError } from '../shared/errors.ts';
 
 export type UdpSocketFactory = (type: 'udp4' | 'udp6') => dgram.Socket;

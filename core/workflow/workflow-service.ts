@@ -11,8 +11,9 @@ import { mutate } from '../store/mutate.ts';
 import type { Store } from '../store/store.ts';
 import { computeProgress } from './progress.ts';
 import { overdueReason } from './timeouts.ts';
-import { appendHistory } from '../inventory/registration.ts';
+import { appendHistory } from '../model/boot-history.ts';
 import type { WorkflowEvent } from '../contract/agent.ts';
+import type { ProvisioningPower } from '../power/service.ts';
 
 export interface AssignRequest {
   template: string;
@@ -39,13 +40,6 @@ export interface Notification {
   machine: string;
 }
 
-/** Power hooks used when a machine has a working driver (power issue); absent → nothing happens. */
-export interface ProvisioningPower {
-  /** Next boot from the network, then power-cycle: the machine PXE-boots into the workflow. */
-  bootIntoProvisioning(hw: Hardware): Promise<void>;
-  /** Next boot from disk. */
-  bootFromDisk(hw: Hardware): Promise<void>;
-}
 
 export interface WorkflowServiceDeps {
   store: Store;

@@ -3,11 +3,10 @@ import type { PowerDriver } from '../power/driver.ts';
 import { driverFor } from '../power/factory.ts';
 import type { CredentialStore } from '../power/secrets/credential-store.ts';
 import { withBoundedConcurrency } from '../power/bulk.ts';
-import type { PowerService } from '../power/service.ts';
+import type { PowerService, ProvisioningPower } from '../power/service.ts';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
-import type { ProvisioningPower } from '../workflow/workflow-service.ts';
 
 import type { PowerAction } from '../contract/power.ts';
 
