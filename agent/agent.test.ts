@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HardwareFacts } from '../core/model/hardware.ts';
-import { runAgent } from './agent.ts';
+import { runAgent, type WorkflowRunner } from './agent.ts';
 import { AgentApi, type FetchFn } from './api.ts';
-import { runWorkflow, type WorkflowRunner } from './workflow.ts';
 
 const facts: HardwareFacts = {
   cpu: { model: 'x', sockets: 1, cores: 1, threads: 1 }, memoryBytes: 1, disks: [], nics: [], dmi: {}, firmware: 'bios',
@@ -12,7 +11,12 @@ const REG = { hardware: 'hw-1', displayName: 'Amber Falcon Orbit', agentToken: '
 type Step = { status: number; body: unknown } | 'refused';
 
 /** A scripted control plane: one step per request, in order; the agent stops when the script ends. */
-function harness(steps: Step[], runner: WorkflowRunner = runWorkflow) {
+/** A runner that fails every workflow at its first action, as a build without actions would. */
+const failingRunner: WorkflowRunner = async (name, { api, token }) => {
+  await api.workflowEvent(token, name, { action: 0, phase: 'Failed', message: 'no actions in this test build' });
+};
+
+function harness(steps: Step[], runner: WorkflowRunner = failingRunner) {
   const requests: Array<{ path: string; auth: string; body: unknown }> = [];
   const sleeps: number[] = [];
   const lines: string[] = [];
@@ -86,12 +90,12 @@ describe('agent loop', () => {
     expect(h.sleeps).toEqual([10_000, 1000, 2000, 10_000]);
   });
 
-  it('runs a workflow once (reporting it unavailable in this build), then reboots when told', async () => {
+  it('runs a workflow once (its runner reports the failure), then reboots when told', async () => {
     const run = { status: 200, body: { next: { action: 'run', workflow: 'wf-7' } } };
     const h = harness([{ status: 200, body: REG }, run, { status: 200, body: {} }, run, { status: 200, body: { next: { action: 'reboot' } } }]);
     await h.run();
     const events = h.requests.filter((r) => r.path === '/api/agent/v1/workflows/wf-7/events');
-    expect(events).toEqual([{ path: '/api/agent/v1/workflows/wf-7/events', auth: 'Bearer agent-tok', body: { action: 0, phase: 'Failed', message: 'not available in this agent build' } }]);
+    expect(events).toEqual([{ path: '/api/agent/v1/workflows/wf-7/events', auth: 'Bearer agent-tok', body: { action: 0, phase: 'Failed', message: 'no actions in this test build' } }]);
     expect(h.reboots).toEqual(['reboot']);
   });
 

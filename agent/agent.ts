@@ -3,7 +3,19 @@ import type { AgentApi } from './api.ts';
 import { Backoff } from './backoff.ts';
 import type { BootParams } from './cmdline.ts';
 import type { Cancelled, Next, RegisterReply } from './protocol.ts';
-import type { WorkflowRunner } from './workflow.ts';
+
+/** What a workflow runner gets from the agent loop. */
+export interface WorkflowContext {
+  api: AgentApi;
+  /** The per-machine agent token (Bearer for every call). */
+  token: string;
+  say: (line: string) => void;
+  /** Aborted when the control plane cancels the workflow; the runner stops before the next action. */
+  signal?: AbortSignal;
+}
+
+/** The hook the loop calls when the control plane says next.action = 'run' (agent/actions/entry.ts builds the real one). */
+export type WorkflowRunner = (name: string, ctx: WorkflowContext) => Promise<void>;
 
 /** Everything the agent loop touches outside itself, so tests drive it with fakes. */
 export interface AgentDeps {

@@ -16,7 +16,7 @@ function controlPlane(workflowReply: () => Response) {
   return { calls, fetchFn };
 }
 
-describe('createWorkflowRunner (the hook for agent/workflow.ts)', () => {
+describe('createWorkflowRunner (the hook the agent loop calls)', () => {
   it('fetches the workflow with the agent token, runs it and reports every event to the control plane', async () => {
     const cp = controlPlane(() => Response.json({ name: 'wf-1', phase: 'Pending', startAt: 0, actions: [{ name: 'reboot', type: 'reboot' }] }));
     const execs: string[] = [];

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HardwareFacts } from '../../core/model/hardware.ts';
 import type { Action } from '../../core/model/template.ts';
 import type { FetchFn } from '../api.ts';
-import type { WorkflowRunner } from '../workflow.ts';
+import type { WorkflowRunner } from '../agent.ts';
 import { spawnExec, type Exec } from './exec.ts';
 import type { HttpGet } from './http-get.ts';
 import { runWorkflow, type ActionEvent, type AgentWorkflow } from './runner.ts';
@@ -22,7 +22,7 @@ export interface ActionsConfig {
 const FINAL_EVENT_TRIES = 6;
 
 /**
- * The WorkflowRunner that agent/workflow.ts's hook calls: fetches the workflow
+ * The WorkflowRunner the agent loop (agent/agent.ts) calls: fetches the workflow
  * (GET /api/agent/v1/workflows/:name), runs its actions, reports through the agent API.
  */
 export function createWorkflowRunner(cfg: ActionsConfig): WorkflowRunner {
