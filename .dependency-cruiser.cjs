@@ -161,10 +161,10 @@ module.exports = {
     },
     {
       name: 'testing-is-for-tests',
-      comment: 'core/testing (peer detection, fixtures, harnesses) serves tests of every layer, never production code; so the layer rules above let tests reach it.',
+      comment: 'Test support (core/testing and every testing/ folder: peer detection, fixtures, harnesses, test servers) serves tests of every layer, never production code; so the layer rules above let tests reach it.',
       severity: 'error',
-      from: { path: '^(core|agent|electron|renderer|build)/', pathNot: '(\\.test\\.tsx?$|\\.spec\\.ts$|/testing/|/test-[^/]+\\.ts$|-harness\\.ts$)' },
-      to: { path: '^core/testing/' },
+      from: { path: '^(core|agent|electron|renderer|build)/', pathNot: '(\\.test\\.tsx?$|\\.spec\\.ts$|\\.e2e\\.ts$|/testing/)' },
+      to: { path: '/testing/' },
     },
     {
       name: 'no-circular',

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { withBoundedConcurrency } from '../core/power/bulk.ts';
 import { createIpmiDriver } from '../core/power/ipmi/ipmi-driver.ts';
 import type { PowerState } from '../core/power/driver.ts';
-import { freeUdpPort, startIpmiSim, type IpmiSim, type SimEndpoint } from '../core/power/ipmi/ipmi-sim-harness.ts';
+import { freeUdpPort, startIpmiSim, type IpmiSim, type SimEndpoint } from '../core/power/ipmi/testing/ipmi-sim-harness.ts';
 
 const run = promisify(execFile);
 const CHANNELS_PER_SIM = 10;

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { withBoundedConcurrency } from '../core/power/bulk.ts';
 import { RedfishDriver } from '../core/power/redfish/redfish-driver.ts';
-import { startRedfishTestServer } from '../core/power/redfish/test-server.ts';
+import { startRedfishTestServer } from '../core/power/redfish/testing/test-server.ts';
 
 const run = promisify(execFile);
 const N = Number(process.argv[2] ?? 20);

@@ -12,8 +12,8 @@ import WebSocket from 'ws';
 import type { Hardware } from '../core/model/hardware.ts';
 import { ConsoleHub } from '../core/power/console-hub.ts';
 import { openMachineConsole } from '../core/power/console.ts';
-import { startIpmiSim, type IpmiSim } from '../core/power/ipmi/ipmi-sim-harness.ts';
-import { startSerialPort } from '../core/power/ipmi/serial-port-harness.ts';
+import { startIpmiSim, type IpmiSim } from '../core/power/ipmi/testing/ipmi-sim-harness.ts';
+import { startSerialPort } from '../core/power/ipmi/testing/serial-port-harness.ts';
 import { openSolConsole } from '../core/power/ipmi/sol.ts';
 import { createHarness } from '../core/testing/api-harness.ts';
 

@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMachineConsole } from '../power/console.ts';
-import { startIpmiSim, type IpmiSim } from '../power/ipmi/ipmi-sim-harness.ts';
-import { startSerialPort, type SerialPort } from '../power/ipmi/serial-port-harness.ts';
+import { startIpmiSim, type IpmiSim } from '../power/ipmi/testing/ipmi-sim-harness.ts';
+import { startSerialPort, type SerialPort } from '../power/ipmi/testing/serial-port-harness.ts';
 import { createHarness, type Harness } from '../testing/api-harness.ts';
 import type { Hardware } from '../model/hardware.ts';
 

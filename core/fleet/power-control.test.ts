@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHarness, sampleTemplate, type Harness } from '../testing/api-harness.ts';
 import { describeWithPeers } from '../testing/peers.ts';
-import { startIpmiSim, type IpmiSim } from '../power/ipmi/ipmi-sim-harness.ts';
+import { startIpmiSim, type IpmiSim } from '../power/ipmi/testing/ipmi-sim-harness.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { PowerControl } from './power-control.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import type { Hardware } from '../model/hardware.ts';
-import { startProxmoxTestServer, type ProxmoxTestServer } from '../power/proxmox/test-server.ts';
+import { startProxmoxTestServer, type ProxmoxTestServer } from '../power/proxmox/testing/test-server.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { discardLogger } from '../shared/logger.ts';

@@ -13,7 +13,7 @@ import { isDragonflyError } from '../shared/errors.ts';
 import { ImageCache, type ImageCacheOptions, type ImageStatus } from './cache.ts';
 import { cacheKey, digestFromSums } from './image-spec.ts';
 import { imageSpecsOf, rewriteForMachines } from './rewrite.ts';
-import { craftQcow2, FIELD } from './test-qcow2.ts';
+import { craftQcow2, FIELD } from './testing/qcow2-images.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'df-cache-'));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithPeers } from '../testing/peers.ts';
 import { openQcow2, Qcow2Error } from './qcow2.ts';
-import { craftQcow2, FIELD, type Crafted } from './test-qcow2.ts';
+import { craftQcow2, FIELD, type Crafted } from './testing/qcow2-images.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'df-qcow2-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

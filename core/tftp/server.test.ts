@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { itWithPeers } from '../testing/peers.ts';
 import { isDragonflyError } from '../shared/errors.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from './testing/fake-clock.ts';
 import { fetchFile, LoopbackPeer } from './loopback-peer.ts';
 import { decodeTftp, encodeTftp } from './codec.ts';
 import { createTftpServer, type TftpEvent, type TftpServer, type TftpServerOptions } from './server.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTftp, type TftpPacket } from './codec.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from './testing/fake-clock.ts';
 import { absoluteAck, TftpSession, type SessionConfig, type SessionEnd } from './session.ts';
 import { bytesReader } from './sources.ts';
 

@@ -6,8 +6,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startIpmiSim, type IpmiSim } from '../../core/power/ipmi/ipmi-sim-harness.ts';
-import { startSerialPort, type SerialPort } from '../../core/power/ipmi/serial-port-harness.ts';
+import { startIpmiSim, type IpmiSim } from '../../core/power/ipmi/testing/ipmi-sim-harness.ts';
+import { startSerialPort, type SerialPort } from '../../core/power/ipmi/testing/serial-port-harness.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { SimAgent, demoTemplate, operatorCall, operatorToken } from './sim-agent.ts';
 

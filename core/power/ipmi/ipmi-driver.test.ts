@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers, peersPresent } from '../../testing/peers.ts';
 import { isDragonflyError } from '../../shared/errors.ts';
 import { createIpmiDriver, type IpmiDriverOptions } from './ipmi-driver.ts';
-import { freeUdpPort, startIpmiSim, type IpmiSim } from './ipmi-sim-harness.ts';
+import { freeUdpPort, startIpmiSim, type IpmiSim } from './testing/ipmi-sim-harness.ts';
 import type { IpmiTraceEvent } from './session.ts';
 import { udpSocketFactory, type IpmiSocketFactory } from './transport.ts';
 

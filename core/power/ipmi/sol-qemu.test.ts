@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startIpmiSim, type IpmiSim } from './ipmi-sim-harness.ts';
+import { startIpmiSim, type IpmiSim } from './testing/ipmi-sim-harness.ts';
 import { openSolConsole, type SolConsole } from './sol.ts';
 
 const image = join(import.meta.dirname, '..', '..', '..', 'dist', 'agent-image');

@@ -7,8 +7,8 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isDragonflyError } from '../../shared/errors.ts';
-import { startIpmiSim, type IpmiSim } from './ipmi-sim-harness.ts';
-import { startSerialPort, type SerialPort } from './serial-port-harness.ts';
+import { startIpmiSim, type IpmiSim } from './testing/ipmi-sim-harness.ts';
+import { startSerialPort, type SerialPort } from './testing/serial-port-harness.ts';
 import { openSolConsole, type SolConsole, type SolConsoleOptions, type SolEnd } from './sol.ts';
 
 const run = promisify(execFile);

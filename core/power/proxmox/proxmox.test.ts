@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeWithPeers } from '../../testing/peers.ts';
-import { makeSelfSignedCert } from '../redfish/test-server.ts';
+import { makeSelfSignedCert } from '../redfish/testing/test-server.ts';
 import { discoverProxmoxMachines } from './discover.ts';
 import { checkParams, PveApiSpec } from './openapi-check.ts';
 import { ProxmoxClient } from './proxmox-client.ts';
 import { ProxmoxVmDriver } from './proxmox-driver.ts';
-import { pveOpenApiFile, startProxmoxTestServer, type ProxmoxTestServer, type ProxmoxTestServerOptions } from './test-server.ts';
+import { pveOpenApiFile, startProxmoxTestServer, type ProxmoxTestServer, type ProxmoxTestServerOptions } from './testing/test-server.ts';
 
 const TOKEN = 'root@pam!dragonfly';
 const SECRET = '0b9a4c1e-6d2f-4a8b-9c3d-5e7f1a2b3c4d';

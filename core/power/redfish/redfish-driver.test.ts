@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithPeers } from '../../testing/peers.ts';
 import { PowerError } from '../driver.ts';
 import { RedfishDriver, type RedfishDriverOptions } from './redfish-driver.ts';
-import { makeSelfSignedCert, startRedfishTestServer, type RedfishTestServer } from './test-server.ts';
+import { makeSelfSignedCert, startRedfishTestServer, type RedfishTestServer } from './testing/test-server.ts';
 
 const SYS = '/redfish/v1/Systems/437XR1138R2';
 let server: RedfishTestServer;

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../../testing/peers.ts';
 import { RedfishDriver } from './redfish-driver.ts';
-import { makeSelfSignedCert, startRedfishTestServer, type RedfishTestServer } from './test-server.ts';
+import { makeSelfSignedCert, startRedfishTestServer, type RedfishTestServer } from './testing/test-server.ts';
 
 const run = promisify(execFile);
 

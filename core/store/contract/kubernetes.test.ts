@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDragonflyError } from '../../shared/errors.ts';
 import { freePort } from '../etcd/etcd-process.ts';
 import { createKubernetesStore } from '../kubernetes/kubernetes-store.ts';
-import { startKubeTestServer, type KubeTestServer } from '../kubernetes/test-server.ts';
+import { startKubeTestServer, type KubeTestServer } from '../kubernetes/testing/test-server.ts';
 import type { Store } from '../store.ts';
 import { hardware } from './fixtures.ts';
 import { runStoreContract } from './store-contract.ts';

@@ -1,5 +1,5 @@
 /** A clock that only moves when a test says so (for session and server tests). */
-import type { TftpClock } from './session.ts';
+import type { TftpClock } from '../session.ts';
 
 export class FakeClock implements TftpClock {
   private t = 0;

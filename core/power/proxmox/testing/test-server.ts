@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { fixtureFile } from '../../testing/fixture-files.ts';
-import { checkParams, PveApiSpec } from './openapi-check.ts';
+import { fixtureFile } from '../../../testing/fixture-files.ts';
+import { checkParams, PveApiSpec } from '../openapi-check.ts';
 
 export const pveOpenApiFile = fixtureFile('proxmox', 'pve-openapi.json');
 

@@ -8,8 +8,8 @@ import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AsfType, decodeAsf, decodeRmcp, encodeAsf, RmcpClass } from './rmcp.ts';
-import { isDecodeError } from './wire.ts';
+import { AsfType, decodeAsf, decodeRmcp, encodeAsf, RmcpClass } from '../rmcp.ts';
+import { isDecodeError } from '../wire.ts';
 
 export interface SimEndpoint {
   host: string; // a 127.0.0.x address

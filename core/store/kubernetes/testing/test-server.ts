@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { API_GROUP } from '../../model/meta.ts';
-import { parseLabelSelector } from '../selector.ts';
+import { API_GROUP } from '../../../model/meta.ts';
+import { parseLabelSelector } from '../../selector.ts';
 
 /**
  * A small stand-in for the Kubernetes API server, serving custom resources of one group

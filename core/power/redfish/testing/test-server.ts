@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fixtureFile } from '../../testing/fixture-files.ts';
+import { fixtureFile } from '../../../testing/fixture-files.ts';
 import { checkPatch, redfishError } from './test-server-rules.ts';
 
 /** Where the Redfish mockups live: core/testing/fixtures/redfish. */
