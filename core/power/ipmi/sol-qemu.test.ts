@@ -4,18 +4,17 @@
  * Dragonfly agent image with console=ttyS0. QEMU waits for that connection before it runs,
  * so the console sees the boot from its first line: the kernel banner, then the agent's own.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { describeWithPeers } from '../../testing/peers.ts';
 import { startIpmiSim, type IpmiSim } from './testing/ipmi-sim-harness.ts';
 import { openSolConsole, type SolConsole } from './sol.ts';
 
 const image = join(import.meta.dirname, '..', '..', '..', 'dist', 'agent-image');
-const haveQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
-const haveImage = existsSync(join(image, 'vmlinuz')) && existsSync(join(image, 'initramfs.img'));
-const skipReason = !haveQemu ? 'qemu-system-x86_64 is not installed' : !haveImage ? `no agent image at ${image} (npm run build:agent-image)` : '';
+const built = { ok: existsSync(join(image, 'vmlinuz')) && existsSync(join(image, 'initramfs.img')), why: `no agent image at ${image}: npm run build:agent-image` };
 
 let qemu: ChildProcess | undefined;
 let sim: IpmiSim | undefined;
@@ -34,7 +33,8 @@ async function freeTcpPort(): Promise<number> {
   return port;
 }
 
-describe.skipIf(skipReason !== '')(`SOL console of a QEMU VM${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+// Run by npm run test:agent-image (after the image is built), not by npm test.
+describeWithPeers(['qemu-system-x86_64', 'ipmi_sim', built], 'SOL console of a QEMU VM', () => {
   it('shows the kernel banner and the agent\'s lines through ipmi_sim', async () => {
     const serialPort = await freeTcpPort();
     qemu = spawn('qemu-system-x86_64', [
