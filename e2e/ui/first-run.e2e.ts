@@ -116,7 +116,7 @@ test('first run: see what is missing, find the other DHCP server, choose the pro
     await expect(check(page, 'DHCP')).toHaveClass(/fr-ok/);
     await expect(page.getByTestId('can-boot')).toHaveText('Machines cannot boot yet: 1 thing to fix.');
     await expect(page.locator('.status-bar')).toContainText('proxy on dfd-br0');
-    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Network' }).click();
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Settings' }).click();
     await expect(page.locator('input[name="iface"][value="dfd-br0"]')).toBeChecked();
   });
 

@@ -223,6 +223,7 @@ test('sign in, drag a template onto three machines, watch them provision to Read
     const login = (password: string) => page.request.post(`${cp.url}/api/v1/auth/login`, { data: { username: 'admin', password } });
     expect((await login(cp.password)).status()).toBe(401);
     expect((await login('e2e-new-password-1')).status()).toBe(200);
+    cp.password = 'e2e-new-password-1'; // the later tests of this file sign in with it
   });
 
   await test.step('dark theme', async () => {
