@@ -19,7 +19,7 @@ agent_image_snapshot() {
 }
 has_agent_image() { [ -f "$LAB_DIR/agent-image/initramfs.img" ]; }
 
-# cp_start full|proxy|off|unconfigured: a fresh data directory, an API token made before the
+# cp_start full|proxy|off|unconfigured: its data directory, an API token made before its first
 # start, then `dragonfly serve` on dflbr0 inside $NS_SRV (unconfigured: no interface, DHCP mode or
 # advertise address at all, as on a fresh laptop). Ready = the NEW process answers /healthz on
 # its own listener (lib/ready.sh), then reports TFTP and DHCP bound in /api/v1/status (nothing to
@@ -30,7 +30,11 @@ cp_start() {
   local old; old=$(cat "$LAB_DIR/cp.pid" 2>/dev/null || true)
   [ -n "$old" ] && kill -0 "$old" 2>/dev/null && die "an earlier control plane (pid $old) still runs; stop it before starting another"
   mkdir -p "$d/data"
-  node "$LAB_REPO/bin/dragonfly.mjs" tokens create lab --data-dir "$d/data" >"$d/token"
+  # A restart on the same data dir keeps the token made before the first start (as an
+  # operator's would): making one costs 10-20 s of CLI start under load, and spent between
+  # a kill and the restart it stretched provision_restart's outage past the agent's download
+  # retries (5 retries, 1+2+4+8+16 s: agent/actions/image2disk.ts).
+  [ -s "$d/token" ] || node "$LAB_REPO/bin/dragonfly.mjs" tokens create lab --data-dir "$d/data" >"$d/token"
   LAB_TOKEN=$(tail -n1 "$d/token")
   export LAB_TOKEN
   local mount_agent=':'
