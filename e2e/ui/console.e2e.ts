@@ -88,6 +88,9 @@ test('open a machine\'s console, type a command, read the answer; hand-over with
   await test.step('paste from the clipboard, copy the selection', async () => {
     await page.evaluate('navigator.clipboard.writeText("echo pasted text")');
     await page.getByRole('button', { name: 'Paste' }).click();
+    // Paste reads the clipboard asynchronously: press Enter only once the pasted line is echoed.
+    await expect.poll(async () => (await screenLines(page)).some((l) => l.endsWith('echo pasted text'))).toBe(true);
+    await page.getByTestId('console-screen').click(); // the button has the focus: Enter there would paste again
     await page.keyboard.press('Enter');
     await answered(page, 'pasted text');
     await page.getByTestId('console-screen').click({ clickCount: 3, position: { x: 40, y: 8 } }); // select the first line
