@@ -21,7 +21,12 @@ export interface WriteImageOptions {
   target: string;
   httpGet: HttpGet;
   onProgress?: (p: Progress) => void;
-  /** Failed attempts in a row, without a byte of progress between them, before giving up; default 5. */
+  /**
+   * Failed attempts in a row, without a byte of progress between them, before giving up;
+   * default 9: with the default backoff (1, 2, 4, 8, 16, then 30 s) a control plane that is
+   * down for up to about 2.5 minutes (a restart of the laptop's app under load) costs a pause,
+   * not the install.
+   */
   maxRetries?: number;
   /** Wait before retry n (1-based), ms; default 1 s doubling to 30 s. */
   backoffMs?: (n: number) => number;
@@ -105,7 +110,7 @@ interface Transfer {
 }
 
 async function withRetries(t: Transfer): Promise<number> {
-  const max = t.o.maxRetries ?? 5;
+  const max = t.o.maxRetries ?? 9;
   let failures = 0;
   let retries = 0;
   for (;;) {
