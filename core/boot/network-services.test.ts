@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientClass } from '../dhcp/classify.ts';
 import type { DhcpServer, DhcpServerOptions } from '../dhcp/server.ts';
+import { BOOTREPLY, decodeDhcp, DecodeError, emptyPacket, encodeDhcp } from '../dhcp/codec.ts';
 import { createMemoryLeaseStore } from '../dhcp/lease-store.ts';
+import { MessageType } from '../dhcp/options/message.ts';
+import type { SocketFactory } from '../dhcp/sockets.ts';
 import { parseMac } from '../shared/mac.ts';
 import { NetworkServices, type NetworkServicesDeps, type ProvisioningSettings } from './network-services.ts';
 
@@ -82,6 +85,36 @@ describe('NetworkServices: the advertised address follows the network settings',
     await services.apply(settings());
     expect(started.map((s) => s.mode)).toEqual(['proxy']);
     expect(services.health().dhcp.detail).toBe('proxy on dflbr0; another DHCP server answers (10.77.0.254), so proxy mode is used instead of full');
+  });
+
+  it('the probe sends through the probe socket factory (the privileged helper when unprivileged) and its answer means proxy', async () => {
+    const opened: string[] = [];
+    const probeSockets: SocketFactory = async (spec) => {
+      opened.push(`UDP ${spec.port} on ${spec.iface}`);
+      return {
+        send: async (data) => {
+          const d = decodeDhcp(data);
+          if (d instanceof DecodeError) throw new Error(d.message);
+          spec.onMessage(encodeDhcp({ ...emptyPacket(BOOTREPLY), xid: d.xid, yiaddr: '10.77.0.60', options: { messageType: MessageType.OFFER, serverId: '10.77.0.253' } }), { address: '10.77.0.253', port: 67 });
+        },
+        close: async () => void opened.push('closed'),
+      };
+    };
+    const { services, started } = harness({ probe: undefined, probeSeconds: 0.05, sockets: { dhcp: undefined, probe: probeSockets, tftp: () => ({}) } });
+    await services.apply(settings());
+    expect(opened).toEqual(['UDP 68 on dflbr0', 'closed']);
+    expect(started.map((s) => s.mode)).toEqual(['proxy']);
+    expect(services.health().dhcp.detail).toBe('proxy on dflbr0; another DHCP server answers (10.77.0.253), so proxy mode is used instead of full');
+  });
+
+  it('a probe that cannot run never means full mode: proxy, and the health says why', async () => {
+    const { services, started } = harness({ probe: async () => Promise.reject(new Error('not allowed to bind UDP 68 on dflbr0 directly')) });
+    await services.apply(settings());
+    expect(started.map((s) => s.mode)).toEqual(['proxy']);
+    expect(services.health().dhcp).toEqual({
+      ok: true,
+      detail: 'proxy on dflbr0; the check for another DHCP server could not run (not allowed to bind UDP 68 on dflbr0 directly), so proxy mode is used instead of full (run as root or with the privileged helper, or set forceFullDhcp)',
+    });
   });
 
   it('an interface without IPv4, or a DHCP server that cannot bind, is health with the fix, never a throw', async () => {

@@ -79,9 +79,10 @@ export interface NetworkServicesDeps extends NetworkSeams {
   forceFull?: boolean;
   /** With etcd: full-mode DHCP runs only on the segment's elected leader. */
   swarm?: SwarmStarter;
-  /** Socket factories for DHCP and TFTP; default: bind directly (core/app passes the privileged helper's when configured). */
+  /** Socket factories for DHCP, the probe and TFTP; default: bind directly (core/app passes the privileged helper's when configured). */
   sockets?: {
     dhcp: DhcpServerOptions['socketFactory'];
+    probe?: DhcpServerOptions['socketFactory'];
     tftp(iface: string): Pick<TftpServerOptions, 'socketFactory' | 'bindSocket'>;
   };
 }
@@ -137,7 +138,7 @@ export class NetworkServices {
   }
 
   async probeDhcp(iface: string): Promise<{ found: boolean; servers: Array<{ serverId: string; offeredAddress?: string }> }> {
-    const probe = this.deps.probe ?? probeExistingDhcp;
+    const probe = this.deps.probe ?? ((i: string, ms: number) => probeExistingDhcp(i, ms, { socketFactory: this.deps.sockets?.probe }));
     const offers = await probe(iface, (this.deps.probeSeconds ?? 3) * 1000);
     return { found: offers.length > 0, servers: offers.map((o) => ({ serverId: o.serverId, offeredAddress: o.yiaddr })) };
   }
@@ -182,7 +183,15 @@ export class NetworkServices {
   /** Full mode next to another DHCP server would hand out conflicting addresses: use proxy instead. */
   private async fullOrProxy(iface: string): Promise<{ mode: 'full' | 'proxy'; note: string }> {
     if (this.deps.forceFull || (this.deps.probeSeconds ?? 3) <= 0) return { mode: 'full', note: '' };
-    const others = await this.probeDhcp(iface).catch(() => ({ found: false, servers: [] }));
+    let others: Awaited<ReturnType<NetworkServices['probeDhcp']>>;
+    try {
+      others = await this.probeDhcp(iface);
+    } catch (e) {
+      // Not knowing is not "nobody answers": full mode beside another server hands out conflicting addresses.
+      const why = (e as Error).message;
+      this.log.warn({ iface, err: why }, 'existing-DHCP probe failed: using proxyDHCP');
+      return { mode: 'proxy', note: `; the check for another DHCP server could not run (${why}), so proxy mode is used instead of full (run as root or with the privileged helper, or set forceFullDhcp)` };
+    }
     if (!others.found) return { mode: 'full', note: '' };
     this.log.warn({ iface, servers: others.servers }, 'existing DHCP server found: using proxyDHCP');
     const ids = others.servers.map((x) => x.serverId).join(', ');

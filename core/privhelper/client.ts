@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { DatagramSocket, SocketSpec } from '../dhcp/sockets.ts';
 import { DragonflyError, type ErrorCode } from '../shared/errors.ts';
-import { encodeFrame, FrameSplitter, isProtocolError, type FailReason, type HelperMessage } from './protocol.ts';
+import { encodeFrame, FrameSplitter, isProtocolError, PROBE_PORT, type FailReason, type HelperMessage } from './protocol.ts';
 
 /** Where the helper is: `unix:/run/dragonfly/privhelper.sock`, or `exec:COMMAND ARGS...` speaking on stdio. */
 export type HelperTarget = { kind: 'unix'; path: string } | { kind: 'exec'; argv: string[] };
@@ -84,6 +84,16 @@ export class HelperClient {
 
   /** A relayed socket on `spec.port` tied to `spec.iface`; rejects with the helper's reason. */
   open(spec: SocketSpec): Promise<DatagramSocket> {
+    return this.request(spec, (id) => ({ type: 'open', id, port: spec.port, iface: spec.iface! }));
+  }
+
+  /** The existing-DHCP probe's UDP 68 (`spec.port` must be 68): the helper binds it for this only. */
+  openProbe(spec: SocketSpec): Promise<DatagramSocket> {
+    if (spec.port !== PROBE_PORT) return Promise.reject(new DragonflyError('DF_ERR_INVALID', `the helper binds only UDP ${PROBE_PORT} for the probe, not ${spec.port}`));
+    return this.request(spec, (id) => ({ type: 'probe', id, iface: spec.iface! }));
+  }
+
+  private request(spec: SocketSpec, frame: (id: number) => HelperMessage): Promise<DatagramSocket> {
     if (this.gone) return Promise.reject(new DragonflyError('DF_ERR_UNAVAILABLE', `${this.description} is gone: ${this.gone}`));
     if (!spec.iface) return Promise.reject(new DragonflyError('DF_ERR_INVALID', 'the privileged helper only binds sockets tied to an interface'));
     const id = this.nextId++;
@@ -97,7 +107,7 @@ export class HelperClient {
           reject(err);
         } else resolve(this.socketFor(id));
       };
-      this.write({ type: 'open', id, port: spec.port, iface: spec.iface! });
+      this.write(frame(id));
     });
   }
 

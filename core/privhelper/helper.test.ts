@@ -42,12 +42,14 @@ describe('privileged helper relay (loopback)', () => {
   let ended: Promise<void>[];
   let peer: Socket;
   let client: HelperClient;
+  let probeLifetimeMs: number;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dfph-'));
     bound = [];
     ended = [];
-    server = createServer((c) => ended.push(serveConnection(c, c, { interfaces: ['lo'], socketFactory: recordingFactory(bound) }).then(() => void c.destroy())));
+    probeLifetimeMs = 30_000;
+    server = createServer((c) => ended.push(serveConnection(c, c, { interfaces: ['lo'], socketFactory: recordingFactory(bound), probeLifetimeMs }).then(() => void c.destroy())));
     await new Promise<void>((r) => server.listen(join(dir, 'h.sock'), r));
     client = await HelperClient.connect({ kind: 'unix', path: join(dir, 'h.sock') });
     peer = createSocket('udp4');
@@ -79,6 +81,39 @@ describe('privileged helper relay (loopback)', () => {
     await expect(client.open({ port: 69, iface: 'eth0', onMessage: () => {} })).rejects.toThrow('interface eth0 is not allowed (the helper was started for lo)');
     await expect(client.open({ port: 69, onMessage: () => {} })).rejects.toThrow('only binds sockets tied to an interface');
     expect(bound).toEqual([]);
+  });
+
+  it('binds UDP 68 only for a probe: never through open, one at a time, sending only to UDP 67', async () => {
+    await expect(client.open({ port: 68, iface: 'lo', onMessage: () => {} })).rejects.toThrow('port 68 is bound only for the existing-DHCP probe (a probe frame), never as a service port');
+    await expect(client.openProbe({ port: 67, iface: 'lo', onMessage: () => {} })).rejects.toThrow('the helper binds only UDP 68 for the probe, not 67');
+    expect(bound).toEqual([]);
+    const errors: string[] = [];
+    const probe = await client.openProbe({ port: 68, iface: 'lo', onMessage: () => {}, onError: (e) => errors.push(e.message) });
+    expect(bound).toMatchObject([{ port: 68, closed: false }]);
+    await expect(client.openProbe({ port: 68, iface: 'lo', onMessage: () => {} })).rejects.toThrow('one existing-DHCP probe at a time: UDP 68 is already open');
+    const sentToPeer: string[] = [];
+    peer.on('message', (m) => sentToPeer.push(m.toString()));
+    await probe.send(Buffer.from('not a DISCOVER'), peer.address().port, '127.0.0.1');
+    await until(() => errors.length === 1);
+    expect(errors[0]).toMatch(new RegExp(`the probe's UDP 68 sends only to UDP 67, not ${peer.address().port}$`));
+    expect(sentToPeer).toEqual([]);
+    await probe.close();
+    await until(() => bound[0].closed);
+    await client.openProbe({ port: 68, iface: 'lo', onMessage: () => {} }); // the slot is free again
+  });
+
+  it("closes a probe's UDP 68 itself after its lifetime, and says so", async () => {
+    probeLifetimeMs = 200;
+    const c = await HelperClient.connect({ kind: 'unix', path: join(dir, 'h.sock') });
+    try {
+      const errors: string[] = [];
+      await c.openProbe({ port: 68, iface: 'lo', onMessage: () => {}, onError: (e) => errors.push(e.message) });
+      await until(() => errors.length === 1);
+      expect(errors[0]).toMatch(/the probe's UDP 68 was closed after 0\.2 s$/);
+      expect(bound).toMatchObject([{ port: 68, closed: true }]);
+    } finally {
+      c.close();
+    }
   });
 
   it('closes every socket when the app hangs up', async () => {

@@ -1,13 +1,15 @@
 /**
  * The privileged side: serves one app connection. It binds only UDP 67, 69 and 4011, each
  * tied to the interface the app names (SO_BINDTOIFINDEX, as the unprivileged servers would),
+ * and, for the existing-DHCP probe only, UDP 68 (one at a time, sending only to port 67,
+ * closed after PROBE_LIFETIME_MS at the latest),
  * relays datagrams between those sockets and the app, and closes them all when the app hangs
  * up. Anything else is refused with a `failed` frame; a stream out of step ends the connection.
  */
 import type { Readable, Writable } from 'node:stream';
 import { nodeSocketFactory, type DatagramSocket, type SocketFactory } from '../dhcp/sockets.ts';
 import { isDragonflyError } from '../shared/errors.ts';
-import { encodeFrame, FrameSplitter, isProtocolError, PRIVILEGED_PORTS, type FailReason, type HelperMessage } from './protocol.ts';
+import { encodeFrame, FrameSplitter, isProtocolError, PRIVILEGED_PORTS, PROBE_PORT, type FailReason, type HelperMessage } from './protocol.ts';
 
 export interface HelperOptions {
   /** Interfaces the app may ask for, from the helper's own command line; empty: any interface. */
@@ -16,16 +18,30 @@ export interface HelperOptions {
   socketFactory?: SocketFactory;
   /** One line per decision (open, refusal, hang-up); default: nothing. */
   log?: (line: string) => void;
+  /** How long a probe's UDP 68 may stay open; default PROBE_LIFETIME_MS. */
+  probeLifetimeMs?: number;
 }
 
 /** Sockets one app may hold at once: three ports on a few interfaces. */
 const MAX_SOCKETS = 24;
+/** A probe listens a few seconds (core/dhcp/probe.ts); its UDP 68 is closed after this even if the app forgets. */
+export const PROBE_LIFETIME_MS = 30_000;
+
+interface Entry {
+  socket?: DatagramSocket;
+  label: string;
+  /** The probe's UDP 68: sends go only to UDP 67, and it closes itself after its lifetime. */
+  probe: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+type OpenRequest = { id: number; port: number; iface: string; probe: boolean };
 
 /** Serves until `input` ends or errors, or the stream goes out of step; then every socket is closed. */
 export function serveConnection(input: Readable, output: Writable, opts: HelperOptions): Promise<void> {
   const factory = opts.socketFactory ?? nodeSocketFactory;
   const log = opts.log ?? (() => {});
-  const sockets = new Map<number, { socket?: DatagramSocket; label: string }>();
+  const sockets = new Map<number, Entry>();
   const splitter = new FrameSplitter();
   let ended = false;
 
@@ -37,18 +53,37 @@ export function serveConnection(input: Readable, output: Writable, opts: HelperO
     reply({ type: 'failed', id, reason, message });
   };
 
-  function refusal(m: { id: number; port: number; iface: string }): string | undefined {
-    if (!PRIVILEGED_PORTS.includes(m.port)) return `port ${m.port} is not one the helper binds (only ${PRIVILEGED_PORTS.join(', ')})`;
+  function refusal(m: OpenRequest): string | undefined {
+    if (!m.probe && m.port === PROBE_PORT) return `port ${PROBE_PORT} is bound only for the existing-DHCP probe (a probe frame), never as a service port`;
+    if (!m.probe && !PRIVILEGED_PORTS.includes(m.port)) return `port ${m.port} is not one the helper binds (only ${PRIVILEGED_PORTS.join(', ')})`;
+    if (m.probe && [...sockets.values()].some((s) => s.probe)) return `one existing-DHCP probe at a time: UDP ${PROBE_PORT} is already open`;
     if (opts.interfaces.length && !opts.interfaces.includes(m.iface)) return `interface ${m.iface} is not allowed (the helper was started for ${opts.interfaces.join(', ')})`;
     if (sockets.has(m.id)) return `socket id ${m.id} is already in use`;
     if (sockets.size >= MAX_SOCKETS) return `at most ${MAX_SOCKETS} sockets at once`;
     return undefined;
   }
 
-  async function open(m: { id: number; port: number; iface: string }): Promise<void> {
+  function close(id: number): void {
+    const s = sockets.get(id);
+    sockets.delete(id);
+    if (s) log(`closed ${s.label} (#${id})`);
+    clearTimeout(s?.timer);
+    void s?.socket?.close();
+  }
+
+  function closeProbeLater(id: number): NodeJS.Timeout {
+    const ms = opts.probeLifetimeMs ?? PROBE_LIFETIME_MS;
+    const timer = setTimeout(() => {
+      close(id);
+      reply({ type: 'failed', id, reason: 'error', message: `the probe's UDP ${PROBE_PORT} was closed after ${ms / 1000} s` });
+    }, ms);
+    return timer.unref();
+  }
+
+  async function open(m: OpenRequest): Promise<void> {
     const why = refusal(m);
     if (why) return fail(m.id, 'refused', why);
-    const entry: { socket?: DatagramSocket; label: string } = { label: `UDP ${m.port} on ${m.iface}` };
+    const entry: Entry = { label: `UDP ${m.port} on ${m.iface}${m.probe ? ' for the existing-DHCP probe' : ''}`, probe: m.probe };
     sockets.set(m.id, entry);
     try {
       const socket = await factory({
@@ -59,6 +94,7 @@ export function serveConnection(input: Readable, output: Writable, opts: HelperO
       });
       if (ended || sockets.get(m.id) !== entry) return void (await socket.close());
       entry.socket = socket;
+      if (m.probe) entry.timer = closeProbeLater(m.id);
       log(`bound ${entry.label} (#${m.id})`);
       reply({ type: 'opened', id: m.id });
     } catch (e) {
@@ -68,16 +104,15 @@ export function serveConnection(input: Readable, output: Writable, opts: HelperO
   }
 
   function handle(m: HelperMessage): void {
-    if (m.type === 'open') return void open(m);
-    if (m.type === 'close') {
-      const s = sockets.get(m.id);
-      sockets.delete(m.id);
-      if (s) log(`closed ${s.label} (#${m.id})`);
-      return void s?.socket?.close();
-    }
+    if (m.type === 'open') return void open({ ...m, probe: false });
+    if (m.type === 'probe') return void open({ id: m.id, port: PROBE_PORT, iface: m.iface, probe: true });
+    if (m.type === 'close') return close(m.id);
     if (m.type === 'send') {
-      const s = sockets.get(m.id)?.socket;
+      const entry = sockets.get(m.id);
+      const s = entry?.socket;
       if (!s) return fail(m.id, 'not-found', `no open socket #${m.id}`);
+      // The probe only broadcasts a DISCOVER to servers; its socket is no general UDP 68.
+      if (entry.probe && m.port !== 67) return fail(m.id, 'refused', `the probe's UDP ${PROBE_PORT} sends only to UDP 67, not ${m.port}`);
       return void s.send(m.payload, m.port, m.address).catch((e: Error) => reply({ type: 'failed', id: m.id, reason: 'error', message: e.message }));
     }
     fail(m.id, 'refused', `the app may not send ${m.type} frames`);
@@ -90,6 +125,7 @@ export function serveConnection(input: Readable, output: Writable, opts: HelperO
       log(`app connection ended (${why}): closing ${sockets.size} socket(s)`);
       const all = [...sockets.values()];
       sockets.clear();
+      for (const s of all) clearTimeout(s.timer);
       void Promise.all(all.map((s) => s.socket?.close())).finally(() => resolve());
     };
     input.on('data', (chunk: Buffer) => {

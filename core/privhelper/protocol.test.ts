@@ -7,6 +7,7 @@ const id = fc.nat(0xffffffff);
 const iface = fc.stringMatching(/^[a-z0-9_.@-]{1,15}$/).filter((s) => s !== '.' && s !== '..');
 const messageArb: fc.Arbitrary<HelperMessage> = fc.oneof(
   fc.record({ type: fc.constant('open' as const), id, port: fc.nat(65535), iface }),
+  fc.record({ type: fc.constant('probe' as const), id, iface }),
   fc.record({ type: fc.constant('opened' as const), id }),
   fc.record({ type: fc.constant('close' as const), id }),
   fc.record({ type: fc.constant('failed' as const), id, reason: fc.constantFrom('forbidden' as const, 'in-use' as const, 'not-found' as const, 'refused' as const, 'error' as const), message: fc.string({ maxLength: 100 }) }),
@@ -35,6 +36,12 @@ describe('privileged helper protocol', () => {
 
   it('open carries the port and the interface name', () => {
     expect(decodeAll(encodeFrame({ type: 'open', id: 1, port: 4011, iface: 'br0' }))).toEqual([{ type: 'open', id: 1, port: 4011, iface: 'br0' }]);
+  });
+
+  it('probe carries only the interface name: its port is always 68', () => {
+    const frame = encodeFrame({ type: 'probe', id: 3, iface: 'br0' });
+    expect(Array.from(frame)).toEqual([0, 0, 0, 9, 7, 0, 0, 0, 3, 3, 98, 114, 48]);
+    expect(decodeAll(frame)).toEqual([{ type: 'probe', id: 3, iface: 'br0' }]);
   });
 
   it('an interface name with a slash, a space or over 15 bytes is refused in both directions', () => {

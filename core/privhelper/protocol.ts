@@ -10,11 +10,17 @@
  *   send     (app → helper)  u32 id | IPv4 (4) | u16 port | payload      datagram to send from socket id
  *   datagram (helper → app)  u32 id | IPv4 (4) | u16 port | payload      datagram received on socket id
  *   close    (app → helper)  u32 id
+ *   probe    (app → helper)  u32 id | u8 n | interface name             UDP 68 for the existing-DHCP probe
  */
 import { ByteReader, ByteWriter } from '../shared/bytes.ts';
 
 /** The only ports the helper binds: DHCP server (RFC 2131), TFTP (RFC 1350), PXE boot server (PXE 2.1). */
 export const PRIVILEGED_PORTS: readonly number[] = [67, 69, 4011];
+/**
+ * The DHCP client port (RFC 2131), bound only by a `probe` frame: the existing-DHCP probe
+ * (DESIGN.md section 9) sends its DISCOVER from it. Never through `open`.
+ */
+export const PROBE_PORT = 68;
 /** Largest UDP payload over IPv4 (65535 - 20 IP - 8 UDP). */
 export const MAX_PAYLOAD = 65507;
 /** type + id + address + port + payload. */
@@ -23,7 +29,7 @@ export const MAX_FRAME_BODY = 1 + 4 + 4 + 2 + MAX_PAYLOAD;
 const MAX_IFACE = 15;
 const MAX_MESSAGE = 1024;
 
-const typeOf = { open: 1, opened: 2, failed: 3, send: 4, datagram: 5, close: 6 } as const satisfies Record<string, number>;
+const typeOf = { open: 1, opened: 2, failed: 3, send: 4, datagram: 5, close: 6, probe: 7 } as const satisfies Record<string, number>;
 
 /** Why an open was refused or a socket failed; the app maps it to its own error codes. */
 export type FailReason = 'forbidden' | 'in-use' | 'not-found' | 'refused' | 'error';
@@ -35,7 +41,8 @@ export type HelperMessage =
   | { type: 'failed'; id: number; reason: FailReason; message: string }
   | { type: 'send'; id: number; address: string; port: number; payload: Uint8Array }
   | { type: 'datagram'; id: number; address: string; port: number; payload: Uint8Array }
-  | { type: 'close'; id: number };
+  | { type: 'close'; id: number }
+  | { type: 'probe'; id: number; iface: string };
 
 /** A frame that does not decode; `field` names what was wrong. */
 export class ProtocolError {
@@ -67,6 +74,9 @@ export function encodeFrame(m: HelperMessage): Uint8Array {
   if (m.type === 'open') {
     if (!validInterfaceName(m.iface)) throw new RangeError(`interface name "${m.iface}" cannot be sent to the helper`);
     w.u16(m.port).u8(m.iface.length).bytes(new TextEncoder().encode(m.iface));
+  } else if (m.type === 'probe') {
+    if (!validInterfaceName(m.iface)) throw new RangeError(`interface name "${m.iface}" cannot be sent to the helper`);
+    w.u8(m.iface.length).bytes(new TextEncoder().encode(m.iface));
   } else if (m.type === 'failed') {
     w.u8(REASONS.indexOf(m.reason)).bytes(new TextEncoder().encode(m.message.slice(0, MAX_MESSAGE)));
   } else if (m.type === 'send' || m.type === 'datagram') {
@@ -89,6 +99,9 @@ export function decodeFrameBody(body: Uint8Array): HelperMessage | ProtocolError
   switch (type) {
     case typeOf.open:
       m = decodeOpen(r, id);
+      break;
+    case typeOf.probe:
+      m = decodeProbe(r, id);
       break;
     case typeOf.opened:
       m = { type: 'opened', id };
@@ -119,6 +132,14 @@ function decodeOpen(r: ByteReader, id: number): HelperMessage | ProtocolError {
   if (r.error) return new ProtocolError('open', r.error);
   if (!validInterfaceName(iface)) return new ProtocolError('interface', `invalid interface name ${JSON.stringify(iface)}`);
   return { type: 'open', id, port, iface };
+}
+
+function decodeProbe(r: ByteReader, id: number): HelperMessage | ProtocolError {
+  const n = r.u8('interface length');
+  const iface = String.fromCharCode(...r.bytes(n, 'interface'));
+  if (r.error) return new ProtocolError('probe', r.error);
+  if (!validInterfaceName(iface)) return new ProtocolError('interface', `invalid interface name ${JSON.stringify(iface)}`);
+  return { type: 'probe', id, iface };
 }
 
 function decodeFailed(r: ByteReader, id: number): HelperMessage | ProtocolError {

@@ -1,7 +1,8 @@
 /**
  * Socket factories for the DHCP and TFTP servers that bind directly when they may, and ask the
  * privileged helper for UDP 67/69/4011 only when the direct bind fails with EACCES/EPERM. The
- * servers themselves are unchanged: they take these as their socket factory.
+ * servers themselves are unchanged: they take these as their socket factory. The existing-DHCP
+ * probe's UDP 68 goes the same way, as a probe socket the helper closes again (protocol.ts).
  */
 import dgram from 'node:dgram';
 import { bindToInterface } from '../dhcp/bind-to-interface.ts';
@@ -10,11 +11,13 @@ import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
 import type { UdpSocketFactory } from '../tftp/udp.ts';
 import { describeTarget, HelperClient, type HelperTarget } from './client.ts';
-import { PRIVILEGED_PORTS } from './protocol.ts';
+import { PRIVILEGED_PORTS, PROBE_PORT } from './protocol.ts';
 
 /** What NetworkServices needs to make its sockets. */
 export interface ServiceSockets {
   dhcp: SocketFactory;
+  /** For core/dhcp/probe.ts: UDP 68, through the helper only for the probe's lifetime. */
+  probe: SocketFactory;
   tftp(iface: string): { socketFactory: UdpSocketFactory; bindSocket: (socket: dgram.Socket) => void };
   close(): void;
 }
@@ -27,30 +30,37 @@ export function helperBackedSockets(target: HelperTarget, logger: Logger = disca
     return client!;
   };
 
-  const viaHelper = async (spec: SocketSpec): Promise<DatagramSocket> => {
+  const viaHelper = async (spec: SocketSpec, forProbe = false): Promise<DatagramSocket> => {
     const where = `UDP ${spec.port}${spec.iface ? ` on ${spec.iface}` : ''}`;
     let socket: DatagramSocket;
     try {
-      socket = await (await connected()).open(spec);
+      const c = await connected();
+      socket = await (forProbe ? c.openProbe(spec) : c.open(spec));
     } catch (e) {
       const code = isDragonflyError(e) ? e.code : 'DF_ERR_UNAVAILABLE';
       throw new DragonflyError(code, `not allowed to bind ${where} directly (ports below 1024 need privileges), and ${describeTarget(target)} could not bind it: ${(e as Error).message}`);
     }
-    logger.info({ port: spec.port, iface: spec.iface, helper: describeTarget(target) }, `${where}: this user may not bind ports below 1024, so ${describeTarget(target)} binds it (it binds only UDP ${PRIVILEGED_PORTS.join('/')} on the provisioning interface) and relays its datagrams to Dragonfly`);
+    const what = forProbe ? 'for the existing-DHCP probe only (closed when the probe ends)' : `(it binds only UDP ${PRIVILEGED_PORTS.join('/')} on the provisioning interface)`;
+    logger.info({ port: spec.port, iface: spec.iface, helper: describeTarget(target) }, `${where}: this user may not bind ports below 1024, so ${describeTarget(target)} binds it ${what} and relays its datagrams to Dragonfly`);
     return socket;
   };
 
-  const dhcp: SocketFactory = async (spec) => {
-    try {
-      return await nodeSocketFactory(spec);
-    } catch (e) {
-      if (!isDragonflyError(e, 'DF_ERR_FORBIDDEN') || !PRIVILEGED_PORTS.includes(spec.port)) throw e;
-      return viaHelper(spec);
-    }
-  };
+  /** Binds directly; only a refused bind of one of `ports` goes to the helper. */
+  const directOrHelper =
+    (ports: readonly number[], forProbe: boolean): SocketFactory =>
+    async (spec) => {
+      try {
+        return await nodeSocketFactory(spec);
+      } catch (e) {
+        if (!isDragonflyError(e, 'DF_ERR_FORBIDDEN') || !ports.includes(spec.port)) throw e;
+        return viaHelper(spec, forProbe);
+      }
+    };
+  const dhcp = directOrHelper(PRIVILEGED_PORTS, false);
 
   return {
     dhcp,
+    probe: directOrHelper([PROBE_PORT], true),
     tftp: (iface) => ({
       socketFactory: (type) => (type === 'udp4' ? new HelperFallbackSocket(iface, viaHelper) : dgram.createSocket({ type })),
       // A relayed socket is already tied to the interface by the helper.
