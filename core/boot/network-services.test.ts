@@ -113,7 +113,7 @@ describe('NetworkServices: the advertised address follows the network settings',
     expect(started.map((s) => s.mode)).toEqual(['proxy']);
     expect(services.health().dhcp).toEqual({
       ok: true,
-      detail: 'proxy on dflbr0; the check for another DHCP server could not run (not allowed to bind UDP 68 on dflbr0 directly), so proxy mode is used instead of full (run as root or with the privileged helper, or set forceFullDhcp)',
+      detail: 'proxy on dflbr0; the check for another DHCP server could not run (not allowed to bind UDP 68 on dflbr0 directly), so proxy mode is used instead of full (forceFullDhcp starts full mode anyway)',
     });
   });
 

@@ -190,7 +190,7 @@ export class NetworkServices {
       // Not knowing is not "nobody answers": full mode beside another server hands out conflicting addresses.
       const why = (e as Error).message;
       this.log.warn({ iface, err: why }, 'existing-DHCP probe failed: using proxyDHCP');
-      return { mode: 'proxy', note: `; the check for another DHCP server could not run (${why}), so proxy mode is used instead of full (run as root or with the privileged helper, or set forceFullDhcp)` };
+      return { mode: 'proxy', note: `; the check for another DHCP server could not run (${why}), so proxy mode is used instead of full (forceFullDhcp starts full mode anyway)` };
     }
     if (!others.found) return { mode: 'full', note: '' };
     this.log.warn({ iface, servers: others.servers }, 'existing DHCP server found: using proxyDHCP');
