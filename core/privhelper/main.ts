@@ -7,7 +7,8 @@
  *       started by root/systemd: a Unix socket only UID may open (mode 0600); each connection
  *       gets its own sockets, closed when it hangs up
  *
- * It binds UDP 67, 69 and 4011 and nothing else; see helper.ts and protocol.ts.
+ * It binds UDP 67, 69 and 4011, and UDP 68 only for the existing-DHCP probe, and nothing
+ * else; see helper.ts and protocol.ts.
  */
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
