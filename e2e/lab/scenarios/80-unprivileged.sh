@@ -1,5 +1,6 @@
 # Issue 12 point 5, its lab proof: `dragonfly serve` runs as uid 1000 with no capabilities at
-# all, dragonfly-privhelper runs as root and binds only UDP 67/69 on dflbr0, and a BIOS VM
+# all, dragonfly-privhelper runs as root and binds only UDP 67/69 on dflbr0 (and 68 for the
+# few seconds of the existing-DHCP probe, which finds no other server), and a BIOS VM
 # still goes DHCP -> script -> agent, registered; undionly.kpxe still comes over TFTP (port 69
 # through the helper, the transfer from an ephemeral port of the unprivileged server).
 # cp_start is used as it is: a `node` wrapper first on PATH runs the dragonfly commands it
@@ -39,7 +40,8 @@ privhelper_start() {
 }
 
 # The control plane's process is uid 1000 with every capability set empty, says in its log
-# that the helper binds UDP 67 for it, and the helper bound exactly 67 and 69 on dflbr0.
+# that the helper binds UDP 67 for it, and the helper bound exactly 67 and 69 on dflbr0, and 68
+# for the probe only (closed again before full mode started).
 ck_unpriv_identity() {
   local pid st
   pid=$(cat "$LAB_DIR/cp.pid")
@@ -50,8 +52,8 @@ ck_unpriv_identity() {
     grep -qE "^$cap:\s+0+$" <<<"$st" || { note "serve has capabilities: $(grep "^$cap" <<<"$st")"; return 1; }
   done
   grep -q 'this user may not bind ports below 1024, so the helper at unix:' "$CP_LOG" || { note "serve.log does not say the helper binds UDP 67"; return 1; }
-  local bound; bound=$(grep -oE 'bound UDP [0-9]+ on [a-z0-9]+' "$LAB_DIR/privhelper.log" | sort | tr '\n' ',')
-  [ "$bound" = "bound UDP 67 on $BR0,bound UDP 69 on $BR0," ] || { note "helper bound: $bound"; return 1; }
+  local bound; bound=$(grep -oE '(bound|closed) UDP [0-9]+ on [a-z0-9]+( for the existing-DHCP probe)?' "$LAB_DIR/privhelper.log" | sort | tr '\n' ',')
+  [ "$bound" = "bound UDP 67 on $BR0,bound UDP 68 on $BR0 for the existing-DHCP probe,bound UDP 69 on $BR0,closed UDP 68 on $BR0 for the existing-DHCP probe," ] || { note "helper bound: $bound"; return 1; }
   note "serve pid $pid: uid $UNPRIV_UID, no capabilities; helper: $bound"
 }
 
