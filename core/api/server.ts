@@ -102,7 +102,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await systemPlugin(scope, deps.system);
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
-    await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power });
+    await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power, auth: deps.auth });
     if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
     if (deps.consoles) await consolePlugin(scope, { consoles: deps.consoles, bootLogs: deps.bootLogs });
