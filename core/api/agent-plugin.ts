@@ -17,6 +17,7 @@ import type { Store } from '../store/store.ts';
 import { renderTemplateText, type ContentFormat } from '../workflow/variables.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import { bearerToken } from './auth-hook.ts';
+import { templateSecretValues, type SecretVault } from './template-secrets-plugin.ts';
 
 export interface AgentDeps {
   store: Store;
@@ -30,6 +31,8 @@ export interface AgentDeps {
   heartbeatSeconds?: number;
   /** The OS image cache: image2disk URLs are rewritten to it, so machines never go to the internet. */
   images?: ImageCache;
+  /** Values of secret template variables: rendered only here, for the machine's current run. */
+  templateSecrets?: SecretVault;
 }
 
 /**
@@ -167,7 +170,8 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     async (req) => {
       const { wf, hw } = await currentWorkflowForToken(req);
       const tpl = await store.get<Template>('Template', wf.spec.templateRef);
-      const vars = variablesFor(hw, wf, tpl, deps.serverUrl());
+      // secrets last: a variable given at assignment cannot replace one the template keeps secret
+      const vars = { ...variablesFor(hw, wf, tpl, deps.serverUrl()), ...templateSecretValues(deps.templateSecrets, tpl) };
       const actions = localizeImages(tpl.spec.actions, deps.serverUrl(), deps.images).map((a) =>
         a.type === 'writefile'
           ? { ...a, content: renderTemplateText(a.content, vars, (a.contentFormat ?? 'text') as ContentFormat) }
