@@ -58,6 +58,16 @@ describe('agent loop', () => {
     expect(h.lines).toContain('registered as "Amber Falcon Orbit" (hw-1); heartbeat every 10 s');
   });
 
+  it('uses the fresh agent token a heartbeat hands out from then on (tokens are short-lived)', async () => {
+    const h = harness([
+      { status: 200, body: REG },
+      { status: 200, body: { next: { action: 'wait' }, agentToken: 'fresh-tok' } },
+      { status: 200, body: { next: { action: 'wait' } } },
+    ]);
+    await h.run();
+    expect(h.requests.map((r) => r.auth)).toEqual(['Bearer enrol-tok', 'Bearer agent-tok', 'Bearer fresh-tok']);
+  });
+
   it('keeps retrying registration through refused connections, 5xx and garbage, backing off 1, 2, 4 s', async () => {
     const h = harness(['refused', { status: 502, body: 'Bad Gateway' }, { status: 200, body: '<html>' }, { status: 200, body: REG }]);
     await h.run();

@@ -74,6 +74,8 @@ async function heartbeatUntilRefused(d: AgentDeps, reg: RegisterReply, backoff: 
     if (res.ok) {
       backoff.reset();
       wait = reg.heartbeatSeconds * 1000;
+      // agent tokens are short-lived: the control plane hands out a fresh one before this one expires
+      if (res.value.agentToken) reg.agentToken = res.value.agentToken;
       stopIfCancelled(d, res.value.cancelled, state);
       await act(d, reg.agentToken, res.value.next, state);
     } else if (res.kind === 'auth') {

@@ -34,8 +34,9 @@ export function checkHeartbeatReply(v: unknown): HeartbeatReply | string {
   const r = v as Record<string, unknown>;
   const next = checkNext(r.next);
   if (typeof next === 'string') return next;
-  if (r.cancelled === undefined) return { next };
+  const fresh = typeof r.agentToken === 'string' && r.agentToken ? { agentToken: r.agentToken } : {};
+  if (r.cancelled === undefined) return { next, ...fresh };
   const c = r.cancelled as Record<string, unknown> | null;
   if (typeof c !== 'object' || c === null || typeof c.workflow !== 'string') return 'cancelled has no workflow name';
-  return { next, cancelled: { workflow: c.workflow, reason: typeof c.reason === 'string' ? c.reason : 'no reason given' } };
+  return { next, ...fresh, cancelled: { workflow: c.workflow, reason: typeof c.reason === 'string' ? c.reason : 'no reason given' } };
 }

@@ -35,7 +35,7 @@ describe('boot fate and the agent', () => {
     const body = first.json();
     expect(body.displayName).toMatch(/^[A-Z][a-z]+ [A-Z][a-z]+ [A-Z][a-z]+$/);
     expect(body.next).toEqual({ action: 'wait' });
-    expect(body.agentToken).toMatch(/^dfa1\./);
+    expect(body.agentToken).toMatch(/^dfa2\./);
     const second = await register(MAC, body.agentToken);
     expect(second.json().hardware).toBe(body.hardware);
     const all = (await h.app.inject({ url: '/api/v1/hardware', headers: h.headers })).json().items;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuthService } from '../auth/auth-service.ts';
+import type { AuthService, MachineTokenKind } from '../auth/auth-service.ts';
 import { nextActionFor } from '../boot/fate.ts';
 import { bootUrls } from '../boot/urls.ts';
 import type { Hardware } from '../model/hardware.ts';
@@ -17,6 +17,7 @@ import type { Store } from '../store/store.ts';
 import { renderTemplateText, type ContentFormat } from '../workflow/variables.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import { bearerToken } from './auth-hook.ts';
+import { templateSecretValues, type SecretVault } from './template-secrets-plugin.ts';
 
 export interface AgentDeps {
   store: Store;
@@ -30,6 +31,8 @@ export interface AgentDeps {
   heartbeatSeconds?: number;
   /** The OS image cache: image2disk URLs are rewritten to it, so machines never go to the internet. */
   images?: ImageCache;
+  /** Values of secret template variables: rendered only here, for the machine's current run. */
+  templateSecrets?: SecretVault;
 }
 
 /**
@@ -46,7 +49,7 @@ function localizeImages(actions: Action[], serverUrl: string, images: ImageCache
 const machine = { config: { access: 'machine' as const } };
 
 /** The MAC behind the request's machine token, which must be the MAC the body names. */
-function machineMac(req: FastifyRequest, auth: AuthService, log: Logger, claimed?: string, kinds?: Array<'dfe1' | 'dfa1'>): string {
+function machineMac(req: FastifyRequest, auth: AuthService, log: Logger, claimed?: string, kinds?: MachineTokenKind[]): string {
   const mac = auth.verifyMachineToken(bearerToken(req), kinds);
   if (claimed !== undefined && parseMac(claimed) !== mac) {
     log.warn({ tokenMac: mac, claimed, ip: req.ip }, 'agent report for a MAC its token was not issued for');
@@ -127,28 +130,48 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
       },
     },
     async (req) => {
-      const mac = machineMac(req, auth, logger, req.body.mac, ['dfa1']);
+      const token = bearerToken(req);
+      const mac = machineMac(req, auth, logger, req.body.mac, ['dfa2']);
       const name = deps.index.nameByMac(mac);
       if (!name) throw new DragonflyError('DF_ERR_NOT_FOUND', `no machine registered with MAC ${mac}; register first`);
-      return reply(await registrar.heartbeat(name), undefined, req.body.workflow);
+      // short-lived tokens: a running agent is handed a fresh one before its own expires
+      const fresh = token && auth.agentTokenStale(token) ? auth.issueAgentToken(mac) : undefined;
+      return reply(await registrar.heartbeat(name), fresh, req.body.workflow);
     },
   );
 
   const workflowForToken = async (req: FastifyRequest<{ Params: { name: string } }>) => {
-    const mac = machineMac(req, auth, logger, undefined, ['dfa1']);
+    const mac = machineMac(req, auth, logger, undefined, ['dfa2']);
     const wf = await store.get<Workflow>('Workflow', req.params.name);
     const hw = await store.get<Hardware>('Hardware', wf.spec.hardwareRef);
     if (!hw.spec.macs.includes(mac)) throw new DragonflyError('DF_ERR_FORBIDDEN', `workflow ${wf.metadata.name} belongs to another machine`);
     return { wf, hw };
+  };
+  /**
+   * The rendered workflow (template variables filled in) goes out only while it is the machine's
+   * current workflow and still runnable: an old token, or an agent of a finished, cancelled or
+   * replaced run, cannot read the variables again.
+   */
+  const currentWorkflowForToken = async (req: FastifyRequest<{ Params: { name: string } }>) => {
+    const found = await workflowForToken(req);
+    const { wf } = found;
+    const reason = await deps.workflows.whyNotRunnable(wf);
+    if (reason) throw new DragonflyError('DF_ERR_GONE', reason);
+    const phase = wf.status?.phase ?? 'Pending';
+    if (phase !== 'Pending' && phase !== 'Running') {
+      throw new DragonflyError('DF_ERR_GONE', `workflow ${wf.metadata.name} is ${phase}; it is not handed out again (retry it to run it again)`);
+    }
+    return found;
   };
 
   app.get<{ Params: { name: string } }>(
     '/api/agent/v1/workflows/:name',
     { ...machine, schema: { tags: ['Agent'], summary: 'The workflow to run, with variables rendered' } },
     async (req) => {
-      const { wf, hw } = await workflowForToken(req);
+      const { wf, hw } = await currentWorkflowForToken(req);
       const tpl = await store.get<Template>('Template', wf.spec.templateRef);
-      const vars = variablesFor(hw, wf, tpl, deps.serverUrl());
+      // secrets last: a variable given at assignment cannot replace one the template keeps secret
+      const vars = { ...variablesFor(hw, wf, tpl, deps.serverUrl()), ...templateSecretValues(deps.templateSecrets, tpl) };
       const actions = localizeImages(tpl.spec.actions, deps.serverUrl(), deps.images).map((a) =>
         a.type === 'writefile'
           ? { ...a, content: renderTemplateText(a.content, vars, (a.contentFormat ?? 'text') as ContentFormat) }

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import type { AuthService } from '../auth/auth-service.ts';
+import type { Hardware } from '../model/hardware.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import type { PowerService } from '../power/service.ts';
 import { PowerAction } from '../contract/power.ts';
@@ -11,6 +13,8 @@ export interface OperationsDeps {
   store: Store;
   workflows: WorkflowService;
   power?: PowerService;
+  /** Signs and revokes the machines' agent tokens. */
+  auth?: AuthService;
 }
 
 const AssignBody = Type.Object(
@@ -57,6 +61,17 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
       },
     },
     async (req) => deps.workflows.resolve(req.params.name, req.body.as),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/api/v1/hardware/:name/revoke-agent-tokens',
+    { schema: { tags: ['Hardware'], summary: 'Refuse every agent token issued to this machine so far; its agent must enrol again (next boot)' } },
+    async (req) => {
+      if (!deps.auth) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'machine tokens are not managed by this control plane');
+      const hw = await deps.store.get<Hardware>('Hardware', req.params.name);
+      for (const mac of hw.spec.macs) await deps.auth.revokeAgentTokens(mac);
+      return { hardware: hw.metadata.name, revoked: hw.spec.macs };
+    },
   );
 
   app.post<{ Params: { name: string }; Body: { action: PowerAction } }>(

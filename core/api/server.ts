@@ -23,6 +23,7 @@ import { errorHandler, notFoundHandler } from './http-errors.ts';
 import { objectsPlugin } from './objects-plugin.ts';
 import { openApiDocument, routeRecorder, type RouteRecord } from './openapi.ts';
 import { operationsPlugin } from './operations-plugin.ts';
+import { templateSecretsPlugin, type SecretVault } from './template-secrets-plugin.ts';
 import { surfaceGuard, type Surface } from './surfaces.ts';
 import { systemPlugin, type SystemDeps } from './system-plugin.ts';
 import { uiPlugin } from './ui-plugin.ts';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   serverUrl: () => string;
   power?: PowerService;
   credentials?: CredentialWriter;
+  /** Values of secret template variables, encrypted at rest; without it no template can declare a usable secret. */
+  templateSecrets?: SecretVault;
   importProxmox?: ProxmoxImporter;
   /** Machines' serial consoles; without it, no console route. */
   consoles?: ConsoleHub;
@@ -102,8 +105,9 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await systemPlugin(scope, deps.system);
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
-    await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power });
+    await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power, auth: deps.auth });
     if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir });
+    if (deps.templateSecrets) await templateSecretsPlugin(scope, { store: deps.store, vault: deps.templateSecrets });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
     if (deps.consoles) await consolePlugin(scope, { consoles: deps.consoles, bootLogs: deps.bootLogs });
     await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
@@ -116,6 +120,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
       logger: log,
       serverUrl: deps.serverUrl,
       images: deps.images,
+      templateSecrets: deps.templateSecrets,
     });
     await bootPlugin(scope, {
       ...deps.boot,

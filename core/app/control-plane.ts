@@ -90,7 +90,10 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     cleanup.unshift(() => index.stop());
     const registrar = new Registrar(store, index);
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
-    const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
+    const box = new SecretBox(await keys.getKey(), keys.description);
+    const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), box);
+    // secret template variables: same key, own file, so the credentials list never shows them
+    const templateSecrets = new CredentialStore(join(config.dataDir, 'template-secrets.json'), box);
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
     const consoles = new ConsoleHub({ open: consoleOpener(store, credentials) });
     cleanup.unshift(() => consoles.close());
@@ -157,6 +160,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       consoles,
       bootLogs,
       credentials,
+      templateSecrets,
       images,
       imageImportDir: importFolderOf(config.dataDir),
       importProxmox: (req) => importProxmoxVms({ store, index, credentials }, req),

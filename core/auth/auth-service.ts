@@ -21,7 +21,11 @@ interface AuthFile {
   secretKey: string; // hex; signs enrolment and agent tokens
   admin: { username: string; passwordHash: string };
   tokens: ApiTokenRecord[];
+  /** MAC (12 hex digits) -> epoch ms: agent tokens issued at or before it are refused. */
+  agentRevokedBefore?: Record<string, number>;
 }
+
+export type MachineTokenKind = 'dfe1' | 'dfa2';
 
 export interface Principal {
   user: string;
@@ -33,7 +37,7 @@ export interface AuthOptions {
   sessionSeconds?: number;
   /** Enrolment token lifetime (kernel command line), seconds; default 30 min. */
   enrolmentSeconds?: number;
-  /** Per-machine agent token lifetime, seconds; default 7 days. */
+  /** Per-machine agent token lifetime, seconds; default 12 h (heartbeats hand out a fresh one at half-life). */
   agentSeconds?: number;
   /** Limits on password attempts (login and password change), per client. */
   loginGuard?: LoginGuardOptions;
@@ -69,7 +73,7 @@ export class AuthService {
     const opts: Required<AuthOptions> = {
       sessionSeconds: options.sessionSeconds ?? 12 * 3600,
       enrolmentSeconds: options.enrolmentSeconds ?? 30 * 60,
-      agentSeconds: options.agentSeconds ?? 7 * 24 * 3600,
+      agentSeconds: options.agentSeconds ?? 12 * 3600,
       loginGuard: options.loginGuard ?? {},
       now: options.now ?? Date.now,
     };
@@ -211,41 +215,78 @@ export class AuthService {
     });
   }
 
-  // ---- machine tokens (stateless, HMAC-signed, bound to a MAC) ----
+  // ---- machine tokens (HMAC-signed, bound to a MAC; agent tokens revocable per machine) ----
 
   /** Short-lived token put on the agent's kernel command line by the boot script. */
   issueEnrolmentToken(mac: string): string {
     return this.signMachineToken('dfe1', mac, this.opts.enrolmentSeconds);
   }
 
-  /** Longer-lived per-machine token handed to the agent once it has registered. */
+  /**
+   * Per-machine token handed to the agent once it has registered. It carries its issue time
+   * (ms) so that `revokeAgentTokens` can refuse every token issued up to a moment.
+   */
   issueAgentToken(mac: string): string {
-    return this.signMachineToken('dfa1', mac, this.opts.agentSeconds);
+    return this.signMachineToken('dfa2', mac, this.opts.agentSeconds);
+  }
+
+  /** True once more than half of an agent token's lifetime has passed: time to hand out a fresh one. */
+  agentTokenStale(token: string): boolean {
+    const t = this.decodeMachineToken(token);
+    return t.kind === 'dfa2' && this.opts.now() >= t.issuedAt + (this.opts.agentSeconds * 1000) / 2;
+  }
+
+  /** Every agent token issued for this MAC until now is refused from now on (the machine must enrol again). */
+  async revokeAgentTokens(macInput: string): Promise<void> {
+    const macHex = parseMac(macInput).replace(/:/g, '');
+    const at = this.opts.now();
+    await this.modify(async (d) => {
+      d.agentRevokedBefore = { ...d.agentRevokedBefore, [macHex]: at };
+    });
   }
 
   /**
-   * The MAC a machine token was issued for. Rejects a missing, malformed, forged or expired
-   * token with a reason that says which.
+   * The MAC a machine token was issued for. Rejects a missing, malformed, forged, expired or
+   * revoked token with a reason that says which.
    */
-  verifyMachineToken(token: string | undefined, kinds: Array<'dfe1' | 'dfa1'> = ['dfe1', 'dfa1']): string {
+  verifyMachineToken(token: string | undefined, kinds: MachineTokenKind[] = ['dfe1', 'dfa2']): string {
     if (!token) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token missing (Authorization: Bearer ...)');
+    const t = this.decodeMachineToken(token);
+    if (!kinds.includes(t.kind)) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
+    if (t.expiresAt <= this.opts.now()) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token expired');
+    const revokedBefore = t.kind === 'dfa2' ? this.data.agentRevokedBefore?.[t.macHex] : undefined;
+    if (revokedBefore !== undefined && t.issuedAt <= revokedBefore) {
+      throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'agent token revoked; the machine must enrol again');
+    }
+    return parseMac(t.macHex);
+  }
+
+  /**
+   * Wire forms: `dfe1.<mac>.<exp s>.<sig>` and `dfa2.<mac>.<issued ms>.<exp s>.<sig>`. The
+   * 7-day `dfa1` tokens of earlier versions are no longer accepted (they could not be revoked).
+   */
+  private decodeMachineToken(token: string): { kind: MachineTokenKind; macHex: string; issuedAt: number; expiresAt: number } {
     const parts = token.split('.');
-    if (parts.length !== 4 || !kinds.includes(parts[0] as 'dfe1')) {
+    const kind = parts[0] as MachineTokenKind;
+    const want = kind === 'dfe1' ? 4 : kind === 'dfa2' ? 5 : 0;
+    if (parts.length !== want || !parts.slice(1, -1).every((p) => /^[0-9a-f]+$/.test(p))) {
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
     }
-    const [kind, macHex, expStr, sig] = parts;
-    const expected = this.sign(`${kind}.${macHex}.${expStr}`);
+    const sig = parts[parts.length - 1];
+    const expected = this.sign(parts.slice(0, -1).join('.'));
     if (!sameHash(Buffer.from(sig, 'base64url').toString('hex'), Buffer.from(expected, 'base64url').toString('hex'))) {
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token signature invalid');
     }
-    if (Number(expStr) * 1000 <= this.opts.now()) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token expired');
-    return parseMac(macHex);
+    const expStr = parts[parts.length - 2];
+    return { kind, macHex: parts[1], issuedAt: kind === 'dfa2' ? Number(parts[2]) : 0, expiresAt: Number(expStr) * 1000 };
   }
 
-  private signMachineToken(kind: string, macInput: string, ttlSeconds: number): string {
+  private signMachineToken(kind: MachineTokenKind, macInput: string, ttlSeconds: number): string {
     const macHex = parseMac(macInput).replace(/:/g, '');
-    const exp = Math.floor(this.opts.now() / 1000) + ttlSeconds;
-    const body = `${kind}.${macHex}.${exp}`;
+    // strictly after a revocation made in the same millisecond, so a fresh enrolment is never refused
+    const now = Math.max(this.opts.now(), (this.data.agentRevokedBefore?.[macHex] ?? -1) + 1);
+    const exp = Math.floor(now / 1000) + ttlSeconds;
+    const body = kind === 'dfa2' ? `${kind}.${macHex}.${now}.${exp}` : `${kind}.${macHex}.${exp}`;
     return `${body}.${this.sign(body)}`;
   }
 

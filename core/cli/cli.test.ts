@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,37 @@ describe('dragonfly CLI against a running `dragonfly serve`', () => {
     const json = JSON.parse(cli(['--json', 'machines', 'list'], env).out);
     expect(json[0].metadata.name).toBe('m1');
     expect(cli(['templates', 'list'], env).out).toMatch(/debian-12\s+1/);
+  });
+
+  it('a template with a secret variable: apply -f without the value, then templates secret from stdin; stored encrypted, never shown', async () => {
+    const token = cli(['tokens', 'create', 'secrets', '--data-dir', join(dir, 'data')]).out.trim();
+    const env = { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: token };
+    const yaml = [
+      'apiVersion: dragonfly.computer/v1',
+      'kind: Template',
+      'metadata: {name: with-secret}',
+      'spec:',
+      '  secretVariables: [rootPassword]',
+      '  actions:',
+      "    - {name: seed, type: writefile, disk: {path: /dev/vda}, partition: 1, path: /root/pw, content: '{{ rootPassword }}'}",
+      '    - {name: reboot, type: reboot}',
+      '',
+    ].join('\n');
+    const applied = cli(['apply', '-f', '-'], env, yaml);
+    expect(applied.out.trim(), applied.err).toBe('template/with-secret created');
+    const empty = cli(['templates', 'secret', 'with-secret', 'rootPassword'], env, '');
+    expect(empty.code).toBe(1);
+    expect(empty.err).toMatch(/give the value of rootPassword on stdin/);
+    const set = cli(['templates', 'secret', 'with-secret', 'rootPassword'], env, 'Cli-S3cret-value\n');
+    expect(set.code, set.err).toBe(0);
+    expect(set.out.trim()).toBe('secret rootPassword of template with-secret set');
+    const auth = { authorization: `Bearer ${token}` };
+    const listed = await (await fetch(`${url}/api/v1/templates/with-secret/secrets`, { headers: auth })).json();
+    expect(listed).toEqual({ items: [{ name: 'rootPassword', set: true }] });
+    expect(await (await fetch(`${url}/api/v1/templates/with-secret`, { headers: auth })).text()).not.toContain('Cli-S3cret');
+    const onDisk = await readFile(join(dir, 'data', 'template-secrets.json'), 'utf8');
+    expect(onDisk).toContain('template/with-secret/rootPassword');
+    expect(onDisk).not.toContain('Cli-S3cret');
   });
 
   it('admin password: through the API with a token, then with --data-dir; the one-time password file goes, the banner said it would', async () => {

@@ -4,7 +4,7 @@ import { AuthService } from '../auth/auth-service.ts';
 import { defaultDataDir } from '../app/paths.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { StoredObject } from '../model/meta.ts';
-import { isDragonflyError } from '../shared/errors.ts';
+import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { ApiClient } from './client.ts';
 import { formatTable } from './table.ts';
 import { serve, type ServeFlags } from './serve.ts';
@@ -111,14 +111,23 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
       io.out(JSON.stringify(hw, null, 2));
     });
 
-  program
-    .command('templates')
-    .description('OS templates')
+  const templates = program.command('templates').description('OS templates');
+  templates
     .command('list')
     .action(async (_o: unknown, cmd: Command) => {
       const res = await client(cmd, io).request<{ items: StoredObject[] }>('GET', '/api/v1/templates');
       const rows = res.items.map((t) => ({ NAME: t.metadata.name, ACTIONS: String((t.spec as { actions: unknown[] }).actions.length), DESCRIPTION: (t.spec as { description?: string }).description ?? '' }));
       io.out(isJson(cmd) ? JSON.stringify(res.items, null, 2) : formatTable(rows, 'No templates yet: dragonfly apply -f template.yaml'));
+    });
+  templates
+    .command('secret <template> <variable>')
+    .description('set a secret variable of a template (listed in spec.secretVariables) from stdin; it is stored encrypted and never shown again')
+    .action(async (template: string, variable: string, _o: unknown, cmd: Command) => {
+      // from stdin, never an argument: arguments show in `ps` and in shell history
+      const value = (await io.stdin()).replace(/\r?\n$/, '');
+      if (!value) throw new DragonflyError('DF_ERR_INVALID', `give the value of ${variable} on stdin (e.g. dragonfly templates secret ${template} ${variable} < file)`);
+      await client(cmd, io).request('PUT', `/api/v1/templates/${encodeURIComponent(template)}/secrets/${encodeURIComponent(variable)}`, { value });
+      io.out(`secret ${variable} of template ${template} set`);
     });
 
   program

@@ -40,6 +40,7 @@ export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
 export const HeartbeatReply = Type.Object({
   next: Next,
   cancelled: Type.Optional(Cancelled),
+  agentToken: Type.Optional(Type.String({ description: 'A fresh agent token, sent once the current one is past half its lifetime; use it from now on' })),
 });
 export type HeartbeatReply = Static<typeof HeartbeatReply>;
 

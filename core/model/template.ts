@@ -147,6 +147,12 @@ export const TemplateSpec = Type.Object(
     description: Type.Optional(Type.String()),
     os: Type.Optional(Type.String({ description: 'e.g. debian-12' })),
     variables: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' }), Type.String())),
+    secretVariables: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 63 }), {
+        maxItems: 64, // duplicates are refused in template-rules (Kubernetes CRDs forbid uniqueItems)
+        description: 'names of variables whose values are secret: put with PUT /api/v1/templates/{name}/secrets/{variable}, stored encrypted, never returned; never give them a value in variables',
+      }),
+    ),
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800, description: 'whole workflow, seconds; default 3600' })),
     actionTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400, description: 'per action default, seconds; default 1800' })),
     actions: Type.Array(Action, { minItems: 1, maxItems: 64 }),

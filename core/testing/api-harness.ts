@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,9 @@ import type { ImageCache } from '../images/cache.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { WorkflowService } from '../workflow/workflow-service.ts';
+import { CredentialStore } from '../power/secrets/credential-store.ts';
+import { SecretBox } from '../power/secrets/secret-box.ts';
+import type { Logger } from '../shared/logger.ts';
 
 export interface Harness extends Api {
   store: Store;
@@ -40,6 +44,8 @@ export async function createHarness(
     surfaceOf?: ApiDeps['surfaceOf'];
     /** the workflow engine's clock */
     now?: () => number;
+    /** where the API and the workflow engine log; default: nowhere */
+    logger?: Logger;
   } = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
@@ -48,7 +54,8 @@ export async function createHarness(
   const index = new HardwareIndex(store);
   await index.start();
   const registrar = new Registrar(store, index);
-  const workflows = new WorkflowService({ store, now: opts.now });
+  const workflows = new WorkflowService({ store, now: opts.now, ...(opts.logger ? { logger: opts.logger } : {}) });
+  const templateSecrets = new CredentialStore(join(dataDir, 'template-secrets.json'), new SecretBox(randomBytes(32)));
   let settings = { dhcpMode: 'off' as const, dns: [], leaseSeconds: 3600, tftpPort: 0, httpPort: 0 };
   const api = await buildApi({
     store,
@@ -58,6 +65,8 @@ export async function createHarness(
     index,
     serverUrl: () => 'http://10.0.0.1:8080',
     bodyLimit: opts.bodyLimit,
+    logger: opts.logger,
+    templateSecrets,
     images: opts.images,
     imageImportDir: join(dataDir, 'import'),
     consoles: opts.consoles,

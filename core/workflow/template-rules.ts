@@ -37,7 +37,13 @@ export function checkImageVerifiable(where: string, image: { url: string; checks
 /** Rules the schema cannot say: unique action names, explicit disks, defined variables. */
 export function validateTemplateSemantics(spec: TemplateSpec): void {
   const names = new Set<string>();
-  const declared = new Set([...builtinVariables, ...Object.keys(spec.variables ?? {})]);
+  for (const [i, name] of (spec.secretVariables ?? []).entries()) {
+    if (spec.secretVariables!.indexOf(name) !== i) throw invalid(`/spec/secretVariables/${i}: "${name}" is listed twice`);
+    if (Object.hasOwn(spec.variables ?? {}, name)) {
+      throw invalid(`/spec/variables/${name}: "${name}" is a secret variable; remove its value here and put it with PUT /api/v1/templates/<name>/secrets/${name} (stored encrypted)`);
+    }
+  }
+  const declared = new Set([...builtinVariables, ...Object.keys(spec.variables ?? {}), ...(spec.secretVariables ?? [])]);
   let handedOver: { type: string; name: string; index: number } | undefined;
   spec.actions.forEach((a, i) => {
     const where = `/spec/actions/${i}`;
@@ -52,7 +58,7 @@ export function validateTemplateSemantics(spec: TemplateSpec): void {
     const texts = a.type === 'writefile' ? [a.content, a.path] : a.type === 'kexec' ? [a.cmdline ?? ''] : [];
     for (const t of texts) {
       for (const v of referencedVariables(t)) {
-        if (!declared.has(v)) throw invalid(`${where}: variable "${v}" is not defined (declare it in /spec/variables or use one of ${builtinVariables.join(', ')})`);
+        if (!declared.has(v)) throw invalid(`${where}: variable "${v}" is not defined (declare it in /spec/variables or /spec/secretVariables, or use one of ${builtinVariables.join(', ')})`);
       }
     }
   });
