@@ -60,8 +60,8 @@ describe('enrolment token only for the address of this MAC\'s DHCP exchange', ()
     timeline.dhcp({ type: 'discover', mode: 'proxy', mac: '52:54:00:e1:00:02' });
     expect(tokenIn((await script(VICTIM, VICTIM_IP)).body)).toBeUndefined();
     expect(tokenIn((await script('52:54:00:e1:00:02', '10.77.0.102')).body)).toBeUndefined();
-    timeline.dhcp({ type: 'request', mode: 'proxy', mac: '52:54:00:e1:00:02', ip: '10.77.0.102', arch: 'efi64' });
-    timeline.dhcp({ type: 'ack', mode: 'proxy', mac: '52:54:00:e1:00:03', ip: '10.77.0.103', arch: 'efi64', bootfile: 'ipxe.efi' });
+    timeline.dhcp({ type: 'request', mode: 'proxy', mac: '52:54:00:e1:00:02', ip: '10.77.0.102', arch: 'uefi-x64' });
+    timeline.dhcp({ type: 'ack', mode: 'proxy', mac: '52:54:00:e1:00:03', ip: '10.77.0.103', arch: 'uefi-x64', bootfile: 'ipxe.efi' });
     expect(tokenIn((await script('52:54:00:e1:00:02', '10.77.0.102')).body)).toMatch(/^dfe1\./);
     expect(tokenIn((await script('52:54:00:e1:00:03', '10.77.0.103')).body)).toMatch(/^dfe1\./);
   });
