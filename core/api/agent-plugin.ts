@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthService, MachineTokenKind } from '../auth/auth-service.ts';
 import { nextActionFor } from '../boot/fate.ts';
+import type { EnrolmentGate } from '../boot/enrolment.ts';
 import { bootUrls } from '../boot/urls.ts';
 import type { Hardware } from '../model/hardware.ts';
 import { HeartbeatRequest, RegisterRequest, WorkflowEvent } from '../contract/agent.ts';
@@ -33,6 +34,8 @@ export interface AgentDeps {
   images?: ImageCache;
   /** Values of secret template variables: rendered only here, for the machine's current run. */
   templateSecrets?: SecretVault;
+  /** Refuses an enrolment token used from another address than the boot it was issued to (issue 14). */
+  enrolment?: EnrolmentGate;
 }
 
 /**
@@ -101,6 +104,17 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     };
   };
 
+  /** An enrolment token works only from the address its boot script went to (or a fresh DHCP one). */
+  const refuseReplay = (req: FastifyRequest, mac: string): void => {
+    const token = bearerToken(req);
+    if (!token?.startsWith('dfe1.')) return; // agent tokens are another engineer's binding
+    const problem = deps.enrolment?.replayProblem(token, mac, req.ip);
+    if (problem) {
+      logger.warn({ mac, ip: req.ip }, 'enrolment token replay refused');
+      throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem);
+    }
+  };
+
   app.post<{ Body: RegisterRequest }>(
     '/api/agent/v1/register',
     {
@@ -114,6 +128,7 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
     async (req) => {
       const mac = machineMac(req, auth, logger, req.body.mac);
+      refuseReplay(req, mac);
       const hw = await registrar.register(mac, req.body.facts);
       return reply(hw, auth.issueAgentToken(mac));
     },

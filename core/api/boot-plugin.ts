@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { AuthService } from '../auth/auth-service.ts';
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
-import { renderChainScript, renderIpxeScript } from '../boot/script.ts';
+import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
 import { BootTimeline } from '../boot/timeline.ts';
 import { AGENT_FILES, bootRoutes } from '../boot/urls.ts';
+import type { Hardware } from '../model/hardware.ts';
 import type { Registrar } from '../inventory/registration.ts';
 import { isMac, parseMac } from '../shared/mac.ts';
 import { DragonflyError } from '../shared/errors.ts';
@@ -30,6 +31,8 @@ export interface BootDeps {
   imageHeaders?: (file: string) => Record<string, string>;
   /** The boot timeline shared with DHCP and TFTP; default one of its own on `registrar`. */
   timeline?: BootTimeline;
+  /** Whether a MAC already has a Hardware object (it then costs no discovery budget); default none does. */
+  knownMac?: (mac: string) => boolean;
 }
 
 const publicRoute = { config: { access: 'public' as const } };
@@ -37,6 +40,8 @@ const publicRoute = { config: { access: 'public' as const } };
 /** Routes a booting machine must reach without credentials: the script and the files it names. */
 export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<void> {
   const timeline = deps.timeline ?? new BootTimeline(deps.registrar);
+  const gate = timeline.enrolment;
+  const knownMac = deps.knownMac ?? (() => false);
   app.get<{ Querystring: { mac?: string; platform?: string; arch?: string } }>(
     bootRoutes.script,
     { ...publicRoute, schema: { tags: ['Boot'], summary: 'iPXE script for a MAC: the server decides its fate' } },
@@ -45,21 +50,31 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       if (!req.query.mac) return renderChainScript(deps.serverUrl());
       if (!isMac(req.query.mac)) throw new DragonflyError('DF_ERR_INVALID', `mac "${req.query.mac}" is not a MAC address`);
       const mac = parseMac(req.query.mac);
-      const hw = await deps.registrar.ensureDiscovered(mac);
       const firmware = firmwareFrom(req.query.platform);
+      const hw = await admit(mac, req.ip);
+      if (typeof hw === 'string') {
+        deps.logger.warn({ mac, ip: req.ip, why: hw }, 'boot script without a token');
+        return renderRetryScript(deps.serverUrl(), hw);
+      }
       const fate = bootFate(hw);
       await timeline.script(mac, req.ip, fate, firmware);
       deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
-      return renderIpxeScript({
-        fate,
-        mac,
-        firmware,
-        serverUrl: deps.serverUrl(),
-        enrolmentToken: deps.auth.issueEnrolmentToken(mac),
-        displayName: hw.spec.displayName,
-      });
+      return renderIpxeScript({ fate, mac, firmware, serverUrl: deps.serverUrl(), enrolmentToken: enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
     },
   );
+
+  /** The machine's object, or why this request gets no token and creates nothing (issue 14). */
+  async function admit(mac: string, ip: string): Promise<Hardware | string> {
+    if (!gate.mayIssue(mac, ip)) return `no DHCP exchange of ${mac} from ${ip} seen in the last minutes`;
+    if (!knownMac(mac) && !gate.mayDiscover()) return 'too many new machines at once; waiting for room';
+    return deps.registrar.ensureDiscovered(mac);
+  }
+
+  function enrolmentToken(mac: string, ip: string): string {
+    const token = deps.auth.issueEnrolmentToken(mac);
+    gate.recordIssued(token, ip);
+    return token;
+  }
 
   app.get(bootRoutes.autoexec, { ...publicRoute, schema: { tags: ['Boot'], summary: 'Chain script for a TFTP-loaded iPXE' } }, async (_req, reply) => {
     reply.type('text/plain; charset=utf-8');

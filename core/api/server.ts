@@ -15,6 +15,7 @@ import { credentialsPlugin, type CredentialWriter, type ProxmoxImporter } from '
 import { operatorAuth } from './auth-hook.ts';
 import { authPlugin } from './auth-plugin.ts';
 import { bootPlugin, type BootDeps } from './boot-plugin.ts';
+import { BootTimeline } from '../boot/timeline.ts';
 import { consolePlugin, registerWebSockets } from './console-plugin.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
@@ -101,6 +102,8 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   });
 
   const version = deps.version ?? '0.1.0';
+  // One timeline for the boot script and agent registration: both ask its enrolment gate.
+  const timeline = deps.boot.timeline ?? new BootTimeline(deps.registrar);
   await app.register(async (scope) => {
     await systemPlugin(scope, deps.system);
     await authPlugin(scope, { auth: deps.auth });
@@ -121,9 +124,12 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
       serverUrl: deps.serverUrl,
       images: deps.images,
       templateSecrets: deps.templateSecrets,
+      enrolment: timeline.enrolment,
     });
     await bootPlugin(scope, {
       ...deps.boot,
+      timeline,
+      knownMac: (mac) => deps.index.nameByMac(mac) !== undefined,
       imageHeaders: deps.images ? (file) => imageHeaders(deps.images!, file) : undefined,
       auth: deps.auth, registrar: deps.registrar, logger: log, serverUrl: deps.serverUrl });
     await uiPlugin(scope, { uiDir: deps.uiDir });

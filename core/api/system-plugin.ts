@@ -5,6 +5,7 @@ import { listHostInterfaces } from './host-interfaces.ts';
 import { DragonflyError } from '../shared/errors.ts';
 
 import type { ServiceHealth } from '../boot/network-services.ts';
+import type { EnrolmentStatus } from '../boot/enrolment.ts';
 
 export type { ServiceHealth };
 
@@ -13,6 +14,8 @@ export interface StatusReport {
   backend: string;
   services: Record<string, ServiceHealth>;
   counts: { byState: Record<string, number> };
+  /** Enrolment binding and discovery caps (issue 14): what was refused, and a warning while the gate is open. */
+  enrolment?: EnrolmentStatus;
 }
 
 /** The agent boot image: machines can be discovered only once it is present. */

@@ -1,4 +1,5 @@
 import { defaultDataDir } from './paths.ts';
+import type { EnrolmentOptions } from '../boot/enrolment.ts';
 import { invalid } from '../shared/errors.ts';
 
 export type BackendName = 'memory' | 'lowdb' | 'etcd' | 'kubernetes';
@@ -30,6 +31,12 @@ export interface ControlPlaneConfig {
   dhcpMode: DhcpMode;
   /** Start full DHCP even if another DHCP server answers on the interface. Default false (proxy is used then). */
   forceFullDhcp?: boolean;
+  /**
+   * Enrolment binding and discovery caps (issue 14): requireDhcpEvidence (default true, applies
+   * while DHCP runs), evidenceWindowMs (default 5 min), discoveriesPerMinute (default 60) and
+   * discoveriesTotal since start (default 1000); 0 for a cap creates no new machines.
+   */
+  enrolment?: Omit<EnrolmentOptions, 'dhcpRuns' | 'now'>;
   /** With backend etcd: elect one DHCP leader per segment and keep leases in etcd. Default true with etcd; false turns it off. */
   swarm?: boolean;
   /** Swarm leader lease TTL, seconds: the failover bound is about TTL + 1 s. Default 3. */

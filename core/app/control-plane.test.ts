@@ -47,3 +47,15 @@ describe('the advertised address follows PUT /api/v1/settings/network', () => {
     expect(kernelHost(await script())?.[0]).toBe(`127.0.0.9:${port}`);
   });
 });
+
+describe('enrolment in /api/v1/status (issue 14)', () => {
+  it('with DHCP off the gate is open, and status says so and shows the discovery caps', async () => {
+    const { token } = cp.adminSession();
+    const res = await cp.api.app.inject({ url: '/api/v1/status', headers: { authorization: `Bearer ${token}` } });
+    const enrolment = res.json().enrolment;
+    expect(enrolment.requireDhcpEvidence).toBe(false);
+    expect(enrolment.warning).toMatch(/DHCP is off/);
+    expect(enrolment.discovery).toMatchObject({ perMinute: 60, total: 1000 });
+    expect(enrolment.discovery.created).toBeGreaterThanOrEqual(1); // the scripts above discovered 52:54:00:c9:00:01
+  });
+});

@@ -19,6 +19,8 @@ import { defaults, type ControlPlaneConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices, type SwarmStarter } from '../boot/network-services.ts';
+import { EnrolmentGate } from '../boot/enrolment.ts';
+import { BootTimeline } from '../boot/timeline.ts';
 import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { parseHelperTarget } from '../privhelper/client.ts';
 import { helperBackedSockets } from '../privhelper/service-sockets.ts';
@@ -122,8 +124,11 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     let httpPort = 0; // known once listening
     const privSockets = config.privHelper ? helperBackedSockets(parseHelperTarget(config.privHelper), log.child({ svc: 'privhelper' })) : undefined;
     if (privSockets) cleanup.push(() => privSockets.close());
+    // Evidence of a DHCP exchange can exist only while this server runs DHCP (docs/SECURITY.md).
+    const enrolment = new EnrolmentGate({ ...config.enrolment, dhcpRuns: () => Boolean(settings.interface) && settings.dhcpMode !== 'off' });
     const network = new NetworkServices({
       steps: registrar,
+      timeline: new BootTimeline(registrar, enrolment),
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
       ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
@@ -144,7 +149,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       const { items } = await store.list<Hardware>('Hardware');
       const byState: Record<string, number> = {};
       for (const h of items) byState[h.status?.state ?? 'Discovered'] = (byState[h.status?.state ?? 'Discovered'] ?? 0) + 1;
-      return { version: VERSION, backend: store.backend, services: { http: httpHealth, boot: bootHttp.health(), ...network.health() }, counts: { byState } };
+      return { version: VERSION, backend: store.backend, services: { http: httpHealth, boot: bootHttp.health(), ...network.health() }, counts: { byState }, enrolment: enrolment.status() };
     };
 
     const dirs = installDirs(config);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderIpxeScript, renderChainScript } from './script.ts';
+import { renderIpxeScript, renderChainScript, renderRetryScript } from './script.ts';
 
 const base = { mac: '52:54:00:12:34:56', serverUrl: 'http://10.77.0.1:8080', enrolmentToken: 'dfe1.tok', displayName: 'Amber Falcon Orbit' };
 
@@ -57,6 +57,19 @@ exit 1
   it('chain script asks again with the MAC, and hands a failure back to the firmware (UEFI local boot)', () => {
     expect(renderChainScript('http://10.77.0.1:8080')).toBe(
       '#!ipxe\nchain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${netX/mac}&arch=${buildarch}&platform=${platform} || exit 1\n',
+    );
+  });
+
+  it('retry script (no token) says why in printable text, waits, redoes DHCP and asks again', () => {
+    expect(renderRetryScript('http://10.77.0.1:8080', 'no DHCP\nshell ${x}', 10)).toBe(
+      [
+        '#!ipxe',
+        'echo Dragonfly: no DHCP?shell ?{x}; retrying in 10 s',
+        'sleep 10',
+        'dhcp || echo Dragonfly: DHCP failed',
+        'chain --autofree http://10.77.0.1:8080/boot/ipxe?mac=${netX/mac}&arch=${buildarch}&platform=${platform} || exit 1',
+        '',
+      ].join('\n'),
     );
   });
 });

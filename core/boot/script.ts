@@ -73,3 +73,19 @@ export function renderIpxeScript(i: ScriptInput): string {
 export function renderChainScript(serverUrl: string): string {
   return ['#!ipxe', `chain --autofree ${bootUrls(serverUrl).fateScript} || exit 1`, ''].join('\n');
 }
+
+/**
+ * For a request that gets no token (no DHCP evidence, or the discovery budget is spent): say
+ * why, wait, redo DHCP (so a real boot leaves fresh evidence) and ask again. Nothing is
+ * created for it; failing the chain hands the machine to its next boot option.
+ */
+export function renderRetryScript(serverUrl: string, why: string, seconds = 30): string {
+  return [
+    '#!ipxe',
+    `echo Dragonfly: ${scriptSafeText(why)}; retrying in ${seconds} s`,
+    `sleep ${seconds}`,
+    'dhcp || echo Dragonfly: DHCP failed',
+    `chain --autofree ${bootUrls(serverUrl).fateScript} || exit 1`,
+    '',
+  ].join('\n');
+}

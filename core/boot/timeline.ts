@@ -7,6 +7,8 @@ import type { DhcpEvent } from '../dhcp/events.ts';
 import type { TftpEvent } from '../tftp/server.ts';
 import type { BootFate } from './fate.ts';
 import type { Firmware } from './bootfile.ts';
+import { EnrolmentGate } from './enrolment.ts';
+import { normalizeIp } from '../shared/ipv4.ts';
 
 /** Where steps go: the inventory's per-machine boot history (Registrar.recordBootStep). */
 export interface BootStepSink {
@@ -21,7 +23,11 @@ const DHCP_STEPS: ReadonlySet<DhcpEvent['type']> = new Set(['offer', 'ack']);
 export class BootTimeline {
   private readonly macByIp = new Map<string, string>();
 
-  constructor(private readonly sink: BootStepSink) {}
+  constructor(
+    private readonly sink: BootStepSink,
+    /** Who may receive an enrolment token: it learns from the same DHCP events. */
+    readonly enrolment: EnrolmentGate = new EnrolmentGate(),
+  ) {}
 
   /** The MAC last seen at this address (DHCP lease or script request). */
   macOf(ip: string): string | undefined {
@@ -29,6 +35,7 @@ export class BootTimeline {
   }
 
   dhcp(e: DhcpEvent): void {
+    this.enrolment.observe(e);
     if (e.ip && e.ip !== '0.0.0.0') this.learn(e.ip, e.mac);
     if (!DHCP_STEPS.has(e.type)) return;
     const ip = e.ip && e.ip !== '0.0.0.0' ? ` ${e.ip}` : '';
@@ -64,9 +71,4 @@ export class BootTimeline {
     // The timeline is a convenience: a store hiccup must never fail a boot.
     return this.sink.recordBootStep(mac, step, detail).catch(() => {});
   }
-}
-
-/** Node reports IPv4 peers of a dual-stack socket as "::ffff:10.0.0.5". */
-function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }

@@ -28,6 +28,10 @@ export interface ServeFlags {
   logLevel?: string;
   privHelper?: string;
   agentImageDir?: string;
+  /** on | off: tokens only for the address of the MAC's DHCP exchange while DHCP runs (issue 14). */
+  requireDhcpEvidence?: string;
+  discoveriesPerMinute?: string;
+  discoveriesTotal?: string;
   /** Build the agent image in the background when it is missing or stale (`npm start` in a checkout). */
   buildAgentImage?: boolean;
 }
@@ -61,7 +65,29 @@ export async function resolveServeConfig(flags: ServeFlags, env = process.env): 
   if (merged.logLevel) c.logLevel = merged.logLevel;
   if (merged.privHelper) c.privHelper = merged.privHelper;
   if (merged.agentImageDir) c.agentImageDir = merged.agentImageDir;
+  const enrolment = enrolmentOf(merged);
+  if (Object.keys(enrolment).length) c.enrolment = enrolment;
   return c;
+}
+
+function enrolmentOf(f: ServeFlags): NonNullable<ControlPlaneConfig['enrolment']> {
+  const e: NonNullable<ControlPlaneConfig['enrolment']> = {};
+  if (f.requireDhcpEvidence !== undefined) e.requireDhcpEvidence = parseOnOff(f.requireDhcpEvidence, '--require-dhcp-evidence');
+  if (f.discoveriesPerMinute !== undefined) e.discoveriesPerMinute = parseCount(f.discoveriesPerMinute, '--discoveries-per-minute');
+  if (f.discoveriesTotal !== undefined) e.discoveriesTotal = parseCount(f.discoveriesTotal, '--discoveries-total');
+  return e;
+}
+
+function parseOnOff(s: string, what: string): boolean {
+  if (/^(on|true|yes)$/i.test(String(s))) return true;
+  if (/^(off|false|no)$/i.test(String(s))) return false;
+  throw invalid(`${what} "${s}" must be on or off`);
+}
+
+function parseCount(s: string, what: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw invalid(`${what} "${s}" must be a whole number, 0 or more`);
+  return n;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -8,3 +8,8 @@ const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
 export function isIpv4(s: string): boolean {
   return IPV4.test(s);
 }
+
+/** Node reports IPv4 peers of a dual-stack socket as "::ffff:10.0.0.5". */
+export function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
 import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
+import type { BootTimeline } from '../boot/timeline.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
 import type { HardwareFacts } from '../model/hardware.ts';
@@ -46,6 +47,8 @@ export async function createHarness(
     now?: () => number;
     /** where the API and the workflow engine log; default: nowhere */
     logger?: Logger;
+    /** the boot timeline (and its enrolment gate, whose status the harness reports) */
+    timeline?: BootTimeline;
   } = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
@@ -73,9 +76,9 @@ export async function createHarness(
     bootLogs: opts.bootLogs,
     pingMs: 60_000,
     surfaceOf: opts.surfaceOf,
-    boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images') },
+    boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images'), timeline: opts.timeline },
     system: {
-      status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} } }),
+      status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} }, enrolment: opts.timeline?.enrolment.status() }),
       getSettings: () => settings,
       putSettings: async (s) => (settings = s as typeof settings),
     },

@@ -19,6 +19,17 @@ check_same_object() { # first "name uid" vs the one now
   [ "$now_id" = "$1" ]
 }
 
+# Issue 14: right after the VM's DHCP exchange, another host on the same segment (its own
+# address) asks for the VM's boot script: it gets the retry script, no enrolment token.
+OTHER_HOST_IP=$NET0.251
+check_no_token_elsewhere() {
+  local body
+  ip -n "$NS_CLI0" addr replace "$OTHER_HOST_IP/24" dev dflvc01
+  body=$(ip netns exec "$NS_CLI0" curl -sf --max-time 10 "http://$SRV_IP:$CP_PORT/boot/ipxe?mac=$1&platform=pcbios") || { note "no answer from the boot script route"; return 1; }
+  note "$OTHER_HOST_IP got: $(sed -n 2p <<<"$body")"
+  ! grep -q 'dragonfly.token=' <<<"$body" && grep -q 'no DHCP exchange' <<<"$body"
+}
+
 scenario_bios_ipxe() {
   need_cp full
   local args; mapfile -t args < <(bios_vm_args)
@@ -37,5 +48,6 @@ scenario_bios_ipxe() {
   check "bios-ipxe-full: 2nd boot script" check_script_boot bios-ipxe bios dhcp,script full
   passed && check "bios-ipxe-full: 2nd registered" check_registered bios-ipxe bios 2 1536 "$DISK_A_BYTES,$DISK_B_BYTES"
   passed && check "bios-ipxe-full: same object" check_same_object "$first"
+  check "bios-ipxe-full: no token for another host" check_no_token_elsewhere "$BIOS_MAC"
   vm_stop bios-ipxe
 }
