@@ -88,7 +88,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     const index = new HardwareIndex(store);
     await index.start();
     cleanup.unshift(() => index.stop());
-    const registrar = new Registrar(store, index);
+    // Identity conflicts join the workflow engine's notifications: one stream for the UI, tray and SSE.
+    const registrar = new Registrar(store, index, (n) => workflows.emit('notification', n));
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));

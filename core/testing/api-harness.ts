@@ -47,8 +47,8 @@ export async function createHarness(
   const { auth, initialPassword } = await AuthService.open(dataDir, opts.auth);
   const index = new HardwareIndex(store);
   await index.start();
-  const registrar = new Registrar(store, index);
   const workflows = new WorkflowService({ store, now: opts.now });
+  const registrar = new Registrar(store, index, (n) => workflows.emit('notification', n));
   let settings = { dhcpMode: 'off' as const, dns: [], leaseSeconds: 3600, tftpPort: 0, httpPort: 0 };
   const api = await buildApi({
     store,
