@@ -5,6 +5,7 @@ import { formatBytes } from '../../../shared/format.ts';
 import { hardwareSummary, machineState, machineTags } from '../machine-filter.ts';
 import { useMachine } from '../hooks/use-machine.ts';
 import { MachineProgress } from './machine-progress.tsx';
+import { IdentityBadge } from './machine-identity.tsx';
 import { useMachineDrop, type AssignHandler } from './machine-drop.ts';
 
 export interface RowProps {
@@ -60,6 +61,7 @@ export const MachineRow = memo(function MachineRow({ name, index, active, onRowC
       </div>
       <div role="gridcell" className="cell cell-state">
         <StateBadge state={machineState(hw)} />
+        <IdentityBadge hw={hw} />
       </div>
       <div role="gridcell" className="cell cell-progress">
         <MachineProgress hw={hw} />
