@@ -110,6 +110,15 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
       const hw = await client(cmd, io).request<Hardware>('GET', `/api/v1/hardware/${encodeURIComponent(name)}`);
       io.out(JSON.stringify(hw, null, 2));
     });
+  machines
+    .command('identity <name> <decision>')
+    .description('resolve an identity conflict: accept the offered identity, or refuse it (keep the pinned one)')
+    .action(async (name: string, decision: string, _o: unknown, cmd: Command) => {
+      if (decision !== 'accept' && decision !== 'refuse') throw new Error(`decision "${decision}": say accept or refuse`);
+      const hw = await client(cmd, io).request<Hardware>('POST', `/api/v1/hardware/${encodeURIComponent(name)}/identity`, { decision });
+      const pinned = hw.status?.identity?.pinned;
+      io.out(isJson(cmd) ? JSON.stringify(hw, null, 2) : `${name}: identity ${decision === 'accept' ? 'accepted' : 'refused'}; pinned serial ${pinned?.serial ?? '(none)'}, uuid ${pinned?.uuid ?? '(none)'}`);
+    });
 
   program
     .command('templates')
