@@ -7,6 +7,7 @@ import { DragonflyError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 import { selectMachines } from './objects-plugin.ts';
 import { resolveIdentityConflict } from '../inventory/identity.ts';
+import { approveMachine } from '../inventory/approval.ts';
 
 export interface OperationsDeps {
   store: Store;
@@ -58,6 +59,12 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
       },
     },
     async (req) => resolveIdentityConflict(deps.store, req.params.name, req.body.decision),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/api/v1/hardware/:name/approve',
+    { schema: { tags: ['Hardware'], summary: 'Approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned' } },
+    async (req) => approveMachine(deps.store, req.params.name),
   );
 
   app.post<{ Params: { name: string }; Body: { as: 'ready' | 'cancel' } }>(

@@ -9,6 +9,7 @@ import { buildApi, type Api } from '../api/server.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
+import { loadEnrolmentSettings, saveEnrolmentSettings } from './enrolment-settings.ts';
 import { markLostAgents } from '../inventory/liveness.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -89,7 +90,8 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     await index.start();
     cleanup.unshift(() => index.stop());
     // Identity conflicts join the workflow engine's notifications: one stream for the UI, tray and SSE.
-    const registrar = new Registrar(store, index, (n) => workflows.emit('notification', n));
+    let enrolment = await loadEnrolmentSettings(config.dataDir);
+    const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolment.enrolment });
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
@@ -175,6 +177,13 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       },
       system: {
         status,
+        enrolment: {
+          get: () => enrolment,
+          put: async (next) => {
+            await saveEnrolmentSettings(config.dataDir, next);
+            return (enrolment = next);
+          },
+        },
         getSettings: () => settings,
         putSettings: async (body) => {
           const next = validateNetworkSettings(body);

@@ -1,5 +1,5 @@
 import { API_VERSION } from '../model/meta.ts';
-import type { Hardware, HardwareFacts, MachineIdentity } from '../model/hardware.ts';
+import { isAwaitingApproval, type Hardware, type HardwareFacts, type MachineIdentity } from '../model/hardware.ts';
 import { transition } from '../model/lifecycle.ts';
 import { nameSlug, uniqueMemorableName } from '../model/names.ts';
 import { conflict, isDragonflyError } from '../shared/errors.ts';
@@ -8,6 +8,8 @@ import { mutate } from '../store/mutate.ts';
 import type { Store } from '../store/store.ts';
 import type { HardwareIndex } from './hardware-index.ts';
 import { appendHistory, BOOT_HISTORY_LIMIT } from '../model/boot-history.ts';
+import { holdForApproval } from './approval.ts';
+import type { EnrolmentMode } from '../contract/enrolment.ts';
 import { compareIdentity, identityOf, pinnedIdentity, pinRecord, recordIdentityConflict } from './identity.ts';
 
 /** The shape of the operator notification stream (the same as the workflow engine's). */
@@ -16,6 +18,13 @@ export interface InventoryNotification {
   title: string;
   body: string;
   machine: string;
+}
+
+export interface RegistrarOptions {
+  /** Identity conflicts and machines awaiting approval, for the operator's notification stream; default: nowhere. */
+  notify?: (n: InventoryNotification) => void;
+  /** The enrolment setting now (it may change while serving); default open. */
+  enrolment?: () => EnrolmentMode;
 }
 
 /** A bare object the boot path made for a MAC: never registered, one MAC, no facts. */
@@ -29,9 +38,14 @@ export class Registrar {
   constructor(
     private readonly store: Store,
     private readonly index: HardwareIndex,
-    /** Identity conflicts, for the operator's notification stream; does nothing by default. */
-    private readonly notify: (n: InventoryNotification) => void = () => {},
-  ) {}
+    opts: RegistrarOptions = {},
+  ) {
+    this.notify = opts.notify ?? (() => {});
+    this.enrolment = opts.enrolment ?? (() => 'open');
+  }
+
+  private readonly notify: (n: InventoryNotification) => void;
+  private readonly enrolment: () => EnrolmentMode;
 
   /** The Hardware object of a machine that boots for the first time, in state Discovered. */
   async ensureDiscovered(macInput: string): Promise<Hardware> {
@@ -72,17 +86,21 @@ export class Registrar {
     const pinned = pinnedIdentity(await this.store.get<Hardware>('Hardware', name));
     const verdict = pinned ? compareIdentity(pinned, offered) : { kind: 'same' as const };
     if (verdict.kind === 'conflict') await this.refuseIdentity(name, offered, verdict.reason);
+    // A machine's first report under `enrolment: approve` keeps it Discovered (facts kept) until approved.
+    const hold = !pinned && this.enrolment() === 'approve';
     const updated = await mutate<Hardware>(this.store, 'Hardware', name, (hw) => {
       hw.spec.macs = [...new Set([...hw.spec.macs, ...allMacs])];
       hw.spec.facts = facts;
-      const state = hw.status?.state ?? 'Discovered';
       const record = hw.status?.identity;
       const identity = record && verdict.kind === 'same' ? record : pinRecord(offered);
-      hw.status = { ...hw.status, state: transition(state, 'registered'), lastSeen: new Date().toISOString(), identity };
+      hw.status = { ...(hw.status ?? { state: 'Discovered' }), lastSeen: new Date().toISOString(), identity };
+      if (hold) holdForApproval(hw);
+      if (!isAwaitingApproval(hw)) hw.status.state = transition(hw.status.state, 'registered');
       if (verdict.kind === 'disks-changed') appendHistory(hw, 'identity', `disks changed (added ${verdict.added.join(', ') || 'none'}; removed ${verdict.removed.join(', ') || 'none'})`);
       appendHistory(hw, 'agent', 'registered');
       return hw;
     });
+    if (hold) this.notify({ level: 'info', title: `${updated.spec.displayName ?? name} awaits approval`, body: 'a new machine registered; approve it before it can be assigned', machine: name });
     if (placeholder) await this.dropPlaceholder(placeholder);
     this.index.put(updated);
     return updated;

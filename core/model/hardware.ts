@@ -151,3 +151,10 @@ export type HardwareStatus = Static<typeof HardwareStatus>;
 
 export const Hardware = objectSchema('Hardware', HardwareSpec, HardwareStatus);
 export type Hardware = Static<typeof Hardware>;
+
+/** With `enrolment: approve`, a new machine's agent has reported but an operator has not approved it yet (inventory/approval.ts). */
+export const AWAITING_APPROVAL = 'AwaitingApproval';
+
+export function isAwaitingApproval(hw: Hardware): boolean {
+  return (hw.status?.conditions ?? []).some((c) => c.type === AWAITING_APPROVAL && c.status === 'True');
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
 import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
+import type { EnrolmentSettings } from '../contract/enrolment.ts';
 import { Registrar } from '../inventory/registration.ts';
 import type { HardwareFacts } from '../model/hardware.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
@@ -48,7 +49,8 @@ export async function createHarness(
   const index = new HardwareIndex(store);
   await index.start();
   const workflows = new WorkflowService({ store, now: opts.now });
-  const registrar = new Registrar(store, index, (n) => workflows.emit('notification', n));
+  let enrolment: EnrolmentSettings = { enrolment: 'open' };
+  const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolment.enrolment });
   let settings = { dhcpMode: 'off' as const, dns: [], leaseSeconds: 3600, tftpPort: 0, httpPort: 0 };
   const api = await buildApi({
     store,
@@ -67,6 +69,7 @@ export async function createHarness(
     boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images') },
     system: {
       status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} } }),
+      enrolment: { get: () => enrolment, put: async (next) => (enrolment = next) },
       getSettings: () => settings,
       putSettings: async (s) => (settings = s as typeof settings),
     },
