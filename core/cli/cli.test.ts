@@ -151,4 +151,23 @@ describe('dragonfly CLI against a running `dragonfly serve`', () => {
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/has no identity conflict to resolve/);
   }, 120_000); // three CLI processes on a loaded machine
+
+  it('enrolment approve: a new machine waits; machines approve lets it through; a bad mode is named', async () => {
+    const token = cli(['tokens', 'create', 'approve', '--data-dir', join(dir, 'data')]).out.trim();
+    const env = { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: token };
+    expect(cli(['enrolment', 'anyone'], env).err).toMatch(/enrolment "anyone": say open or approve/);
+    expect(cli(['enrolment', 'approve'], env).out.trim()).toBe('enrolment: approve');
+    const mac = '52:54:00:c1:a9:01';
+    const script = await (await fetch(`${url}/boot/ipxe?mac=${mac}`)).text();
+    const enrol = /dragonfly\.token=(\S+)/.exec(script)![1];
+    const facts = { cpu: { model: 'x', sockets: 1, cores: 1, threads: 1 }, memoryBytes: 2 ** 30, disks: [], nics: [{ name: 'eth0', mac }], dmi: { serial: 'CLI-A9' }, firmware: 'bios' };
+    const reg = await fetch(`${url}/api/agent/v1/register`, { method: 'POST', headers: { authorization: `Bearer ${enrol}`, 'content-type': 'application/json' }, body: JSON.stringify({ mac, facts }) });
+    const name = ((await reg.json()) as { hardware: string }).hardware;
+    expect(cli(['machines', 'list'], env).out).toMatch(new RegExp(`${name}\\s.*Discovered`));
+    const ok = cli(['machines', 'approve', name], env);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out.trim()).toBe(`${name}: approved (Registered)`);
+    expect(cli(['machines', 'approve', name], env).err).toMatch(/not awaiting approval/);
+    cli(['enrolment', 'open'], env);
+  }, 120_000); // five CLI processes on a loaded machine
 });
