@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { SimAgent } from './sim-agent.ts';
+import { SimAgent, operatorCall, operatorToken } from './sim-agent.ts';
 
 let cp: ControlPlane;
 test.beforeAll(async () => {
@@ -34,4 +34,21 @@ test('a second machine with the same MAC is refused, shown as an identity confli
   await expect(row(page, real.hardware).getByText('Identity conflict')).toHaveCount(0);
   // The agent's next retry registers under the accepted identity, into the same machine.
   expect(await impostor.register({ ...disks, serial: 'NEW-BOARD' })).toBe(real.hardware);
+});
+
+test('with enrolment: approve a new machine waits as Discovered until the operator clicks Approve', async ({ page }) => {
+  const token = await operatorToken(cp.url, cp.password);
+  await operatorCall(cp.url, token, 'PUT', '/api/v1/settings/enrolment', { enrolment: 'approve' });
+  const agent = new SimAgent(cp.url, '52:54:00:e2:a9:01');
+  await agent.register(disks);
+
+  await page.goto(cp.url);
+  await page.getByLabel('Password', { exact: true }).fill(cp.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(row(page, agent.hardware).getByText('Awaiting approval')).toBeVisible();
+  await expect(row(page, agent.hardware).getByText('Discovered')).toBeVisible();
+  await row(page, agent.hardware).getByRole('button', { name: agent.displayName }).click();
+  await page.getByRole('region', { name: 'Awaiting approval' }).getByRole('button', { name: 'Approve machine' }).click();
+  await expect(row(page, agent.hardware).getByText('Registered')).toBeVisible();
+  await expect(row(page, agent.hardware).getByText('Awaiting approval')).toHaveCount(0);
 });

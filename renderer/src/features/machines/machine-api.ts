@@ -30,3 +30,8 @@ export type IdentityDecision = 'accept' | 'refuse';
 export function resolveIdentity(name: string, decision: IdentityDecision): Promise<Hardware> {
   return api<Hardware>('POST', `${path(name)}/identity`, { decision });
 }
+
+/** Approves a machine awaiting approval (enrolment: approve). */
+export function approveMachine(name: string): Promise<Hardware> {
+  return api<Hardware>('POST', `${path(name)}/approve`);
+}

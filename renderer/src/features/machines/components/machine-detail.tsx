@@ -10,6 +10,7 @@ import { MachineFacts } from './machine-facts.tsx';
 import { MachineTags } from './machine-tags.tsx';
 import { MachineBmc } from './machine-bmc.tsx';
 import { IdentityBadge, IdentityConflictPanel } from './machine-identity.tsx';
+import { ApprovalBadge, ApprovalPanel } from './machine-approval.tsx';
 
 /** Side panel for one machine; `workflowPanel` and `consolePanel` are composed in by the app (their features). */
 export function MachineDetail({ workflowPanel, consolePanel }: { workflowPanel?: (machine: string) => ReactNode; consolePanel?: (machine: string) => ReactNode }) {
@@ -21,6 +22,7 @@ export function MachineDetail({ workflowPanel, consolePanel }: { workflowPanel?:
     <Dialog title={hw.spec.displayName ?? name} onClose={() => close(null)} drawer>
       <DetailHeader hw={hw} />
       <IdentityConflictPanel hw={hw} />
+      <ApprovalPanel hw={hw} />
       {workflowPanel?.(name)}
       <section aria-labelledby="timeline-h">
         <h3 id="timeline-h">Boot timeline</h3>
@@ -41,7 +43,7 @@ function DetailHeader({ hw }: { hw: Hardware }) {
     <dl className="facts-grid">
       <dt>State</dt>
       <dd>
-        <StateBadge state={machineState(hw)} /> <IdentityBadge hw={hw} />
+        <StateBadge state={machineState(hw)} /> <IdentityBadge hw={hw} /> <ApprovalBadge hw={hw} />
         {hw.status?.message && <span className="small"> {hw.status.message}</span>}
       </dd>
       <dt>Name</dt>
