@@ -8,6 +8,7 @@ import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 import { mutate } from '../store/mutate.ts';
 import { validateTemplateSemantics } from '../workflow/template-rules.ts';
+import { refuseSharedMacs } from '../inventory/mac-ownership.ts';
 
 export interface ObjectsDeps {
   store: Store;
@@ -76,6 +77,7 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
     app.post(base, { schema: { tags: [kind], summary: `Create a ${kind}` } }, async (req, reply) => {
       const obj = checkObject(req.body, kind);
       refuseWorkflowCreation(obj);
+      await refuseSharedMacs(store, [obj]);
       reply.status(201);
       return store.create(asCreated(obj));
     });
@@ -84,6 +86,7 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
       if (!obj.metadata.resourceVersion) throw new DragonflyError('DF_ERR_CONFLICT', '/metadata/resourceVersion: required on update (send the version you read)');
       const existing = await store.get(kind, obj.metadata.name);
       refuseWorkflowSpecChange(existing, obj);
+      await refuseSharedMacs(store, [obj]);
       // status is a subresource (Kubernetes' rule): only the lifecycle writes it. The stored
       // one goes back with the caller's version, so a status that changed since is a conflict.
       return store.update({ ...obj, status: existing.status });
@@ -169,6 +172,7 @@ export async function objectsPlugin(app: FastifyInstance, deps: ObjectsDeps): Pr
       seen.add(key);
     }
     for (const o of objs) if (o.kind === 'Workflow') await checkWorkflowApply(store, o);
+    await refuseSharedMacs(store, objs);
     const results = [];
     for (const o of objs) results.push(await applyOne(store, o));
     return { results };

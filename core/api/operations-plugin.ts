@@ -8,6 +8,8 @@ import { PowerAction } from '../contract/power.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 import { selectMachines } from './objects-plugin.ts';
+import { resolveIdentityConflict } from '../inventory/identity.ts';
+import { approveMachine } from '../inventory/approval.ts';
 
 export interface OperationsDeps {
   store: Store;
@@ -49,6 +51,24 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
       },
     },
     async (req) => deps.workflows.retry(req.params.name, req.body?.from ?? 'start'),
+  );
+
+  app.post<{ Params: { name: string }; Body: { decision: 'accept' | 'refuse' } }>(
+    '/api/v1/hardware/:name/identity',
+    {
+      schema: {
+        tags: ['Hardware'],
+        summary: 'Resolve an identity conflict: accept the offered identity (the agent may then register) or refuse it for good',
+        body: Type.Object({ decision: Type.Union([Type.Literal('accept'), Type.Literal('refuse')]) }, { additionalProperties: false }),
+      },
+    },
+    async (req) => resolveIdentityConflict(deps.store, req.params.name, req.body.decision),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/api/v1/hardware/:name/approve',
+    { schema: { tags: ['Hardware'], summary: 'Approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned' } },
+    async (req) => approveMachine(deps.store, req.params.name),
   );
 
   app.post<{ Params: { name: string }; Body: { as: 'ready' | 'cancel' } }>(

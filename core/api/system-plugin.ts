@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { NetworkSettings } from '../contract/settings.ts';
+import { EnrolmentSettings } from '../contract/enrolment.ts';
 import { listHostInterfaces } from './host-interfaces.ts';
 import { DragonflyError } from '../shared/errors.ts';
 
@@ -50,6 +51,8 @@ export interface Readiness {
 
 export interface SystemDeps {
   status: () => Promise<StatusReport>;
+  /** `enrolment: open | approve` (core/contract/enrolment.ts); absent: the routes answer 503. */
+  enrolment?: { get: () => EnrolmentSettings; put: (s: EnrolmentSettings) => Promise<EnrolmentSettings> };
   getSettings: () => NetworkSettings;
   putSettings: (s: unknown) => Promise<NetworkSettings>;
   probeDhcp?: (iface: string) => Promise<{ found: boolean; servers: Array<{ serverId: string; offeredAddress?: string }> }>;
@@ -62,6 +65,14 @@ export async function systemPlugin(app: FastifyInstance, deps: SystemDeps): Prom
   app.get('/api/v1/settings/network', { schema: { tags: ['System'], summary: 'Network boot settings' } }, async () => deps.getSettings());
   app.put('/api/v1/settings/network', { schema: { tags: ['System'], summary: 'Change network boot settings (services restart)', body: NetworkSettings } }, async (req) =>
     deps.putSettings(req.body),
+  );
+  const enrolment = () => {
+    if (!deps.enrolment) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'this control plane has no enrolment setting');
+    return deps.enrolment;
+  };
+  app.get('/api/v1/settings/enrolment', { schema: { tags: ['System'], summary: 'Enrolment: open, or approve (new machines wait for an operator)' } }, async () => enrolment().get());
+  app.put<{ Body: EnrolmentSettings }>('/api/v1/settings/enrolment', { schema: { tags: ['System'], summary: 'Change enrolment: open | approve', body: EnrolmentSettings } }, async (req) =>
+    enrolment().put(req.body),
   );
   app.get('/api/v1/network/interfaces', { schema: { tags: ['System'], summary: 'Interfaces of this host: addresses, link state, default route' } }, async () => listHostInterfaces());
   app.get('/api/v1/readiness', { schema: { tags: ['System'], summary: 'Can machines boot: agent image, iPXE binaries, interface, DHCP mode' } }, async () => {

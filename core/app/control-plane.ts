@@ -9,6 +9,7 @@ import { buildApi, type Api } from '../api/server.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
+import { loadEnrolmentSettings, saveEnrolmentSettings } from './enrolment-settings.ts';
 import { markLostAgents } from '../inventory/liveness.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -90,7 +91,9 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     const index = new HardwareIndex(store);
     await index.start();
     cleanup.unshift(() => index.stop());
-    const registrar = new Registrar(store, index);
+    // Identity conflicts join the workflow engine's notifications: one stream for the UI, tray and SSE.
+    let enrolmentSettings = await loadEnrolmentSettings(config.dataDir);
+    const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolmentSettings.enrolment });
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const box = new SecretBox(await keys.getKey(), keys.description);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), box);
@@ -183,6 +186,13 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       },
       system: {
         status,
+        enrolment: {
+          get: () => enrolmentSettings,
+          put: async (next) => {
+            await saveEnrolmentSettings(config.dataDir, next);
+            return (enrolmentSettings = next);
+          },
+        },
         getSettings: () => settings,
         putSettings: async (body) => {
           const next = validateNetworkSettings(body);

@@ -153,4 +153,52 @@ describe('dragonfly CLI against a running `dragonfly serve`', () => {
     const down = cli(['machines', 'list'], { DRAGONFLY_URL: 'http://127.0.0.1:1', DRAGONFLY_TOKEN: token });
     expect(down.err).toMatch(/cannot reach the control plane at http:\/\/127.0.0.1:1/);
   });
+
+  it('machines identity: a registration with the same MAC and another serial is refused; the CLI refuses it for good, then a typo is named', async () => {
+    const token = cli(['tokens', 'create', 'identity', '--data-dir', join(dir, 'data')]).out.trim();
+    const env = { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: token };
+    const mac = '52:54:00:c1:1d:01';
+    const register = async (serial: string) => {
+      const script = await (await fetch(`${url}/boot/ipxe?mac=${mac}`)).text();
+      const enrol = /dragonfly\.token=(\S+)/.exec(script)![1];
+      const facts = {
+        cpu: { model: 'x', sockets: 1, cores: 1, threads: 1 }, memoryBytes: 2 ** 30, disks: [],
+        nics: [{ name: 'eth0', mac }], dmi: { serial, uuid: 'c11d0000-0000-0000-0000-000000000001' }, firmware: 'bios',
+      };
+      return fetch(`${url}/api/agent/v1/register`, { method: 'POST', headers: { authorization: `Bearer ${enrol}`, 'content-type': 'application/json' }, body: JSON.stringify({ mac, facts }) });
+    };
+    const first = await register('CLI-REAL');
+    expect(first.status).toBe(200);
+    const name = ((await first.json()) as { hardware: string }).hardware;
+    expect((await register('CLI-FAKE')).status).toBe(409);
+    const typo = cli(['machines', 'identity', name, 'acept'], env);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toMatch(/decision "acept": say accept or refuse/);
+    const refused = cli(['machines', 'identity', name, 'refuse'], env);
+    expect(refused.code, refused.err).toBe(0);
+    expect(refused.out).toMatch(new RegExp(`${name}: identity refused; pinned serial CLI-REAL`));
+    expect((await register('CLI-FAKE')).status).toBe(409);
+    const none = cli(['machines', 'identity', name, 'accept'], env);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/has no identity conflict to resolve/);
+  }, 120_000); // three CLI processes on a loaded machine
+
+  it('enrolment approve: a new machine waits; machines approve lets it through; a bad mode is named', async () => {
+    const token = cli(['tokens', 'create', 'approve', '--data-dir', join(dir, 'data')]).out.trim();
+    const env = { DRAGONFLY_URL: url, DRAGONFLY_TOKEN: token };
+    expect(cli(['enrolment', 'anyone'], env).err).toMatch(/enrolment "anyone": say open or approve/);
+    expect(cli(['enrolment', 'approve'], env).out.trim()).toBe('enrolment: approve');
+    const mac = '52:54:00:c1:a9:01';
+    const script = await (await fetch(`${url}/boot/ipxe?mac=${mac}`)).text();
+    const enrol = /dragonfly\.token=(\S+)/.exec(script)![1];
+    const facts = { cpu: { model: 'x', sockets: 1, cores: 1, threads: 1 }, memoryBytes: 2 ** 30, disks: [], nics: [{ name: 'eth0', mac }], dmi: { serial: 'CLI-A9' }, firmware: 'bios' };
+    const reg = await fetch(`${url}/api/agent/v1/register`, { method: 'POST', headers: { authorization: `Bearer ${enrol}`, 'content-type': 'application/json' }, body: JSON.stringify({ mac, facts }) });
+    const name = ((await reg.json()) as { hardware: string }).hardware;
+    expect(cli(['machines', 'list'], env).out).toMatch(new RegExp(`${name}\\s.*Discovered`));
+    const ok = cli(['machines', 'approve', name], env);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out.trim()).toBe(`${name}: approved (Registered)`);
+    expect(cli(['machines', 'approve', name], env).err).toMatch(/not awaiting approval/);
+    cli(['enrolment', 'open'], env);
+  }, 120_000); // five CLI processes on a loaded machine
 });

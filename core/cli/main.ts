@@ -113,6 +113,32 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
       const hw = await client(cmd, io).request<Hardware>('GET', `/api/v1/hardware/${encodeURIComponent(name)}`);
       io.out(JSON.stringify(hw, null, 2));
     });
+  machines
+    .command('identity <name> <decision>')
+    .description('resolve an identity conflict: accept the offered identity, or refuse it (keep the pinned one)')
+    .action(async (name: string, decision: string, _o: unknown, cmd: Command) => {
+      if (decision !== 'accept' && decision !== 'refuse') throw new Error(`decision "${decision}": say accept or refuse`);
+      const hw = await client(cmd, io).request<Hardware>('POST', `/api/v1/hardware/${encodeURIComponent(name)}/identity`, { decision });
+      const pinned = hw.status?.identity?.pinned;
+      io.out(isJson(cmd) ? JSON.stringify(hw, null, 2) : `${name}: identity ${decision === 'accept' ? 'accepted' : 'refused'}; pinned serial ${pinned?.serial ?? '(none)'}, uuid ${pinned?.uuid ?? '(none)'}`);
+    });
+
+  machines
+    .command('approve <name>')
+    .description('approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const hw = await client(cmd, io).request<Hardware>('POST', `/api/v1/hardware/${encodeURIComponent(name)}/approve`);
+      io.out(isJson(cmd) ? JSON.stringify(hw, null, 2) : `${name}: approved (${hw.status?.state})`);
+    });
+  program
+    .command('enrolment [mode]')
+    .description('show the enrolment setting, or set it: open (machines register freely) or approve (an operator approves each new machine)')
+    .action(async (mode: string | undefined, _o: unknown, cmd: Command) => {
+      if (mode !== undefined && mode !== 'open' && mode !== 'approve') throw new Error(`enrolment "${mode}": say open or approve`);
+      const c = client(cmd, io);
+      const res = await c.request<{ enrolment: string }>(mode ? 'PUT' : 'GET', '/api/v1/settings/enrolment', mode ? { enrolment: mode } : undefined);
+      io.out(isJson(cmd) ? JSON.stringify(res, null, 2) : `enrolment: ${res.enrolment}`);
+    });
 
   const templates = program.command('templates').description('OS templates');
   templates

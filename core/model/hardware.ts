@@ -101,6 +101,31 @@ export const HardwareSpec = Type.Object(
 );
 export type HardwareSpec = Static<typeof HardwareSpec>;
 
+/**
+ * What says "this is the same physical machine": the firmware's system UUID and serial, and the
+ * disks' serials. Pinned at first registration (inventory/identity.ts decides what may change).
+ */
+export const MachineIdentity = Type.Object(
+  {
+    uuid: Type.Optional(Type.String({ description: 'DMI system UUID, lower case' })),
+    serial: Type.Optional(Type.String({ description: 'DMI system serial' })),
+    diskSerials: Type.Array(Type.String(), { maxItems: 256, description: 'sorted serials of the disks that report one' }),
+  },
+  { additionalProperties: false },
+);
+export type MachineIdentity = Static<typeof MachineIdentity>;
+
+export const IdentityRecord = Type.Object(
+  {
+    pinned: MachineIdentity,
+    pinnedAt: Type.String({ format: 'date-time' }),
+    offered: Type.Optional(MachineIdentity),
+    refused: Type.Optional(MachineIdentity),
+  },
+  { additionalProperties: false, description: 'pinned identity; offered = a conflicting one awaiting the operator; refused = one the operator turned down' },
+);
+export type IdentityRecord = Static<typeof IdentityRecord>;
+
 export const HardwareStatus = Type.Object(
   {
     state: literalUnion(lifecycleStates),
@@ -118,6 +143,7 @@ export const HardwareStatus = Type.Object(
     ),
     conditions: Type.Optional(Type.Array(Condition)),
     message: Type.Optional(Type.String()),
+    identity: Type.Optional(IdentityRecord),
   },
   { additionalProperties: false },
 );
@@ -125,3 +151,10 @@ export type HardwareStatus = Static<typeof HardwareStatus>;
 
 export const Hardware = objectSchema('Hardware', HardwareSpec, HardwareStatus);
 export type Hardware = Static<typeof Hardware>;
+
+/** With `enrolment: approve`, a new machine's agent has reported but an operator has not approved it yet (inventory/approval.ts). */
+export const AWAITING_APPROVAL = 'AwaitingApproval';
+
+export function isAwaitingApproval(hw: Hardware): boolean {
+  return (hw.status?.conditions ?? []).some((c) => c.type === AWAITING_APPROVAL && c.status === 'True');
+}

@@ -6,6 +6,7 @@ import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
 import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
 import type { BootTimeline } from '../boot/timeline.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
+import type { EnrolmentSettings } from '../contract/enrolment.ts';
 import { Registrar } from '../inventory/registration.ts';
 import type { HardwareFacts } from '../model/hardware.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
@@ -56,9 +57,10 @@ export async function createHarness(
   const { auth, initialPassword } = await AuthService.open(dataDir, opts.auth);
   const index = new HardwareIndex(store);
   await index.start();
-  const registrar = new Registrar(store, index);
   const workflows = new WorkflowService({ store, now: opts.now, ...(opts.logger ? { logger: opts.logger } : {}) });
   const templateSecrets = new CredentialStore(join(dataDir, 'template-secrets.json'), new SecretBox(randomBytes(32)));
+  let enrolment: EnrolmentSettings = { enrolment: 'open' };
+  const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolment.enrolment });
   let settings = { dhcpMode: 'off' as const, dns: [], leaseSeconds: 3600, tftpPort: 0, httpPort: 0 };
   const api = await buildApi({
     store,
@@ -79,6 +81,7 @@ export async function createHarness(
     boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images'), timeline: opts.timeline },
     system: {
       status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} }, enrolment: opts.timeline?.enrolment.status() }),
+      enrolment: { get: () => enrolment, put: async (next) => (enrolment = next) },
       getSettings: () => settings,
       putSettings: async (s) => (settings = s as typeof settings),
     },

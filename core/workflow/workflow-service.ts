@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { API_VERSION } from '../model/meta.ts';
-import type { Hardware } from '../model/hardware.ts';
+import { isAwaitingApproval, type Hardware } from '../model/hardware.ts';
 import type { Template } from '../model/template.ts';
 import type { ActionStatus, Workflow } from '../model/workflow.ts';
 import { nextState, transition, type LifecycleEvent } from '../model/lifecycle.ts';
@@ -91,6 +91,9 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
     const event: LifecycleEvent = state === 'Ready' || state === 'Error' ? 'reimageConfirmed' : 'assigned';
     if (event === 'reimageConfirmed' && state === 'Ready' && !req.reimage) {
       throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `${machine} is provisioned (Ready); reimaging erases its disks and needs an explicit reimage confirmation`);
+    }
+    if (isAwaitingApproval(hw)) {
+      throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `${machine} is awaiting approval (enrolment: approve); approve it first (POST /api/v1/hardware/${machine}/approve)`);
     }
     if (state === 'Error' && !req.reimage) {
       throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `${machine} is in Error; retry its workflow, or assign with reimage to start over`);

@@ -9,6 +9,8 @@ export interface SimFacts {
   cores: number;
   memoryGiB: number;
   diskGiB: number[];
+  /** DMI system serial; default one derived from the MAC (another one plays an impostor). */
+  serial?: string;
 }
 
 export class SimAgent {
@@ -52,7 +54,7 @@ export class SimAgent {
         removable: false,
       })),
       nics: [{ name: 'eno1', mac: this.mac, link: 'up', speedMbps: 25000 }],
-      dmi: { vendor: 'Supermicro', product: 'SYS-1029U', serial: `SM${this.mac.replace(/:/g, '').slice(-6)}` },
+      dmi: { vendor: 'Supermicro', product: 'SYS-1029U', serial: f.serial ?? `SM${this.mac.replace(/:/g, '').slice(-6)}` },
       firmware: 'uefi',
     };
     const r = await this.call<{ hardware: string; displayName: string; agentToken: string }>('POST', '/api/agent/v1/register', { mac: this.mac, facts });

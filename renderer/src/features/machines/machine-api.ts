@@ -23,3 +23,15 @@ export function power(name: string, action: PowerAction): Promise<{ state?: stri
 export function parseTags(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).map((t) => t.trim()).filter(Boolean))];
 }
+
+export type IdentityDecision = 'accept' | 'refuse';
+
+/** Answers an identity conflict (core/api/operations-plugin.ts). */
+export function resolveIdentity(name: string, decision: IdentityDecision): Promise<Hardware> {
+  return api<Hardware>('POST', `${path(name)}/identity`, { decision });
+}
+
+/** Approves a machine awaiting approval (enrolment: approve). */
+export function approveMachine(name: string): Promise<Hardware> {
+  return api<Hardware>('POST', `${path(name)}/approve`);
+}

@@ -5,6 +5,8 @@ import { formatBytes } from '../../../shared/format.ts';
 import { hardwareSummary, machineState, machineTags } from '../machine-filter.ts';
 import { useMachine } from '../hooks/use-machine.ts';
 import { MachineProgress } from './machine-progress.tsx';
+import { IdentityBadge } from './machine-identity.tsx';
+import { ApprovalBadge } from './machine-approval.tsx';
 import { useMachineDrop } from './machine-drop.ts';
 import type { RowProps } from './machine-row.tsx';
 
@@ -30,6 +32,8 @@ export const MachineCard = memo(function MachineCard({ name, index, active, onRo
           {hw.spec.displayName ?? name}
         </button>
         <StateBadge state={machineState(hw)} />
+        <IdentityBadge hw={hw} />
+        <ApprovalBadge hw={hw} />
       </div>
       <div className="mono muted small">
         {hw.spec.macs[0]}

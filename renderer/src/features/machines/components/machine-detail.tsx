@@ -9,6 +9,8 @@ import { machineState } from '../machine-filter.ts';
 import { MachineFacts } from './machine-facts.tsx';
 import { MachineTags } from './machine-tags.tsx';
 import { MachineBmc } from './machine-bmc.tsx';
+import { IdentityBadge, IdentityConflictPanel } from './machine-identity.tsx';
+import { ApprovalBadge, ApprovalPanel } from './machine-approval.tsx';
 
 /** Side panel for one machine; `workflowPanel` and `consolePanel` are composed in by the app (their features). */
 export function MachineDetail({ workflowPanel, consolePanel }: { workflowPanel?: (machine: string) => ReactNode; consolePanel?: (machine: string) => ReactNode }) {
@@ -19,6 +21,8 @@ export function MachineDetail({ workflowPanel, consolePanel }: { workflowPanel?:
   return (
     <Dialog title={hw.spec.displayName ?? name} onClose={() => close(null)} drawer>
       <DetailHeader hw={hw} />
+      <IdentityConflictPanel hw={hw} />
+      <ApprovalPanel hw={hw} />
       {workflowPanel?.(name)}
       <section aria-labelledby="timeline-h">
         <h3 id="timeline-h">Boot timeline</h3>
@@ -39,7 +43,7 @@ function DetailHeader({ hw }: { hw: Hardware }) {
     <dl className="facts-grid">
       <dt>State</dt>
       <dd>
-        <StateBadge state={machineState(hw)} />
+        <StateBadge state={machineState(hw)} /> <IdentityBadge hw={hw} /> <ApprovalBadge hw={hw} />
         {hw.status?.message && <span className="small"> {hw.status.message}</span>}
       </dd>
       <dt>Name</dt>
