@@ -1,18 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import type { HostInterface } from '../contract/readiness.ts';
 
-/** One network interface of this host, as the first-run screen and the settings show it. */
-export interface HostInterface {
-  name: string;
-  mac?: string;
-  /** Administratively up with a link (or a link state the kernel cannot tell, like loopback's). */
-  up: boolean;
-  /** The kernel's word for the link: "up", "down", "unknown", "dormant"…; "unknown" where the OS does not say. */
-  linkState: string;
-  /** Carries this host's default route: the uplink, almost never the network facing the machines. */
-  defaultRoute: boolean;
-  addresses: Array<{ address: string; netmask: string; family: string; internal: boolean }>;
-}
+export type { HostInterface };
 
 export interface HostNetworkSources {
   /** Interface name → addresses (Node's os.networkInterfaces()). */

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { NetworkSettings } from '../contract/settings.ts';
+import type { AgentImageState, Readiness, ReadinessFact } from '../contract/readiness.ts';
+
+export type { AgentImageState, Readiness, ReadinessFact };
 import { EnrolmentSettings } from '../contract/enrolment.ts';
 import { listHostInterfaces } from './host-interfaces.ts';
 import { DragonflyError } from '../shared/errors.ts';
@@ -19,35 +22,6 @@ export interface StatusReport {
   enrolment?: EnrolmentStatus;
 }
 
-/** The agent boot image: machines can be discovered only once it is present. */
-export interface AgentImageState {
-  state: 'present' | 'building' | 'missing';
-  /** One line for a person: "present (built in 290 s)", "missing: zstd is missing on this host; …". */
-  detail: string;
-  /** When the current build started (ISO time), while one runs. */
-  since?: string;
-  /** How long the last build took, seconds, when this process built it. */
-  seconds?: number;
-}
-
-/** One fact of the first-run check: fine or not, and what it is in words. */
-export interface ReadinessFact {
-  ok: boolean;
-  detail: string;
-}
-
-/** Can machines boot from this control plane, and if not, what is missing (npm start and the first-run screen). */
-export interface Readiness {
-  canBoot: boolean;
-  /** What stops machines from booting, one sentence each; empty when they can. */
-  blockers: string[];
-  ui: ReadinessFact;
-  agentImage: AgentImageState;
-  ipxe: ReadinessFact & { files: Array<{ arch: string; file: string; present: boolean }> };
-  interface: ReadinessFact & { name?: string; address?: string };
-  /** The configured mode and, from the running service, the one in use (proxy when another server answered). */
-  dhcp: ReadinessFact & { mode: 'full' | 'proxy' | 'off' };
-}
 
 export interface SystemDeps {
   status: () => Promise<StatusReport>;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentImageState, Readiness, ReadinessFact, ServiceHealth } from '../api/system-plugin.ts';
+import type { AgentImageState, Readiness, ReadinessFact } from '../contract/readiness.ts';
+import type { ServiceHealth } from '../api/system-plugin.ts';
 import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
 import { ipxeFilesByArch } from '../boot/bootfile.ts';
 import type { NetworkSettings } from './network-settings.ts';

@@ -1,35 +1,11 @@
 /**
- * Shapes of GET /api/v1/readiness and /api/v1/network/interfaces as the first-run screen
- * reads them (core/api/system-plugin.ts and core/api/host-interfaces.ts are the source),
- * and the decisions the screen makes from them.
+ * The decisions the first-run screen makes from GET /api/v1/readiness and
+ * /api/v1/network/interfaces (their shapes: core/contract/readiness.ts).
  */
+import type { HostInterface, Readiness, ReadinessFact } from '../../../../core/contract/readiness.ts';
 import type { DhcpMode } from '../../../../core/contract/settings.ts';
 
-export type { DhcpMode };
-
-export interface ReadinessFact {
-  ok: boolean;
-  detail: string;
-}
-
-export interface Readiness {
-  canBoot: boolean;
-  blockers: string[];
-  ui: ReadinessFact;
-  agentImage: { state: 'present' | 'building' | 'missing'; detail: string; since?: string; seconds?: number };
-  ipxe: ReadinessFact & { files: { arch: string; file: string; present: boolean }[] };
-  interface: ReadinessFact & { name?: string; address?: string };
-  dhcp: ReadinessFact & { mode: DhcpMode };
-}
-
-export interface HostInterface {
-  name: string;
-  mac?: string;
-  up: boolean;
-  linkState: string;
-  defaultRoute: boolean;
-  addresses: { address: string; netmask: string; family: string; internal: boolean }[];
-}
+export type { DhcpMode, HostInterface, Readiness, ReadinessFact };
 
 export interface DhcpProbeResult {
   found: boolean;
