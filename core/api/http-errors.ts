@@ -6,7 +6,10 @@ import type { Logger } from '../shared/logger.ts';
 export function errorHandler(log: Logger) {
   return (err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
     const e = toDragonflyError(err);
-    if (e.status >= 500) log.error({ err: err.message, stack: err.stack, url: req.url }, 'request failed');
+    // An expected outage (a DragonflyError such as 503 "agent image being built") is a warning
+    // without a stack; only an unexpected failure is an error with one.
+    if (e.status >= 500 && !isDragonflyError(err)) log.error({ err: err.message, stack: err.stack, url: req.url }, 'request failed');
+    else if (e.status >= 500) log.warn({ code: e.code, url: req.url }, e.message);
     else log.debug({ code: e.code, url: req.url }, e.message);
     const retry = (e.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
     if (e.status === 429 && retry) reply.header('retry-after', String(retry)); // RFC 9110 §10.2.3
