@@ -3,6 +3,7 @@ import { useAppStore } from '../../../app/store.ts';
 import { describeError } from '../../../shared/api-client.ts';
 import { applyInterface, probeDhcpOn } from '../first-run-api.ts';
 import { cidrOf, ipv4Of, modeToBeUsed, orderInterfaces, type DhcpMode, type HostInterface } from '../first-run-facts.ts';
+import { FormMessage } from '../../../shared/ui/form-message.tsx';
 
 function InterfaceOption({ i, checked, onChoose }: { i: HostInterface; checked: boolean; onChoose: () => void }) {
   const v4 = ipv4Of(i);
@@ -94,11 +95,7 @@ export function InterfaceChoice({ chosen, setChosen, mode, onApplied }: Props) {
           {busy === 'apply' ? 'Applying…' : chosen ? `Use ${chosen} for provisioning` : 'Choose an interface first'}
         </button>
       </div>
-      {message && (
-        <p className={message.ok ? 'text-ok' : 'text-error'} role={message.ok ? 'status' : 'alert'}>
-          {message.text}
-        </p>
-      )}
+      <FormMessage message={message} />
     </section>
   );
 }

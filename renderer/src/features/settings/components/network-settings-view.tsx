@@ -7,6 +7,7 @@ import { mayEnableFullDhcp } from '../settings-slice.ts';
 import { probeDhcp, putNetwork } from '../settings-api.ts';
 import { InterfacePicker } from './interface-picker.tsx';
 import { DhcpProbeBox } from './dhcp-probe-box.tsx';
+import { FormMessage } from '../../../shared/ui/form-message.tsx';
 
 const modes: { mode: DhcpMode; title: string; help: string }[] = [
   { mode: 'proxy', title: 'Proxy DHCP (recommended)', help: 'Answers only with boot information; your existing DHCP server keeps handing out addresses.' },
@@ -115,11 +116,7 @@ function NetworkForm({ saved }: { saved: NetworkSettings }) {
           Discard changes
         </button>
       </div>
-      {message && (
-        <p className={message.ok ? 'text-ok' : 'text-error'} role={message.ok ? 'status' : 'alert'}>
-          {message.text}
-        </p>
-      )}
+      <FormMessage message={message} />
       <p className="muted small">
         TFTP port {saved.tftpPort} · HTTP port {saved.httpPort}
       </p>
