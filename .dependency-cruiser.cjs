@@ -1,4 +1,30 @@
-/** Import direction (DESIGN.md §3), checked by `npm test`. */
+/** Import direction (DESIGN.md §3, docs/ARCHITECTURE.md), checked by `npm test`. */
+
+/**
+ * Rows of the layer table in docs/ARCHITECTURE.md for the core folders whose production code may
+ * import only the folders named: [rule, folder, allowed (a regex alternation under core/), why].
+ * Tests and testing/ folders may reach further down (fixtures, harnesses).
+ */
+const layerRows = [
+  ['contract-low', 'contract', 'contract/|shared/|model/', 'core/contract: the schemas of every message crossing a process boundary; may import shared and model only.'],
+  ['store-low', 'store', 'store/|model/|shared/', 'core/store: the interface and its backends; may import model and shared.'],
+  ['images-low', 'images', 'images/|shared/|model/', 'core/images: the offline image cache; may import shared and model.'],
+  ['auth-low', 'auth', 'auth/|shared/', 'core/auth: operators, sessions, tokens, machine tokens; may import shared.'],
+  ['inventory-row', 'inventory', 'inventory/|model/|contract/|shared/|store/(store|mutate)\\.ts$', 'core/inventory: registration, machine identity, liveness; may import model, contract, shared and the store interface.'],
+  ['workflow-row', 'workflow', 'workflow/|model/|contract/|shared/|store/(store|mutate)\\.ts$|power/(service|driver)\\.ts$', 'core/workflow: workflows on assignment, agent events, timeouts; may import model, contract, shared, the store interface and the power interface.'],
+  ['swarm-row', 'swarm', 'swarm/|dhcp/|shared/|store/(store|mutate)\\.ts$', 'core/swarm: several instances on one backend; may import dhcp, shared and the store interface.'],
+  ['fleet-row', 'fleet', 'fleet/|model/|contract/|shared/|power/|inventory/|store/(store|mutate)\\.ts$', 'core/fleet: operations on stored machines (power control per machine and in bulk, Proxmox import); may import model, contract, shared, power, inventory and the store interface.'],
+  ['privhelper-row', 'privhelper', 'privhelper/|shared/|dhcp/|tftp/', 'core/privhelper: the privileged port helper and its client; may import shared, dhcp and tftp (socket factories).'],
+];
+
+const layerRule = ([name, folder, allowed, comment]) => ({
+  name,
+  comment,
+  severity: 'error',
+  from: { path: `^core/${folder}/`, pathNot: '(\\.test\\.ts$|/testing/)' },
+  to: { path: `^core/(?!${allowed})` },
+});
+
 module.exports = {
   forbidden: [
     {
@@ -75,69 +101,7 @@ module.exports = {
       from: { path: '^core/power/' },
       to: { path: '^core/(api|app|cli|workflow|store)/' },
     },
-    {
-      name: 'contract-low',
-      comment: 'core/contract: the schemas of every message crossing a process boundary; may import shared and model only.',
-      severity: 'error',
-      from: { path: '^core/contract/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!contract/|shared/|model/)' },
-    },
-    {
-      name: 'store-low',
-      comment: 'core/store: the interface and its backends; may import model and shared.',
-      severity: 'error',
-      from: { path: '^core/store/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!store/|model/|shared/)' },
-    },
-    {
-      name: 'images-low',
-      comment: 'core/images: the offline image cache; may import shared and model.',
-      severity: 'error',
-      from: { path: '^core/images/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!images/|shared/|model/)' },
-    },
-    {
-      name: 'auth-low',
-      comment: 'core/auth: operators, sessions, tokens, machine tokens; may import shared.',
-      severity: 'error',
-      from: { path: '^core/auth/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!auth/|shared/)' },
-    },
-    {
-      name: 'inventory-row',
-      comment: 'core/inventory: registration, machine identity, liveness; may import model, contract, shared and the store interface.',
-      severity: 'error',
-      from: { path: '^core/inventory/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!inventory/|model/|contract/|shared/|store/(store|mutate)\\.ts$)' },
-    },
-    {
-      name: 'workflow-row',
-      comment: 'core/workflow: workflows on assignment, agent events, timeouts; may import model, contract, shared, the store interface and the power interface.',
-      severity: 'error',
-      from: { path: '^core/workflow/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!workflow/|model/|contract/|shared/|store/(store|mutate)\\.ts$|power/(service|driver)\\.ts$)' },
-    },
-    {
-      name: 'swarm-row',
-      comment: 'core/swarm: several instances on one backend; may import dhcp, shared and the store interface.',
-      severity: 'error',
-      from: { path: '^core/swarm/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!swarm/|dhcp/|shared/|store/(store|mutate)\\.ts$)' },
-    },
-    {
-      name: 'fleet-row',
-      comment: 'core/fleet: operations on stored machines (power control per machine and in bulk, Proxmox import); may import model, contract, shared, power, inventory and the store interface.',
-      severity: 'error',
-      from: { path: '^core/fleet/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!fleet/|model/|contract/|shared/|power/|inventory/|store/(store|mutate)\\.ts$)' },
-    },
-    {
-      name: 'privhelper-row',
-      comment: 'core/privhelper: the privileged port helper and its client; may import shared, dhcp and tftp (socket factories).',
-      severity: 'error',
-      from: { path: '^core/privhelper/', pathNot: '(\\.test\\.ts$|/testing/)' },
-      to: { path: '^core/(?!privhelper/|shared/|dhcp/|tftp/)' },
-    },
+    ...layerRows.map(layerRule),
     {
       name: 'api-never-app',
       comment: 'core/api gets its services passed in; it never imports the wiring (core/app) or the CLI.',
