@@ -1,3 +1,9 @@
+/**
+ * Main-process side of the preload bridge. Every message is checked twice before anything
+ * runs: who sent it (the control plane's page in the top frame, nothing else), and what it
+ * carries (exactly the arguments the operation takes). After Electron's security checklist
+ * item 17, "Validate the sender of all IPC messages".
+ */
 import Type, { type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { DragonflyError } from '../core/shared/errors.ts';
@@ -5,13 +11,6 @@ import { discardLogger, type Logger } from '../core/shared/logger.ts';
 import type { IpcMainInvokeEventLike, IpcMainLike } from './electron-api.ts';
 import { ipcChannels, type DragonflyDesktopBridge, type IpcOperation } from './ipc-channels.ts';
 import { isOpenableExternally, isSameOrigin } from './navigation.ts';
-
-/**
- * Main-process side of the preload bridge. Every message is checked twice before anything
- * runs: who sent it (the control plane's page in the top frame, nothing else), and what it
- * carries (exactly the arguments the operation takes). After Electron's security checklist
- * item 17, "Validate the sender of all IPC messages".
- */
 
 /** The tuple of arguments each operation accepts; anything else is refused. */
 const argumentSchemas = {

@@ -1,9 +1,8 @@
+/** The one window: the control plane's UI, locked to its origin. */
 import type { Logger } from '../core/shared/logger.ts';
 import type { BrowserWindowLike, ElectronMain, SessionLike } from './electron-api.ts';
 import { decideNavigation, isOpenableExternally, isSameOrigin } from './navigation.ts';
 import { buildWindowOptions, contentSecurityPolicy, withContentSecurityPolicy } from './window-security.ts';
-
-/** The one window: the control plane's UI, locked to its origin. */
 
 /**
  * Web permissions the page may use. Only writing to the clipboard (the UI's copy buttons for

@@ -1,7 +1,6 @@
+/** The application menu and the tray menu, as plain templates (Menu.buildFromTemplate input). */
 import type { MenuItemTemplate } from './electron-api.ts';
 import type { TrayView } from './tray-state.ts';
-
-/** The application menu and the tray menu, as plain templates (Menu.buildFromTemplate input). */
 
 export interface MenuActions {
   showWindow(): void;

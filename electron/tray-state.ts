@@ -1,10 +1,9 @@
-import type { LifecycleState } from '../core/model/lifecycle.ts';
-
 /**
  * What the tray icon says, derived from the store's change events (Hardware and Workflow
  * objects, the same events the API streams). A pure reducer plus a pure view: the tray in
  * desktop-app.ts only paints what `trayView` returns.
  */
+import type { LifecycleState } from '../core/model/lifecycle.ts';
 
 /** The part of a change event the tray reads (core/store WatchEvent satisfies it). */
 export interface ChangeEventLike {

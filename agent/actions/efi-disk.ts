@@ -1,14 +1,13 @@
-import { ByteReader } from '../../core/shared/bytes.ts';
-import { open, readFile, realpath } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import { EfiDecodeError, guidFromBytes, PNP0A03, readFailure, PNP0A08, type DevicePath, type HardDriveNode } from './efi-device-path.ts';
-
 /**
  * What a boot option must name to be "this disk": the PCI device behind it (from sysfs) and
  * its partitions (from its own partition table, for Hard Drive nodes that name a partition by
  * its GPT GUID or MBR signature).
  */
+import { ByteReader } from '../../core/shared/bytes.ts';
+import { open, readFile, realpath } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { EfiDecodeError, guidFromBytes, PNP0A03, readFailure, PNP0A08, type DevicePath, type HardDriveNode } from './efi-device-path.ts';
 
 /** One PCI function on the way from the root bridge to the disk's controller: a Pci(device,function) node. */
 export interface PciFunction {

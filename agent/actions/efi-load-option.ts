@@ -1,11 +1,10 @@
-import { ByteReader } from '../../core/shared/bytes.ts';
-import { copy, decodeDevicePathList, encodeDevicePathList, EfiDecodeError, readFailure, utf16z, type DevicePath } from './efi-device-path.ts';
-
 /**
  * Boot#### variables (EFI_LOAD_OPTION, UEFI 2.10 §3.1.3), BootOrder/BootCurrent (§3.3) and
  * the efivarfs file format (4 bytes of attributes, little-endian, then the data;
  * Documentation/filesystems/efivarfs.rst). Pure: bytes in, values out.
  */
+import { ByteReader } from '../../core/shared/bytes.ts';
+import { copy, decodeDevicePathList, encodeDevicePathList, EfiDecodeError, readFailure, utf16z, type DevicePath } from './efi-device-path.ts';
 
 /** Vendor GUID of the architectural variables (EFI_GLOBAL_VARIABLE, §3.3); efivarfs names a file NAME-GUID. */
 export const EFI_GLOBAL_VARIABLE = '8be4df61-93ca-11d2-aa0d-00e098032b8c';

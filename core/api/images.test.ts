@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageCache } from '../images/cache.ts';
-import { createHarness, sampleFacts, type Harness } from '../testing/api-harness.ts';
+import type { ImageCache } from '../images/cache.ts';
+import { createHarness, offlineImageCache, sampleFacts, type Harness } from '../testing/api-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'df-images-api-'));
 const raw = Buffer.concat([randomBytes(64 * 1024), Buffer.alloc(256 * 1024)]);
@@ -14,9 +14,9 @@ let h: Harness;
 let images: ImageCache;
 
 beforeAll(async () => {
-  images = new ImageCache({ dir: join(dir, 'images') });
+  images = offlineImageCache(join(dir, 'images'));
   await images.load();
-  h = await createHarness({ images, imageDir: join(dir, 'images') });
+  h = await createHarness({ images });
   mkdirSync(join(h.dataDir, 'import'), { recursive: true });
   writeFileSync(join(h.dataDir, 'import', 'tiny.raw'), raw);
 });
@@ -78,7 +78,7 @@ describe('machines read OS images only from the control plane cache', () => {
 describe('the image cache holds and serves only what the operator meant', () => {
   const importAs = (name: string, path: string) =>
     h.app.inject({ method: 'POST', url: '/api/v1/images/import', headers: h.headers, payload: { name, path, format: 'raw' } });
-  const cachedUrls = async () => (await h.app.inject({ url: '/api/v1/images', headers: h.headers })).json().items.map((i: { url: string }) => i.url);
+  const cachedUrls = async () => (await h.app.inject({ url: '/api/v1/images', headers: h.headers })).json().items.filter((i: { state: string }) => i.state === 'ready').map((i: { url: string }) => i.url);
 
   it('import of /etc/shadow, of DATA_DIR/auth.json, by ../ or through a symlink, is refused naming the import folder', async () => {
     symlinkSync(join(h.dataDir, 'auth.json'), join(h.dataDir, 'import', 'innocent.raw'));

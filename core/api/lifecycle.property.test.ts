@@ -1,3 +1,9 @@
+/**
+ * Random sequences of operator actions, agent reports (late, duplicated, out of order),
+ * timeouts and control-plane restarts, against the real API, workflow engine and store.
+ * After every step each machine's state must match its current workflow, and only
+ * assignment and cancel may change which workflow that is.
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +16,6 @@ import { createLowdbStore } from '../store/lowdb/lowdb-store.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import type { Store } from '../store/store.ts';
 import { createHarness, type Harness } from '../testing/api-harness.ts';
-
-/**
- * Random sequences of operator actions, agent reports (late, duplicated, out of order),
- * timeouts and control-plane restarts, against the real API, workflow engine and store.
- * After every step each machine's state must match its current workflow, and only
- * assignment and cancel may change which workflow that is.
- */
 
 const MACHINES = 2; // per run; ops name them by index
 const ACTIONS = 3;

@@ -106,20 +106,105 @@ export function parseRange(s: string): { start: string; end: string } {
   return { start, end };
 }
 
-/** Environment variables (DRAGONFLY_*) over defaults; flags go over these. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ControlPlaneConfig> {
+/**
+ * Every setting as text, named as the `dragonfly serve` flag is (camelCase; also the key in a
+ * config file). The one parser below turns them into config, whichever source they came from.
+ */
+export interface ConfigStrings {
+  dataDir?: string;
+  httpPort?: string;
+  listen?: string;
+  backend?: string;
+  etcdEndpoints?: string;
+  interface?: string;
+  dhcpMode?: string;
+  dhcpRange?: string;
+  router?: string;
+  dns?: string;
+  leaseSeconds?: string;
+  tftpPort?: string;
+  advertiseAddress?: string;
+  logLevel?: string;
+  privHelper?: string;
+  agentImageDir?: string;
+  /** on | off: tokens only for the address of the MAC's DHCP exchange while DHCP runs (issue 14). */
+  requireDhcpEvidence?: string;
+  discoveriesPerMinute?: string;
+  discoveriesTotal?: string;
+}
+
+/** The environment variable of each setting (README, "Configuration"). */
+const ENV_VARS: Record<string, keyof ConfigStrings> = {
+  DRAGONFLY_DATA_DIR: 'dataDir',
+  DRAGONFLY_HTTP_PORT: 'httpPort',
+  DRAGONFLY_LISTEN: 'listen',
+  DRAGONFLY_BACKEND: 'backend',
+  DRAGONFLY_ETCD_ENDPOINTS: 'etcdEndpoints',
+  DRAGONFLY_INTERFACE: 'interface',
+  DRAGONFLY_DHCP_MODE: 'dhcpMode',
+  DRAGONFLY_DHCP_RANGE: 'dhcpRange',
+  DRAGONFLY_TFTP_PORT: 'tftpPort',
+  DRAGONFLY_ADVERTISE_ADDRESS: 'advertiseAddress',
+  DRAGONFLY_LOG_LEVEL: 'logLevel',
+  DRAGONFLY_PRIV_HELPER: 'privHelper',
+  DRAGONFLY_AGENT_IMAGE_DIR: 'agentImageDir',
+};
+
+export function stringsFromEnv(env: NodeJS.ProcessEnv): ConfigStrings {
+  const out: ConfigStrings = {};
+  for (const [k, f] of Object.entries(ENV_VARS)) if (env[k]) out[f] = env[k];
+  return out;
+}
+
+/** The one parser of settings given as text (flags, environment, config file); errors name the flag. */
+export function parseConfigStrings(s: ConfigStrings): Partial<ControlPlaneConfig> {
   const c: Partial<ControlPlaneConfig> = {};
-  if (env.DRAGONFLY_DATA_DIR) c.dataDir = env.DRAGONFLY_DATA_DIR;
-  if (env.DRAGONFLY_HTTP_PORT) c.httpPort = parsePort(env.DRAGONFLY_HTTP_PORT, 'DRAGONFLY_HTTP_PORT');
-  if (env.DRAGONFLY_LISTEN) c.listen = env.DRAGONFLY_LISTEN;
-  if (env.DRAGONFLY_BACKEND) c.backend = parseBackend(env.DRAGONFLY_BACKEND);
-  if (env.DRAGONFLY_ETCD_ENDPOINTS) c.etcdEndpoints = env.DRAGONFLY_ETCD_ENDPOINTS.split(',');
-  if (env.DRAGONFLY_INTERFACE) c.interface = env.DRAGONFLY_INTERFACE;
-  if (env.DRAGONFLY_DHCP_MODE) c.dhcpMode = parseDhcpMode(env.DRAGONFLY_DHCP_MODE);
-  if (env.DRAGONFLY_DHCP_RANGE) c.dhcpRange = parseRange(env.DRAGONFLY_DHCP_RANGE);
-  if (env.DRAGONFLY_TFTP_PORT) c.tftpPort = parsePort(env.DRAGONFLY_TFTP_PORT, 'DRAGONFLY_TFTP_PORT');
-  if (env.DRAGONFLY_ADVERTISE_ADDRESS) c.advertiseAddress = env.DRAGONFLY_ADVERTISE_ADDRESS;
-  if (env.DRAGONFLY_LOG_LEVEL) c.logLevel = env.DRAGONFLY_LOG_LEVEL;
-  if (env.DRAGONFLY_PRIV_HELPER) c.privHelper = env.DRAGONFLY_PRIV_HELPER;
+  if (s.dataDir) c.dataDir = s.dataDir;
+  if (s.httpPort !== undefined) c.httpPort = parsePort(s.httpPort, '--http-port');
+  if (s.listen) c.listen = s.listen;
+  if (s.backend) c.backend = parseBackend(s.backend);
+  if (s.etcdEndpoints) c.etcdEndpoints = String(s.etcdEndpoints).split(',');
+  if (s.interface) c.interface = s.interface;
+  if (s.dhcpMode) c.dhcpMode = parseDhcpMode(s.dhcpMode);
+  if (s.dhcpRange) c.dhcpRange = parseRange(s.dhcpRange);
+  if (s.router) c.router = s.router;
+  if (s.dns) c.dns = String(s.dns).split(',').map((x) => x.trim());
+  if (s.leaseSeconds !== undefined) {
+    const n = Number(s.leaseSeconds);
+    if (!Number.isInteger(n) || n < 60) throw invalid(`--lease-seconds "${s.leaseSeconds}" must be a whole number of seconds, at least 60`);
+    c.leaseSeconds = n;
+  }
+  if (s.tftpPort !== undefined) c.tftpPort = parsePort(s.tftpPort, '--tftp-port');
+  if (s.advertiseAddress) c.advertiseAddress = s.advertiseAddress;
+  if (s.logLevel) c.logLevel = s.logLevel;
+  if (s.privHelper) c.privHelper = s.privHelper;
+  if (s.agentImageDir) c.agentImageDir = s.agentImageDir;
+  const enrolment = enrolmentOf(s);
+  if (Object.keys(enrolment).length) c.enrolment = enrolment;
   return c;
+}
+
+function enrolmentOf(s: ConfigStrings): NonNullable<ControlPlaneConfig['enrolment']> {
+  const e: NonNullable<ControlPlaneConfig['enrolment']> = {};
+  if (s.requireDhcpEvidence !== undefined) e.requireDhcpEvidence = parseOnOff(s.requireDhcpEvidence, '--require-dhcp-evidence');
+  if (s.discoveriesPerMinute !== undefined) e.discoveriesPerMinute = parseCount(s.discoveriesPerMinute, '--discoveries-per-minute');
+  if (s.discoveriesTotal !== undefined) e.discoveriesTotal = parseCount(s.discoveriesTotal, '--discoveries-total');
+  return e;
+}
+
+function parseOnOff(s: string, what: string): boolean {
+  if (/^(on|true|yes)$/i.test(String(s))) return true;
+  if (/^(off|false|no)$/i.test(String(s))) return false;
+  throw invalid(`${what} "${s}" must be on or off`);
+}
+
+function parseCount(s: string, what: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw invalid(`${what} "${s}" must be a whole number, 0 or more`);
+  return n;
+}
+
+/** Environment variables (DRAGONFLY_*) over defaults (the desktop app; `serve` adds flags and a file). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ControlPlaneConfig> {
+  return parseConfigStrings(stringsFromEnv(env));
 }

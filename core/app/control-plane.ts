@@ -3,9 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuthService } from '../auth/auth-service.ts';
+import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
 import { bootUrls } from '../boot/urls.ts';
-import { buildApi, type Api } from '../api/server.ts';
+import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
@@ -70,7 +70,7 @@ function firstIpv4(): string | undefined {
   return undefined;
 }
 
-/** The one place that wires the control plane together (DESIGN.md §3). */
+/** What the desktop app and `dragonfly serve` pass besides the config. */
 export interface ControlPlaneExtras {
   logger?: Logger;
   /** Where the key for secrets at rest comes from; default a 0600 key file in the data dir. The desktop app passes one wrapped by the OS keychain. */
@@ -79,15 +79,58 @@ export interface ControlPlaneExtras {
   agentImage?: () => AgentImageState;
 }
 
+/**
+ * Parts a test puts in place of the real ones (core/testing/api-harness.ts): the wiring between
+ * them stays this file's, so a test exercises the same control plane a user runs.
+ */
+export interface InjectedParts {
+  store?: Store;
+  /** the workflow engine's clock */
+  now?: () => number;
+  auth?: AuthOptions;
+  bodyLimit?: number;
+  images?: ImageCache;
+  consoles?: ConsoleHub;
+  bootLogs?: BootConsoleLogs;
+  /** the boot timeline and its enrolment gate */
+  timeline?: BootTimeline;
+  surfaceOf?: ApiDeps['surfaceOf'];
+}
+
+/** The control plane wired but not yet serving: what createControlPlane starts, and what tests drive in-process. */
+export interface WiredControlPlane extends Omit<ControlPlane, 'url'> {
+  registrar: Registrar;
+  index: HardwareIndex;
+  /**
+   * listen: the API on config.listen, the boot listener and the sweeps (timeouts, liveness); without
+   * it only the network settings are applied (no interface: nothing binds). Returns the API's URL.
+   */
+  start(opts?: { listen?: boolean }): Promise<string>;
+}
+
 export async function createControlPlane(partial: Partial<ControlPlaneConfig> & ControlPlaneExtras = {}): Promise<ControlPlane> {
+  const wired = await wireControlPlane(partial);
+  try {
+    return { ...wired, url: await wired.start() };
+  } catch (e) {
+    await wired.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** The one place that wires the control plane together (DESIGN.md §3); createControlPlane then starts it. */
+export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & ControlPlaneExtras = {}, inject: InjectedParts = {}): Promise<WiredControlPlane> {
   const config: ControlPlaneConfig = { ...defaults(), ...stripUndefined(partial) };
   const log = partial.logger ?? createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
-  const store = await openStore({ backend: config.backend, dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, logger: log });
+  const store = inject.store ?? (await openStore({ backend: config.backend, dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, logger: log }));
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
+  const close = async () => {
+    for (const c of cleanup.splice(0)) await c();
+  };
   try {
-    const { auth, initialPassword } = await AuthService.open(config.dataDir);
+    const { auth, initialPassword } = await AuthService.open(config.dataDir, inject.auth);
     const index = new HardwareIndex(store);
     await index.start();
     cleanup.unshift(() => index.stop());
@@ -100,17 +143,18 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     // secret template variables: same key, own file, so the credentials list never shows them
     const templateSecrets = new CredentialStore(join(config.dataDir, 'template-secrets.json'), box);
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
-    const consoles = new ConsoleHub({ open: consoleOpener(store, credentials) });
+    const consoles = inject.consoles ?? new ConsoleHub({ open: consoleOpener(store, credentials) });
     cleanup.unshift(() => consoles.close());
-    const bootLogs = new BootConsoleLogs({ hub: consoles, dir: join(config.dataDir, 'console-logs'), logger: log });
+    const bootLogs = inject.bootLogs ?? new BootConsoleLogs({ hub: consoles, dir: join(config.dataDir, 'console-logs'), logger: log });
     cleanup.unshift(() => bootLogs.close());
     cleanup.unshift(await recordProvisioningConsoles(store, bootLogs));
-    const images = new ImageCache({ dir: join(config.dataDir, 'images'), logger: log.child({ svc: 'images' }) });
+    const images = inject.images ?? new ImageCache({ dir: join(config.dataDir, 'images'), logger: log.child({ svc: 'images' }) });
     await images.load();
     const workflows = new WorkflowService({
       store,
       logger: log.child({ svc: 'workflow' }),
       power,
+      ...(inject.now ? { now: inject.now } : {}),
       // Fetch the template's images into the cache as soon as it is assigned: machines only ever read the cache.
       prepareImages: (tpl) => {
         const local = bootUrls(serverUrl()).imagesBase;
@@ -124,14 +168,14 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     workflows.on('notification', (n) => events.emit('notification', n));
 
     let settings: NetworkSettings = initialSettings(config, await loadNetworkSettings(config.dataDir));
-    let httpPort = 0; // known once listening
+    let httpPort = config.httpPort; // the real one once listening (0 picks a free port)
     const privSockets = config.privHelper ? helperBackedSockets(parseHelperTarget(config.privHelper), log.child({ svc: 'privhelper' })) : undefined;
     if (privSockets) cleanup.push(() => privSockets.close());
     // Evidence of a DHCP exchange can exist only while this server runs DHCP (docs/SECURITY.md).
-    const enrolment = new EnrolmentGate({ ...config.enrolment, dhcpRuns: () => Boolean(settings.interface) && settings.dhcpMode !== 'off' });
+    const timeline = inject.timeline ?? new BootTimeline(registrar, new EnrolmentGate({ ...config.enrolment, dhcpRuns: () => Boolean(settings.interface) && settings.dhcpMode !== 'off' }));
     const network = new NetworkServices({
       steps: registrar,
-      timeline: new BootTimeline(registrar, enrolment),
+      timeline,
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
       ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
@@ -140,10 +184,12 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       sockets: privSockets,
       swarm: config.backend === 'etcd' && config.swarm !== false ? swarmStarter(config, log) : undefined,
     });
+    cleanup.unshift(() => network.close());
     // Every URL handed to machines is read from here, so it follows the network settings.
     const serverUrl = () => network.serverUrl();
     const httpHealth: ServiceHealth = { ok: false };
     const bootHttp = new BootListener(() => api.app.routing.bind(api.app), log.child({ svc: 'boot-http' }));
+    cleanup.unshift(() => bootHttp.close());
     // A listener on an address other people reach answers operator routes only, once the boot
     // surface has its own listener; loopback and an explicit wildcard answer both (docs/SECURITY.md).
     const operatorSurface = (): Surface => (bootHttp.listening && !isLoopbackOrWildcard(config.listen) ? 'operator' : 'all');
@@ -152,7 +198,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       const { items } = await store.list<Hardware>('Hardware');
       const byState: Record<string, number> = {};
       for (const h of items) byState[h.status?.state ?? 'Discovered'] = (byState[h.status?.state ?? 'Discovered'] ?? 0) + 1;
-      return { version: VERSION, backend: store.backend, services: { http: httpHealth, boot: bootHttp.health(), ...network.health() }, counts: { byState }, enrolment: enrolment.status() };
+      return { version: VERSION, backend: store.backend, services: { http: httpHealth, boot: bootHttp.health(), ...network.health() }, counts: { byState }, enrolment: timeline.enrolment.status() };
     };
 
     const dirs = installDirs(config);
@@ -176,13 +222,14 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       serverUrl,
       uiDir: dirs.ui,
       version: VERSION,
-      surfaceOf: (raw) => bootHttp.surfaceOf(raw, operatorSurface()),
+      bodyLimit: inject.bodyLimit,
+      surfaceOf: inject.surfaceOf ?? ((raw) => bootHttp.surfaceOf(raw, operatorSurface())),
       boot: {
         agentImageDir: dirs.agentImage,
         agentImageState: agentImage,
         ipxeDir: dirs.ipxe,
-        imageDir: join(config.dataDir, 'images'),
-        timeline: network.timeline,
+        imageDir: images.dir,
+        timeline,
       },
       system: {
         status,
@@ -209,45 +256,51 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     });
     cleanup.unshift(() => api.app.close());
 
-    const address = await api.app.listen({ host: config.listen, port: config.httpPort });
-    const port = new URL(address).port;
     /** The boot listener follows the provisioning interface (network.serverUrl() then names its address). */
     const applyBootListener = async () => {
+      if (!httpHealth.ok) return; // not serving (a test drives the API in-process)
       const bootAddress = isWildcard(config.listen) ? undefined : bootAddressOf(settings.interface, config.listen); // a wildcard already covers it
-      await bootHttp.moveTo(bootAddress, Number(port));
+      await bootHttp.moveTo(bootAddress, httpPort);
     };
-    await applyBootListener();
-    cleanup.unshift(() => bootHttp.close());
-    httpHealth.ok = true;
-    httpHealth.detail = `${config.listen}:${port}`;
-    settings.httpPort = httpPort = Number(port);
 
-    // DHCP/TFTP failing to bind (privileges) is reported, never fatal: the API and UI keep running.
-    await network.apply(settings);
-    cleanup.unshift(() => network.close());
-
-    const timers = [
-      setInterval(() => void workflows.enforceTimeouts().catch((e) => log.warn({ err: e.message }, 'timeout sweep failed')), 10_000),
-      setInterval(() => void markLostAgents(store, Date.now()).catch((e) => log.warn({ err: e.message }, 'liveness sweep failed')), 30_000),
-    ];
-    for (const t of timers) t.unref();
-    cleanup.unshift(() => timers.forEach(clearInterval));
+    const start = async ({ listen = true } = {}): Promise<string> => {
+      if (listen) {
+        const address = await api.app.listen({ host: config.listen, port: config.httpPort });
+        httpPort = Number(new URL(address).port);
+        httpHealth.ok = true;
+        httpHealth.detail = `${config.listen}:${httpPort}`;
+        await applyBootListener();
+        settings.httpPort = httpPort;
+        startSweeps();
+      }
+      // DHCP/TFTP failing to bind (privileges) is reported, never fatal: the API and UI keep running.
+      await network.apply(settings);
+      return `http://${isWildcard(config.listen) ? '127.0.0.1' : config.listen}:${httpPort}`;
+    };
+    const startSweeps = () => {
+      const timers = [
+        setInterval(() => void workflows.enforceTimeouts().catch((e) => log.warn({ err: e.message }, 'timeout sweep failed')), 10_000),
+        setInterval(() => void markLostAgents(store, Date.now()).catch((e) => log.warn({ err: e.message }, 'liveness sweep failed')), 30_000),
+      ];
+      for (const t of timers) t.unref();
+      cleanup.unshift(() => timers.forEach(clearInterval));
+    };
 
     return {
-      url: `http://${isWildcard(config.listen) ? '127.0.0.1' : config.listen}:${port}`,
       config,
       store,
       auth,
       workflows,
+      registrar,
+      index,
       api,
       initialPassword,
       events,
       adminSession: () => auth.createSession(),
       status,
       readiness: ready,
-      close: async () => {
-        for (const c of cleanup.splice(0)) await c();
-      },
+      start,
+      close,
     };
   } catch (e) {
     for (const c of cleanup.splice(0)) await Promise.resolve(c()).catch(() => {});

@@ -7,31 +7,11 @@ import { parse as parseYaml } from 'yaml';
 import { createControlPlane, installDirs } from '../app/control-plane.ts';
 import { agentImageOnDisk, readinessLines } from '../app/readiness.ts';
 import { AgentImageJob } from './agent-image-job.ts';
-import { parseBackend, parseDhcpMode, parsePort, parseRange, type ControlPlaneConfig } from '../app/config.ts';
+import { parseConfigStrings, stringsFromEnv, type ConfigStrings, type ControlPlaneConfig } from '../app/config.ts';
 import { invalid } from '../shared/errors.ts';
 
-export interface ServeFlags {
+export interface ServeFlags extends ConfigStrings {
   config?: string;
-  dataDir?: string;
-  httpPort?: string;
-  listen?: string;
-  backend?: string;
-  etcdEndpoints?: string;
-  interface?: string;
-  dhcpMode?: string;
-  dhcpRange?: string;
-  router?: string;
-  dns?: string;
-  leaseSeconds?: string;
-  tftpPort?: string;
-  advertiseAddress?: string;
-  logLevel?: string;
-  privHelper?: string;
-  agentImageDir?: string;
-  /** on | off: tokens only for the address of the MAC's DHCP exchange while DHCP runs (issue 14). */
-  requireDhcpEvidence?: string;
-  discoveriesPerMinute?: string;
-  discoveriesTotal?: string;
   /** Build the agent image in the background when it is missing or stale (`npm start` in a checkout). */
   buildAgentImage?: boolean;
 }
@@ -43,76 +23,12 @@ const AGENT_IMAGE_BUILDER = fileURLToPath(new URL('../../build/agent/build-image
 export async function resolveServeConfig(flags: ServeFlags, env = process.env): Promise<Partial<ControlPlaneConfig>> {
   const file = flags.config ? await readConfigFile(flags.config) : {};
   const { buildAgentImage: _, ...valued } = flags;
-  const merged: ServeFlags = { ...file, ...stringsFromEnv(env), ...definedOnly(valued) };
-  const c: Partial<ControlPlaneConfig> = {};
-  if (merged.dataDir) c.dataDir = merged.dataDir;
-  if (merged.httpPort !== undefined) c.httpPort = parsePort(merged.httpPort, '--http-port');
-  if (merged.listen) c.listen = merged.listen;
-  if (merged.backend) c.backend = parseBackend(merged.backend);
-  if (merged.etcdEndpoints) c.etcdEndpoints = String(merged.etcdEndpoints).split(',');
-  if (merged.interface) c.interface = merged.interface;
-  if (merged.dhcpMode) c.dhcpMode = parseDhcpMode(merged.dhcpMode);
-  if (merged.dhcpRange) c.dhcpRange = parseRange(merged.dhcpRange);
-  if (merged.router) c.router = merged.router;
-  if (merged.dns) c.dns = String(merged.dns).split(',').map((s) => s.trim());
-  if (merged.leaseSeconds !== undefined) {
-    const n = Number(merged.leaseSeconds);
-    if (!Number.isInteger(n) || n < 60) throw invalid(`--lease-seconds "${merged.leaseSeconds}" must be a whole number of seconds, at least 60`);
-    c.leaseSeconds = n;
-  }
-  if (merged.tftpPort !== undefined) c.tftpPort = parsePort(merged.tftpPort, '--tftp-port');
-  if (merged.advertiseAddress) c.advertiseAddress = merged.advertiseAddress;
-  if (merged.logLevel) c.logLevel = merged.logLevel;
-  if (merged.privHelper) c.privHelper = merged.privHelper;
-  if (merged.agentImageDir) c.agentImageDir = merged.agentImageDir;
-  const enrolment = enrolmentOf(merged);
-  if (Object.keys(enrolment).length) c.enrolment = enrolment;
-  return c;
-}
-
-function enrolmentOf(f: ServeFlags): NonNullable<ControlPlaneConfig['enrolment']> {
-  const e: NonNullable<ControlPlaneConfig['enrolment']> = {};
-  if (f.requireDhcpEvidence !== undefined) e.requireDhcpEvidence = parseOnOff(f.requireDhcpEvidence, '--require-dhcp-evidence');
-  if (f.discoveriesPerMinute !== undefined) e.discoveriesPerMinute = parseCount(f.discoveriesPerMinute, '--discoveries-per-minute');
-  if (f.discoveriesTotal !== undefined) e.discoveriesTotal = parseCount(f.discoveriesTotal, '--discoveries-total');
-  return e;
-}
-
-function parseOnOff(s: string, what: string): boolean {
-  if (/^(on|true|yes)$/i.test(String(s))) return true;
-  if (/^(off|false|no)$/i.test(String(s))) return false;
-  throw invalid(`${what} "${s}" must be on or off`);
-}
-
-function parseCount(s: string, what: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw invalid(`${what} "${s}" must be a whole number, 0 or more`);
-  return n;
+  const merged: ConfigStrings = { ...file, ...stringsFromEnv(env), ...definedOnly(valued) };
+  return parseConfigStrings(merged);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function stringsFromEnv(env: NodeJS.ProcessEnv): ServeFlags {
-  const map: Record<string, Exclude<keyof ServeFlags, 'buildAgentImage'>> = {
-    DRAGONFLY_DATA_DIR: 'dataDir',
-    DRAGONFLY_HTTP_PORT: 'httpPort',
-    DRAGONFLY_LISTEN: 'listen',
-    DRAGONFLY_BACKEND: 'backend',
-    DRAGONFLY_ETCD_ENDPOINTS: 'etcdEndpoints',
-    DRAGONFLY_INTERFACE: 'interface',
-    DRAGONFLY_DHCP_MODE: 'dhcpMode',
-    DRAGONFLY_DHCP_RANGE: 'dhcpRange',
-    DRAGONFLY_TFTP_PORT: 'tftpPort',
-    DRAGONFLY_ADVERTISE_ADDRESS: 'advertiseAddress',
-    DRAGONFLY_LOG_LEVEL: 'logLevel',
-    DRAGONFLY_PRIV_HELPER: 'privHelper',
-    DRAGONFLY_AGENT_IMAGE_DIR: 'agentImageDir',
-  };
-  const out: ServeFlags = {};
-  for (const [k, f] of Object.entries(map)) if (env[k]) out[f] = env[k];
-  return out;
 }
 
 async function readConfigFile(path: string): Promise<ServeFlags> {

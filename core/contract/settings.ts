@@ -6,11 +6,12 @@ import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { invalid } from '../shared/errors.ts';
 import { isIpv4 } from '../shared/ipv4.ts';
+import { dhcpModes, type DhcpMode as SharedDhcpMode } from '../shared/dhcp-mode.ts';
 
-/** full: addresses + boot; proxy: boot information only, beside another DHCP server; off. */
-export const DhcpMode = Type.Union([Type.Literal('full'), Type.Literal('proxy'), Type.Literal('off')]);
-export type DhcpMode = Static<typeof DhcpMode>;
-export const dhcpModes: readonly DhcpMode[] = ['full', 'proxy', 'off'];
+/** full: addresses + boot; proxy: boot information only, beside another DHCP server; off (core/shared/dhcp-mode.ts). */
+export const DhcpMode = Type.Enum(dhcpModes);
+export type DhcpMode = SharedDhcpMode;
+export { dhcpModes };
 
 export const NetworkSettings = Type.Object(
   {

@@ -22,8 +22,7 @@ import { messageTypeName } from './options/message.ts';
 import { handleProxyDiscover, handleProxyRequest, type ProxyModeContext } from './proxy-mode.ts';
 import { replyDestination } from './rfc2131.ts';
 import { nodeSocketFactory, type DatagramSocket, type Remote, type SocketFactory } from './sockets.ts';
-
-export type DhcpMode = 'full' | 'proxy' | 'off';
+import type { DhcpMode } from '../shared/dhcp-mode.ts';
 
 export interface DhcpServerOptions {
   /** Interface to serve, e.g. "enp3s0". Sockets are tied to it; nothing answers elsewhere. Undefined only in tests. */

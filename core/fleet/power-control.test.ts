@@ -8,7 +8,6 @@ import { startIpmiSim, type IpmiSim } from '../power/ipmi/testing/ipmi-sim-harne
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { PowerControl } from './power-control.ts';
-import { buildApi } from '../api/server.ts';
 import { WorkflowService } from '../workflow/workflow-service.ts';
 import { discardLogger } from '../shared/logger.ts';
 import { randomBytes } from 'node:crypto';
@@ -17,35 +16,20 @@ describeWithPeers(['ipmi_sim'], 'power control through the API, against OpenIPMI
   let sim: IpmiSim;
   let h: Harness;
   let dir: string;
-  let app: Awaited<ReturnType<typeof buildApi>>['app'];
+  let app: Harness['app'];
   let headers: Record<string, string>;
   let workflows: WorkflowService;
 
   beforeAll(async () => {
     sim = await startIpmiSim();
     dir = mkdtempSync(join(tmpdir(), 'df-power-'));
+    // The control plane as core/app wires it: power control and credentials are the real ones.
     h = await createHarness();
-    const credentials = new CredentialStore(join(dir, 'credentials.json'), new SecretBox(randomBytes(32)));
-    const power = new PowerControl(h.store, credentials, discardLogger);
-    workflows = new WorkflowService({ store: h.store, power });
-    // The same API, with power and credentials wired as core/app does.
-    const built = await buildApi({
-      store: h.store,
-      auth: h.auth,
-      workflows,
-      registrar: h.registrar,
-      index: h.index,
-      power,
-      credentials,
-      serverUrl: () => 'http://127.0.0.1:1',
-      boot: { agentImageDir: dir, ipxeDir: dir },
-      system: { status: async () => ({ version: 't', backend: 'memory', services: {}, counts: { byState: {} } }), getSettings: () => ({ dhcpMode: 'off', dns: [], leaseSeconds: 60, tftpPort: 0, httpPort: 0 }), putSettings: async () => { throw new Error('no'); } },
-    });
-    app = built.app;
+    app = h.app;
+    workflows = h.workflows;
     headers = h.headers;
   });
   afterAll(async () => {
-    await app?.close();
     await h?.close();
     await sim?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -54,7 +38,7 @@ describeWithPeers(['ipmi_sim'], 'power control through the API, against OpenIPMI
   it('stores the credential encrypted and never returns it', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/credentials', headers, payload: { name: 'bmc1', username: 'admin', secret: 'secret' } });
     expect(res.statusCode).toBe(201);
-    expect(readFileSync(join(dir, 'credentials.json'), 'utf8')).not.toContain('"secret"');
+    expect(readFileSync(join(h.dataDir, 'credentials.json'), 'utf8')).not.toContain('"secret"');
     const list = await app.inject({ url: '/api/v1/credentials', headers });
     expect(list.body).not.toContain('secret"');
     expect(list.json().items).toEqual([{ name: 'bmc1' }]);

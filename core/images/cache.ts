@@ -84,6 +84,11 @@ export class ImageCache {
   private readonly log: Logger;
   private readonly maxBytes: number;
 
+  /** Where the finished images are (what /images/ serves). */
+  get dir(): string {
+    return this.o.dir;
+  }
+
   constructor(private readonly o: ImageCacheOptions) {
     this.incoming = join(o.dir, '.incoming');
     this.log = o.logger ?? discardLogger;

@@ -1,23 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
-import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
-import type { BootTimeline } from '../boot/timeline.ts';
-import { HardwareIndex } from '../inventory/hardware-index.ts';
-import type { EnrolmentSettings } from '../contract/enrolment.ts';
-import { Registrar } from '../inventory/registration.ts';
+import type { AuthService } from '../auth/auth-service.ts';
+import type { Api } from '../api/server.ts';
+import { wireControlPlane, type InjectedParts } from '../app/control-plane.ts';
+import { ImageCache } from '../images/cache.ts';
+import type { HardwareIndex } from '../inventory/hardware-index.ts';
+import type { Registrar } from '../inventory/registration.ts';
 import type { HardwareFacts } from '../model/hardware.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import type { Store } from '../store/store.ts';
-import type { ImageCache } from '../images/cache.ts';
-import type { ConsoleHub } from '../power/console-hub.ts';
-import type { BootConsoleLogs } from '../power/boot-console-log.ts';
-import { WorkflowService } from '../workflow/workflow-service.ts';
-import { CredentialStore } from '../power/secrets/credential-store.ts';
-import { SecretBox } from '../power/secrets/secret-box.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { WorkflowService } from '../workflow/workflow-service.ts';
+import { discardLogger, type Logger } from '../shared/logger.ts';
 
 export interface Harness extends Api {
   store: Store;
@@ -33,75 +27,45 @@ export interface Harness extends Api {
   close(): Promise<void>;
 }
 
-/** The real API over a memory store and a temp data dir; no port unless a test listens. */
-export async function createHarness(
-  opts: {
-    auth?: AuthOptions;
-    bodyLimit?: number;
-    store?: Store;
-    images?: ImageCache;
-    imageDir?: string;
-    consoles?: ConsoleHub;
-    bootLogs?: BootConsoleLogs;
-    surfaceOf?: ApiDeps['surfaceOf'];
-    /** the workflow engine's clock */
-    now?: () => number;
-    /** where the API and the workflow engine log; default: nowhere */
-    logger?: Logger;
-    /** the boot timeline (and its enrolment gate, whose status the harness reports) */
-    timeline?: BootTimeline;
-  } = {},
-): Promise<Harness> {
+/** Where the harness's control plane sends machines. */
+export const HARNESS_URL = 'http://10.0.0.1:8080';
+
+/**
+ * An image cache that never reaches the network (tests' traffic stays on loopback): a template
+ * naming an image on the internet fails to cache, with the reason, as on an offline laptop.
+ */
+export function offlineImageCache(dir: string): ImageCache {
+  return new ImageCache({ dir, fetch: async (url) => Promise.reject(new Error(`no network in tests (${String(url)})`)) });
+}
+
+/**
+ * The control plane a user runs (core/app/control-plane.ts wires it), over a memory store and a
+ * temp data dir, driven in-process: no port unless a test listens, no DHCP/TFTP (no interface),
+ * machines sent to HARNESS_URL, images never downloaded (offlineImageCache). Tests put fakes in
+ * through `InjectedParts`.
+ */
+export async function createHarness(opts: InjectedParts & { logger?: Logger } = {}): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
-  const store = opts.store ?? createMemoryStore();
-  const { auth, initialPassword } = await AuthService.open(dataDir, opts.auth);
-  const index = new HardwareIndex(store);
-  await index.start();
-  const workflows = new WorkflowService({ store, now: opts.now, ...(opts.logger ? { logger: opts.logger } : {}) });
-  const templateSecrets = new CredentialStore(join(dataDir, 'template-secrets.json'), new SecretBox(randomBytes(32)));
-  let enrolment: EnrolmentSettings = { enrolment: 'open' };
-  const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolment.enrolment });
-  let settings = { dhcpMode: 'off' as const, dns: [], leaseSeconds: 3600, tftpPort: 0, httpPort: 0 };
-  const api = await buildApi({
-    store,
-    auth,
-    workflows,
-    registrar,
-    index,
-    serverUrl: () => 'http://10.0.0.1:8080',
-    bodyLimit: opts.bodyLimit,
-    logger: opts.logger,
-    templateSecrets,
-    images: opts.images,
-    imageImportDir: join(dataDir, 'import'),
-    consoles: opts.consoles,
-    bootLogs: opts.bootLogs,
-    pingMs: 60_000,
-    surfaceOf: opts.surfaceOf,
-    boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images'), timeline: opts.timeline },
-    system: {
-      status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} }, enrolment: opts.timeline?.enrolment.status() }),
-      enrolment: { get: () => enrolment, put: async (next) => (enrolment = next) },
-      getSettings: () => settings,
-      putSettings: async (s) => (settings = s as typeof settings),
-    },
-  });
-  const session = await auth.login('admin', initialPassword!);
+  const { logger, ...inject } = opts;
+  const cp = await wireControlPlane(
+    { dataDir, backend: 'memory', dhcpMode: 'off', tftpPort: 0, httpPort: 8080, advertiseAddress: '10.0.0.1', logger: logger ?? discardLogger },
+    { ...inject, store: inject.store ?? createMemoryStore(), images: inject.images ?? offlineImageCache(join(dataDir, 'images')) },
+  );
+  await cp.start({ listen: false });
+  const session = await cp.auth.login('admin', cp.initialPassword!);
   return {
-    ...api,
-    store,
-    auth,
-    workflows,
-    registrar,
-    index,
+    ...cp.api,
+    store: cp.store,
+    auth: cp.auth,
+    workflows: cp.workflows,
+    registrar: cp.registrar,
+    index: cp.index,
     dataDir,
-    password: initialPassword!,
+    password: cp.initialPassword!,
     token: session.token,
     headers: { authorization: `Bearer ${session.token}` },
     close: async () => {
-      await api.app.close();
-      index.stop();
-      await store.close();
+      await cp.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -126,7 +90,7 @@ export const sampleTemplate = (name = 'debian-12') => ({
   spec: {
     description: 'test template',
     actions: [
-      { name: 'write-image', type: 'image2disk', disk: { path: '/dev/vda' }, image: { url: 'http://example.invalid/disk.raw', checksum: 'sha256:' + 'ab'.repeat(32) } },
+      { name: 'write-image', type: 'image2disk', disk: { path: '/dev/vda' }, image: { url: `${HARNESS_URL}/images/${name}.raw.gz`, checksum: 'sha256:' + 'ab'.repeat(32) } },
       { name: 'seed', type: 'writefile', disk: { path: '/dev/vda' }, partition: 1, path: '/etc/hostname', content: '{{ hostname }}\n' },
       { name: 'reboot', type: 'reboot' },
     ],
