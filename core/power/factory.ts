@@ -28,6 +28,11 @@ function need(c: Credential | undefined, bmc: BmcRef): Credential {
   return c;
 }
 
+/** A Redfish BMC's base URL: its address as given when it names a scheme, else https. */
+export function redfishBaseUrl(bmc: BmcRef): string {
+  return /^https?:\/\//.test(bmc.address) ? bmc.address : `https://${bmc.address}`;
+}
+
 /** The driver a machine's BMC reference describes. */
 export function driverFor(bmc: BmcRef, ctx: DriverContext): PowerDriver {
   const o = bmc.options ?? {};
@@ -39,9 +44,8 @@ export function driverFor(bmc: BmcRef, ctx: DriverContext): PowerDriver {
     }
     case 'redfish': {
       const c = need(ctx.credential, bmc);
-      const baseUrl = /^https?:\/\//.test(bmc.address) ? bmc.address : `https://${bmc.address}`;
       return new RedfishDriver({
-        baseUrl,
+        baseUrl: redfishBaseUrl(bmc),
         username: c.username ?? 'admin',
         password: c.secret,
         auth: o.auth === 'basic' ? 'basic' : 'session',
