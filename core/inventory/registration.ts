@@ -25,6 +25,8 @@ export interface RegistrarOptions {
   notify?: (n: InventoryNotification) => void;
   /** The enrolment setting now (it may change while serving); default open. */
   enrolment?: () => EnrolmentMode;
+  /** Runs once registration is stored (zero-touch rules, inventory/rules.ts); returns the machine as it then is. Default: nothing. */
+  afterRegistration?: (hw: Hardware) => Promise<Hardware>;
 }
 
 /** A bare object the boot path made for a MAC: never registered, one MAC, no facts. */
@@ -42,7 +44,10 @@ export class Registrar {
   ) {
     this.notify = opts.notify ?? (() => {});
     this.enrolment = opts.enrolment ?? (() => 'open');
+    this.afterRegistration = opts.afterRegistration ?? (async (hw) => hw);
   }
+
+  private readonly afterRegistration: (hw: Hardware) => Promise<Hardware>;
 
   private readonly notify: (n: InventoryNotification) => void;
   private readonly enrolment: () => EnrolmentMode;
@@ -103,7 +108,7 @@ export class Registrar {
     if (hold) this.notify({ level: 'info', title: `${updated.spec.displayName ?? name} awaits approval`, body: 'a new machine registered; approve it before it can be assigned', machine: name });
     if (placeholder) await this.dropPlaceholder(placeholder);
     this.index.put(updated);
-    return updated;
+    return this.afterRegistration(updated);
   }
 
   /** Records the conflict (notifying once per new identity) and refuses the registration. */
