@@ -36,7 +36,7 @@ kind: Rule
 metadata: { name: hold-the-rest }
 spec:
   priority: 500
-  action: { requireApproval: true }
+  action: { requireApproval: true, template: rack-os }
 `;
 
 beforeAll(async () => {
@@ -89,12 +89,18 @@ describe('zero-touch rules at registration', () => {
     expect(await workflowsOf(hw.metadata.name)).toEqual([]);
   });
 
-  it('the catch-all rule holds an unknown machine for approval; nothing is assigned', async () => {
+  it('the catch-all rule holds an unknown machine for approval; nothing is assigned until approved', async () => {
     const hw = await register('52:54:00:17:00:03', 'OTHER-1', { memoryBytes: 4 * GiB });
     expect(hw.status.state).toBe('Registered');
     expect(hw.status.conditions).toContainEqual(expect.objectContaining({ type: 'AwaitingApproval', status: 'True' }));
     expect(hw.status.conditions).toContainEqual(expect.objectContaining({ type: 'RuleMatched', reason: 'hold-the-rest' }));
     expect(await workflowsOf(hw.metadata.name)).toEqual([]);
+
+    // Once approved, the rule goes on: its template is assigned.
+    const approved = await cp.api.app.inject({ method: 'POST', url: `/api/v1/hardware/${hw.metadata.name}/approve`, headers });
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(approved.json().status.state).toBe('Assigned');
+    expect(await workflowsOf(hw.metadata.name)).toHaveLength(1);
   });
 
   it('a provisioned machine registering again is never re-imaged by a rule', async () => {

@@ -8,7 +8,7 @@ import { mutate } from '../store/mutate.ts';
 import type { Store } from '../store/store.ts';
 import type { HardwareIndex } from './hardware-index.ts';
 import { appendHistory, BOOT_HISTORY_LIMIT } from '../model/boot-history.ts';
-import { holdForApproval } from './approval.ts';
+import { approveMachine, holdForApproval } from './approval.ts';
 import type { EnrolmentMode } from '../contract/enrolment.ts';
 import { compareIdentity, identityOf, pinnedIdentity, pinRecord, recordIdentityConflict } from './identity.ts';
 
@@ -109,6 +109,11 @@ export class Registrar {
     if (placeholder) await this.dropPlaceholder(placeholder);
     this.index.put(updated);
     return this.afterRegistration(updated);
+  }
+
+  /** The operator's approval; the machine is then judged by the rules as at registration. */
+  async approve(name: string): Promise<Hardware> {
+    return this.afterRegistration(await approveMachine(this.store, name));
   }
 
   /** Records the conflict (notifying once per new identity) and refuses the registration. */
