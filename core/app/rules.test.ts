@@ -33,6 +33,14 @@ spec:
 ---
 apiVersion: dragonfly.computer/v1
 kind: Rule
+metadata: { name: ghost }
+spec:
+  priority: 20
+  match: { serial: "GHOST-*" }
+  action: { template: no-such-template }
+---
+apiVersion: dragonfly.computer/v1
+kind: Rule
 metadata: { name: hold-the-rest }
 spec:
   priority: 500
@@ -101,6 +109,14 @@ describe('zero-touch rules at registration', () => {
     expect(approved.statusCode, approved.body).toBe(200);
     expect(approved.json().status.state).toBe('Assigned');
     expect(await workflowsOf(hw.metadata.name)).toHaveLength(1);
+  });
+
+  it('a rule naming a template that does not exist leaves the machine Registered, and says so', async () => {
+    const hw = await register('52:54:00:17:00:05', 'GHOST-1', { memoryBytes: 4 * GiB });
+    expect(hw.status.state).toBe('Registered');
+    const last = hw.status.bootHistory.at(-1);
+    expect(last).toMatchObject({ step: 'rule', detail: expect.stringMatching(/^rule ghost could not assign template no-such-template: .*no-such-template/) });
+    expect(await workflowsOf(hw.metadata.name)).toEqual([]);
   });
 
   it('a provisioned machine registering again is never re-imaged by a rule', async () => {
