@@ -9,7 +9,7 @@ import { DragonflyError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 import { selectMachines } from './objects-plugin.ts';
 import { resolveIdentityConflict } from '../inventory/identity.ts';
-import { approveMachine } from '../inventory/approval.ts';
+import type { Registrar } from '../inventory/registration.ts';
 
 export interface OperationsDeps {
   store: Store;
@@ -17,6 +17,8 @@ export interface OperationsDeps {
   power?: PowerService;
   /** Signs and revokes the machines' agent tokens. */
   auth?: AuthService;
+  /** Approves machines (and runs the rules on them). */
+  registrar: Pick<Registrar, 'approve'>;
 }
 
 const AssignBody = Type.Object(
@@ -68,7 +70,7 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
   app.post<{ Params: { name: string } }>(
     '/api/v1/hardware/:name/approve',
     { schema: { tags: ['Hardware'], summary: 'Approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned' } },
-    async (req) => approveMachine(deps.store, req.params.name),
+    async (req) => deps.registrar.approve(req.params.name),
   );
 
   app.post<{ Params: { name: string }; Body: { as: 'ready' | 'cancel' } }>(

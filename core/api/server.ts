@@ -108,7 +108,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await systemPlugin(scope, deps.system);
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
-    await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power, auth: deps.auth });
+    await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power, auth: deps.auth, registrar: deps.registrar });
     if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir });
     if (deps.templateSecrets) await templateSecretsPlugin(scope, { store: deps.store, vault: deps.templateSecrets });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });

@@ -9,6 +9,7 @@ import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
+import { RuleService } from '../inventory/rules.ts';
 import { loadEnrolmentSettings, saveEnrolmentSettings } from './enrolment-settings.ts';
 import { markLostAgents } from '../inventory/liveness.ts';
 import type { Hardware } from '../model/hardware.ts';
@@ -136,7 +137,19 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     cleanup.unshift(() => index.stop());
     // Identity conflicts join the workflow engine's notifications: one stream for the UI, tray and SSE.
     let enrolmentSettings = await loadEnrolmentSettings(config.dataDir);
-    const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolmentSettings.enrolment });
+    const rules = new RuleService({
+      store,
+      notify: (n) => workflows.emit('notification', n),
+      assign: async ({ template, machine, variables }) => {
+        const [r] = await workflows.assign({ template, machines: [machine], variables });
+        return { workflow: r?.workflow, error: r?.error?.message };
+      },
+    });
+    const registrar = new Registrar(store, index, {
+      notify: (n) => workflows.emit('notification', n),
+      enrolment: () => enrolmentSettings.enrolment,
+      afterRegistration: (hw) => rules.afterRegistration(hw),
+    });
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const box = new SecretBox(await keys.getKey(), keys.description);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), box);

@@ -8,7 +8,7 @@ import { mutate } from '../store/mutate.ts';
 import type { Store } from '../store/store.ts';
 import type { HardwareIndex } from './hardware-index.ts';
 import { appendHistory, BOOT_HISTORY_LIMIT } from '../model/boot-history.ts';
-import { holdForApproval } from './approval.ts';
+import { approveMachine, holdForApproval } from './approval.ts';
 import type { EnrolmentMode } from '../contract/enrolment.ts';
 import { compareIdentity, identityOf, pinnedIdentity, pinRecord, recordIdentityConflict } from './identity.ts';
 
@@ -25,6 +25,8 @@ export interface RegistrarOptions {
   notify?: (n: InventoryNotification) => void;
   /** The enrolment setting now (it may change while serving); default open. */
   enrolment?: () => EnrolmentMode;
+  /** Runs once registration is stored (zero-touch rules, inventory/rules.ts); returns the machine as it then is. Default: nothing. */
+  afterRegistration?: (hw: Hardware) => Promise<Hardware>;
 }
 
 /** A bare object the boot path made for a MAC: never registered, one MAC, no facts. */
@@ -42,7 +44,10 @@ export class Registrar {
   ) {
     this.notify = opts.notify ?? (() => {});
     this.enrolment = opts.enrolment ?? (() => 'open');
+    this.afterRegistration = opts.afterRegistration ?? (async (hw) => hw);
   }
+
+  private readonly afterRegistration: (hw: Hardware) => Promise<Hardware>;
 
   private readonly notify: (n: InventoryNotification) => void;
   private readonly enrolment: () => EnrolmentMode;
@@ -103,7 +108,12 @@ export class Registrar {
     if (hold) this.notify({ level: 'info', title: `${updated.spec.displayName ?? name} awaits approval`, body: 'a new machine registered; approve it before it can be assigned', machine: name });
     if (placeholder) await this.dropPlaceholder(placeholder);
     this.index.put(updated);
-    return updated;
+    return this.afterRegistration(updated);
+  }
+
+  /** The operator's approval; the machine is then judged by the rules as at registration. */
+  async approve(name: string): Promise<Hardware> {
+    return this.afterRegistration(await approveMachine(this.store, name));
   }
 
   /** Records the conflict (notifying once per new identity) and refuses the registration. */

@@ -4,12 +4,14 @@ import { invalid } from '../shared/errors.ts';
 import { Hardware } from './hardware.ts';
 import { Action, Template } from './template.ts';
 import { Workflow } from './workflow.ts';
+import { Rule } from './rule.ts';
 import { API_VERSION, type StoredObject } from './meta.ts';
 
 export const kinds = {
   Hardware: { schema: Hardware, plural: 'hardware', singular: 'hardware', shortNames: ['hw', 'machine', 'machines'] },
   Template: { schema: Template, plural: 'templates', singular: 'template', shortNames: ['tpl'] },
   Workflow: { schema: Workflow, plural: 'workflows', singular: 'workflow', shortNames: ['wf'] },
+  Rule: { schema: Rule, plural: 'rules', singular: 'rule', shortNames: ['rl'] },
 } as const satisfies Record<string, { schema: TSchema; plural: string; singular: string; shortNames: string[] }>;
 
 export type Kind = keyof typeof kinds;

@@ -8,6 +8,7 @@ const legal: Array<[LifecycleState, LifecycleEvent, LifecycleState]> = [
   ['Discovered', 'registered', 'Registered'],
   ['Registered', 'registered', 'Registered'],
   ['Registered', 'assigned', 'Assigned'],
+  ['Registered', 'expectationsFailed', 'Error'],
   ['Assigned', 'registered', 'Assigned'],
   ['Assigned', 'started', 'Provisioning'],
   ['Assigned', 'failed', 'Error'],

@@ -19,6 +19,7 @@ export const lifecycleEvents = [
   'retried', // an operator asked to retry after an error
   'markedReady', // an operator resolved an error by hand: the machine is fine as it is
   'cancelled', // an operator withdrew the assignment
+  'expectationsFailed', // a rule's expected parts are missing (inventory/rules.ts): stop before any workflow
 ] as const;
 export type LifecycleEvent = (typeof lifecycleEvents)[number];
 
@@ -26,7 +27,7 @@ type Table = Record<LifecycleState, Partial<Record<LifecycleEvent, LifecycleStat
 
 const table: Table = {
   Discovered: { registered: 'Registered' },
-  Registered: { registered: 'Registered', assigned: 'Assigned' },
+  Registered: { registered: 'Registered', assigned: 'Assigned', expectationsFailed: 'Error' },
   // The agent re-registers after every reboot, so registration never moves a machine back.
   Assigned: { registered: 'Assigned', started: 'Provisioning', failed: 'Error', cancelled: 'Registered' },
   Provisioning: { registered: 'Provisioning', started: 'Provisioning', succeeded: 'Ready', failed: 'Error', cancelled: 'Registered' },

@@ -111,6 +111,7 @@ export async function startStubServer(opts: StubOptions): Promise<{ url: string;
     if (path === '/api/v1/hardware') return json(res, hwList);
     if (path === '/api/v1/workflows') return json(res, wfList);
     if (path === '/api/v1/templates') return json(res, JSON.stringify({ items: [template], revision: 1 }));
+    if (path === '/api/v1/rules') return json(res, JSON.stringify({ items: [], revision: 1 }));
     if (path === '/api/v1/status') {
       return json(res, JSON.stringify({ version: 'stub', backend: 'memory', services: { http: { ok: true, detail: 'stub' }, dhcp: { ok: true, detail: 'off' }, tftp: { ok: true, detail: 'off' } }, counts: { byState: {} } }));
     }

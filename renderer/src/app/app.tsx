@@ -11,6 +11,7 @@ import { MachinesView } from '../features/machines/components/machines-view.tsx'
 import { MachineDetail } from '../features/machines/components/machine-detail.tsx';
 import { TemplatesPanel } from '../features/templates/components/templates-panel.tsx';
 import { TemplatesView } from '../features/templates/components/templates-view.tsx';
+import { RulesView } from '../features/rules/components/rules-view.tsx';
 import { AssignDialog } from '../features/workflows/components/assign-dialog.tsx';
 import { AssignPicker } from '../features/workflows/components/assign-picker.tsx';
 import { ProvisioningView } from '../features/workflows/components/provisioning-view.tsx';
@@ -28,6 +29,7 @@ const views: { id: View; label: string }[] = [
   { id: 'machines', label: 'Machines' },
   { id: 'provisioning', label: 'Provisioning' },
   { id: 'templates', label: 'Templates' },
+  { id: 'rules', label: 'Rules' },
   { id: 'settings', label: 'Settings' },
 ];
 
@@ -55,6 +57,7 @@ function SignedIn() {
         {view === 'machines' && <MachinesView onAssign={startAssign} assignControls={<AssignPicker />} side={<TemplatesPanel />} />}
         {view === 'provisioning' && <ProvisioningView />}
         {view === 'templates' && <TemplatesView />}
+        {view === 'rules' && <RulesView />}
         {view === 'settings' && (
           <div className="settings-stack">
             <NetworkSettingsView />

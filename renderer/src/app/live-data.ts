@@ -2,6 +2,7 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { Hardware } from '../../../core/model/hardware.ts';
 import type { Template } from '../../../core/model/template.ts';
 import type { Workflow } from '../../../core/model/workflow.ts';
+import type { Rule } from '../../../core/model/rule.ts';
 import { api, describeError } from '../shared/api-client.ts';
 import { connectEventStream, type EventStreamOptions, type Notification } from '../shared/event-stream.ts';
 import type { WatchEvent } from '../shared/resource-cache.ts';
@@ -21,6 +22,7 @@ export function dispatchChanges(store: StoreApi<AppState>, batch: WatchEvent<nev
   if (byKind.Hardware) s.applyHardwareEvents(byKind.Hardware as WatchEvent<Hardware>[]);
   if (byKind.Template) s.applyTemplateEvents(byKind.Template as WatchEvent<Template>[]);
   if (byKind.Workflow) s.applyWorkflowEvents(byKind.Workflow as WatchEvent<Workflow>[]);
+  if (byKind.Rule) s.applyRuleEvents(byKind.Rule as WatchEvent<Rule>[]);
 }
 
 export function notificationToast(store: StoreApi<AppState>, n: Notification): void {
@@ -37,16 +39,18 @@ export async function refreshStatus(store: StoreApi<AppState>): Promise<void> {
 }
 
 async function loadLists(store: StoreApi<AppState>): Promise<number> {
-  const [hw, tpl, wf] = await Promise.all([
+  const [hw, tpl, wf, rules] = await Promise.all([
     api<ListResponse<Hardware>>('GET', '/api/v1/hardware'),
     api<ListResponse<Template>>('GET', '/api/v1/templates'),
     api<ListResponse<Workflow>>('GET', '/api/v1/workflows'),
+    api<ListResponse<Rule>>('GET', '/api/v1/rules'),
   ]);
   const s = store.getState();
   s.loadHardware(hw.items, hw.revision ?? 0);
   s.loadTemplates(tpl.items, tpl.revision ?? 0);
   s.loadWorkflows(wf.items, wf.revision ?? 0);
-  return Math.min(hw.revision ?? 0, tpl.revision ?? 0, wf.revision ?? 0);
+  s.loadRules(rules.items, rules.revision ?? 0);
+  return Math.min(hw.revision ?? 0, tpl.revision ?? 0, wf.revision ?? 0, rules.revision ?? 0);
 }
 
 /**

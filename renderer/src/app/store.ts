@@ -9,8 +9,9 @@ import { createSettingsSlice, type SettingsSlice } from '../features/settings/se
 import { createStatusSlice, type StatusSlice } from '../features/status/status-slice.ts';
 import { createFirstRunSlice, type FirstRunSlice } from '../features/first-run/first-run-slice.ts';
 import { createUiSlice, type UiSlice } from './ui-slice.ts';
+import { createRulesSlice, type RulesSlice } from '../features/rules/rules-slice.ts';
 
-export type AppState = AuthSlice & MachinesSlice & TemplatesSlice & WorkflowsSlice & SettingsSlice & StatusSlice & FirstRunSlice & UiSlice;
+export type AppState = AuthSlice & MachinesSlice & TemplatesSlice & WorkflowsSlice & SettingsSlice & StatusSlice & FirstRunSlice & UiSlice & RulesSlice;
 
 /** One store from the feature slices. A fresh one per test; the app uses `appStore`. */
 export function createAppStore(): StoreApi<AppState> {
@@ -26,6 +27,7 @@ export function createAppStore(): StoreApi<AppState> {
       ...createStatusSlice(s as SliceSet<StatusSlice>, g),
       ...createFirstRunSlice(s as SliceSet<FirstRunSlice>, g),
       ...createUiSlice(s as SliceSet<UiSlice>, g),
+      ...createRulesSlice(s as SliceSet<RulesSlice>, g),
     };
   });
 }

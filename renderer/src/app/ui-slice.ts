@@ -1,6 +1,6 @@
 import type { SliceCreator } from '../shared/slice.ts';
 
-export type View = 'setup' | 'machines' | 'provisioning' | 'templates' | 'settings';
+export type View = 'setup' | 'machines' | 'provisioning' | 'templates' | 'settings' | 'rules';
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
 export interface UiSlice {

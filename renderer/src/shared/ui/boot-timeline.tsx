@@ -10,6 +10,7 @@ const stepWords: Record<string, string> = {
   agent: 'Agent started',
   reboot: 'Rebooted',
   ready: 'Ready',
+  rule: 'Rule',
 };
 
 export function describeStep(step: string): string {

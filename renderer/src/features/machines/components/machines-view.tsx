@@ -4,6 +4,7 @@ import { useVisibleMachines } from '../hooks/use-visible-machines.ts';
 import { MachinesToolbar } from './machines-toolbar.tsx';
 import { MachineTable } from './machine-table.tsx';
 import { MachineCards } from './machine-cards.tsx';
+import { RackSummaryStrip } from './rack-summary-strip.tsx';
 import type { AssignHandler } from './machine-drop.ts';
 
 interface MachinesViewProps {
@@ -21,6 +22,7 @@ export function MachinesView({ onAssign, assignControls, side }: MachinesViewPro
   return (
     <div className="machines-view">
       <section className="machines-main" aria-label="Machines">
+        <RackSummaryStrip />
         <MachinesToolbar visible={visible} assignControls={assignControls} />
         {!loaded ? (
           <p className="empty">Loading machines…</p>
