@@ -28,6 +28,7 @@ import { templateSecretsPlugin, type SecretVault } from './template-secrets-plug
 import { surfaceGuard, type Surface } from './surfaces.ts';
 import { systemPlugin, type SystemDeps } from './system-plugin.ts';
 import { uiPlugin } from './ui-plugin.ts';
+import { reportPlugin, type ReportDeps } from './report-plugin.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -60,6 +61,8 @@ export interface ApiDeps {
   pingMs?: number;
   /** Which routes the listener a request came in on answers; default every route (inject, one listener). */
   surfaceOf?: (raw: IncomingMessage) => Surface;
+  /** The signed site report; without it, no report routes. */
+  report?: Pick<ReportDeps, 'signer' | 'now'>;
 }
 
 export interface Api {
@@ -132,6 +135,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
       knownMac: (mac) => deps.index.nameByMac(mac) !== undefined,
       imageHeaders: deps.images ? (file) => imageHeaders(deps.images!, file) : undefined,
       auth: deps.auth, registrar: deps.registrar, logger: log, serverUrl: deps.serverUrl });
+    if (deps.report) await reportPlugin(scope, { ...deps.report, store: deps.store, version });
     await uiPlugin(scope, { uiDir: deps.uiDir });
     scope.get('/api/v1/openapi.json', { schema: { tags: ['System'], summary: 'This document' } }, async () => openApiDocument(routes, version));
   });

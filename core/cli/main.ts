@@ -11,6 +11,7 @@ import { serve, type ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addConsoleCommand } from './console-command.ts';
+import { addReportCommands } from './report-commands.ts';
 
 interface GlobalOpts {
   url?: string;
@@ -208,6 +209,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
 
   addAdminCommands(program, io, (cmd) => client(cmd, io));
   addHandoffCommands(program, io.out);
+  addReportCommands(program, io.out, (cmd) => client(cmd, io));
   addConsoleCommand(program, (cmd) => target(cmd, io), { stdin: process.stdin, stdout: process.stdout, status: io.err });
   return program;
 }
