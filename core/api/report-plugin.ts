@@ -24,7 +24,8 @@ export async function reportPlugin(app: FastifyInstance, deps: ReportDeps): Prom
     return reportFileText(await signed(req));
   });
   app.get('/api/v1/report/html', { schema: { tags: ['Report'], summary: 'The site report as a page that prints to PDF, showing the signing key’s fingerprint' } }, async (req, reply) => {
-    reply.type('text/html; charset=utf-8');
+    // The page carries its own style and nothing else: no scripts, no fetches, not framable.
+    reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
     return reportHtml(await signed(req));
   });
 }
