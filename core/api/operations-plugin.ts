@@ -39,7 +39,7 @@ export async function operationsPlugin(app: FastifyInstance, deps: OperationsDep
     async (req) => {
       const { labelSelector: _s, ...rest } = req.body;
       const machines = await selectMachines(deps.store, req.body);
-      return { results: await deps.workflows.assign({ ...rest, machines }) };
+      return { results: await deps.workflows.assign({ ...rest, machines, assignedBy: req.principal?.user }) };
     },
   );
 

@@ -28,6 +28,8 @@ import { templateSecretsPlugin, type SecretVault } from './template-secrets-plug
 import { surfaceGuard, type Surface } from './surfaces.ts';
 import { systemPlugin, type SystemDeps } from './system-plugin.ts';
 import { uiPlugin } from './ui-plugin.ts';
+import { reportPlugin, type ReportDeps } from './report-plugin.ts';
+import { inventoryPlugin } from './inventory-plugin.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -60,6 +62,8 @@ export interface ApiDeps {
   pingMs?: number;
   /** Which routes the listener a request came in on answers; default every route (inject, one listener). */
   surfaceOf?: (raw: IncomingMessage) => Surface;
+  /** The signed site report; without it, no report routes. */
+  report?: Pick<ReportDeps, 'signer' | 'now'>;
 }
 
 export interface Api {
@@ -93,7 +97,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   app.addHook('onRoute', routeRecorder(routes));
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler(notFoundHandler);
-  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain', 'text/csv'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   if (deps.consoles) await registerWebSockets(app);
   if (deps.surfaceOf) app.addHook('onRequest', surfaceGuard(deps.surfaceOf)); // before auth: the other surface's routes are 404, not 401
   app.addHook('onRequest', operatorAuth(deps.auth));
@@ -132,6 +136,8 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
       knownMac: (mac) => deps.index.nameByMac(mac) !== undefined,
       imageHeaders: deps.images ? (file) => imageHeaders(deps.images!, file) : undefined,
       auth: deps.auth, registrar: deps.registrar, logger: log, serverUrl: deps.serverUrl });
+    if (deps.credentials) await inventoryPlugin(scope, { store: deps.store, index: deps.index, credentials: deps.credentials });
+    if (deps.report) await reportPlugin(scope, { ...deps.report, store: deps.store, version });
     await uiPlugin(scope, { uiDir: deps.uiDir });
     scope.get('/api/v1/openapi.json', { schema: { tags: ['System'], summary: 'This document' } }, async () => openApiDocument(routes, version));
   });

@@ -41,6 +41,7 @@ import { SecretBox } from '../power/secrets/secret-box.ts';
 import { ConsoleHub } from '../power/console-hub.ts';
 import { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
+import { openReportSigner, type ReportSigner } from '../report/signing.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -237,6 +238,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       version: VERSION,
       bodyLimit: inject.bodyLimit,
       surfaceOf: inject.surfaceOf ?? ((raw) => bootHttp.surfaceOf(raw, operatorSurface())),
+      report: { signer: onceSigner(config.dataDir) },
       boot: {
         agentImageDir: dirs.agentImage,
         agentImageState: agentImage,
@@ -361,6 +363,15 @@ function initialSettings(c: ControlPlaneConfig, saved: Partial<NetworkSettings> 
     tftpPort: c.tftpPort,
     httpPort: c.httpPort,
   };
+}
+
+/** The report key is read (or made) on the first report, not at start: most runs never sign one. */
+function onceSigner(dataDir: string): () => Promise<ReportSigner> {
+  let signer: Promise<ReportSigner> | undefined;
+  return () => (signer ??= openReportSigner(dataDir).catch((e) => {
+    signer = undefined;
+    throw e;
+  }));
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

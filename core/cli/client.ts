@@ -9,7 +9,8 @@ export interface ClientOptions {
 export class ApiClient {
   constructor(private readonly opts: ClientOptions) {}
 
-  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  /** `as: 'text'` returns the body exactly as sent (a signed report must keep its bytes). */
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', as: 'json' | 'text' = 'json'): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     if (body !== undefined) headers['content-type'] = contentType;
@@ -29,7 +30,7 @@ export class ApiClient {
       const err = data as { code?: ErrorCode; message?: string } | undefined;
       throw new DragonflyError(err?.code ?? 'DF_ERR_INTERNAL', err?.message ?? `HTTP ${res.status}: ${text.slice(0, 200)}`);
     }
-    return data as T;
+    return (as === 'text' ? text : data) as T;
   }
 }
 

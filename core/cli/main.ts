@@ -11,6 +11,7 @@ import { serve, type ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addConsoleCommand } from './console-command.ts';
+import { addReportCommands } from './report-commands.ts';
 
 interface GlobalOpts {
   url?: string;
@@ -124,6 +125,14 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     });
 
   machines
+    .command('import <file>')
+    .description('declare machines from a CSV inventory (mac, bmc_address, bmc_username/bmc_password or credential_ref, rack, position, labels, name); all rows or none')
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const text = await readFile(file, 'utf8');
+      const res = await client(cmd, io).request<{ created: Array<{ line: number; name: string; mac: string }> }>('POST', '/api/v1/inventory/import', text, 'text/csv');
+      io.out(isJson(cmd) ? JSON.stringify(res, null, 2) : res.created.map((m) => `line ${m.line}: ${m.name} (${m.mac}) declared`).join('\n'));
+    });
+  machines
     .command('approve <name>')
     .description('approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned')
     .action(async (name: string, _o: unknown, cmd: Command) => {
@@ -208,6 +217,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
 
   addAdminCommands(program, io, (cmd) => client(cmd, io));
   addHandoffCommands(program, io.out);
+  addReportCommands(program, io.out, (cmd) => client(cmd, io));
   addConsoleCommand(program, (cmd) => target(cmd, io), { stdin: process.stdin, stdout: process.stdout, status: io.err });
   return program;
 }

@@ -158,3 +158,14 @@ export const AWAITING_APPROVAL = 'AwaitingApproval';
 export function isAwaitingApproval(hw: Hardware): boolean {
   return (hw.status?.conditions ?? []).some((c) => c.type === AWAITING_APPROVAL && c.status === 'True');
 }
+
+/** Label of a machine declared from an inventory file (`dragonfly machines import`) before it ever booted. */
+export const DECLARED_LABEL = 'dragonfly.computer/declared';
+
+/**
+ * Declared and never registered, with a BMC to power it: such a machine may be assigned while
+ * still Discovered (lifecycle event assignedDeclared); the BMC network-boots it into the workflow.
+ */
+export function isDeclared(hw: Hardware): boolean {
+  return hw.metadata.labels?.[DECLARED_LABEL] === 'true' && Boolean(hw.spec.bmc) && !hw.spec.facts;
+}

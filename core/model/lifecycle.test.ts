@@ -6,6 +6,7 @@ import { isDragonflyError } from '../shared/errors.ts';
 // pair not listed here must be refused.
 const legal: Array<[LifecycleState, LifecycleEvent, LifecycleState]> = [
   ['Discovered', 'registered', 'Registered'],
+  ['Discovered', 'assignedDeclared', 'Assigned'],
   ['Registered', 'registered', 'Registered'],
   ['Registered', 'assigned', 'Assigned'],
   ['Registered', 'expectationsFailed', 'Error'],

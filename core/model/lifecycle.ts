@@ -20,13 +20,14 @@ export const lifecycleEvents = [
   'markedReady', // an operator resolved an error by hand: the machine is fine as it is
   'cancelled', // an operator withdrew the assignment
   'expectationsFailed', // a rule's expected parts are missing (inventory/rules.ts): stop before any workflow
+  'assignedDeclared', // a template was assigned to a declared machine that never booted: it is powered on over its BMC to network-boot
 ] as const;
 export type LifecycleEvent = (typeof lifecycleEvents)[number];
 
 type Table = Record<LifecycleState, Partial<Record<LifecycleEvent, LifecycleState>>>;
 
 const table: Table = {
-  Discovered: { registered: 'Registered' },
+  Discovered: { registered: 'Registered', assignedDeclared: 'Assigned' },
   Registered: { registered: 'Registered', assigned: 'Assigned', expectationsFailed: 'Error' },
   // The agent re-registers after every reboot, so registration never moves a machine back.
   Assigned: { registered: 'Assigned', started: 'Provisioning', failed: 'Error', cancelled: 'Registered' },

@@ -49,3 +49,6 @@ export type WorkflowStatus = Static<typeof WorkflowStatus>;
 
 export const Workflow = objectSchema('Workflow', WorkflowSpec, WorkflowStatus);
 export type Workflow = Static<typeof Workflow>;
+
+/** Annotation on a Workflow naming the operator who assigned it (kept for the site report). */
+export const ASSIGNED_BY_ANNOTATION = 'dragonfly.computer/assigned-by';

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { API_VERSION } from '../model/meta.ts';
-import { isAwaitingApproval, type Hardware } from '../model/hardware.ts';
+import { isAwaitingApproval, isDeclared, type Hardware } from '../model/hardware.ts';
 import type { Template } from '../model/template.ts';
-import type { ActionStatus, Workflow } from '../model/workflow.ts';
+import { ASSIGNED_BY_ANNOTATION, type ActionStatus, type Workflow } from '../model/workflow.ts';
 import { nextState, transition, type LifecycleEvent } from '../model/lifecycle.ts';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
@@ -21,6 +21,8 @@ export interface AssignRequest {
   /** The operator confirmed erasing machines that are already provisioned. */
   reimage?: boolean;
   variables?: Record<string, string>;
+  /** Who assigned (the operator's name), kept on the workflow for the site report. */
+  assignedBy?: string;
 }
 
 export interface AssignResult {
@@ -88,7 +90,7 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
   private async assignOne(template: Template, machine: string, req: AssignRequest): Promise<string> {
     const hw = await this.store.get<Hardware>('Hardware', machine);
     const state = hw.status?.state ?? 'Discovered';
-    const event: LifecycleEvent = state === 'Ready' || state === 'Error' ? 'reimageConfirmed' : 'assigned';
+    const event: LifecycleEvent = state === 'Ready' || state === 'Error' ? 'reimageConfirmed' : state === 'Discovered' && isDeclared(hw) ? 'assignedDeclared' : 'assigned';
     if (event === 'reimageConfirmed' && state === 'Ready' && !req.reimage) {
       throw new DragonflyError('DF_ERR_ILLEGAL_TRANSITION', `${machine} is provisioned (Ready); reimaging erases its disks and needs an explicit reimage confirmation`);
     }
@@ -102,7 +104,11 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
     const wf = await this.store.create<Workflow>({
       apiVersion: API_VERSION,
       kind: 'Workflow',
-      metadata: { name: `${machine}-${randomBytes(3).toString('hex')}`.slice(0, 253), labels: { 'dragonfly.computer/hardware': machine } },
+      metadata: {
+        name: `${machine}-${randomBytes(3).toString('hex')}`.slice(0, 253),
+        labels: { 'dragonfly.computer/hardware': machine },
+        ...(req.assignedBy ? { annotations: { [ASSIGNED_BY_ANNOTATION]: req.assignedBy } } : {}),
+      },
       spec: { hardwareRef: machine, templateRef: template.metadata.name, variables: req.variables, reimage: req.reimage || undefined },
       status: { phase: 'Pending', actions: initialActions(template), attempts: 1, assignedAt: this.iso() },
     });

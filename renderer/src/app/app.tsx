@@ -23,6 +23,7 @@ import { useFirstRunLanding } from '../features/first-run/hooks/use-first-run-la
 import { StatusBar } from '../features/status/components/status-bar.tsx';
 import { ConnectionBanner } from '../features/status/components/connection-banner.tsx';
 import { Toasts } from '../features/status/components/toasts.tsx';
+import { ReportButton } from '../features/report/components/report-button.tsx';
 
 const views: { id: View; label: string }[] = [
   { id: 'setup', label: 'Setup' },
@@ -98,6 +99,7 @@ function TopBar() {
         ))}
       </nav>
       <div className="topbar-right">
+        <ReportButton />
         <button type="button" className="quiet" onClick={() => setTheme(nextTheme(theme))} aria-label={`Theme: ${theme}. Change theme`}>
           {theme === 'system' ? 'Theme: system' : theme === 'dark' ? 'Theme: dark' : 'Theme: light'}
         </button>

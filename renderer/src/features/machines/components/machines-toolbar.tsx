@@ -2,6 +2,7 @@ import { useMemo, type ReactNode } from 'react';
 import { useAppStore } from '../../../app/store.ts';
 import { lifecycleStatesForUi } from '../states.ts';
 import { allTags, countByState } from '../machine-filter.ts';
+import { InventoryImport } from './inventory-import.tsx';
 
 interface ToolbarProps {
   visible: string[];
@@ -72,6 +73,7 @@ export function MachinesToolbar({ visible, assignControls }: ToolbarProps) {
           </button>
         )}
         {assignControls}
+        <InventoryImport />
         <div className="segmented" role="group" aria-label="Layout">
           <button type="button" aria-pressed={layout === 'table'} onClick={() => setLayout('table')}>
             Table
