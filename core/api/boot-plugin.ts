@@ -107,7 +107,12 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       url: bootRoutes.ipxeFile,
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'iPXE binaries' },
-      handler: async (req, reply) => sendFileUnder(req, reply, deps.ipxeDir, req.params.file),
+      handler: async (req, reply) => {
+        const sent = await sendFileUnder(req, reply, deps.ipxeDir, req.params.file);
+        // UEFI HTTP boot fetches its NBP here instead of over TFTP: the boot history says so.
+        timeline.httpFile(req.ip, `ipxe ${req.params.file}`);
+        return sent;
+      },
     });
     if (deps.imageDir) {
       const dir = deps.imageDir;
