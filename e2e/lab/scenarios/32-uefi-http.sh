@@ -6,8 +6,8 @@
 # no TFTP packet (UDP 69) was on the wire. Full mode first, then proxy mode.
 SCENARIOS+=(uefi_http)
 
-HTTP_FULL_MAC=52:54:00:98:00:41
-HTTP_PROXY_MAC=52:54:00:98:00:42
+HTTP_FULL_MAC=52:54:00:98:00:33
+HTTP_PROXY_MAC=52:54:00:98:00:34
 
 # QEMU arguments for an OVMF whose only network boot is HTTP.
 HTTP_ONLY_FW=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no
