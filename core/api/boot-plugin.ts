@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthService } from '../auth/auth-service.ts';
+import { agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
 import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
@@ -58,6 +59,11 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       }
       const fate = bootFate(hw);
       await timeline.script(mac, req.ip, fate, firmware);
+      const noAgent = fate.kind === 'local' ? undefined : agentUnavailableFor(req.query.arch);
+      if (noAgent) {
+        deps.logger.warn({ mac, arch: req.query.arch }, noAgent);
+        return renderNoAgentScript(noAgent);
+      }
       deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
       return renderIpxeScript({ fate, mac, firmware, serverUrl: deps.serverUrl(), enrolmentToken: enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
     },
@@ -107,7 +113,12 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       url: bootRoutes.ipxeFile,
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'iPXE binaries' },
-      handler: async (req, reply) => sendFileUnder(req, reply, deps.ipxeDir, req.params.file),
+      handler: async (req, reply) => {
+        const sent = await sendFileUnder(req, reply, deps.ipxeDir, req.params.file);
+        // UEFI HTTP boot fetches its NBP here instead of over TFTP: the boot history says so.
+        timeline.httpFile(req.ip, `ipxe ${req.params.file}`);
+        return sent;
+      },
     });
     if (deps.imageDir) {
       const dir = deps.imageDir;

@@ -21,6 +21,20 @@ describe('bootfileFor', () => {
       vendorClass: 'HTTPClient',
     });
   });
+  it('gives arm64 HTTP boot clients (arch 19) the arm64 iPXE over HTTP', () => {
+    expect(bootfileFor(c({ arch: 'http-arm64', isPxe: false, isHttpClient: true }), urls)).toEqual({
+      kind: 'http',
+      url: 'http://10.0.0.1:8080/boot/files/ipxe-arm64.efi',
+      vendorClass: 'HTTPClient',
+    });
+  });
+  it('puts an HTTP boot answer on the wire as a URL with vendor class HTTPClient, no next server', async () => {
+    const policy = bootPolicy(() => urls, () => '10.0.0.1');
+    expect(await policy(c({ arch: 'http-x64', isPxe: false, isHttpClient: true }), MAC, {} as never)).toEqual({
+      bootfile: 'http://10.0.0.1:8080/boot/files/snponly.efi',
+      vendorClass: 'HTTPClient',
+    });
+  });
   it('gives iPXE the script URL, whatever its architecture, so it does not chainload itself forever', () => {
     expect(bootfileFor(c({ arch: 'uefi-x64', isIpxe: true }), urls)).toEqual({ kind: 'ipxe-script', url: 'http://10.0.0.1:8080/boot/ipxe' });
   });

@@ -19,6 +19,10 @@ describe('classifyClient', () => {
   it('sees UEFI HTTP boot', () => {
     expect(classifyClient(pkt({ vendorClass: 'HTTPClient:Arch:00016:UNDI:003001', clientArch: [16] }))).toMatchObject({ arch: 'http-x64', isHttpClient: true, isPxe: false });
   });
+  it('sees arm64 UEFI HTTP boot (19), from option 93 or from the vendor class alone', () => {
+    expect(classifyClient(pkt({ vendorClass: 'HTTPClient:Arch:00019:UNDI:003001', clientArch: [19] }))).toMatchObject({ arch: 'http-arm64', archCode: 19, isHttpClient: true });
+    expect(classifyClient(pkt({ vendorClass: 'HTTPClient:Arch:00019:UNDI:003001' }))).toMatchObject({ arch: 'http-arm64', isHttpClient: true });
+  });
   it('sees iPXE by plain user class, by RFC 3004 user class, and by option 175', () => {
     expect(classifyClient(pkt({ userClass: { format: 'plain', text: 'iPXE' } })).isIpxe).toBe(true);
     expect(classifyClient(pkt({ userClass: { format: 'rfc3004', classes: ['iPXE'] } })).isIpxe).toBe(true);

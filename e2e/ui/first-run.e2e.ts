@@ -76,7 +76,7 @@ test('first run: see what is missing, find the other DHCP server, choose the pro
     await expect(page.getByRole('heading', { name: 'Set up this laptop for network boot' })).toBeVisible();
     await expect(page.getByTestId('can-boot')).toHaveText('Machines cannot boot yet: 2 things to fix.');
     await expect(check(page, 'Agent boot image')).toContainText(`missing: ${imageDir} has no vmlinuz and initramfs.img; build it with npm run build:agent-image`);
-    await expect(check(page, 'iPXE binaries')).toContainText('present for BIOS and UEFI x64');
+    await expect(check(page, 'iPXE binaries')).toContainText('present (undionly.kpxe, snponly.efi, ipxe-arm64.efi)');
     await expect(check(page, 'Provisioning interface')).toContainText('none chosen');
     await expect(check(page, 'DHCP')).toContainText('proxy, once an interface is chosen');
   });

@@ -1,0 +1,81 @@
+# ARM64 (issue 16, point 4); alone: `npm run e2e:lab:arm64` (about 25 s from power-on to the
+# script under TCG, so it also runs with the others in CI). qemu-system-aarch64
+# (virt machine, TCG) with AAVMF (Debian qemu-efi-aarch64), the firmware's own PXE client
+# (no option ROM on the NIC): DHCP as PXEClient arch 11 -> TFTP ipxe-arm64.efi (built from
+# upstream iPXE, assets/ipxe/README.md) -> iPXE (arm64) DHCP -> the per-MAC script.
+# Then the same over UEFI HTTP boot (PXE off: HTTPClient arch 19 -> http .../ipxe-arm64.efi).
+# Proves the arm64 boot file; there is no arm64 agent image yet, so the scenario ends at the
+# script, which tells the machine so (core/boot/agent-arch.ts).
+SCENARIOS+=(arm64)
+
+ARM64_MAC=52:54:00:98:00:3a
+ARM64_HTTP_MAC=52:54:00:98:00:3b
+AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
+AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
+
+# arm64_vm_start NAME TAP MAC [QEMU ARGS]: like vm_start (same files, so vm_wait_serial/vm_stop/vm_age work).
+arm64_vm_start() {
+  local name=$1 tap=$2 mac=$3 d
+  shift 3
+  d=$(vm_dir "$name")
+  mkdir -p "$d"
+  echo "$mac" >"$d/mac"
+  : >"$d/serial.log"
+  rm -f "$d/qemu.pid"
+  [ -f "$d/vars.fd" ] || cp "$AAVMF_VARS" "$d/vars.fd"
+  ip netns exec "$NS_SRV" qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg -m 1024 -smp 2 \
+    -nographic -no-reboot -monitor none -serial "file:$d/serial.log" -pidfile "$d/qemu.pid" \
+    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_CODE" -drive "if=pflash,format=raw,unit=1,file=$d/vars.fd" \
+    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=1" \
+    "$@" </dev/null >"$d/qemu.out" 2>&1 &
+  echo $! >"$d/qemu.pid"
+  now >"$d/started"
+  date -u +%Y-%m-%dT%H:%M:%S.000Z >"$d/started.iso"
+  log "VM $name (arm64 AAVMF, $mac on $tap) started"
+}
+
+# check_arm64_script NAME: firmware got ipxe-arm64.efi over TFTP, the arm64 iPXE ran and asked
+# for its script; the boot history shows dhcp -> tftp ipxe-arm64.efi -> script.
+check_arm64_script() {
+  local name=$1 summary at
+  vm_wait_serial "$name" 'NBP filename is ipxe-arm64\.efi' 300 || return 1
+  vm_wait_serial "$name" "Filename: http://$SRV_IP:$CP_PORT/boot/ipxe" 300 || return 1
+  # No arm64 agent image yet: the script says so instead of handing over the amd64 kernel.
+  vm_wait_serial "$name" 'cannot discover or image this machine: .*this machine is arm64' 120 || return 1
+  at=$(vm_age "$name")
+  summary=$(api wait-boot --mac "$ARM64_MAC" --since "$(vm_started_iso "$name")" --steps dhcp,tftp,script --dhcp-mode full --timeout 15) || {
+    note "$summary"
+    return 1
+  }
+  # The TFTP step names the file the server chose for option 93 = 11.
+  [[ $summary == *"tftp: "*"ipxe-arm64.efi "* ]] || { note "the boot history has no TFTP of ipxe-arm64.efi: $summary"; return 1; }
+  note "script at ${at}s after power-on (arm64 iPXE: $(sed 's/\x1b\[[0-9;]*m//g' "$(vm_serial "$name")" | grep -aoE 'iPXE [0-9][^ ]*' | head -n1)); $summary"
+}
+
+# check_arm64_http NAME: PXE off, so AAVMF asked as HTTPClient arch 19 and fetched
+# ipxe-arm64.efi over HTTP; the arm64 iPXE reached the script.
+check_arm64_http() {
+  local name=$1 summary
+  vm_wait_serial "$name" "URI: http://$SRV_IP:$CP_PORT/boot/files/ipxe-arm64\.efi" 300 || return 1
+  if grep -aq 'Start PXE over IPv' "$(vm_serial "$name")"; then note "the firmware tried PXE (fw_cfg not honoured)"; return 1; fi
+  vm_wait_serial "$name" "Filename: http://$SRV_IP:$CP_PORT/boot/ipxe" 300 || return 1
+  vm_wait_serial "$name" 'cannot discover or image this machine: .*this machine is arm64' 120 || return 1
+  summary=$(api wait-boot --mac "$ARM64_HTTP_MAC" --since "$(vm_started_iso "$name")" --steps dhcp,http,script --dhcp-mode full --timeout 15) || {
+    note "$summary"
+    return 1
+  }
+  note "script at $(vm_age "$name")s after power-on; $summary"
+}
+
+scenario_arm64() {
+  need_cp full
+  arm64_vm_start arm64 dfltap1 "$ARM64_MAC"
+  check "arm64-pxe-full: dhcp->tftp->script" check_arm64_script arm64
+  vm_stop arm64
+  # HTTP_ONLY_FW: scenarios/32-uefi-http.sh (ArmVirtQemu reads the same fw_cfg knobs as OVMF).
+  http_capture_start arm64-http "$ARM64_HTTP_MAC"
+  arm64_vm_start arm64-http dfltap2 "$ARM64_HTTP_MAC" "${HTTP_ONLY_FW[@]}"
+  check "arm64-http-full: dhcp->http->script" check_arm64_http arm64-http
+  vm_stop arm64-http
+  check "arm64-http-full: no tftp on the wire" check_no_tftp arm64-http
+}
