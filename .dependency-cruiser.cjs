@@ -38,9 +38,9 @@ module.exports = {
     {
       name: 'renderer-core-types-only',
       severity: 'error',
-      comment: 'Shapes come from core/model and core/contract as types; the one runtime exception is the pure IPv4 check, so the form and the server agree.',
+      comment: 'Shapes come from core/model and core/contract as types; the runtime exceptions are pure functions whose answer the UI and the server must share: the IPv4 check (forms) and the rule order (the Rules page).',
       from: { path: '^renderer/' },
-      to: { path: '^core/', pathNot: '^core/shared/ipv4\\.ts$', dependencyTypesNot: ['type-only'] },
+      to: { path: '^core/', pathNot: '^core/(shared/ipv4|model/rule-order)\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'core-no-electron-or-ui',

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Condition, objectSchema } from './meta.ts';
+import { DEFAULT_RULE_PRIORITY, ruleOrder } from './rule-order.ts';
 
 /**
  * A zero-touch rule (issue 17): which registered machines it is about (`match`), what they must
@@ -92,7 +93,7 @@ export const RuleAction = Type.Object(
 export type RuleAction = Static<typeof RuleAction>;
 
 /** Where a rule sits in the order when it names none. */
-export const DEFAULT_RULE_PRIORITY = 100;
+export { DEFAULT_RULE_PRIORITY };
 
 export const RuleSpec = Type.Object(
   {
@@ -110,9 +111,4 @@ export const RuleStatus = Type.Object({ conditions: Type.Optional(Type.Array(Con
 export const Rule = objectSchema('Rule', RuleSpec, RuleStatus);
 export type Rule = Static<typeof Rule>;
 
-/** The order rules are tried in: priority, then name (one place, so the UI lists them as they run). */
-export function ruleOrder(a: Rule, b: Rule): number {
-  const pa = a.spec.priority ?? DEFAULT_RULE_PRIORITY;
-  const pb = b.spec.priority ?? DEFAULT_RULE_PRIORITY;
-  return pa - pb || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
-}
+export { ruleOrder };

@@ -1,18 +1,12 @@
 import { stringify } from 'yaml';
 import type { Rule, RuleSpec } from '../../../../core/model/rule.ts';
+import { priorityOf, ruleOrder } from '../../../../core/model/rule-order.ts';
 
-/**
- * Rules run by priority (lower first), ties by name. Restated from core/model/rule.ts's
- * ruleOrder (the renderer may import only types from core); rule-document.test.ts pins it.
- */
-const DEFAULT_PRIORITY = 100;
+export { priorityOf };
 
-export function priorityOf(r: Rule): number {
-  return r.spec.priority ?? DEFAULT_PRIORITY;
-}
-
+/** Rules as the server tries them (core/model/rule-order.ts, the same function). */
 export function inRunOrder(rules: readonly Rule[]): Rule[] {
-  return [...rules].sort((a, b) => priorityOf(a) - priorityOf(b) || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  return [...rules].sort(ruleOrder);
 }
 
 /** A rule as an operator edits it: no server-owned fields. */
