@@ -92,4 +92,23 @@ describe('the signed site report through the control plane (issue 17)', () => {
     expect(html).toContain(a.signature.keyFingerprint);
     expect((await cp.api.app.inject({ url: '/api/v1/report' })).statusCode).toBe(401);
   });
+
+  it('dragonfly machines import: a bad file is refused line by line (exit 1, nothing created); a good one declares machines that the report lists', async () => {
+    const file = join(dir, 'inventory.csv');
+    await writeFile(file, 'mac,bmc_address,bmc_username,bmc_password,rack,position\n52:54:00:aa:10:01,127.0.0.1:6240,admin,pw,r2,u1\n52:54:00:aa:10:02,,admin,,r2,u2\n');
+    const bad = io();
+    expect(await main(['node', 'dragonfly', '--url', cp.url, '--token', token, 'machines', 'import', file], bad)).toBe(1);
+    expect(bad.errors()).toContain('line 3: bmc_address is empty');
+    expect(bad.errors()).toContain('line 3: no BMC credential');
+    expect((await cp.store.list<Hardware>('Hardware')).items.map((h) => h.metadata.name)).toEqual(['amber-falcon']);
+
+    await writeFile(file, 'mac,bmc_address,bmc_username,bmc_password,rack,position\n52:54:00:aa:10:01,127.0.0.1:6240,admin,pw,r2,u1\n');
+    const ok = io();
+    expect(await main(['node', 'dragonfly', '--url', cp.url, '--token', token, 'machines', 'import', file], ok)).toBe(0);
+    const name = /line 2: (\S+) \(52:54:00:aa:10:01\) declared/.exec(ok.text())?.[1];
+    expect(name).toBeTruthy();
+    expect(await readFile(join(dir, 'data', 'credentials.json'), 'utf8')).not.toContain('"pw"');
+    const doc = JSON.parse((await cp.api.app.inject({ url: '/api/v1/report', headers: { authorization: `Bearer ${token}` } })).body) as SignedReport;
+    expect(doc.report.machines.find((m) => m.name === name)).toMatchObject({ state: 'Discovered', bmc: { protocol: 'ipmi', address: '127.0.0.1:6240' }, labels: { rack: 'r2', position: 'u1' } });
+  });
 });

@@ -102,6 +102,19 @@ describeWithPeers(['ipmi_sim'], 'declared machines: CSV import and assignment th
     expect((await h.store.get<Hardware>('Hardware', 'rack1-u1')).status?.state).toBe('Provisioning');
   });
 
+  it('when the BMC cannot be driven, the declared machine stays Assigned and its timeline says why', async () => {
+    const ep = sim.endpoints[0];
+    await app.inject({ method: 'POST', url: '/api/v1/credentials', headers: h.headers, payload: { name: 'gone', username: 'admin', secret: 'secret' } });
+    const res = await post(['mac,bmc_address,credential_ref,name', `52:54:00:dd:00:02,${ep.host}:${ep.port},gone,rack1-u2`].join('\n'));
+    expect(res.statusCode).toBe(201);
+    await app.inject({ method: 'DELETE', url: '/api/v1/credentials/gone', headers: h.headers });
+    const [r] = (await app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'tpl', machines: ['rack1-u2'] } })).json().results;
+    expect(r.workflow).toBeTruthy();
+    const hw = await h.store.get<Hardware>('Hardware', 'rack1-u2');
+    expect(hw.status?.state).toBe('Assigned');
+    expect(hw.status?.bootHistory?.at(-1)).toMatchObject({ step: 'power', detail: 'bootIntoProvisioning failed: credential "gone" of rack1-u2 does not exist' });
+  });
+
   it('a machine that is neither declared nor registered is still refused', async () => {
     await h.store.create<Hardware>({ apiVersion: 'dragonfly.computer/v1', kind: 'Hardware', metadata: { name: 'stray' }, spec: { macs: ['52:54:00:dd:00:09'] }, status: { state: 'Discovered' } });
     const res = await app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'tpl', machines: ['stray'] } });

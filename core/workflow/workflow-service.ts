@@ -131,6 +131,8 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
       await this.deps.power![step](hw);
     } catch (e) {
       this.log.warn({ machine: hw.metadata.name, err: (e as Error).message }, `power step ${step} failed`);
+      // On the timeline too: a declared machine that never booted has no other way to say why it stays dark.
+      await this.timeline(hw.metadata.name, 'power', `${step} failed: ${(e as Error).message}`);
     }
   }
 

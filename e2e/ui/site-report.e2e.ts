@@ -37,6 +37,8 @@ test('inventory upload names bad rows; the site report page lists every machine 
   await upload.setInputFiles({ name: 'rack1.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
   await expect(page.getByRole('status', { name: 'Inventory import result' })).toContainText('2 machines declared from rack1.csv: rack1-u01, rack1-u02');
   await expect(page.locator('.machine-row[data-machine="rack1-u02"]')).toBeVisible();
+  await mkdir(artifacts, { recursive: true });
+  await page.screenshot({ path: `${artifacts}inventory-import.png` });
 
   const [report] = await Promise.all([page.waitForEvent('popup'), page.getByRole('link', { name: 'Site report' }).click()]);
   await report.waitForLoadState();
@@ -49,7 +51,6 @@ test('inventory upload names bad rows; the site report page lists every machine 
   const signed = (await (await fetch(`${cp.url}/api/v1/report`, { headers: { authorization: `Bearer ${token}` } })).json()) as { signature: { keyFingerprint: string } };
   await expect(report.getByTestId('key-fingerprint')).toHaveText(signed.signature.keyFingerprint);
 
-  await mkdir(artifacts, { recursive: true });
   await report.screenshot({ path: `${artifacts}site-report.png`, fullPage: true });
   await report.emulateMedia({ media: 'print' });
   await writeFile(`${artifacts}site-report.pdf`, await report.pdf({ format: 'A4' }));
