@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { validateObject } from '../model/kinds.ts';
 import type { TemplateSpec } from '../model/template.ts';
 import { validateTemplateSemantics } from './template-rules.ts';
@@ -49,5 +51,16 @@ describe('burn-in checks in a template', () => {
     expect(() => validateObject(tpl([{ name: 'mem', type: 'memtest', share: 1.5 }]))).toThrow(/\/spec\/actions\/0\/share/);
     expect(() => validateObject(tpl([{ ...disktest, sizeMiB: 0 }]))).toThrow(/\/spec\/actions\/0\/sizeMiB/);
     expect(() => check([{ ...disktest, disk: {} }])).toThrow('/spec/actions/0/disk: choose the disk in exactly one way (path, serial, wwn or rule); got none');
+  });
+});
+
+describe('the burn-in example in README.md', () => {
+  it('is valid as the first actions of a template', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /### Burn-in checks before imaging[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'README.md has the burn-in yaml block').toBeDefined();
+    const examples = parse(block!) as { type: string }[];
+    expect(examples.map((a) => a.type)).toEqual(['memtest', 'disktest', 'cpustress']);
+    expect(() => check([...examples, image, reboot])).not.toThrow();
   });
 });
