@@ -66,6 +66,11 @@ describe('memtest', () => {
     expect(m).toMatch(/; stopped at 64 MiB: only \d+ MiB was still available$/);
   });
 
+  it('fails rather than pass having tested nothing, when memory vanished before the first chunk', async () => {
+    const answers = [MEMTEST_RESERVE + 100 * MiB, MEMTEST_RESERVE + 10 * MiB];
+    await expect(runMemtest(action, { availableBytes: () => answers.shift() ?? 0 })).rejects.toThrow('memtest: only 138 MiB available, not enough for 50 MiB above the 128 MiB the agent keeps');
+  });
+
   it('refuses when nothing is left above the reserve', async () => {
     await expect(runMemtest(action, { availableBytes: fixed(MEMTEST_RESERVE) })).rejects.toThrow('memtest: 128 MiB available leaves nothing to test above the 128 MiB the agent keeps');
   });

@@ -108,6 +108,7 @@ async function takeChunks(target: number, first: Pattern, available: () => numbe
     const size = Math.min(MEMTEST_CHUNK, target - taken);
     const left = available();
     if (left - size < MEMTEST_RESERVE) {
+      if (taken === 0) throw new Error(`memtest: only ${figure(left / MiB)} MiB available, not enough for ${figure(size / MiB)} MiB above the ${MEMTEST_RESERVE / MiB} MiB the agent keeps`);
       return { chunks, short: { tested: taken, why: `stopped at ${figure(taken / MiB)} MiB: only ${figure(left / MiB)} MiB was still available` } };
     }
     const chunk = Buffer.allocUnsafeSlow(size);
