@@ -55,7 +55,7 @@ describe('cpustress', () => {
 
   it('fails above maxTemperatureC with the sensor and the figures', async () => {
     await expect(runCpustress({ ...action, maxTemperatureC: 90 }, { cpus: 1, sysRoot: fakeSys('hot', '95000', ['52000', '48000']) })).rejects.toThrow(
-      /^cpustress: 95 °C \(thermal_zone0 \(x86_pkg_temp\)\) is above maxTemperatureC 90; 1 CPUs × 1 s, iterations\/s per CPU [\d.]+ .*, 0 errors; temperature 95 °C before, peak 95 °C/,
+      /^cpustress: 95 °C \(thermal_zone0 \(x86_pkg_temp\)\) is above maxTemperatureC 90; 1 CPU × 1 s, iterations\/s per CPU [\d.]+ .*, 0 errors; temperature 95 °C before, peak 95 °C/,
     );
   });
 

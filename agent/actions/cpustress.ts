@@ -129,7 +129,7 @@ function verdict(a: Static<typeof CpustressAction>, seconds: number, results: Wo
   const rates = results.map((r) => figure(r.iterations / (r.ms / 1000)));
   const errors = results.reduce((n, r) => n + r.errors, 0);
   const temperature = peak ? `temperature ${figure(before?.celsius ?? peak.celsius)} °C before, peak ${figure(peak.celsius)} °C (${peak.sensor})` : 'temperature not reported';
-  const figures = `${results.length} CPUs × ${seconds} s, iterations/s per CPU ${rates.join(', ')} (SHA-256 of ${WORK_BYTES / 1024} KiB), ${errors} errors; ${temperature}`;
+  const figures = `${results.length} CPU${results.length > 1 ? 's' : ''} × ${seconds} s, iterations/s per CPU ${rates.join(', ')} (SHA-256 of ${WORK_BYTES / 1024} KiB), ${errors} errors; ${temperature}`;
   if (errors > 0) {
     const which = results.flatMap((r, i) => (r.errors ? [`cpu ${i}: ${r.errors} of ${r.iterations}`] : [])).join(', ');
     throw new Error(`cpustress: ${errors} wrong results (${which}); ${figures}`);

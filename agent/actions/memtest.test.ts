@@ -20,7 +20,7 @@ describe('memtest', () => {
 
   it('reports MiB, patterns, MB/s and no errors in its message', async () => {
     const m = await runMemtest({ ...action, share: 0.9, maxMiB: 8, passes: 2 }, { availableBytes: fixed(4096 * MiB) });
-    expect(m).toMatch(/^memtest: 8 MiB tested \(4 patterns × 2 pass\) in [\d.]+ s, [\d.]+ MB\/s, 0 errors$/);
+    expect(m).toMatch(/^memtest: 8 MiB tested \(4 patterns × 2 passes\) in [\d.]+ s, [\d.]+ MB\/s, 0 errors$/);
   });
 
   it('fails naming the offsets when a byte reads back different (bad RAM stood in by a flipped bit)', async () => {

@@ -59,7 +59,8 @@ export function memAvailable(): number {
 /** The memtest action: throws with the figures when a byte read back differs or it is slower than minMBps. */
 export async function runMemtest(a: Static<typeof MemtestAction>, d: MemtestDeps = {}): Promise<string> {
   const r = await testMemory(a, d);
-  const figures = `${figure(r.testedBytes / MiB)} MiB tested (${PATTERNS.length} patterns × ${a.passes ?? burninDefaults.passes} pass) in ${figure(r.seconds)} s, ${figure(r.mbps)} MB/s`;
+  const passes = a.passes ?? burninDefaults.passes;
+  const figures = `${figure(r.testedBytes / MiB)} MiB tested (${PATTERNS.length} patterns × ${passes} pass${passes > 1 ? 'es' : ''}) in ${figure(r.seconds)} s, ${figure(r.mbps)} MB/s`;
   if (r.mismatches > 0) {
     const where = r.first.map((f) => `0x${f.offset.toString(16)} (wrote 0x${f.wrote.toString(16)}, read 0x${f.read.toString(16)})`).join(', ');
     throw new Error(`memtest: ${r.mismatches} mismatches at offsets ${where}${r.mismatches > r.first.length ? ', ...' : ''}; ${figures}`);
