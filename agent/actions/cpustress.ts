@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { burninDefaults, type CpustressAction } from '../../core/model/template.ts';
+import { burninDefaults } from '../../core/model/burnin-defaults.ts';
+import type { CpustressAction } from '../../core/model/template.ts';
 import type { Static } from 'typebox';
 import { figure, type BurninDeps } from './burnin-common.ts';
 

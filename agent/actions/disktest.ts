@@ -1,6 +1,7 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { burninDefaults, type DisktestAction } from '../../core/model/template.ts';
+import { burninDefaults } from '../../core/model/burnin-defaults.ts';
+import type { DisktestAction } from '../../core/model/template.ts';
 import type { Static } from 'typebox';
 import { figure, mbps, MiB, type BurninDeps } from './burnin-common.ts';
 import { mustRun, spawnExec, type Exec } from './exec.ts';

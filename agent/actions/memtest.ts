@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { burninDefaults, type MemtestAction } from '../../core/model/template.ts';
+import { burninDefaults } from '../../core/model/burnin-defaults.ts';
+import type { MemtestAction } from '../../core/model/template.ts';
 import type { Static } from 'typebox';
 import { figure, mbps, MiB, type BurninDeps } from './burnin-common.ts';
 

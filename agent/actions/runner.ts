@@ -2,7 +2,7 @@ import type { WorkflowEvent } from '../../core/contract/agent.ts';
 import type { Static } from 'typebox';
 import { rereadPartitions } from './block-device.ts';
 import type { HardwareFacts } from '../../core/model/hardware.ts';
-import { actionTypes, type Action, type DiskSelector, type Image2DiskAction, type KexecAction, type WriteFileAction } from '../../core/model/template.ts';
+import type { Action, DiskSelector, Image2DiskAction, KexecAction, WriteFileAction } from '../../core/model/template.ts';
 import { runBurnin } from './burnin.ts';
 import { selectDisk } from './disk-select.ts';
 import { runEfiBootOrder } from './efibootorder.ts';
@@ -121,7 +121,7 @@ async function runAction(a: Action, i: number, d: RunnerDeps): Promise<void> {
       return d.report({ action: i, phase: 'Succeeded', message: message.slice(0, 4000) });
     }
     default:
-      throw new Error(`unknown action type "${(a as { type?: unknown }).type}"; this agent runs ${actionTypes.join(', ')}`);
+      throw new Error(`unknown action type "${(a as { type?: unknown }).type}"; this agent runs ${['partition', 'image2disk', 'writefile', 'kexec', 'reboot', 'efibootorder', 'memtest', 'disktest', 'cpustress'].join(', ')}`);
   }
 }
 

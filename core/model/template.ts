@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { burninDefaults } from './burnin-defaults.ts';
 import { literalUnion, objectSchema } from './meta.ts';
 
 /**
@@ -145,9 +146,6 @@ export const EfiBootOrderAction = Type.Object(
  * memtest: writes and verifies patterns over `share` of the memory the kernel calls available
  * (MemAvailable), in 64 MiB chunks, never taking the agent below 128 MiB available.
  */
-/** The defaults of the burn-in fields, for the schemas below and the agent (one place). */
-export const burninDefaults = { share: 0.5, passes: 1, sizeMiB: 1024, maxSeconds: 120, seconds: 60 } as const;
-
 export const MemtestAction = Type.Object(
   {
     ...common,
