@@ -4,7 +4,9 @@
 # that threshold, retried: every check Succeeded with its figures (memtest MiB and MB/s, disktest
 # read/write MB/s, cpustress iterations/s per CPU and the temperature, "not reported" in QEMU),
 # the image written, the local boot marker, Ready.
-# Uses provision.sh's helpers (prov_*, ck_*); VM dfp-burnin.
+# Uses provision.sh's helpers (prov_*, ck_*); VM dfp-burnin. Runs in the main lab
+# (LAB_SCENARIOS=provision_burnin npm run e2e:lab) or in the provisioning lab
+# (bash e2e/lab/disk-image/run-provision.sh provision_burnin); about 6 min under TCG.
 SCENARIOS+=(provision_burnin)
 
 PROV_BURNIN_TEMPLATE=dfp-lab-burnin
@@ -37,7 +39,7 @@ ck_burnin_figures() { # MAC: each check Succeeded with its figures and duration
   grep -q '^memory memtest Succeeded [0-9.]* | memtest: [0-9.]* MiB tested (4 patterns × 1 pass) in [0-9.]* s, [0-9.]* MB/s, 0 errors' <<<"$out" || { note "memtest: $(grep '^memory' <<<"$out")"; return 1; }
   grep -q '^disk disktest Succeeded [0-9.]* | disktest /dev/vda: 64 MiB in 8 of 8 places written at [0-9.]* MB/s and read back at [0-9.]* MB/s, [0-9.]* s, 0 errors$' <<<"$out" || { note "disktest: $(grep '^disk ' <<<"$out")"; return 1; }
   grep -q '^cpu cpustress Succeeded [0-9.]* | cpustress: 2 CPUs × 5 s, iterations/s per CPU [0-9.]*, [0-9.]* (SHA-256 of 64 KiB), 0 errors; temperature ' <<<"$out" || { note "cpustress: $(grep '^cpu ' <<<"$out")"; return 1; }
-  note "$(head -n3 <<<"$out" | cut -d'|' -f2 | paste -sd';' | cut -c1-400)"
+  note "$(head -n3 <<<"$out" | cut -d'|' -f2 | sed 's/^ //' | paste -sd';' | cut -c1-400)"
 }
 
 scenario_provision_burnin() {
