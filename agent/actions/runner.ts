@@ -3,6 +3,7 @@ import type { Static } from 'typebox';
 import { rereadPartitions } from './block-device.ts';
 import type { HardwareFacts } from '../../core/model/hardware.ts';
 import type { Action, DiskSelector, Image2DiskAction, KexecAction, WriteFileAction } from '../../core/model/template.ts';
+import { runBurnin } from './burnin.ts';
 import { selectDisk } from './disk-select.ts';
 import { runEfiBootOrder } from './efibootorder.ts';
 import type { Exec } from './exec.ts';
@@ -111,15 +112,27 @@ async function runAction(a: Action, i: number, d: RunnerDeps): Promise<void> {
       d.say?.(message);
       return d.report({ action: i, phase: 'Succeeded', message: message.slice(0, 4000) });
     }
+    case 'memtest':
+    case 'disktest':
+    case 'cpustress': {
+      const progress = progressReporter(i, d.report);
+      const message = await runBurnin(a, { disk: (sel) => diskTarget(d, sel), exec: d.exec, onProgress: progress.update }).finally(progress.idle);
+      d.say?.(message);
+      return d.report({ action: i, phase: 'Succeeded', message: message.slice(0, 4000) });
+    }
     default:
-      throw new Error(`unknown action type "${(a as { type?: unknown }).type}"; this agent runs ${['partition', 'image2disk', 'writefile', 'kexec', 'reboot', 'efibootorder'].join(', ')}`);
+      throw new Error(`unknown action type "${(a as { type?: unknown }).type}"; this agent runs ${['partition', 'image2disk', 'writefile', 'kexec', 'reboot', 'efibootorder', 'memtest', 'disktest', 'cpustress'].join(', ')}`);
   }
 }
 
 function diskPath(d: RunnerDeps, sel: DiskSelector): string {
+  return diskTarget(d, sel).path;
+}
+
+function diskTarget(d: RunnerDeps, sel: DiskSelector): { path: string; sizeBytes: number } {
   const chosen = selectDisk(d.facts.disks, sel);
   if (!chosen.ok) throw new Error(chosen.error);
-  return chosen.disk.path;
+  return chosen.disk;
 }
 
 /** "cache:NAME" -> the control plane's image cache, GET {serverUrl}/images/NAME (served with Range support). */

@@ -41,7 +41,7 @@ describe('template actions are checked against their own type', () => {
     expect(msg).not.toMatch(/partitions/);
   });
   it('an unknown action type names the choices', () => {
-    expect(() => validateObject(tpl([{ name: 'x', type: 'explode' }]))).toThrow(/\/spec\/actions\/0\/type: "explode" is not an action type \(one of partition, image2disk, writefile, kexec, reboot, efibootorder\)/);
+    expect(() => validateObject(tpl([{ name: 'x', type: 'explode' }]))).toThrow(/\/spec\/actions\/0\/type: "explode" is not an action type \(one of partition, image2disk, writefile, kexec, reboot, efibootorder, memtest, disktest, cpustress\)/);
   });
   it('a malformed checksum on image2disk names it', () => {
     expect(() => validateObject(tpl([{ name: 'i', type: 'image2disk', disk: { path: '/dev/sda' }, image: { url: 'http://x/y.raw', checksum: 'md5:abc' } }]))).toThrow(/\/spec\/actions\/0\/image\/checksum/);

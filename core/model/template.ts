@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { burninDefaults } from './burnin-defaults.ts';
 import { literalUnion, objectSchema } from './meta.ts';
 
 /**
@@ -138,9 +139,58 @@ export const EfiBootOrderAction = Type.Object(
   { additionalProperties: false },
 );
 
-export const Action = Type.Union([PartitionAction, Image2DiskAction, WriteFileAction, KexecAction, RebootAction, EfiBootOrderAction]);
+/**
+ * Burn-in checks (issue 17), run by the agent before imaging; each reports its duration and
+ * figures, and a failure stops the workflow before anything is written. Thresholds are optional.
+ *
+ * memtest: writes and verifies patterns over `share` of the memory the kernel calls available
+ * (MemAvailable), in 64 MiB chunks, never taking the agent below 128 MiB available.
+ */
+export const MemtestAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('memtest'),
+    share: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.9, default: burninDefaults.share, description: `share of available memory to test, 0 < share <= 0.9; default ${burninDefaults.share}` })),
+    maxMiB: Type.Optional(Type.Integer({ minimum: 1, description: 'MiB; an upper bound on the memory tested; omitted = no bound beyond share' })),
+    passes: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: burninDefaults.passes, description: `times every pattern is written and verified; default ${burninDefaults.passes}` })),
+    minMBps: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'MB/s (10^6 bytes) written plus verified; slower fails; omitted = not checked' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * disktest: writes a pattern over up to `sizeMiB` of the target disk (spread over its start,
+ * middle and end), then reads it back and verifies every byte. DESTRUCTIVE: it overwrites
+ * that data, which is fine before image2disk (the disk is about to be overwritten anyway),
+ * so template-rules only allows it before the first action that writes a disk.
+ */
+export const DisktestAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('disktest'),
+    disk: DiskSelector,
+    sizeMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: 1048576, default: burninDefaults.sizeMiB, description: `MiB written then read back; default ${burninDefaults.sizeMiB}; capped at the disk size` })),
+    maxSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400, default: burninDefaults.maxSeconds, description: `seconds for the write phase, which stops early (and verifies what it wrote) when reached; default ${burninDefaults.maxSeconds}` })),
+    minWriteMBps: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'MB/s (10^6 bytes); slower writes fail; omitted = not checked' })),
+    minReadMBps: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'MB/s (10^6 bytes); slower reads fail; omitted = not checked' })),
+  },
+  { additionalProperties: false },
+);
+
+/** cpustress: one worker thread per CPU for `seconds`, each hashing and checking the result; reports iterations/s per CPU and the hottest temperature sysfs reports. */
+export const CpustressAction = Type.Object(
+  {
+    ...common,
+    type: Type.Literal('cpustress'),
+    seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400, default: burninDefaults.seconds, description: `seconds of load on every CPU; default ${burninDefaults.seconds}` })),
+    maxTemperatureC: Type.Optional(Type.Number({ description: 'degrees Celsius; hotter fails; omitted = not checked (nor when the machine reports no temperature)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const Action = Type.Union([PartitionAction, Image2DiskAction, WriteFileAction, KexecAction, RebootAction, EfiBootOrderAction, MemtestAction, DisktestAction, CpustressAction]);
 export type Action = Static<typeof Action>;
-export const actionTypes = ['partition', 'image2disk', 'writefile', 'kexec', 'reboot', 'efibootorder'] as const;
+export const actionTypes = ['partition', 'image2disk', 'writefile', 'kexec', 'reboot', 'efibootorder', 'memtest', 'disktest', 'cpustress'] as const;
 
 export const TemplateSpec = Type.Object(
   {

@@ -43,6 +43,7 @@ export const peers = {
   blkid: { pkg: 'util-linux', for: 'writefile on a real ext4 file system' },
   'mkfs.ext4': { pkg: 'e2fsprogs', for: 'writefile on a real ext4 file system' },
   setpriv: { pkg: 'util-linux', for: 'servers run as an unprivileged user (the privileged port helper)' },
+  blockdev: { pkg: 'util-linux', for: 'disktest flushes the loop device cache before reading back' },
 } as const satisfies Record<string, Peer>;
 
 export type PeerName = keyof typeof peers;

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { validateObject } from '../model/kinds.ts';
 import type { TemplateSpec } from '../model/template.ts';
 import { validateTemplateSemantics } from './template-rules.ts';
@@ -32,5 +34,33 @@ describe('efibootorder in a template', () => {
 
   it('takes no other fields', () => {
     expect(() => validateObject(tpl([{ ...order, first: 'network' }]))).toThrow(/\/spec\/actions\/0: unknown field\(s\) \["first"\]/);
+  });
+});
+
+describe('burn-in checks in a template', () => {
+  const disktest = { name: 'disk-check', type: 'disktest', disk, sizeMiB: 64 };
+  it('are accepted before image2disk, with their thresholds', () => {
+    expect(() => check([{ name: 'mem', type: 'memtest', share: 0.25 }, disktest, { name: 'cpu', type: 'cpustress', seconds: 5, maxTemperatureC: 90 }, image, reboot])).not.toThrow();
+  });
+
+  it('refuse a disktest after an action that wrote the disk, naming both', () => {
+    expect(() => check([image, disktest, reboot])).toThrow('/spec/actions/1: disktest "disk-check" comes after image2disk "image" (/spec/actions/0) and would overwrite what it wrote; put burn-in checks before');
+  });
+
+  it('refuse bad figures by field', () => {
+    expect(() => validateObject(tpl([{ name: 'mem', type: 'memtest', share: 1.5 }]))).toThrow(/\/spec\/actions\/0\/share/);
+    expect(() => validateObject(tpl([{ ...disktest, sizeMiB: 0 }]))).toThrow(/\/spec\/actions\/0\/sizeMiB/);
+    expect(() => check([{ ...disktest, disk: {} }])).toThrow('/spec/actions/0/disk: choose the disk in exactly one way (path, serial, wwn or rule); got none');
+  });
+});
+
+describe('the burn-in example in README.md', () => {
+  it('is valid as the first actions of a template', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /### Burn-in checks before imaging[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'README.md has the burn-in yaml block').toBeDefined();
+    const examples = parse(block!) as { type: string }[];
+    expect(examples.map((a) => a.type)).toEqual(['memtest', 'disktest', 'cpustress']);
+    expect(() => check([...examples, image, reboot])).not.toThrow();
   });
 });

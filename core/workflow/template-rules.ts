@@ -34,6 +34,9 @@ export function checkImageVerifiable(where: string, image: { url: string; checks
   }
 }
 
+/** Actions that leave something on a disk; disktest, which overwrites it, must come before them. */
+const diskWriters = new Set(['partition', 'image2disk', 'writefile', 'efibootorder']);
+
 /** Rules the schema cannot say: unique action names, explicit disks, defined variables. */
 export function validateTemplateSemantics(spec: TemplateSpec): void {
   const names = new Set<string>();
@@ -45,6 +48,7 @@ export function validateTemplateSemantics(spec: TemplateSpec): void {
   }
   const declared = new Set([...builtinVariables, ...Object.keys(spec.variables ?? {}), ...(spec.secretVariables ?? [])]);
   let handedOver: { type: string; name: string; index: number } | undefined;
+  let written: { type: string; name: string; index: number } | undefined;
   spec.actions.forEach((a, i) => {
     const where = `/spec/actions/${i}`;
     if (names.has(a.name)) throw invalid(`${where}/name: action name "${a.name}" is used twice`);
@@ -53,6 +57,10 @@ export function validateTemplateSemantics(spec: TemplateSpec): void {
     if (a.type === 'efibootorder' && handedOver) {
       throw invalid(`${where}: efibootorder "${a.name}" comes after ${handedOver.type} "${handedOver.name}" (/spec/actions/${handedOver.index}) and would never run; put it before`);
     }
+    if (a.type === 'disktest' && written) {
+      throw invalid(`${where}: disktest "${a.name}" comes after ${written.type} "${written.name}" (/spec/actions/${written.index}) and would overwrite what it wrote; put burn-in checks before`);
+    }
+    if (diskWriters.has(a.type) && !written) written = { type: a.type, name: a.name, index: i };
     if ((a.type === 'reboot' || a.type === 'kexec') && !handedOver) handedOver = { type: a.type, name: a.name, index: i };
     if (a.type === 'image2disk') checkImageVerifiable(where, a.image);
     const texts = a.type === 'writefile' ? [a.content, a.path] : a.type === 'kexec' ? [a.cmdline ?? ''] : [];

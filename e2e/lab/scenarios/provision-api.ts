@@ -2,7 +2,7 @@
  * The provisioning scenario's view of the control plane (e2e/lab/scenarios/provision.sh).
  * Runs inside the lab's server namespace and talks to the control plane on its loopback only.
  *
- *   template --name N --url U --checksum sha256:HEX --seed WORD [--final reboot|kexec]
+ *   template --name N --url U --checksum sha256:HEX --seed WORD [--final reboot|kexec] [--burnin pass|fail]
  *                                               apply the lab template (last action: reboot, or kexec
  *                                               into the image's own kernel and initrd)
  *   assign --template N --mac M                 -> prints the workflow name
@@ -11,6 +11,7 @@
  *   workflows --mac M                           -> prints how many workflows name the machine
  *   retry --workflow W
  *   error --mac M                               -> prints the machine's and its workflow's error text
+ *   actions --mac M                             -> one line per action of its current workflow: name type phase seconds | message
  *   local-boots --mac M --since ISO             -> prints the script steps since ISO ("local (bios)", ...)
  *   timeline --mac M --since ISO                -> seconds from --since to each step (the benchmark)
  *
@@ -110,6 +111,19 @@ export function labTemplate(name: string, url: string, checksum: string, seed: s
   };
 }
 
+/**
+ * The burn-in checks put before the lab template's actions (provision-burnin.sh), sized for a
+ * 1 GiB, 256 MiB-disk VM under TCG. `fail`: a write speed no disk reaches, so the workflow must
+ * stop at the disktest with its figures, before image2disk.
+ */
+export function burninActions(mode: 'pass' | 'fail', disk: { path: string }) {
+  return [
+    { name: 'memory', type: 'memtest', share: 0.5, maxMiB: 128 },
+    { name: 'disk', type: 'disktest', disk, sizeMiB: 64, maxSeconds: 60, ...(mode === 'fail' ? { minWriteMBps: 100000 } : {}) },
+    { name: 'cpu', type: 'cpustress', seconds: 5 },
+  ];
+}
+
 type O = Record<string, string | undefined>;
 const need = (o: O, k: string) => {
   const v = o[k];
@@ -122,6 +136,8 @@ const commands: Record<string, (o: O) => Promise<string>> = {
     const final = o.final ?? 'reboot';
     if (final !== 'reboot' && final !== 'kexec') throw new Error(`--final must be reboot or kexec (got "${final}")`);
     const t = labTemplate(need(o, 'name'), need(o, 'url'), need(o, 'checksum'), need(o, 'seed'), final);
+    if (o.burnin === 'pass' || o.burnin === 'fail') t.spec.actions.unshift(...(burninActions(o.burnin, { path: '/dev/vda' }) as (typeof t.spec.actions)[number][]));
+    else if (o.burnin !== undefined) throw new Error(`--burnin must be pass or fail (got "${o.burnin}")`);
     const r = await call<{ results: Array<{ name: string; action: string }> }>('POST', '/api/v1/apply', t);
     return r.results.map((x) => `${x.name} ${x.action}`).join(', ');
   },
@@ -173,6 +189,14 @@ const commands: Record<string, (o: O) => Promise<string>> = {
     const actionMsgs = (wf?.status?.actions ?? []).map((a) => a.message).filter(Boolean);
     return [hw.status?.message, wf?.status?.error, ...actionMsgs].filter(Boolean).join(' | ');
   },
+  /** Every action of the machine's current workflow: name type phase seconds | message (one line each). */
+  async actions(o) {
+    const hw = await machine(need(o, 'mac'));
+    const wf = (await workflowsOf(hw.metadata.name)).find((w) => w.metadata.name === hw.status?.currentWorkflow);
+    if (!wf) throw new Error(`${hw.metadata.name} has no current workflow`);
+    const secs = (a: { startedAt?: string; finishedAt?: string }) => (a.startedAt && a.finishedAt ? ((Date.parse(a.finishedAt) - Date.parse(a.startedAt)) / 1000).toFixed(1) : '-');
+    return (wf.status?.actions ?? []).map((a) => `${a.name} ${a.type} ${a.phase} ${secs(a)} | ${a.message ?? ''}`).join('\n');
+  },
   async 'local-boots'(o) {
     const hw = await machine(need(o, 'mac'));
     const since = need(o, 'since');
@@ -190,7 +214,7 @@ const commands: Record<string, (o: O) => Promise<string>> = {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(['name', 'url', 'checksum', 'seed', 'final', 'template', 'mac', 'state', 'timeout', 'workflow', 'phase', 'since'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['name', 'url', 'checksum', 'seed', 'final', 'burnin', 'template', 'mac', 'state', 'timeout', 'workflow', 'phase', 'since'].map((k) => [k, { type: 'string' as const }])),
   });
   const cmd = commands[positionals[0] ?? ''];
   if (!cmd) throw new Error(`usage: provision-api.ts ${Object.keys(commands).join('|')} [--options]`);
