@@ -40,7 +40,8 @@ export function offlineImageCache(dir: string): ImageCache {
 
 /**
  * The control plane a user runs (core/app/control-plane.ts wires it), over a memory store and a
- * temp data dir, driven in-process: no port unless a test listens, no DHCP/TFTP (no interface),
+ * temp data dir (iPXE binaries and the agent image are looked for there too: a test puts what it
+ * needs), driven in-process: no port unless a test listens, no DHCP/TFTP (no interface),
  * machines sent to HARNESS_URL, images never downloaded (offlineImageCache). Tests put fakes in
  * through `InjectedParts`.
  */
@@ -48,7 +49,7 @@ export async function createHarness(opts: InjectedParts & { logger?: Logger } = 
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
   const { logger, ...inject } = opts;
   const cp = await wireControlPlane(
-    { dataDir, backend: 'memory', dhcpMode: 'off', tftpPort: 0, httpPort: 8080, advertiseAddress: '10.0.0.1', logger: logger ?? discardLogger },
+    { dataDir, backend: 'memory', dhcpMode: 'off', tftpPort: 0, httpPort: 8080, advertiseAddress: '10.0.0.1', ipxeDir: join(dataDir, 'ipxe'), agentImageDir: join(dataDir, 'agent'), logger: logger ?? discardLogger },
     { ...inject, store: inject.store ?? createMemoryStore(), images: inject.images ?? offlineImageCache(join(dataDir, 'images')) },
   );
   await cp.start({ listen: false });
