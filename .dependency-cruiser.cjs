@@ -14,6 +14,7 @@ const layerRows = [
   ['workflow-row', 'workflow', 'workflow/|model/|contract/|shared/|store/(store|mutate)\\.ts$|power/(service|driver)\\.ts$', 'core/workflow: workflows on assignment, agent events, timeouts; may import model, contract, shared, the store interface and the power interface.'],
   ['swarm-row', 'swarm', 'swarm/|dhcp/|shared/|store/(store|mutate)\\.ts$', 'core/swarm: several instances on one backend; may import dhcp, shared and the store interface.'],
   ['fleet-row', 'fleet', 'fleet/|model/|contract/|shared/|power/|inventory/|store/(store|mutate)\\.ts$', 'core/fleet: operations on stored machines (power control per machine and in bulk, Proxmox import); may import model, contract, shared, power, inventory and the store interface.'],
+  ['fanout-row', 'fanout', 'fanout/|contract/|shared/', 'core/fanout: the rack fan-out tracker (which agent holds which chunk, whom to ask next); may import contract and shared.'],
   ['privhelper-row', 'privhelper', 'privhelper/|shared/|dhcp/|tftp/', 'core/privhelper: the privileged port helper and its client; may import shared, dhcp and tftp (socket factories).'],
 ];
 

@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { AuthService } from '../auth/auth-service.ts';
 import { bootUrls } from '../boot/urls.ts';
 import { buildApi, type Api } from '../api/server.ts';
+import { FANOUT_CHUNK_BYTES } from '../contract/fanout.ts';
+import { FanoutTracker } from '../fanout/tracker.ts';
+import { ManifestStore } from '../images/manifest.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
@@ -177,6 +180,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       uiDir: dirs.ui,
       version: VERSION,
       surfaceOf: (raw) => bootHttp.surfaceOf(raw, operatorSurface()),
+      fanout: { tracker: new FanoutTracker(), manifests: new ManifestStore(FANOUT_CHUNK_BYTES), enabled: () => settings.fanout !== 'off' },
       boot: {
         agentImageDir: dirs.agentImage,
         agentImageState: agentImage,

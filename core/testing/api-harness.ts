@@ -50,6 +50,8 @@ export async function createHarness(
     logger?: Logger;
     /** the boot timeline (and its enrolment gate, whose status the harness reports) */
     timeline?: BootTimeline;
+    /** rack fan-out: tracker and manifests (docs/FANOUT.md) */
+    fanout?: ApiDeps['fanout'];
   } = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'df-api-'));
@@ -78,6 +80,7 @@ export async function createHarness(
     bootLogs: opts.bootLogs,
     pingMs: 60_000,
     surfaceOf: opts.surfaceOf,
+    fanout: opts.fanout,
     boot: { agentImageDir: join(dataDir, 'agent'), ipxeDir: join(dataDir, 'ipxe'), imageDir: opts.imageDir ?? join(dataDir, 'images'), timeline: opts.timeline },
     system: {
       status: async () => ({ version: 'test', backend: store.backend, services: {}, counts: { byState: {} }, enrolment: opts.timeline?.enrolment.status() }),
