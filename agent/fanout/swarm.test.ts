@@ -10,6 +10,7 @@ import { createFanoutHarness } from '../../core/testing/fanout-harness.ts';
 import { nodeHttpGet } from '../actions/http-get.ts';
 import { FanoutClient } from './client.ts';
 import { fanoutWriteImage, type FanoutResult } from './swarm.ts';
+import { servedFileOf, writeImageByFanout } from './image2disk-fanout.ts';
 
 /**
  * The real API on 127.0.0.1 (tracker, manifests, seed), agents in this process each with its own
@@ -41,13 +42,14 @@ async function controlPlane(): Promise<{ url: string; sentBytes: () => number }>
   return { url: address, sentBytes: () => sent };
 }
 
-async function machine(n: number): Promise<{ name: string; client: FanoutClient; disk: string }> {
+async function machine(n: number): Promise<{ name: string; client: FanoutClient; disk: string; token: string }> {
   const mac = `52:54:00:00:15:${n.toString(16).padStart(2, '0')}`;
   const hw = await h!.registrar.register(mac, sampleFacts([mac]));
   const disk = join(h!.dataDir, `disk-${n}`);
   await writeFile(disk, Buffer.alloc(0));
   const url = `http://127.0.0.1:${(h!.app.server.address() as AddressInfo).port}`;
-  return { name: hw.metadata.name, client: new FanoutClient(url, h!.auth.issueAgentToken(mac)), disk };
+  const token = h!.auth.issueAgentToken(mac);
+  return { name: hw.metadata.name, client: new FanoutClient(url, token), disk, token };
 }
 
 async function image2disk(m: { client: FanoutClient; disk: string }, lingerMs = 2000): Promise<FanoutResult> {
@@ -112,6 +114,26 @@ describe('rack fan-out over loopback', () => {
 async function digestOfFile(path: string): Promise<string> {
   return `sha256:${createHash('sha256').update(await readFile(path)).digest('hex')}`;
 }
+
+describe('image2disk through the swarm', () => {
+  it('takes only images of this control plane\'s /images', () => {
+    expect(servedFileOf('http://10.0.0.1:8080/images/a%20b.raw.gz', 'http://10.0.0.1:8080/')).toBe('a b.raw.gz');
+    expect(servedFileOf('http://10.0.0.1:8080/images/x/y.raw', 'http://10.0.0.1:8080')).toBeUndefined();
+    expect(servedFileOf('http://mirror.example/images/a.raw', 'http://10.0.0.1:8080')).toBeUndefined();
+  });
+
+  it('writes the image when the control plane offers fan-out, and says why not (then the caller downloads) when it is off', async () => {
+    const cp = await controlPlane();
+    const a = await machine(1);
+    const said: string[] = [];
+    const o = { url: `${cp.url}/images/${FILE}`, serverUrl: cp.url, token: a.token, checksum, target: a.disk, say: (l: string) => said.push(l) };
+    expect(await writeImageByFanout(o)).toMatchObject({ bytes: image.length, bytesFromServer: image.length });
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    fanoutOn = false;
+    expect(await writeImageByFanout(o)).toBeUndefined();
+    expect(said).toEqual([expect.stringMatching(/^fan-out not used for rack\.raw\.gz \(HTTP 409: .*fan-out is off.*\); downloading the whole image$/)]);
+  });
+});
 
 async function closedPort(): Promise<number> {
   const s = http.createServer();
