@@ -15,6 +15,7 @@ export interface FanoutImageOptions {
   checksum: string;
   target: string;
   onProgress?: (p: FanoutProgress) => void;
+  onVerified?: () => void;
   say?: (line: string) => void;
   fetch?: FetchFn;
   httpGet?: HttpGet;
@@ -42,5 +43,5 @@ export async function writeImageByFanout(o: FanoutImageOptions): Promise<FanoutR
     o.say?.(`fan-out not used for ${file} (${manifest}); downloading the whole image`);
     return undefined;
   }
-  return fanoutWriteImage({ manifest, checksum: o.checksum, target: o.target, tracker: client, seed: client.seed(file), httpGet: nodeHttpGet(PEER_IDLE_MS), onProgress: o.onProgress });
+  return fanoutWriteImage({ manifest, checksum: o.checksum, target: o.target, tracker: client, seed: client.seed(file), httpGet: nodeHttpGet(PEER_IDLE_MS), onProgress: o.onProgress, onVerified: o.onVerified });
 }

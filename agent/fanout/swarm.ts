@@ -33,6 +33,8 @@ export interface FanoutOptions {
   peerHost?: string;
   peerPort?: number;
   onProgress?: (p: FanoutProgress) => void;
+  /** Called once the whole image is written and its checksum verified, before lingering to serve others. */
+  onVerified?: () => void;
   /** Plans worked on at once; default 3. */
   workers?: number;
   /** After the last chunk, serve on while other agents still want chunks, at most this long, ms; default 60 000; 0 leaves at once. */
@@ -92,6 +94,7 @@ export async function fanoutWriteImage(o: FanoutOptions): Promise<FanoutResult> 
     progress(s, true);
     const digest = await digestOf(o.target, m.rawBytes, sum.algorithm);
     if (digest !== sum.hex) throw new Error(`checksum mismatch for ${m.image}: expected ${sum.algorithm}:${sum.hex}, got ${sum.algorithm}:${digest} (${m.rawBytes} bytes written to ${o.target})`);
+    o.onVerified?.();
     await linger(s);
     return { bytes: m.rawBytes, digest, bytesFromServer: s.fromServer, bytesFromPeers: s.fromPeers, dropped: [...s.bad].map(([p, problem]) => ({ peer: p, problem })) };
   } finally {
