@@ -53,6 +53,9 @@ export interface FanoutResult {
   dropped: Array<{ peer: string; problem: PeerReport['problem'] }>;
 }
 
+/** Wait after a plan that brought nothing (its peers were all busy), ms. */
+const BUSY_WAIT_MS = 200;
+
 /** Chunks one worker asks a plan for: a share of the image, so the workers' plans differ. */
 const WANT_PER_PLAN = 64;
 
@@ -122,7 +125,10 @@ async function worker(s: Swarm): Promise<void> {
       await sleep(reply.retryMs ?? 250);
       continue;
     }
+    const written = s.missing.size;
     await Promise.all(plan.map((a) => (a.peer ? fromPeer(s, a.peer, a.chunks) : fromServer(s, a.chunks))));
+    // Every source was busy: asking again at once only loads the tracker and the peers.
+    if (s.missing.size === written) await sleep(BUSY_WAIT_MS);
   }
 }
 

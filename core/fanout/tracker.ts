@@ -23,6 +23,11 @@ export interface TrackerOptions {
   staleMs?: number;
 }
 
+/** Recent assignments count as a peer's load for this long, ms. */
+const LOAD_WINDOW_MS = 2000;
+/** Assignments within the window past which a peer gets no more (about what 1 GbE moves in 4 MiB chunks). */
+const SATURATED = 16;
+
 interface Peer {
   url: string;
   have: Set<number>;
@@ -111,13 +116,15 @@ export class FanoutTracker {
   private plan(swarm: Swarm, agent: string, want: number[]): SourceAssignment[] {
     const now = this.now();
     const others = [...swarm.peers].filter(([id]) => id !== agent && !swarm.dropped.has(id));
-    for (const [, p] of others) p.assigned = p.assigned.filter((t) => now - t < 10_000);
+    for (const [, p] of others) p.assigned = p.assigned.filter((t) => now - t < LOAD_WINDOW_MS);
+    // A holder already given out more than it can send in the window is left alone: the chunk
+    // waits for a second holder rather than piling onto the first (its uploads are bounded).
     const holdersOf = (c: number) => others.filter(([, p]) => p.have.has(c));
     const byRarity = want.map((c) => ({ c, holders: holdersOf(c) })).sort((a, b) => a.holders.length - b.holders.length || a.c - b.c);
     const fromPeer = new Map<string, number[]>();
     const fromServer: number[] = [];
     for (const { c, holders } of byRarity) {
-      if (holders.length > 0) this.assignToPeer(c, holders, fromPeer, now);
+      if (holders.length > 0) this.assignToPeer(c, holders.filter(([, p]) => p.assigned.length < SATURATED), fromPeer, now);
       else if (fromServer.length < this.o.maxServerChunks && this.leaseFromServer(swarm, c, agent, now)) fromServer.push(c);
     }
     const plan: SourceAssignment[] = [...fromPeer].map(([id, chunks]) => ({ chunks: chunks.sort((a, b) => a - b), peer: { id, url: swarm.peers.get(id)!.url } }));
