@@ -66,6 +66,20 @@ describe('FanoutTracker', () => {
     expect(t.holders('img', 0)).toEqual(['a']);
   });
 
+  it('a peer one agent cannot reach is avoided by that agent; three such reports drop it for everyone', () => {
+    const t = new FanoutTracker();
+    const events: FanoutEvent[] = [];
+    t.events.on('event', (e: FanoutEvent) => events.push(e));
+    t.sources('img', 'far', 'http://far', [0], []);
+    expect(t.report('img', 'a', 'far', 'unreachable', 0)).toBeUndefined();
+    expect(t.sources('img', 'a', 'http://a', [], [0]).plan).toEqual([{ chunks: [0] }]);
+    expect(t.sources('img', 'b', 'http://b', [], [0]).plan[0].peer?.id).toBe('far');
+    t.report('img', 'b', 'far', 'unreachable');
+    expect(t.report('img', 'c', 'far', 'unreachable')).toMatchObject({ peer: 'far', problem: 'unreachable', reportedBy: 'c' });
+    expect(events).toHaveLength(1);
+    expect(t.holders('img', 0)).toEqual([]);
+  });
+
   it('keeps images apart', () => {
     const t = new FanoutTracker();
     t.sources('one', 'a', 'http://a', [0], []);

@@ -23,6 +23,9 @@ export interface TrackerOptions {
   staleMs?: number;
 }
 
+/** Agents that must fail to reach a peer before it is dropped for everyone. */
+const UNREACHABLE_QUORUM = 3;
+
 /** Recent assignments count as a peer's load for this long, ms. */
 const LOAD_WINDOW_MS = 2000;
 /** Assignments within the window past which a peer gets no more (about what 1 GbE moves in 4 MiB chunks). */
@@ -41,6 +44,8 @@ interface Swarm {
   peers: Map<string, Peer>;
   /** Peers caught serving wrong chunks or gone: never assigned again for this image. */
   dropped: Set<string>;
+  /** peer -> agents that could not reach it: they are not sent to it again. */
+  unreachableBy: Map<string, Set<string>>;
   /** chunk -> who fetches it from the control plane, until when. */
   serverLeases: Map<number, { agent: string; until: number }>;
 }
@@ -82,6 +87,13 @@ export class FanoutTracker {
   report(image: string, reportedBy: string, peer: string, problem: FanoutEvent['problem'], chunk?: number): FanoutEvent | undefined {
     const swarm = this.swarm(image);
     if (swarm.dropped.has(peer)) return undefined;
+    if (problem === 'unreachable') {
+      // One agent failing to reach a peer (a busy moment, another segment) says little: that agent
+      // stops asking it; everyone does once UNREACHABLE_QUORUM agents could not reach it.
+      const by = swarm.unreachableBy.get(peer) ?? new Set<string>();
+      swarm.unreachableBy.set(peer, by.add(reportedBy));
+      if (by.size < UNREACHABLE_QUORUM) return undefined;
+    }
     swarm.dropped.add(peer);
     swarm.peers.delete(peer);
     const ev: FanoutEvent = { kind: 'peer-dropped', image, peer, problem, reportedBy, ...(chunk !== undefined ? { chunk } : {}) };
@@ -96,7 +108,7 @@ export class FanoutTracker {
 
   private swarm(image: string): Swarm {
     let s = this.swarms.get(image);
-    if (!s) this.swarms.set(image, (s = { peers: new Map(), dropped: new Set(), serverLeases: new Map() }));
+    if (!s) this.swarms.set(image, (s = { peers: new Map(), dropped: new Set(), unreachableBy: new Map(), serverLeases: new Map() }));
     return s;
   }
 
@@ -115,7 +127,7 @@ export class FanoutTracker {
 
   private plan(swarm: Swarm, agent: string, want: number[]): SourceAssignment[] {
     const now = this.now();
-    const others = [...swarm.peers].filter(([id]) => id !== agent && !swarm.dropped.has(id));
+    const others = [...swarm.peers].filter(([id]) => id !== agent && !swarm.dropped.has(id) && !swarm.unreachableBy.get(id)?.has(agent));
     for (const [, p] of others) p.assigned = p.assigned.filter((t) => now - t < LOAD_WINDOW_MS);
     // A holder already given out more than it can send in the window is left alone: the chunk
     // waits for a second holder rather than piling onto the first (its uploads are bounded).
