@@ -15,6 +15,7 @@ const layerRows = [
   ['swarm-row', 'swarm', 'swarm/|dhcp/|shared/|store/(store|mutate)\\.ts$', 'core/swarm: several instances on one backend; may import dhcp, shared and the store interface.'],
   ['fleet-row', 'fleet', 'fleet/|model/|contract/|shared/|power/|inventory/|store/(store|mutate)\\.ts$', 'core/fleet: operations on stored machines (power control per machine and in bulk, Proxmox import); may import model, contract, shared, power, inventory and the store interface.'],
   ['report-row', 'report', 'report/|model/|contract/|shared/|store/(store|mutate)\\.ts$', 'core/report: the signed site report (builder, canonical JSON, signing, HTML); may import model, contract, shared and the store interface.'],
+  ['fanout-row', 'fanout', 'fanout/|contract/|shared/', 'core/fanout: the rack fan-out tracker (which agent holds which chunk, whom to ask next); may import contract and shared.'],
   ['privhelper-row', 'privhelper', 'privhelper/|shared/|dhcp/|tftp/', 'core/privhelper: the privileged port helper and its client; may import shared, dhcp and tftp (socket factories).'],
 ];
 

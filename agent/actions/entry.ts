@@ -54,7 +54,7 @@ export function createWorkflowRunner(cfg: ActionsConfig): WorkflowRunner {
       say(`workflow ${name}: ${wf}`);
       return report({ action: 0, phase: 'Failed', message: wf });
     }
-    const outcome = await runWorkflow({ workflow: wf, facts: cfg.facts, report, exec: cfg.exec ?? spawnExec, httpGet: cfg.httpGet, serverUrl: cfg.serverUrl, say, signal: stop.signal });
+    const outcome = await runWorkflow({ workflow: wf, facts: cfg.facts, report, exec: cfg.exec ?? spawnExec, httpGet: cfg.httpGet, serverUrl: cfg.serverUrl, token, say, signal: stop.signal });
     say(outcome.ok ? `workflow ${name}: done (${outcome.ran} actions)` : `workflow ${name}: ${outcome.cancelled ? 'cancelled' : 'stopped'} at action ${outcome.action + 1}`);
   };
 }

@@ -9,6 +9,7 @@ import { runEfiBootOrder } from './efibootorder.ts';
 import type { Exec } from './exec.ts';
 import { nodeHttpGet, type HttpGet } from './http-get.ts';
 import { writeImage, type Progress } from './image2disk.ts';
+import { writeImageByFanout } from '../fanout/image2disk-fanout.ts';
 import { defaultCmdline, kexecExecute, kexecLoad } from './kexec.ts';
 import { runPartition } from './partition.ts';
 import { rebootNow } from './reboot.ts';
@@ -36,6 +37,8 @@ export interface RunnerDeps {
   httpGet?: HttpGet;
   /** Control plane base URL: "cache:NAME" image URLs become {serverUrl}/images/NAME. */
   serverUrl?: string;
+  /** The agent token of this run: with serverUrl, image2disk may fetch through the rack's swarm (agent/fanout). */
+  token?: string;
   say?: (line: string) => void;
   /** Aborted when the control plane cancels the workflow: no further action starts. */
   signal?: AbortSignal;
@@ -148,13 +151,17 @@ async function runImage2Disk(a: Static<typeof Image2DiskAction>, i: number, d: R
   // The control plane always sends the digest of the raw disk (its cache computes it); never write unverified.
   if (!a.image.checksum) throw new Error(`image ${url} came without a checksum of the disk; refusing to write it unverified`);
   const progress = progressReporter(i, d.report);
-  const r = await writeImage({ url, checksum: a.image.checksum as string, format: a.image.format, target, httpGet: d.httpGet ?? nodeHttpGet(), onProgress: progress.update });
+  const checksum = a.image.checksum as string;
+  const swarm = d.token && d.serverUrl ? await writeImageByFanout({ url, serverUrl: d.serverUrl, token: d.token, checksum, target, onProgress: progress.update, say: d.say }) : undefined;
+  const r = swarm ?? (await writeImage({ url, checksum, format: a.image.format, target, httpGet: d.httpGet ?? nodeHttpGet(), onProgress: progress.update }));
   await progress.idle();
+  if (swarm) d.say?.(`${target}: ${swarm.bytesFromPeers} bytes from peers, ${swarm.bytesFromServer} from the control plane${swarm.dropped.length ? `; dropped ${swarm.dropped.map((p) => `${p.peer} (${p.problem})`).join(', ')}` : ''}`);
   // A whole-disk image brings its own partition table: make the kernel read it, so a later
   // writefile finds /dev/vda2. Best effort: a target without partitions is fine too.
   await rereadPartitions(d.exec, target, []).catch((e: Error) => d.say?.(`${target}: could not re-read the partition table: ${e.message}`));
-  await d.report({ action: i, phase: 'Running', bytesDone: r.bytes, bytesTotal: r.bytes });
-  d.say?.(`${target}: wrote ${r.bytes} bytes from ${url}${r.retries ? ` after ${r.retries} retries` : ''}, checksum verified`);
+  const sources = swarm ? { bytesFromServer: swarm.bytesFromServer, bytesFromPeers: swarm.bytesFromPeers } : {};
+  await d.report({ action: i, phase: 'Running', bytesDone: r.bytes, bytesTotal: r.bytes, ...sources });
+  d.say?.(`${target}: wrote ${r.bytes} bytes from ${url}${'retries' in r && r.retries ? ` after ${r.retries} retries` : ''}, checksum verified`);
 }
 
 /** At most one progress report in flight; a newer figure replaces one not yet sent, so a slow control plane never slows the disk. */

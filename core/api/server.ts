@@ -9,6 +9,7 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
 import { agentPlugin } from './agent-plugin.ts';
+import { fanoutPlugin, type FanoutDeps } from './fanout-plugin.ts';
 import { imagesPlugin } from './images-plugin.ts';
 import type { ImageCache } from '../images/cache.ts';
 import { credentialsPlugin, type CredentialWriter, type ProxmoxImporter } from './credentials-plugin.ts';
@@ -64,6 +65,8 @@ export interface ApiDeps {
   surfaceOf?: (raw: IncomingMessage) => Surface;
   /** The signed site report; without it, no report routes. */
   report?: Pick<ReportDeps, 'signer' | 'now'>;
+  /** Rack fan-out (tracker, manifests); without it, agents download every image whole from here. */
+  fanout?: Pick<FanoutDeps, 'tracker' | 'manifests' | 'enabled'>;
 }
 
 export interface Api {
@@ -130,6 +133,17 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
       templateSecrets: deps.templateSecrets,
       enrolment: timeline.enrolment,
     });
+    if (deps.fanout && deps.boot.imageDir) {
+      await fanoutPlugin(scope, {
+        ...deps.fanout,
+        auth: deps.auth,
+        index: deps.index,
+        imageDir: deps.boot.imageDir,
+        servable: deps.images ? (f) => deps.images!.servable(f) : undefined,
+        logger: log,
+        notify: (n) => deps.workflows.emit('notification', n),
+      });
+    }
     await bootPlugin(scope, {
       ...deps.boot,
       timeline,

@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { AuthService, type AuthOptions } from '../auth/auth-service.ts';
 import { bootUrls } from '../boot/urls.ts';
 import { buildApi, type Api, type ApiDeps } from '../api/server.ts';
+import { FANOUT_CHUNK_BYTES } from '../contract/fanout.ts';
+import { FanoutTracker } from '../fanout/tracker.ts';
+import { ManifestStore } from '../images/manifest.ts';
 import type { StatusReport, ServiceHealth } from '../api/system-plugin.ts';
 import { HardwareIndex } from '../inventory/hardware-index.ts';
 import { Registrar } from '../inventory/registration.ts';
@@ -97,6 +100,8 @@ export interface InjectedParts {
   /** the boot timeline and its enrolment gate */
   timeline?: BootTimeline;
   surfaceOf?: ApiDeps['surfaceOf'];
+  /** rack fan-out with a test's chunk size (docs/FANOUT.md) */
+  fanout?: ApiDeps['fanout'];
 }
 
 /** The control plane wired but not yet serving: what createControlPlane starts, and what tests drive in-process. */
@@ -239,6 +244,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       bodyLimit: inject.bodyLimit,
       surfaceOf: inject.surfaceOf ?? ((raw) => bootHttp.surfaceOf(raw, operatorSurface())),
       report: { signer: onceSigner(config.dataDir) },
+      fanout: inject.fanout ?? { tracker: new FanoutTracker(), manifests: new ManifestStore(FANOUT_CHUNK_BYTES), enabled: () => settings.fanout !== 'off' },
       boot: {
         agentImageDir: dirs.agentImage,
         agentImageState: agentImage,

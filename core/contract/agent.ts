@@ -51,6 +51,8 @@ export const WorkflowEvent = Type.Object(
     phase: Type.Union([Type.Literal('Running'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
     bytesDone: Type.Optional(Type.Integer({ minimum: 0 })),
     bytesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
+    bytesFromServer: Type.Optional(Type.Integer({ minimum: 0, description: 'rack fan-out: bytes of bytesDone that came from the control plane' })),
+    bytesFromPeers: Type.Optional(Type.Integer({ minimum: 0, description: 'rack fan-out: bytes of bytesDone that came from other agents' })),
     message: Type.Optional(Type.String({ maxLength: 4096 })),
   },
   { additionalProperties: false },

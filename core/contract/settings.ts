@@ -13,6 +13,10 @@ export const DhcpMode = Type.Enum(dhcpModes);
 export type DhcpMode = SharedDhcpMode;
 export { dhcpModes };
 
+/** Rack fan-out (docs/FANOUT.md): on (the default when absent), agents feed each other; off, each downloads the whole image from here. */
+export const FanoutMode = Type.Union([Type.Literal('on'), Type.Literal('off')]);
+export type FanoutMode = Static<typeof FanoutMode>;
+
 export const NetworkSettings = Type.Object(
   {
     interface: Type.Optional(Type.String({ maxLength: 64, description: 'provisioning interface; empty = DHCP/TFTP off' })),
@@ -26,6 +30,7 @@ export const NetworkSettings = Type.Object(
     leaseSeconds: Type.Integer({ minimum: 60, maximum: 31536000, description: 'seconds' }),
     tftpPort: Type.Integer({ minimum: 0, maximum: 65535, description: '0 disables TFTP' }),
     httpPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    fanout: Type.Optional(FanoutMode),
   },
   { additionalProperties: false },
 );

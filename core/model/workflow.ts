@@ -16,6 +16,8 @@ export const ActionStatus = Type.Object(
     bytesTotal: Type.Optional(Type.Integer({ minimum: 0 })),
     percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
     etaSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    bytesFromServer: Type.Optional(Type.Integer({ minimum: 0, description: 'rack fan-out: bytes received from the control plane' })),
+    bytesFromPeers: Type.Optional(Type.Integer({ minimum: 0, description: 'rack fan-out: bytes received from other machines' })),
     message: Type.Optional(Type.String()),
   },
   { additionalProperties: false },

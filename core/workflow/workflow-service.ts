@@ -376,6 +376,8 @@ function applyActionEvent(a: ActionStatus, ev: AgentEvent, nowMs: number): void 
   const iso = new Date(nowMs).toISOString();
   if (a.phase === 'Pending') a.startedAt = iso;
   if (ev.bytesDone !== undefined) Object.assign(a, computeProgress(a, ev.bytesDone, ev.bytesTotal ?? a.bytesTotal, nowMs));
+  if (ev.bytesFromServer !== undefined) a.bytesFromServer = ev.bytesFromServer;
+  if (ev.bytesFromPeers !== undefined) a.bytesFromPeers = ev.bytesFromPeers;
   if (ev.message !== undefined) a.message = ev.message;
   a.phase = ev.phase;
   if (ev.phase !== 'Running') a.finishedAt = iso;

@@ -17,7 +17,13 @@ describe('network settings form', () => {
 
   it('sends no empty optional fields to the server', () => {
     const s = toServer({ ...base, dhcpMode: 'off', interface: '', range: { start: '', end: '' }, router: '' });
-    expect(s).toEqual({ dhcpMode: 'off', dns: [], leaseSeconds: 3600, tftpPort: 69, httpPort: 8080 });
+    expect(s).toEqual({ dhcpMode: 'off', dns: [], leaseSeconds: 3600, tftpPort: 69, httpPort: 8080, fanout: 'on' });
+  });
+
+  it('rack fan-out is on unless the server says off, and the switch goes back as the setting', () => {
+    expect(base.fanout).toBe('on');
+    expect(fromServer({ ...toServer(base), fanout: 'off' }).fanout).toBe('off');
+    expect(toServer({ ...base, fanout: 'off' }).fanout).toBe('off');
   });
 
   it('suggests .100-.200 of the interface subnet, less on small subnets', () => {

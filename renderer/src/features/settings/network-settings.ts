@@ -1,5 +1,5 @@
 /** The settings form and its checks; the shapes on the wire are core/contract/settings.ts. */
-import type { DhcpMode, NetworkSettings as ServerNetworkSettings } from '../../../../core/contract/settings.ts';
+import type { DhcpMode, FanoutMode, NetworkSettings as ServerNetworkSettings } from '../../../../core/contract/settings.ts';
 import { isIpv4 } from '../../../../core/shared/ipv4.ts';
 
 export type { DhcpMode, ServerNetworkSettings };
@@ -14,10 +14,12 @@ export interface NetworkSettings {
   leaseSeconds: number;
   tftpPort: number;
   httpPort: number;
+  /** Rack fan-out: absent on the server means on. */
+  fanout: FanoutMode;
 }
 
 export function fromServer(s: ServerNetworkSettings): NetworkSettings {
-  return { ...s, interface: s.interface ?? '', range: s.range ?? { start: '', end: '' }, router: s.router ?? '', dns: s.dns ?? [] };
+  return { ...s, interface: s.interface ?? '', range: s.range ?? { start: '', end: '' }, router: s.router ?? '', dns: s.dns ?? [], fanout: s.fanout ?? 'on' };
 }
 
 /** Empty optional fields are left out rather than sent as "" (which the server would reject as not an address). */

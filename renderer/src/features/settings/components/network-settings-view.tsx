@@ -105,6 +105,10 @@ function NetworkForm({ saved }: { saved: NetworkSettings }) {
         ))}
       </fieldset>
       {form.dhcpMode === 'full' && <FullDhcpFields form={form} update={update} problems={problems} />}
+      <label className="mode-option">
+        <input type="checkbox" name="fanout" checked={form.fanout === 'on'} onChange={(e) => update({ fanout: e.target.checked ? 'on' : 'off' })} />
+        <span>Rack fan-out: machines being imaged send each other the parts they have, so the image crosses this computer's link about once</span>
+      </label>
       {switchingToFull && (
         <DhcpProbeBox iface={form.interface} probe={probe} probing={probing} onProbe={() => void runProbe()} override={override} setOverride={setOverride} />
       )}

@@ -1,8 +1,10 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { Workflow } from '../../../../../core/model/workflow.ts';
 import { useAppStore } from '../../../app/store.ts';
 import { isFailed, isFinished } from '../../../shared/workflow-progress.ts';
 import { WorkflowCard } from './workflow-card.tsx';
+import { rackRate } from '../../../shared/fanout-progress.ts';
+import { formatBytes } from '../../../shared/format.ts';
 
 type Show = 'active' | 'failed' | 'all';
 
@@ -28,6 +30,7 @@ export function ProvisioningView() {
   return (
     <section className="provisioning-view" aria-label="Provisioning">
       <div className="toolbar">
+        <RackRate workflows={byName} />
         <div className="segmented" role="group" aria-label="Which workflows">
           {(['active', 'failed', 'all'] as const).map((s) => (
             <button key={s} type="button" aria-pressed={show === s} onClick={() => setShow(s)}>
@@ -55,4 +58,16 @@ export function ProvisioningView() {
       )}
     </section>
   );
+}
+
+/** The rack's overall image rate (every running machine's bytes over its time so far), on a 2-second clock. */
+function RackRate({ workflows }: { workflows: ReadonlyMap<string, Workflow> }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 2000);
+    return () => clearInterval(t);
+  }, []);
+  const rate = rackRate(workflows.values(), now);
+  if (rate === undefined) return null;
+  return <span className="small muted" aria-label="Rack rate">Rack: {formatBytes(rate)}/s</span>;
 }

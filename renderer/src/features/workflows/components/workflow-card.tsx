@@ -8,6 +8,7 @@ import { describeError } from '../../../shared/api-client.ts';
 import { formatBytes, formatDuration, formatTime } from '../../../shared/format.ts';
 import { actionFraction, currentAction, isFailed, isFinished, workflowPercent } from '../../../shared/workflow-progress.ts';
 import { resolveMachine, retryWorkflow } from '../assign-api.ts';
+import { sourcesText } from '../../../shared/fanout-progress.ts';
 
 /** One machine's provisioning: overall bar, every action as a step, the error in words, Retry. */
 export function WorkflowCard({ wf, showTimeline = true }: { wf: Workflow; showTimeline?: boolean }) {
@@ -79,6 +80,7 @@ function ActionStep({ a }: { a: ActionStatus }) {
         </span>
       )}
       {a.phase !== 'Running' && a.finishedAt && <span className="step-detail small muted">{formatTime(a.finishedAt)}</span>}
+      {sourcesText(a) && <span className="step-detail small muted">{sourcesText(a)}</span>}
       {a.message && <span className={`step-message small${a.phase === 'Failed' || a.phase === 'TimedOut' ? ' text-error' : ' muted'}`}>{a.message}</span>}
     </li>
   );

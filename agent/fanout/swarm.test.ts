@@ -1,0 +1,144 @@
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sampleFacts, type Harness } from '../../core/testing/api-harness.ts';
+import { createFanoutHarness } from '../../core/testing/fanout-harness.ts';
+import { nodeHttpGet } from '../actions/http-get.ts';
+import { FanoutClient } from './client.ts';
+import { fanoutWriteImage, type FanoutResult } from './swarm.ts';
+import { servedFileOf, writeImageByFanout } from './image2disk-fanout.ts';
+
+/**
+ * The real API on 127.0.0.1 (tracker, manifests, seed), agents in this process each with its own
+ * peer server on 127.0.0.1 and its own temp file as the disk.
+ */
+const CHUNK = 64 * 1024;
+const image = randomBytes(40 * CHUNK + 1234);
+const checksum = `sha256:${createHash('sha256').update(image).digest('hex')}`;
+const FILE = 'rack.raw.gz';
+
+let h: Harness | undefined;
+let fanoutOn = true;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  fanoutOn = true;
+});
+
+async function controlPlane(): Promise<{ url: string; sentBytes: () => number }> {
+  h = await createFanoutHarness(CHUNK, () => fanoutOn);
+  await mkdir(join(h.dataDir, 'images'), { recursive: true });
+  await writeFile(join(h.dataDir, 'images', FILE), gzipSync(image));
+  let sent = 0;
+  h.app.addHook('onSend', async (req, _reply, payload) => {
+    if (req.url.includes('/chunks/')) sent += Number(_reply.getHeader('content-length') ?? 0);
+    return payload;
+  });
+  const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+  return { url: address, sentBytes: () => sent };
+}
+
+async function machine(n: number): Promise<{ name: string; client: FanoutClient; disk: string; token: string }> {
+  const mac = `52:54:00:00:15:${n.toString(16).padStart(2, '0')}`;
+  const hw = await h!.registrar.register(mac, sampleFacts([mac]));
+  const disk = join(h!.dataDir, `disk-${n}`);
+  await writeFile(disk, Buffer.alloc(0));
+  const url = `http://127.0.0.1:${(h!.app.server.address() as AddressInfo).port}`;
+  const token = h!.auth.issueAgentToken(mac);
+  return { name: hw.metadata.name, client: new FanoutClient(url, token), disk, token };
+}
+
+async function image2disk(m: { client: FanoutClient; disk: string }, lingerMs = 2000): Promise<FanoutResult> {
+  const manifest = await m.client.manifest(FILE);
+  if (typeof manifest === 'string') throw new Error(manifest);
+  return fanoutWriteImage({ manifest, checksum, target: m.disk, tracker: m.client, seed: m.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs });
+}
+
+/** A peer that claims every chunk and answers each with random bytes of the right length. */
+async function liar(m: { client: FanoutClient }, chunks: number): Promise<{ asked: () => number; close: () => void }> {
+  let asked = 0;
+  const server = http.createServer((_req, res) => {
+    asked++;
+    res.end(randomBytes(CHUNK));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await m.client.sources({ image: FILE, peerPort: port, have: Array.from({ length: chunks }, (_, i) => i), want: [] });
+  return { asked: () => asked, close: () => server.close() };
+}
+
+describe('rack fan-out over loopback', () => {
+  it('a lone agent takes every chunk from the control plane and writes the exact image', async () => {
+    const cp = await controlPlane();
+    const a = await machine(1);
+    const r = await image2disk(a, 0);
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    expect(r).toMatchObject({ bytes: image.length, bytesFromServer: image.length, bytesFromPeers: 0 });
+    expect(cp.sentBytes()).toBe(image.length);
+  });
+
+  it('with a lying peer and a vanished one among them, every disk is still exactly the image, the liar is reported and dropped, and the control plane sends under 1.5x the image', async () => {
+    const cp = await controlPlane();
+    const dropped: Array<{ title: string; machine: string }> = [];
+    h!.workflows.on('notification', (n) => dropped.push(n));
+    const [bad, ghost, ...honest] = await Promise.all([0, 1, 2, 3, 4, 5].map((n) => machine(n)));
+    const lie = await liar(bad, 41);
+    // a peer that announces everything and is gone before anyone asks
+    await ghost.client.sources({ image: FILE, peerPort: await closedPort(), have: [0, 1, 2, 3], want: [] });
+    const results = await Promise.all(honest.map((m) => image2disk(m)));
+    for (const m of honest) expect(await digestOfFile(m.disk)).toBe(checksum);
+    expect(lie.asked()).toBeGreaterThan(0);
+    expect(dropped.map((n) => n.machine).sort()).toEqual([bad.name, ghost.name].sort());
+    expect(dropped.find((n) => n.machine === bad.name)?.title).toBe(`${bad.name} dropped from the image swarm`);
+    expect(results.flatMap((r) => r.dropped.map((d) => `${d.peer} ${d.problem}`))).toContain(`${bad.name} corrupt`);
+    const fromServer = results.reduce((s, r) => s + r.bytesFromServer, 0);
+    expect(fromServer).toBe(cp.sentBytes());
+    expect(fromServer).toBeLessThanOrEqual(1.5 * image.length);
+    expect(results.reduce((s, r) => s + r.bytesFromPeers, 0)).toBeGreaterThanOrEqual(honest.length * image.length - 1.5 * image.length);
+    lie.close();
+  });
+
+  it('fan-out switched off: the manifest is refused, naming the setting, so the agent downloads as before', async () => {
+    await controlPlane();
+    fanoutOn = false;
+    const a = await machine(1);
+    expect(await a.client.manifest(FILE)).toMatch(/^HTTP 409: .*fan-out is off in the network settings/);
+  });
+});
+
+/** (toEqual on megabyte buffers is slow enough to time a test out) */
+async function digestOfFile(path: string): Promise<string> {
+  return `sha256:${createHash('sha256').update(await readFile(path)).digest('hex')}`;
+}
+
+describe('image2disk through the swarm', () => {
+  it('takes only images of this control plane\'s /images', () => {
+    expect(servedFileOf('http://10.0.0.1:8080/images/a%20b.raw.gz', 'http://10.0.0.1:8080/')).toBe('a b.raw.gz');
+    expect(servedFileOf('http://10.0.0.1:8080/images/x/y.raw', 'http://10.0.0.1:8080')).toBeUndefined();
+    expect(servedFileOf('http://mirror.example/images/a.raw', 'http://10.0.0.1:8080')).toBeUndefined();
+  });
+
+  it('writes the image when the control plane offers fan-out, and says why not (then the caller downloads) when it is off', async () => {
+    const cp = await controlPlane();
+    const a = await machine(1);
+    const said: string[] = [];
+    const o = { url: `${cp.url}/images/${FILE}`, serverUrl: cp.url, token: a.token, checksum, target: a.disk, say: (l: string) => said.push(l) };
+    expect(await writeImageByFanout(o)).toMatchObject({ bytes: image.length, bytesFromServer: image.length });
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    fanoutOn = false;
+    expect(await writeImageByFanout(o)).toBeUndefined();
+    expect(said).toEqual([expect.stringMatching(/^fan-out not used for rack\.raw\.gz \(HTTP 409: .*fan-out is off.*\); downloading the whole image$/)]);
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}

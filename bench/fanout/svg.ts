@@ -1,0 +1,32 @@
+/** The time-against-N curve of bench/fanout.bench.ts as a small standalone SVG (docs/BENCHMARKS.md). */
+export interface CurvePoint {
+  n: number;
+  unicast?: number;
+  fanout: number;
+}
+
+export function fanoutCurveSvg(points: CurvePoint[], goal: number, caption: string): string {
+  const W = 560, H = 320, left = 60, right = 20, top = 30, bottom = 50;
+  const maxN = Math.max(...points.map((p) => p.n));
+  const maxT = Math.max(goal, ...points.flatMap((p) => [p.unicast ?? 0, p.fanout])) * 1.1;
+  const x = (n: number) => left + (n / maxN) * (W - left - right);
+  const y = (t: number) => H - bottom - (t / maxT) * (H - top - bottom);
+  const line = (pts: Array<[number, number]>, color: string) =>
+    `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([n, t]) => `${x(n).toFixed(1)},${y(t).toFixed(1)}`).join(' ')}"/>` +
+    pts.map(([n, t]) => `<circle cx="${x(n).toFixed(1)}" cy="${y(t).toFixed(1)}" r="3" fill="${color}"/>`).join('');
+  const uni = points.filter((p) => p.unicast !== undefined).map((p): [number, number] => [p.n, p.unicast!]);
+  const fan = points.map((p): [number, number] => [p.n, p.fanout]);
+  const ticks = points.map((p) => `<text x="${x(p.n).toFixed(1)}" y="${H - bottom + 16}" font-size="11" text-anchor="middle">${p.n}</text>`).join('');
+  const tTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${left - 6}" y="${y(f * maxT).toFixed(1)}" font-size="11" text-anchor="end">${(f * maxT).toFixed(0)}</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
+<rect width="${W}" height="${H}" fill="white"/>
+<text x="${W / 2}" y="18" font-size="13" text-anchor="middle">Time to all disks written and verified (s) against agents N — ${caption}</text>
+<line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="black"/><line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="black"/>
+${ticks}${tTicks}
+<line x1="${left}" y1="${y(goal).toFixed(1)}" x2="${W - right}" y2="${y(goal).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${W - right}" y="${(y(goal) - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#555">goal 2·S/L</text>
+${line(uni, '#c0392b')}${line(fan, '#2471a3')}
+<text x="${left + 10}" y="${top + 14}" font-size="12" fill="#c0392b">unicast</text><text x="${left + 10}" y="${top + 30}" font-size="12" fill="#2471a3">fan-out</text>
+<text x="${W / 2}" y="${H - 12}" font-size="12" text-anchor="middle">agents (N)</text>
+</svg>
+`;
+}

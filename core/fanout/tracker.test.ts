@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { FanoutTracker, type FanoutEvent } from './tracker.ts';
+
+const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('FanoutTracker', () => {
+  it('a lone agent gets every chunk from the control plane, a bounded run at a time', () => {
+    const t = new FanoutTracker({ maxServerChunks: 3 });
+    const r = t.sources('img', 'a', 'http://a', [], all(10));
+    expect(r.plan).toEqual([{ chunks: [0, 1, 2] }]);
+    expect(r.wanting).toBe(0);
+  });
+
+  it('hands a chunk to one agent from the control plane at a time; the others wait for it and then take it from that peer', () => {
+    let now = 0;
+    const t = new FanoutTracker({ maxServerChunks: 2, now: () => now });
+    expect(t.sources('img', 'a', 'http://a', [], [0, 1]).plan).toEqual([{ chunks: [0, 1] }]);
+    const b = t.sources('img', 'b', 'http://b', [], [0, 1]);
+    expect(b.plan).toEqual([]);
+    expect(b.retryMs).toBeGreaterThan(0);
+    t.sources('img', 'a', 'http://a', [0, 1], []);
+    now += 100;
+    expect(t.sources('img', 'b', 'http://b', [], [0, 1]).plan).toEqual([{ chunks: [0, 1], peer: { id: 'a', url: 'http://a' } }]);
+  });
+
+  it('a control-plane lease that runs out goes to the next agent', () => {
+    let now = 0;
+    const t = new FanoutTracker({ serverLeaseMs: 1000, now: () => now });
+    t.sources('img', 'a', 'http://a', [], [0]);
+    now = 1001;
+    expect(t.sources('img', 'b', 'http://b', [], [0]).plan).toEqual([{ chunks: [0] }]);
+  });
+
+  it('asks for the rarest chunks first and spreads them over the least-loaded holders', () => {
+    const t = new FanoutTracker({ maxPerPeer: 1 });
+    t.sources('img', 'p1', 'http://p1', [0, 1], []);
+    t.sources('img', 'p2', 'http://p2', [0, 2], []);
+    const r = t.sources('img', 'me', 'http://me', [], [0, 1, 2]);
+    // 1 and 2 have one holder each and go first; 0 finds both holders busy within this plan
+    expect(r.plan).toEqual([
+      { chunks: [1], peer: { id: 'p1', url: 'http://p1' } },
+      { chunks: [2], peer: { id: 'p2', url: 'http://p2' } },
+    ]);
+  });
+
+  it('a reported peer is dropped for good, the report is an event, and its chunks come from the control plane again', () => {
+    const t = new FanoutTracker();
+    const events: FanoutEvent[] = [];
+    t.events.on('event', (e: FanoutEvent) => events.push(e));
+    t.sources('img', 'liar', 'http://liar', all(4), []);
+    expect(t.sources('img', 'me', 'http://me', [], [0]).plan[0].peer?.id).toBe('liar');
+    t.report('img', 'me', 'liar', 'corrupt', 0);
+    expect(t.report('img', 'other', 'liar', 'corrupt', 1)).toBeUndefined();
+    expect(events).toEqual([{ kind: 'peer-dropped', image: 'img', peer: 'liar', problem: 'corrupt', reportedBy: 'me', chunk: 0 }]);
+    t.sources('img', 'liar', 'http://liar', all(4), []);
+    expect(t.sources('img', 'me', 'http://me', [], [0]).plan).toEqual([{ chunks: [0] }]);
+  });
+
+  it('counts the agents still wanting chunks, so a finished one knows to keep serving', () => {
+    const t = new FanoutTracker();
+    t.sources('img', 'a', 'http://a', all(2), []);
+    t.sources('img', 'b', 'http://b', [], [0, 1]);
+    expect(t.sources('img', 'a', 'http://a', [], []).wanting).toBe(1);
+    t.sources('img', 'b', 'http://b', [0, 1], [], true);
+    expect(t.sources('img', 'a', 'http://a', [], []).wanting).toBe(0);
+    expect(t.holders('img', 0)).toEqual(['a']);
+  });
+
+  it('a peer one agent cannot reach is avoided by that agent; three such reports drop it for everyone', () => {
+    const t = new FanoutTracker();
+    const events: FanoutEvent[] = [];
+    t.events.on('event', (e: FanoutEvent) => events.push(e));
+    t.sources('img', 'far', 'http://far', [0], []);
+    expect(t.report('img', 'a', 'far', 'unreachable', 0)).toBeUndefined();
+    expect(t.sources('img', 'a', 'http://a', [], [0]).plan).toEqual([{ chunks: [0] }]);
+    expect(t.sources('img', 'b', 'http://b', [], [0]).plan[0].peer?.id).toBe('far');
+    t.report('img', 'b', 'far', 'unreachable');
+    expect(t.report('img', 'c', 'far', 'unreachable')).toMatchObject({ peer: 'far', problem: 'unreachable', reportedBy: 'c' });
+    expect(events).toHaveLength(1);
+    expect(t.holders('img', 0)).toEqual([]);
+  });
+
+  it('keeps images apart', () => {
+    const t = new FanoutTracker();
+    t.sources('one', 'a', 'http://a', [0], []);
+    expect(t.sources('two', 'b', 'http://b', [], [0]).plan).toEqual([{ chunks: [0] }]);
+  });
+});

@@ -1,0 +1,166 @@
+import { EventEmitter } from 'node:events';
+import type { SourceAssignment, SourcesReply } from '../contract/fanout.ts';
+
+/** What the event stream tells the operator about the swarm (a peer dropped, and why). */
+export interface FanoutEvent {
+  kind: 'peer-dropped';
+  image: string;
+  peer: string;
+  problem: 'corrupt' | 'unreachable';
+  reportedBy: string;
+  chunk?: number;
+}
+
+export interface TrackerOptions {
+  now?: () => number;
+  /** A chunk handed to one agent from the control plane is not handed to another for this long, ms; default 30 000. */
+  serverLeaseMs?: number;
+  /** Most chunks one plan asks of the control plane; default 8 (32 MiB). */
+  maxServerChunks?: number;
+  /** Most chunks one plan asks of one peer; default 4, so a plan spreads over several peers. */
+  maxPerPeer?: number;
+  /** An agent not heard from for this long is not counted as wanting, ms; default 15 000. */
+  staleMs?: number;
+}
+
+/** Agents that must fail to reach a peer before it is dropped for everyone. */
+const UNREACHABLE_QUORUM = 3;
+
+/** Recent assignments count as a peer's load for this long, ms. */
+const LOAD_WINDOW_MS = 2000;
+/** Assignments within the window past which a peer gets no more (about what 1 GbE moves in 4 MiB chunks). */
+const SATURATED = 16;
+
+interface Peer {
+  url: string;
+  have: Set<number>;
+  /** Chunks assigned to it in recent plans, with when: its load. */
+  assigned: number[];
+  wanting: boolean;
+  seen: number;
+}
+
+interface Swarm {
+  peers: Map<string, Peer>;
+  /** Peers caught serving wrong chunks or gone: never assigned again for this image. */
+  dropped: Set<string>;
+  /** peer -> agents that could not reach it: they are not sent to it again. */
+  unreachableBy: Map<string, Set<string>>;
+  /** chunk -> who fetches it from the control plane, until when. */
+  serverLeases: Map<number, { agent: string; until: number }>;
+}
+
+/**
+ * The control plane's side of fan-out: which agent holds which chunk of which image, and whom an
+ * agent should fetch its next chunks from. Rarest chunks first (they are the ones a departing peer
+ * would take away); each from the least-loaded holder; a chunk nobody holds comes from the control
+ * plane, leased to one agent at a time so the control plane sends it about once.
+ * Memory only: after a restart, agents re-announce with their next request.
+ */
+export class FanoutTracker {
+  readonly events = new EventEmitter();
+  private readonly swarms = new Map<string, Swarm>();
+  private readonly now: () => number;
+  private readonly o: Required<Omit<TrackerOptions, 'now'>>;
+
+  constructor(o: TrackerOptions = {}) {
+    this.now = o.now ?? Date.now;
+    this.o = { serverLeaseMs: o.serverLeaseMs ?? 30_000, maxServerChunks: o.maxServerChunks ?? 8, maxPerPeer: o.maxPerPeer ?? 4, staleMs: o.staleMs ?? 15_000 };
+  }
+
+  /** Records what `agent` holds, then plans sources for up to the wanted chunks. */
+  sources(image: string, agent: string, peerUrl: string, have: number[], want: number[], leaving = false): SourcesReply {
+    const swarm = this.swarm(image);
+    if (leaving) {
+      swarm.peers.delete(agent);
+      return { plan: [], wanting: this.wanting(swarm, agent) };
+    }
+    const me = this.announce(swarm, agent, peerUrl, have, want.length > 0);
+    const plan = this.plan(swarm, agent, want.filter((c) => !me.have.has(c)));
+    return { plan, wanting: this.wanting(swarm, agent), ...(plan.length === 0 && want.length > 0 ? { retryMs: 250 } : {}) };
+  }
+
+  /**
+   * A peer served a wrong chunk or could not be reached: it is dropped for this image, and the
+   * operator is told once (the other agents it lied to report it too); undefined when already dropped.
+   */
+  report(image: string, reportedBy: string, peer: string, problem: FanoutEvent['problem'], chunk?: number): FanoutEvent | undefined {
+    const swarm = this.swarm(image);
+    if (swarm.dropped.has(peer)) return undefined;
+    if (problem === 'unreachable') {
+      // One agent failing to reach a peer (a busy moment, another segment) says little: that agent
+      // stops asking it; everyone does once UNREACHABLE_QUORUM agents could not reach it.
+      const by = swarm.unreachableBy.get(peer) ?? new Set<string>();
+      swarm.unreachableBy.set(peer, by.add(reportedBy));
+      if (by.size < UNREACHABLE_QUORUM) return undefined;
+    }
+    swarm.dropped.add(peer);
+    swarm.peers.delete(peer);
+    const ev: FanoutEvent = { kind: 'peer-dropped', image, peer, problem, reportedBy, ...(chunk !== undefined ? { chunk } : {}) };
+    this.events.emit('event', ev);
+    return ev;
+  }
+
+  /** Holders of each chunk (for tests and the view). */
+  holders(image: string, chunk: number): string[] {
+    return [...this.swarm(image).peers].filter(([, p]) => p.have.has(chunk)).map(([id]) => id);
+  }
+
+  private swarm(image: string): Swarm {
+    let s = this.swarms.get(image);
+    if (!s) this.swarms.set(image, (s = { peers: new Map(), dropped: new Set(), unreachableBy: new Map(), serverLeases: new Map() }));
+    return s;
+  }
+
+  private announce(swarm: Swarm, agent: string, url: string, have: number[], wanting: boolean): Peer {
+    let p = swarm.peers.get(agent);
+    if (!p) swarm.peers.set(agent, (p = { url, have: new Set(), assigned: [], wanting, seen: 0 }));
+    p.url = url;
+    p.wanting = wanting;
+    p.seen = this.now();
+    for (const c of have) {
+      p.have.add(c);
+      if (swarm.serverLeases.get(c)?.agent === agent) swarm.serverLeases.delete(c);
+    }
+    return p;
+  }
+
+  private plan(swarm: Swarm, agent: string, want: number[]): SourceAssignment[] {
+    const now = this.now();
+    const others = [...swarm.peers].filter(([id]) => id !== agent && !swarm.dropped.has(id) && !swarm.unreachableBy.get(id)?.has(agent));
+    for (const [, p] of others) p.assigned = p.assigned.filter((t) => now - t < LOAD_WINDOW_MS);
+    // A holder already given out more than it can send in the window is left alone: the chunk
+    // waits for a second holder rather than piling onto the first (its uploads are bounded).
+    const holdersOf = (c: number) => others.filter(([, p]) => p.have.has(c));
+    const byRarity = want.map((c) => ({ c, holders: holdersOf(c) })).sort((a, b) => a.holders.length - b.holders.length || a.c - b.c);
+    const fromPeer = new Map<string, number[]>();
+    const fromServer: number[] = [];
+    for (const { c, holders } of byRarity) {
+      if (holders.length > 0) this.assignToPeer(c, holders.filter(([, p]) => p.assigned.length < SATURATED), fromPeer, now);
+      else if (fromServer.length < this.o.maxServerChunks && this.leaseFromServer(swarm, c, agent, now)) fromServer.push(c);
+    }
+    const plan: SourceAssignment[] = [...fromPeer].map(([id, chunks]) => ({ chunks: chunks.sort((a, b) => a - b), peer: { id, url: swarm.peers.get(id)!.url } }));
+    if (fromServer.length) plan.push({ chunks: fromServer.sort((a, b) => a - b) });
+    return plan;
+  }
+
+  private assignToPeer(c: number, holders: Array<[string, Peer]>, fromPeer: Map<string, number[]>, now: number): void {
+    const open = holders.filter(([id]) => (fromPeer.get(id)?.length ?? 0) < this.o.maxPerPeer);
+    if (open.length === 0) return;
+    const [id, p] = open.reduce((best, h) => (h[1].assigned.length < best[1].assigned.length ? h : best));
+    p.assigned.push(now);
+    fromPeer.set(id, [...(fromPeer.get(id) ?? []), c]);
+  }
+
+  private leaseFromServer(swarm: Swarm, c: number, agent: string, now: number): boolean {
+    const lease = swarm.serverLeases.get(c);
+    if (lease && lease.agent !== agent && lease.until > now && swarm.peers.has(lease.agent)) return false;
+    swarm.serverLeases.set(c, { agent, until: now + this.o.serverLeaseMs });
+    return true;
+  }
+
+  private wanting(swarm: Swarm, agent: string): number {
+    const now = this.now();
+    return [...swarm.peers].filter(([id, p]) => id !== agent && p.wanting && now - p.seen < this.o.staleMs).length;
+  }
+}
