@@ -16,6 +16,7 @@ pkgs=(
   chromium xvfb
   nginx-light redfishtool openssl
   grub-pc-bin grub-efi-amd64-bin grub2-common dosfstools mtools
+  shim-signed grub-efi-amd64-signed sbsigntool
 )
 in_ci() { [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; }
 say_and_leave() { echo "$1"; if in_ci; then exit 1; fi; exit 0; }

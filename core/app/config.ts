@@ -53,6 +53,13 @@ export interface ControlPlaneConfig {
   advertiseAddress?: string;
   /** iPXE binaries served over TFTP and HTTP. Default assets/ipxe in the install (packaged apps: resources/ipxe). */
   ipxeDir?: string;
+  /**
+   * How UEFI x64 PXE clients boot (docs/SECURE-BOOT.md). auto: the signed chain shim -> GRUB from
+   * assets/secureboot for every one (boots with Secure Boot on or off; a provisioned machine's disk
+   * is chainloaded directly); off: iPXE (snponly.efi), which a machine with Secure Boot on refuses.
+   * Default off.
+   */
+  secureBoot?: 'auto' | 'off';
   /** Agent kernel and initramfs. Default dist/agent-image in the install (packaged apps: resources/agent-image). */
   agentImageDir?: string;
   /** Serve the built UI from this directory. Default dist/renderer in the install. */
@@ -121,5 +128,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Con
   if (env.DRAGONFLY_ADVERTISE_ADDRESS) c.advertiseAddress = env.DRAGONFLY_ADVERTISE_ADDRESS;
   if (env.DRAGONFLY_LOG_LEVEL) c.logLevel = env.DRAGONFLY_LOG_LEVEL;
   if (env.DRAGONFLY_PRIV_HELPER) c.privHelper = env.DRAGONFLY_PRIV_HELPER;
+  if (env.DRAGONFLY_SECURE_BOOT) c.secureBoot = parseSecureBoot(env.DRAGONFLY_SECURE_BOOT);
   return c;
+}
+
+export function parseSecureBoot(s: string): 'auto' | 'off' {
+  if (s !== 'auto' && s !== 'off') throw invalid(`secure boot "${s}" is not one of auto, off`);
+  return s;
 }

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { createControlPlane, installDirs } from '../app/control-plane.ts';
 import { agentImageOnDisk, readinessLines } from '../app/readiness.ts';
 import { AgentImageJob } from './agent-image-job.ts';
-import { parseBackend, parseDhcpMode, parsePort, parseRange, type ControlPlaneConfig } from '../app/config.ts';
+import { parseBackend, parseDhcpMode, parsePort, parseRange, parseSecureBoot, type ControlPlaneConfig } from '../app/config.ts';
 import { invalid } from '../shared/errors.ts';
 
 export interface ServeFlags {
@@ -28,6 +28,8 @@ export interface ServeFlags {
   logLevel?: string;
   privHelper?: string;
   agentImageDir?: string;
+  /** auto | off: the signed shim -> GRUB chain for UEFI x64 PXE clients (docs/SECURE-BOOT.md). */
+  secureBoot?: string;
   /** on | off: tokens only for the address of the MAC's DHCP exchange while DHCP runs (issue 14). */
   requireDhcpEvidence?: string;
   discoveriesPerMinute?: string;
@@ -65,6 +67,7 @@ export async function resolveServeConfig(flags: ServeFlags, env = process.env): 
   if (merged.logLevel) c.logLevel = merged.logLevel;
   if (merged.privHelper) c.privHelper = merged.privHelper;
   if (merged.agentImageDir) c.agentImageDir = merged.agentImageDir;
+  if (merged.secureBoot) c.secureBoot = parseSecureBoot(merged.secureBoot);
   const enrolment = enrolmentOf(merged);
   if (Object.keys(enrolment).length) c.enrolment = enrolment;
   return c;
@@ -109,6 +112,7 @@ function stringsFromEnv(env: NodeJS.ProcessEnv): ServeFlags {
     DRAGONFLY_LOG_LEVEL: 'logLevel',
     DRAGONFLY_PRIV_HELPER: 'privHelper',
     DRAGONFLY_AGENT_IMAGE_DIR: 'agentImageDir',
+    DRAGONFLY_SECURE_BOOT: 'secureBoot',
   };
   const out: ServeFlags = {};
   for (const [k, f] of Object.entries(map)) if (env[k]) out[f] = env[k];
