@@ -45,7 +45,7 @@ describe('GET /boot/grub/:mac', () => {
     await h!.store.update({ ...hw, status: { ...hw.status, state: 'Ready' } });
     const local = await grub(MAC);
     expect(local.body).toMatch(/: local\n/);
-    expect(local.body).toContain('chainloader ($esp)/EFI/BOOT/BOOTX64.EFI');
+    expect(local.body).toContain('chainloader /EFI/BOOT/BOOTX64.EFI');
     expect(local.body).not.toContain('linux ');
   });
 

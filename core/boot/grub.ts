@@ -45,7 +45,8 @@ export function renderGrubEntryConfig(): string {
   return [
     "# Dragonfly: on to this machine's own configuration (paths are read from $root, the TFTP server)",
     `configfile /${tftpPaths.grubMacPrefix}\${net_default_mac}`,
-    'echo Dragonfly: no configuration for ${net_default_mac}; handing back to the firmware',
+    // Quoted: an unquoted ";" ends a GRUB command.
+    'echo "Dragonfly: no configuration for ${net_default_mac}, handing back to the firmware"',
     'sleep 5',
     'exit',
     '',
@@ -63,28 +64,31 @@ export function renderGrubConfig(i: GrubConfigInput): string {
 // Paths without a device are read from $root, which grubnetx64 sets to the TFTP server it came from.
 function agentLines(i: GrubConfigInput): string[] {
   return [
-    `echo Dragonfly: loading the agent for ${i.mac}`,
+    `echo "Dragonfly: loading the agent for ${i.mac}"`,
     `linux /${tftpPaths.agentKernel} ${agentKernelArgs(i).join(' ')}`,
     `initrd /${tftpPaths.agentInitrd}`,
     'boot',
     // Reached only when a load failed: GRUB has printed why.
-    'echo Dragonfly: could not load the agent; restarting in 10 s',
+    'echo "Dragonfly: could not load the agent, restarting in 10 s"',
     'sleep 10',
     'reboot',
   ];
 }
 
 // MAAS's approach: find the installed disk's EFI system partition and chainload its loader,
-// instead of leaving the firmware to walk its boot list (network options first) again.
+// instead of leaving the firmware to walk its boot list (network options first) again. `root`
+// itself must point at the partition: GRUB 2.06 hands the chainloaded image the device of
+// $root, not of the file, and a shim started with the network card as its device cannot find
+// its own GRUB beside it (seen in the lab: "Failed to load image \EFI\BOOT\grubx64.efi").
 function localLines(): string[] {
   const tries = LOCAL_EFI_LOADERS.flatMap((path) => [
-    `if search --no-floppy --file --set=esp ${path}; then`,
-    `  echo Dragonfly: starting ${path} from the local disk`,
-    `  chainloader ($esp)${path}`,
+    `if search --no-floppy --file --set=root ${path}; then`,
+    `  echo "Dragonfly: starting ${path} from the local disk"`,
+    `  chainloader ${path}`,
     '  boot',
     'fi',
   ]);
-  return [...tries, 'echo Dragonfly: no bootable loader on a local disk; handing back to the firmware', 'exit'];
+  return [...tries, 'echo "Dragonfly: no bootable loader on a local disk, handing back to the firmware"', 'exit'];
 }
 
 /**
@@ -92,5 +96,10 @@ function localLines(): string[] {
  * why, wait, and restart, so the next boot leaves fresh DHCP evidence. Nothing is created for it.
  */
 export function renderGrubRetryConfig(why: string, seconds = 30): string {
-  return [`echo Dragonfly: ${scriptSafeText(why)}; restarting in ${seconds} s`, `sleep ${seconds}`, 'reboot', ''].join('\n');
+  return [`echo "Dragonfly: ${grubQuotable(why)}, restarting in ${seconds} s"`, `sleep ${seconds}`, 'reboot', ''].join('\n');
+}
+
+/** Text safe inside a double-quoted GRUB word: no variable, quote or escape characters. */
+function grubQuotable(text: string): string {
+  return scriptSafeText(text).replace(/["\\]/g, '?');
 }
