@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { SECURE_BOOT_VAR } from './secure-boot.ts';
 import { emptySnapshot, type Snapshot } from './snapshot.ts';
 
 /**
@@ -28,6 +29,7 @@ export function collectSnapshot(root = ''): Snapshot {
   }
   c.files('/sys/class/dmi/id', ['sys_vendor', 'product_name', 'product_serial', 'product_uuid']);
   c.exists('/sys/firmware/efi');
+  c.file(SECURE_BOOT_VAR);
   return c.snapshot;
 }
 

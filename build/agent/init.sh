@@ -10,7 +10,6 @@ mkdir -p /dev/pts /run /tmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
-[ -d /sys/firmware/efi/efivars ] && mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 say() { echo "dragonfly-init: $* (at $(cut -d' ' -f1 /proc/uptime) s)"; }
 say "agent image, kernel $(uname -r)"
@@ -29,6 +28,11 @@ done
 modprobe -q sd_mod 2>/dev/null # SCSI disks are found asynchronously, after the loop may have ended
 # File systems have no modalias: load the ones writefile mounts (ESP, root) by name.
 modprobe -a -q vfat ext4 nls_cp437 nls_ascii nls_utf8 nls_iso8859_1 2>/dev/null
+# efivarfs is a module in Debian's kernel, so it can be mounted only now (mounted earlier, the
+# mount failed silently and the agent saw no SecureBoot variable); the agent reads it for the
+# secureBoot fact.
+modprobe -q efivarfs 2>/dev/null
+[ -d /sys/firmware/efi/efivars ] && mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
 say "drivers loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 
 # The boot NIC: the one whose MAC the control plane put on the cmdline, else the first with carrier.

@@ -5,6 +5,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
+import { renderGrubConfig, renderGrubRetryConfig } from '../boot/grub.ts';
 import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
 import { BootTimeline } from '../boot/timeline.ts';
 import { AGENT_FILES, bootRoutes } from '../boot/urls.ts';
@@ -66,6 +67,26 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       }
       deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
       return renderIpxeScript({ fate, mac, firmware, serverUrl: deps.serverUrl(), enrolmentToken: enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
+    },
+  );
+
+  // The Secure Boot chain's GRUB asks over TFTP; core/app's TFTP resolver answers with this route.
+  app.get<{ Params: { mac: string } }>(
+    bootRoutes.grubConfig,
+    { ...publicRoute, schema: { tags: ['Boot'], summary: 'GRUB configuration for a MAC (Secure Boot chain): the same fate as the iPXE script' } },
+    async (req, reply) => {
+      reply.type('text/plain; charset=utf-8');
+      if (!isMac(req.params.mac)) throw new DragonflyError('DF_ERR_INVALID', `mac "${req.params.mac}" is not a MAC address`);
+      const mac = parseMac(req.params.mac);
+      const hw = await admit(mac, req.ip);
+      if (typeof hw === 'string') {
+        deps.logger.warn({ mac, ip: req.ip, why: hw }, 'GRUB configuration without a token');
+        return renderGrubRetryConfig(hw);
+      }
+      const fate = bootFate(hw);
+      await timeline.script(mac, req.ip, fate, 'uefi');
+      deps.logger.info({ mac, fate: fate.kind, chain: 'grub' }, 'GRUB configuration served');
+      return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
     },
   );
 

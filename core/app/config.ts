@@ -53,6 +53,13 @@ export interface ControlPlaneConfig {
   advertiseAddress?: string;
   /** iPXE binaries served over TFTP and HTTP. Default assets/ipxe in the install (packaged apps: resources/ipxe). */
   ipxeDir?: string;
+  /**
+   * How UEFI x64 PXE clients boot (docs/SECURE-BOOT.md). auto: the signed chain shim -> GRUB from
+   * assets/secureboot for every one (boots with Secure Boot on or off; a provisioned machine's disk
+   * is chainloaded directly); off: iPXE (snponly.efi), which a machine with Secure Boot on refuses.
+   * Default off.
+   */
+  secureBoot?: 'auto' | 'off';
   /** Agent kernel and initramfs. Default dist/agent-image in the install (packaged apps: resources/agent-image). */
   agentImageDir?: string;
   /** Serve the built UI from this directory. Default dist/renderer in the install. */
@@ -127,6 +134,8 @@ export interface ConfigStrings {
   logLevel?: string;
   privHelper?: string;
   agentImageDir?: string;
+  /** auto | off: the signed shim -> GRUB chain for UEFI x64 PXE clients (docs/SECURE-BOOT.md). */
+  secureBoot?: string;
   /** on | off: tokens only for the address of the MAC's DHCP exchange while DHCP runs (issue 14). */
   requireDhcpEvidence?: string;
   discoveriesPerMinute?: string;
@@ -148,6 +157,7 @@ const ENV_VARS: Record<string, keyof ConfigStrings> = {
   DRAGONFLY_LOG_LEVEL: 'logLevel',
   DRAGONFLY_PRIV_HELPER: 'privHelper',
   DRAGONFLY_AGENT_IMAGE_DIR: 'agentImageDir',
+  DRAGONFLY_SECURE_BOOT: 'secureBoot',
 };
 
 export function stringsFromEnv(env: NodeJS.ProcessEnv): ConfigStrings {
@@ -179,6 +189,7 @@ export function parseConfigStrings(s: ConfigStrings): Partial<ControlPlaneConfig
   if (s.logLevel) c.logLevel = s.logLevel;
   if (s.privHelper) c.privHelper = s.privHelper;
   if (s.agentImageDir) c.agentImageDir = s.agentImageDir;
+  if (s.secureBoot) c.secureBoot = parseSecureBoot(s.secureBoot);
   const enrolment = enrolmentOf(s);
   if (Object.keys(enrolment).length) c.enrolment = enrolment;
   return c;
@@ -207,4 +218,9 @@ function parseCount(s: string, what: string): number {
 /** Environment variables (DRAGONFLY_*) over defaults (the desktop app; `serve` adds flags and a file). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ControlPlaneConfig> {
   return parseConfigStrings(stringsFromEnv(env));
+}
+
+export function parseSecureBoot(s: string): 'auto' | 'off' {
+  if (s !== 'auto' && s !== 'off') throw invalid(`--secure-boot "${s}" is not one of auto, off`);
+  return s;
 }

@@ -30,6 +30,7 @@ import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { parseHelperTarget } from '../privhelper/client.ts';
 import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { BootListener } from './boot-listener.ts';
+import { secureBootTftp, uefiChainFor } from './secure-boot.ts';
 import type { Surface } from '../api/surfaces.ts';
 import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
 import { PowerControl } from '../fleet/power-control.ts';
@@ -198,6 +199,8 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
       ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
+      uefiChain: () => uefiChainFor(config.secureBoot),
+      tftpResolve: secureBootTftp(config, installDirs(config), () => api.app),
       http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,
       sockets: privSockets,

@@ -64,3 +64,21 @@ describe('firmwareFrom', () => {
     expect(firmwareFrom(undefined)).toBe('bios');
   });
 });
+
+describe('the Secure Boot chain (uefiChain shim)', () => {
+  it('gives UEFI x64 PXE clients shim over TFTP, and nothing else changes', () => {
+    expect(bootfileFor(c({ arch: 'uefi-x64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'shimx64.efi' });
+    expect(bootfileFor(c({}), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'undionly.kpxe' });
+    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
+    // A running iPXE is past the firmware's signature check: it keeps getting its script.
+    expect(bootfileFor(c({ arch: 'uefi-x64', isIpxe: true }), urls, 'shim').kind).toBe('ipxe-script');
+  });
+  it('the DHCP callback follows the setting at each request', async () => {
+    let chain: 'ipxe' | 'shim' = 'ipxe';
+    const policy = bootPolicy(() => urls, () => '10.0.0.1', () => chain);
+    const uefi = c({ arch: 'uefi-x64' });
+    expect(await policy(uefi, MAC, {} as never)).toEqual({ bootfile: 'snponly.efi', nextServer: '10.0.0.1' });
+    chain = 'shim';
+    expect(await policy(uefi, MAC, {} as never)).toEqual({ bootfile: 'shimx64.efi', nextServer: '10.0.0.1' });
+  });
+});

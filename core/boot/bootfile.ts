@@ -5,7 +5,7 @@
  */
 import type { BootAnswer, BootPolicy } from '../dhcp/boot-policy.ts';
 import type { ClientArch, ClientClass } from '../dhcp/classify.ts';
-import type { BootUrls } from './urls.ts';
+import { tftpPaths, type BootUrls } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
 
@@ -33,11 +33,19 @@ export function ipxeFilesByArch(): Array<{ arch: ClientArch; file: string }> {
 }
 
 /**
+ * How a UEFI x64 PXE client is booted: 'ipxe' (snponly.efi, unsigned: a machine with Secure Boot
+ * on refuses it) or 'shim', the signed chain shim -> GRUB (boots with Secure Boot on or off, and
+ * boots a provisioned machine's disk directly). docs/SECURE-BOOT.md says when to pick which.
+ */
+export type UefiChain = 'ipxe' | 'shim';
+
+/**
  * The boot file for a client: iPXE gets the script URL (chainloading iPXE again would loop),
  * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5
- * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture.
+ * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture, or shim for UEFI x64 when
+ * `uefiChain` says so.
  */
-export function bootfileFor(c: ClientClass, urls: BootUrls): BootFile {
+export function bootfileFor(c: ClientClass, urls: BootUrls, uefiChain: UefiChain = 'ipxe'): BootFile {
   if (c.isIpxe) return { kind: 'ipxe-script', url: urls.chainEntry };
   const httpFile = httpFileByArch[c.arch];
   if (c.isHttpClient || httpFile) {
@@ -45,6 +53,7 @@ export function bootfileFor(c: ClientClass, urls: BootUrls): BootFile {
     return { kind: 'http', url: urls.ipxeFile(httpFile), vendorClass: 'HTTPClient' };
   }
   if (!c.isPxe) return { kind: 'none', reason: 'not a network boot client' };
+  if (uefiChain === 'shim' && c.arch === 'uefi-x64') return { kind: 'tftp', bootfile: tftpPaths.shim };
   const file = tftpFileByArch[c.arch];
   return file ? { kind: 'tftp', bootfile: file } : { kind: 'none', reason: `no iPXE build for architecture ${c.arch}` };
 }
@@ -67,8 +76,8 @@ export function dhcpAnswerFor(f: BootFile, nextServer?: string): BootAnswer | un
  * The callback the DHCP server is given. URLs are read at every request, so a change of
  * the advertised address (network settings) reaches the very next client.
  */
-export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined): BootPolicy {
-  return (client) => dhcpAnswerFor(bootfileFor(client, urls()), nextServer?.());
+export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined, uefiChain?: () => UefiChain): BootPolicy {
+  return (client) => dhcpAnswerFor(bootfileFor(client, urls(), uefiChain?.()), nextServer?.());
 }
 
 /** iPXE's ${platform} ("pcbios" or "efi") as the firmware the script is written for. */

@@ -11,9 +11,9 @@ import { probeExistingDhcp } from '../dhcp/probe.ts';
 import { createDhcpServer, type DhcpServer, type DhcpServerOptions } from '../dhcp/server.ts';
 import { isDragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
-import { createTftpServer, type TftpServer, type TftpServerOptions } from '../tftp/server.ts';
+import { createTftpServer, type TftpResolver, type TftpServer, type TftpServerOptions } from '../tftp/server.ts';
 import { advertisedBase, type AdvertiseInput } from './advertise.ts';
-import { bootPolicy } from './bootfile.ts';
+import { bootPolicy, type UefiChain } from './bootfile.ts';
 import { BootTimeline, type BootStepSink } from './timeline.ts';
 import { bootUrls, type BootUrls } from './urls.ts';
 
@@ -71,6 +71,10 @@ export interface NetworkServicesDeps extends NetworkSeams {
   dataDir: string;
   /** Directory of the iPXE binaries served over TFTP. */
   ipxeDir: string;
+  /** How UEFI x64 PXE clients boot (bootfile.ts), read at each request; default 'ipxe'. */
+  uefiChain?: () => UefiChain;
+  /** Generated TFTP content, asked before ipxeDir: the Secure Boot chain (secure-boot-tftp.ts). */
+  tftpResolve?: TftpResolver;
   /** The HTTP listener: address it is bound to and its port (read at each apply: known only once listening). */
   http: () => Omit<AdvertiseInput, 'advertiseAddress' | 'interfaceAddress'>;
   /** Seconds the existing-DHCP probe listens before full mode starts; default 3; 0 skips it. */
@@ -207,7 +211,7 @@ export class NetworkServices {
       dns: s.dns,
       leaseSeconds: s.leaseSeconds,
       leaseStore,
-      bootPolicy: bootPolicy(() => this.currentUrls()),
+      bootPolicy: bootPolicy(() => this.currentUrls(), undefined, this.deps.uefiChain),
       logger: this.log,
       socketFactory: this.deps.sockets?.dhcp,
       onEvent: (e) => this.timeline.dhcp(e),
@@ -234,6 +238,7 @@ export class NetworkServices {
         address,
         port: s.tftpPort,
         root: this.deps.ipxeDir,
+        ...(this.deps.tftpResolve ? { resolve: this.deps.tftpResolve } : {}),
         ...(this.deps.sockets?.tftp(iface) ?? { bindSocket: (socket) => bindToInterface(socket, iface) }),
         logger: this.log,
         onEvent: (e) => this.timeline.tftp(e),

@@ -20,13 +20,14 @@ export interface ScriptInput {
 // names it with initrd=<name> (the name given to `initrd --name`); BIOS does not care.
 const INITRD_NAME = AGENT_INITRD;
 
-// The command line says only how to reach the control plane and who the machine is. What to
-// do (wait, run a workflow, boot locally) is the server's answer to the agent's registration,
-// from the same fate table, so it can never go stale between boot and register.
-function agentLines(i: ScriptInput): string[] {
-  const urls = bootUrls(i.serverUrl);
-  const args = [
-    `initrd=${INITRD_NAME}`,
+/**
+ * The agent kernel's command line, shared by the iPXE script and the GRUB configuration (grub.ts).
+ * It says only how to reach the control plane and who the machine is. What to do (wait, run a
+ * workflow, boot locally) is the server's answer to the agent's registration, from the same fate
+ * table, so it can never go stale between boot and register.
+ */
+export function agentKernelArgs(i: Pick<ScriptInput, 'serverUrl' | 'mac' | 'enrolmentToken'>): string[] {
+  return [
     'console=tty0',
     'console=ttyS0,115200n8',
     'quiet',
@@ -36,6 +37,11 @@ function agentLines(i: ScriptInput): string[] {
     `dragonfly.mac=${i.mac}`,
     `dragonfly.token=${i.enrolmentToken}`,
   ];
+}
+
+function agentLines(i: ScriptInput): string[] {
+  const urls = bootUrls(i.serverUrl);
+  const args = [`initrd=${INITRD_NAME}`, ...agentKernelArgs(i)];
   return [
     `kernel ${urls.agentKernel} ${args.join(' ')} || goto failed`,
     `initrd --name ${INITRD_NAME} ${urls.agentInitrd} || goto failed`,

@@ -13,6 +13,8 @@ export const bootRoutes = {
   agentFile: '/boot/agent/:file',
   ipxeFile: '/boot/files/:file',
   images: '/images/*',
+  /** Per-MAC GRUB configuration (the Secure Boot chain); TFTP serves the same text (tftpPaths). */
+  grubConfig: '/boot/grub/:mac',
 } as const;
 
 /** The agent image's files, as served under /boot/agent/. */
@@ -58,3 +60,21 @@ export function bootUrls(serverUrl: string): BootUrls {
     image: (file) => `${base}/images/${file}`,
   };
 }
+
+/**
+ * What the Secure Boot chain asks for over TFTP, relative to the TFTP root. Debian's signed
+ * grubnetx64 (2.06) has its prefix fixed at (tftp,<next-server>)/grub and reads grub/grub.cfg;
+ * its HTTP client only speaks to port 80, so its files come over TFTP (docs/SECURE-BOOT.md).
+ */
+export const tftpPaths = {
+  /** The NBP a Secure Boot client is given: Microsoft-signed shim. */
+  shim: 'shimx64.efi',
+  /** shim loads this name from the directory it was loaded from: Debian-signed network GRUB. */
+  grub: 'grubx64.efi',
+  /** What grubnetx64 reads first; it sends GRUB on to the per-MAC file. */
+  grubEntry: 'grub/grub.cfg',
+  /** The prefix of the per-MAC file; GRUB appends ${net_default_mac} (aa:bb:cc:dd:ee:ff). */
+  grubMacPrefix: 'grub/grub.cfg-',
+  agentKernel: `agent/${AGENT_KERNEL}`,
+  agentInitrd: `agent/${AGENT_INITRD}`,
+} as const;

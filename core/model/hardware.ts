@@ -61,6 +61,7 @@ export const HardwareFacts = Type.Object(
     ),
     firmware: Type.Union([Type.Literal('bios'), Type.Literal('uefi')]),
     virtualization: Type.Optional(Type.String({ description: 'kvm, qemu, vmware, ... or none' })),
+    secureBoot: Type.Optional(Type.Boolean({ description: 'UEFI Secure Boot enforcing at this boot (efivarfs SecureBoot); false on BIOS; absent when unknown' })),
   },
   { additionalProperties: false },
 );

@@ -63,6 +63,16 @@ describe('lab fact assertions', () => {
     expect(p[0]).toContain('memoryBytes 1527652352');
     expect(p[1]).toContain('disk sizes [67108864]');
   });
+
+  it('checks the secureBoot fact only when the scenario names it, and an unreported one fails', () => {
+    const disks = [
+      { name: 'vda', path: '/dev/vda', sizeBytes: 67108864 },
+      { name: 'vdb', path: '/dev/vdb', sizeBytes: 168296448 },
+    ];
+    expect(factProblems(hw([], { disks, secureBoot: true }), { ...want, secureBoot: true })).toEqual([]);
+    expect(factProblems(hw([], { disks, secureBoot: false }), { ...want, secureBoot: true })).toEqual(['secureBoot false, want true']);
+    expect(factProblems(hw([], { disks }), { ...want, secureBoot: true })).toEqual(['secureBoot undefined, want true']);
+  });
 });
 
 describe('same-machine (multi-NIC lab check)', () => {

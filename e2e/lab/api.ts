@@ -5,7 +5,7 @@
  *
  *   node --import tsx e2e/lab/api.ts wait-boot --mac M --steps dhcp,tftp,script [--since ISO] [--dhcp-mode full|proxy] [--timeout S]
  *   node --import tsx e2e/lab/api.ts wait-registered --mac M [--since ISO] [--cpus N] [--memory-mib N]
- *        [--disk-bytes A,B] [--firmware bios|uefi] [--timeout S]
+ *        [--disk-bytes A,B] [--firmware bios|uefi] [--secure-boot true|false] [--timeout S]
  *   node --import tsx e2e/lab/api.ts show --mac M
  *   node --import tsx e2e/lab/api.ts same-machine --mac M --other-macs M2[,M3]
  *
@@ -77,6 +77,8 @@ interface Opts {
   memoryMib?: number;
   diskBytes?: number[];
   firmware?: string;
+  /** The agent's secureBoot fact, when the scenario knows what the firmware enforces. */
+  secureBoot?: boolean;
   otherMacs?: string[];
 }
 
@@ -113,6 +115,7 @@ export function factProblems(hw: Hardware, o: Opts): string[] {
     if (got.join(',') !== want.join(',')) p.push(`disk sizes [${got.join(', ')}], want [${want.join(', ')}]`);
   }
   if (o.firmware && f.firmware !== o.firmware) p.push(`firmware ${f.firmware}, want ${o.firmware}`);
+  if (o.secureBoot !== undefined && f.secureBoot !== o.secureBoot) p.push(`secureBoot ${f.secureBoot}, want ${o.secureBoot}`);
   if (!f.nics.some((n) => n.mac === o.mac)) p.push(`no NIC with MAC ${o.mac} in facts`);
   return p;
 }
@@ -134,7 +137,7 @@ async function waitRegistered(o: Opts): Promise<string> {
       ok: true,
       summary:
         `${hw.metadata.name} "${hw.spec.displayName}" uid ${hw.metadata.uid}: Registered, ${f.cpu.threads} CPUs, ` +
-        `${f.memoryBytes / 2 ** 20} MiB, disks ${f.disks.map((d) => `${d.name}=${d.sizeBytes}`).join(' ')}, ${f.firmware}; script->agent ${secondsBetween(script?.at, agent.at)} s`,
+        `${f.memoryBytes / 2 ** 20} MiB, disks ${f.disks.map((d) => `${d.name}=${d.sizeBytes}`).join(' ')}, ${f.firmware}${f.secureBoot === undefined ? '' : `, secureBoot ${f.secureBoot}`}; script->agent ${secondsBetween(script?.at, agent.at)} s`,
     };
   });
 }
@@ -183,6 +186,7 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       'memory-mib': { type: 'string' },
       'disk-bytes': { type: 'string' },
       firmware: { type: 'string' },
+      'secure-boot': { type: 'string' },
       'other-macs': { type: 'string' },
     },
   });
@@ -200,6 +204,7 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       memoryMib: num(values['memory-mib']),
       diskBytes: values['disk-bytes']?.split(',').map(Number),
       firmware: values.firmware,
+      secureBoot: values['secure-boot'] === undefined ? undefined : values['secure-boot'] === 'true',
       otherMacs: values['other-macs']?.toLowerCase().split(',').filter(Boolean) ?? [],
     },
   };

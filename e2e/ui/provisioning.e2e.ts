@@ -168,6 +168,7 @@ test('sign in, drag a template onto three machines, watch them provision to Read
     await row(page, names[2]).getByRole('button', { name: agents.find((a) => a.hardware === names[2])!.displayName }).click();
     const detail = page.getByRole('dialog');
     await expect(detail.getByRole('table', { name: 'Disks' })).toContainText('/dev/nvme0n1');
+    await expect(detail.getByText('on (enforcing)')).toBeVisible(); // the agent's secureBoot fact
     await expect(detail.getByText('No BMC configured')).toBeVisible();
     await detail.getByLabel('Tags, separated by commas or spaces').fill('rack-a12, gpu');
     await detail.getByRole('button', { name: 'Save tags' }).click();

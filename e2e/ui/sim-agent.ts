@@ -56,6 +56,7 @@ export class SimAgent {
       nics: [{ name: 'eno1', mac: this.mac, link: 'up', speedMbps: 25000 }],
       dmi: { vendor: 'Supermicro', product: 'SYS-1029U', serial: f.serial ?? `SM${this.mac.replace(/:/g, '').slice(-6)}` },
       firmware: 'uefi',
+      secureBoot: true,
     };
     const r = await this.call<{ hardware: string; displayName: string; agentToken: string }>('POST', '/api/agent/v1/register', { mac: this.mac, facts });
     this.hardware = r.hardware;

@@ -28,6 +28,8 @@ export function MachineFacts({ hw }: { hw: Hardware }) {
               {f.firmware.toUpperCase()}
               {f.virtualization && f.virtualization !== 'none' ? ` · virtual (${f.virtualization})` : ''}
             </dd>
+            <dt>Secure Boot</dt>
+            <dd>{secureBootText(f)}</dd>
           </dl>
           <table className="data-table">
             <caption>Disks</caption>
@@ -81,4 +83,11 @@ export function MachineFacts({ hw }: { hw: Hardware }) {
       )}
     </section>
   );
+}
+
+/** What the agent read from the firmware's SecureBoot variable at its last boot. */
+function secureBootText(f: NonNullable<Hardware['spec']['facts']>): string {
+  if (f.secureBoot === true) return 'on (enforcing)';
+  if (f.secureBoot === false) return f.firmware === 'bios' ? 'off (BIOS)' : 'off';
+  return 'unknown (not reported by the agent)';
 }
