@@ -104,15 +104,20 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     };
   };
 
-  /** An enrolment token works only from the address its boot script went to (or a fresh DHCP one). */
-  const refuseReplay = (req: FastifyRequest, mac: string): void => {
+  /**
+   * An enrolment token works once, and only from the address its boot script went to (or a
+   * fresh DHCP one). Returns what gives the token back if the registration then fails.
+   */
+  const spendEnrolment = (req: FastifyRequest, mac: string): (() => void) => {
     const token = bearerToken(req);
-    if (!token?.startsWith('dfe1.')) return; // agent tokens are another engineer's binding
-    const problem = deps.enrolment?.replayProblem(token, mac, req.ip);
+    const gate = deps.enrolment;
+    if (!gate || !token?.startsWith('dfe1.')) return () => {};
+    const problem = gate.replayProblem(token, mac, req.ip) ?? gate.spend(token, mac, req.ip);
     if (problem) {
-      logger.warn({ mac, ip: req.ip }, 'enrolment token replay refused');
+      logger.warn({ mac, ip: req.ip, problem }, 'enrolment token replay refused');
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem);
     }
+    return () => gate.unspend(token);
   };
 
   app.post<{ Body: RegisterRequest }>(
@@ -128,8 +133,11 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
     async (req) => {
       const mac = machineMac(req, auth, logger, req.body.mac);
-      refuseReplay(req, mac);
-      const hw = await registrar.register(mac, req.body.facts);
+      const giveBack = spendEnrolment(req, mac);
+      const hw = await registrar.register(mac, req.body.facts).catch((e: unknown) => {
+        giveBack(); // refused or failed: nothing was enrolled with it
+        throw e;
+      });
       return reply(hw, auth.issueAgentToken(mac));
     },
   );

@@ -217,7 +217,11 @@ export class AuthService {
 
   // ---- machine tokens (HMAC-signed, bound to a MAC; agent tokens revocable per machine) ----
 
-  /** Short-lived token put on the agent's kernel command line by the boot script. */
+  /**
+   * Short-lived token put on the agent's kernel command line by the boot script. A random nonce
+   * makes every issued token distinct, so one can be spent by a registration (single use)
+   * without spending another boot's token issued in the same second.
+   */
   issueEnrolmentToken(mac: string): string {
     return this.signMachineToken('dfe1', mac, this.opts.enrolmentSeconds);
   }
@@ -262,13 +266,14 @@ export class AuthService {
   }
 
   /**
-   * Wire forms: `dfe1.<mac>.<exp s>.<sig>` and `dfa2.<mac>.<issued ms>.<exp s>.<sig>`. The
-   * 7-day `dfa1` tokens of earlier versions are no longer accepted (they could not be revoked).
+   * Wire forms: `dfe1.<mac>.<nonce>.<exp s>.<sig>` and `dfa2.<mac>.<issued ms>.<exp s>.<sig>`.
+   * The 7-day `dfa1` tokens of earlier versions are no longer accepted (they could not be
+   * revoked), nor enrolment tokens without a nonce (they could not be told apart to spend one).
    */
   private decodeMachineToken(token: string): { kind: MachineTokenKind; macHex: string; issuedAt: number; expiresAt: number } {
     const parts = token.split('.');
     const kind = parts[0] as MachineTokenKind;
-    const want = kind === 'dfe1' ? 4 : kind === 'dfa2' ? 5 : 0;
+    const want = kind === 'dfe1' || kind === 'dfa2' ? 5 : 0;
     if (parts.length !== want || !parts.slice(1, -1).every((p) => /^[0-9a-f]+$/.test(p))) {
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
     }
@@ -286,7 +291,8 @@ export class AuthService {
     // strictly after a revocation made in the same millisecond, so a fresh enrolment is never refused
     const now = Math.max(this.opts.now(), (this.data.agentRevokedBefore?.[macHex] ?? -1) + 1);
     const exp = Math.floor(now / 1000) + ttlSeconds;
-    const body = kind === 'dfa2' ? `${kind}.${macHex}.${now}.${exp}` : `${kind}.${macHex}.${exp}`;
+    const middle = kind === 'dfa2' ? String(now) : randomBytes(8).toString('hex');
+    const body = `${kind}.${macHex}.${middle}.${exp}`;
     return `${body}.${this.sign(body)}`;
   }
 
