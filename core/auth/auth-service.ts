@@ -228,10 +228,16 @@ export class AuthService {
 
   /**
    * Per-machine token handed to the agent once it has registered. It carries its issue time
-   * (ms) so that `revokeAgentTokens` can refuse every token issued up to a moment.
+   * (ms) so that `revokeAgentTokens` can refuse every token issued up to a moment, and the run
+   * it was issued for (`workflow#attempt`, empty for none) so that it works for that run only.
    */
-  issueAgentToken(mac: string): string {
-    return this.signMachineToken('dfa2', mac, this.opts.agentSeconds);
+  issueAgentToken(mac: string, run = ''): string {
+    return this.signMachineToken('dfa2', mac, this.opts.agentSeconds, run);
+  }
+
+  /** The run an agent token was issued for (empty: none, or a token from before runs were bound). */
+  agentTokenRun(token: string): string {
+    return this.decodeMachineToken(token).run;
   }
 
   /** True once more than half of an agent token's lifetime has passed: time to hand out a fresh one. */
@@ -243,7 +249,8 @@ export class AuthService {
   /** Every agent token issued for this MAC until now is refused from now on (the machine must enrol again). */
   async revokeAgentTokens(macInput: string): Promise<void> {
     const macHex = parseMac(macInput).replace(/:/g, '');
-    const at = this.opts.now();
+    // tokens issued since the last revocation may carry its ms + 1 (see signMachineToken)
+    const at = Math.max(this.opts.now(), (this.data.agentRevokedBefore?.[macHex] ?? -1) + 1);
     await this.modify(async (d) => {
       d.agentRevokedBefore = { ...d.agentRevokedBefore, [macHex]: at };
     });
@@ -266,15 +273,17 @@ export class AuthService {
   }
 
   /**
-   * Wire forms: `dfe1.<mac>.<nonce>.<exp s>.<sig>` and `dfa2.<mac>.<issued ms>.<exp s>.<sig>`.
+   * Wire forms: `dfe1.<mac>.<nonce>.<exp s>.<sig>` and `dfa2.<mac>.<issued ms>.<run>.<exp s>.<sig>`
+   * (run: its UTF-8 in hex, `0` for none; a `dfa2` without it, from before runs were bound, is
+   * bound to none).
    * The 7-day `dfa1` tokens of earlier versions are no longer accepted (they could not be
    * revoked), nor enrolment tokens without a nonce (they could not be told apart to spend one).
    */
-  private decodeMachineToken(token: string): { kind: MachineTokenKind; macHex: string; issuedAt: number; expiresAt: number } {
+  private decodeMachineToken(token: string): { kind: MachineTokenKind; macHex: string; issuedAt: number; expiresAt: number; run: string } {
     const parts = token.split('.');
     const kind = parts[0] as MachineTokenKind;
-    const want = kind === 'dfe1' || kind === 'dfa2' ? 5 : 0;
-    if (parts.length !== want || !parts.slice(1, -1).every((p) => /^[0-9a-f]+$/.test(p))) {
+    const wellFormed = kind === 'dfe1' ? parts.length === 5 : kind === 'dfa2' && (parts.length === 5 || parts.length === 6);
+    if (!wellFormed || !parts.slice(1, -1).every((p) => /^[0-9a-f]+$/.test(p))) {
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
     }
     const sig = parts[parts.length - 1];
@@ -283,15 +292,16 @@ export class AuthService {
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token signature invalid');
     }
     const expStr = parts[parts.length - 2];
-    return { kind, macHex: parts[1], issuedAt: kind === 'dfa2' ? Number(parts[2]) : 0, expiresAt: Number(expStr) * 1000 };
+    const run = kind === 'dfa2' && parts.length === 6 && parts[3] !== '0' ? Buffer.from(parts[3], 'hex').toString('utf8') : '';
+    return { kind, macHex: parts[1], issuedAt: kind === 'dfa2' ? Number(parts[2]) : 0, expiresAt: Number(expStr) * 1000, run };
   }
 
-  private signMachineToken(kind: MachineTokenKind, macInput: string, ttlSeconds: number): string {
+  private signMachineToken(kind: MachineTokenKind, macInput: string, ttlSeconds: number, run = ''): string {
     const macHex = parseMac(macInput).replace(/:/g, '');
     // strictly after a revocation made in the same millisecond, so a fresh enrolment is never refused
     const now = Math.max(this.opts.now(), (this.data.agentRevokedBefore?.[macHex] ?? -1) + 1);
     const exp = Math.floor(now / 1000) + ttlSeconds;
-    const middle = kind === 'dfa2' ? String(now) : randomBytes(8).toString('hex');
+    const middle = kind === 'dfa2' ? `${now}.${run ? Buffer.from(run, 'utf8').toString('hex') : '0'}` : randomBytes(8).toString('hex');
     const body = `${kind}.${macHex}.${middle}.${exp}`;
     return `${body}.${this.sign(body)}`;
   }

@@ -124,6 +124,14 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     });
 
   machines
+    .command('revoke-token <name>')
+    .description("refuse every agent token issued to this machine so far (a leaked one, say); its agent must boot again to enrol")
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const res = await client(cmd, io).request<{ hardware: string; revoked: string[] }>('POST', `/api/v1/hardware/${encodeURIComponent(name)}/revoke-agent-tokens`);
+      io.out(isJson(cmd) ? JSON.stringify(res, null, 2) : `${name}: agent tokens revoked for ${res.revoked.join(', ')}`);
+    });
+
+  machines
     .command('approve <name>')
     .description('approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned')
     .action(async (name: string, _o: unknown, cmd: Command) => {
