@@ -55,7 +55,8 @@ const b64url = (b: Buffer) => b.toString('base64url');
  * The file is 0600: whoever can read the data directory already holds the keys.
  */
 export class AuthService {
-  private readonly sessions = new Map<string, { user: string; expiresAt: number }>();
+  /** A session holds the password hash it was signed in under: a changed password ends it. */
+  private readonly sessions = new Map<string, { user: string; expiresAt: number; passwordHash: string }>();
   private fileMtime = 0;
 
   private constructor(
@@ -109,7 +110,7 @@ export class AuthService {
   createSession(user = this.data.admin.username): { token: string; expiresAt: string } {
     const token = `dfs_${b64url(randomBytes(32))}`;
     const expiresAt = this.opts.now() + this.opts.sessionSeconds * 1000;
-    this.sessions.set(hashToken(token), { user, expiresAt });
+    this.sessions.set(hashToken(token), { user, expiresAt, passwordHash: this.data.admin.passwordHash });
     return { token, expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -119,9 +120,10 @@ export class AuthService {
 
   /**
    * Sets a new admin password; the current one is required (and counted like a login attempt).
-   * The one-time password file is deleted: from now on nobody but the operator knows it.
+   * The one-time password file is deleted: from now on nobody but the operator knows it. Every
+   * session signed in under the old password ends, except `keepSession` (the one that asked).
    */
-  async changePassword(currentPassword: string, newPassword: string, client = 'local'): Promise<void> {
+  async changePassword(currentPassword: string, newPassword: string, client = 'local', keepSession?: string): Promise<void> {
     if (newPassword.length < 12) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at least 12 characters');
     if (newPassword.length > 1024) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at most 1024 characters');
     await this.checkPassword(currentPassword, client).catch((e: unknown) => {
@@ -132,6 +134,8 @@ export class AuthService {
     await this.modify(async (d) => {
       d.admin.passwordHash = passwordHash;
     });
+    const kept = keepSession ? this.sessions.get(hashToken(keepSession)) : undefined;
+    if (kept) kept.passwordHash = passwordHash;
     await rm(join(dirname(this.path), INITIAL_PASSWORD_FILE), { force: true });
   }
 
@@ -158,6 +162,11 @@ export class AuthService {
     if (token.startsWith('dfs_')) {
       const s = this.sessions.get(hashToken(token));
       if (!s || s.expiresAt <= now) return undefined;
+      await this.reloadIfChanged(); // `dragonfly admin password --data-dir` may have changed it meanwhile
+      if (s.passwordHash !== this.data.admin.passwordHash) {
+        this.sessions.delete(hashToken(token));
+        return undefined;
+      }
       return { user: s.user, via: 'session' };
     }
     if (token.startsWith('dfk_')) {
