@@ -89,9 +89,10 @@ describe('boot fate and the agent', () => {
     const wfName = results[0].workflow;
     expect((await h.app.inject({ url: `/boot/ipxe?mac=${MAC}` })).body).toContain(': imaging\n');
 
-    const agent = { authorization: `Bearer ${reg.agentToken}` };
-    const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac: MAC } });
+    const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: { authorization: `Bearer ${reg.agentToken}` }, payload: { mac: MAC } });
     expect(hb.json().next).toEqual({ action: 'run', workflow: wfName, attempt: 1 });
+    // the heartbeat exchanged the discovery token for one bound to this run, as the agent does
+    const agent = { authorization: `Bearer ${hb.json().agentToken}` };
     const wf = (await h.app.inject({ url: `/api/agent/v1/workflows/${wfName}`, headers: agent })).json();
     expect(wf.actions[1].content).toBe(`${name}\n`);
     const ev = (payload: object) => h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${wfName}/events`, headers: agent, payload });
@@ -143,6 +144,9 @@ describe('boot fate and the agent', () => {
     expect(retry.json().status.currentAction).toBe(1);
     const again = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac } });
     expect(again.json().next).toEqual({ action: 'run', workflow: wfName, attempt: 2 });
+    // the retry is a new run: the heartbeat hands out its token and the old one is refused
+    expect((await ev({ action: 1, phase: 'Succeeded' })).statusCode).toBe(401);
+    agent.authorization = `Bearer ${again.json().agentToken}`;
     expect(retry.json().status.actions[0].phase).toBe('Succeeded');
     await ev({ action: 1, phase: 'Succeeded' });
     await ev({ action: 2, phase: 'Succeeded' });

@@ -17,6 +17,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import { renderTemplateText, type ContentFormat } from '../workflow/variables.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
+import { currentRun, runKey } from '../workflow/agent-run.ts';
 import { bearerToken } from './auth-hook.ts';
 import { templateSecretValues, type SecretVault } from './template-secrets-plugin.ts';
 
@@ -104,15 +105,35 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     };
   };
 
-  /** An enrolment token works only from the address its boot script went to (or a fresh DHCP one). */
-  const refuseReplay = (req: FastifyRequest, mac: string): void => {
+  const runOf = (hw: Hardware) => currentRun(store, hw, (wf) => deps.workflows.whyNotRunnable(wf));
+  /**
+   * The token for the heartbeat's reply: when the machine's run changed (assigned, finished,
+   * cancelled, retried), a token bound to the new one, and every earlier token of this MAC is
+   * revoked, so the old run's token dies at its agent's next heartbeat; else a fresh one at
+   * half-life (tokens are short-lived).
+   */
+  const heartbeatToken = async (token: string, mac: string, hw: Hardware): Promise<string | undefined> => {
+    const run = await runOf(hw);
+    if (auth.agentTokenRun(token) !== run) {
+      await auth.revokeAgentTokens(mac);
+      return auth.issueAgentToken(mac, run);
+    }
+    return auth.agentTokenStale(token) ? auth.issueAgentToken(mac, run) : undefined;
+  };
+  /**
+   * An enrolment token works once, and only from the address its boot script went to (or a
+   * fresh DHCP one). Returns what gives the token back if the registration then fails.
+   */
+  const spendEnrolment = (req: FastifyRequest, mac: string): (() => void) => {
     const token = bearerToken(req);
-    if (!token?.startsWith('dfe1.')) return; // agent tokens are another engineer's binding
-    const problem = deps.enrolment?.replayProblem(token, mac, req.ip);
+    const gate = deps.enrolment;
+    if (!gate || !token?.startsWith('dfe1.')) return () => {};
+    const problem = gate.replayProblem(token, mac, req.ip) ?? gate.spend(token, mac, req.ip);
     if (problem) {
-      logger.warn({ mac, ip: req.ip }, 'enrolment token replay refused');
+      logger.warn({ mac, ip: req.ip, problem }, 'enrolment token replay refused');
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem);
     }
+    return () => gate.unspend(token);
   };
 
   app.post<{ Body: RegisterRequest }>(
@@ -128,9 +149,12 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
     async (req) => {
       const mac = machineMac(req, auth, logger, req.body.mac);
-      refuseReplay(req, mac);
-      const hw = await registrar.register(mac, req.body.facts);
-      return reply(hw, auth.issueAgentToken(mac));
+      const giveBack = spendEnrolment(req, mac);
+      const hw = await registrar.register(mac, req.body.facts).catch((e: unknown) => {
+        giveBack(); // refused or failed: nothing was enrolled with it
+        throw e;
+      });
+      return reply(hw, auth.issueAgentToken(mac, await runOf(hw)));
     },
   );
 
@@ -145,13 +169,11 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
       },
     },
     async (req) => {
-      const token = bearerToken(req);
       const mac = machineMac(req, auth, logger, req.body.mac, ['dfa2']);
       const name = deps.index.nameByMac(mac);
       if (!name) throw new DragonflyError('DF_ERR_NOT_FOUND', `no machine registered with MAC ${mac}; register first`);
-      // short-lived tokens: a running agent is handed a fresh one before its own expires
-      const fresh = token && auth.agentTokenStale(token) ? auth.issueAgentToken(mac) : undefined;
-      return reply(await registrar.heartbeat(name), fresh, req.body.workflow);
+      const hw = await registrar.heartbeat(name);
+      return reply(hw, await heartbeatToken(bearerToken(req)!, mac, hw), req.body.workflow);
     },
   );
 
@@ -160,6 +182,13 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     const wf = await store.get<Workflow>('Workflow', req.params.name);
     const hw = await store.get<Hardware>('Hardware', wf.spec.hardwareRef);
     if (!hw.spec.macs.includes(mac)) throw new DragonflyError('DF_ERR_FORBIDDEN', `workflow ${wf.metadata.name} belongs to another machine`);
+    // A token issued while the machine had no run (discovery) may act for the run assigned
+    // since, until the agent's next heartbeat exchanges it; one bound to a run, only for that run.
+    const bound = auth.agentTokenRun(bearerToken(req)!);
+    if (bound && bound !== runKey(wf)) {
+      logger.warn({ mac, workflow: runKey(wf), bound, ip: req.ip }, 'agent token used for another run');
+      throw new DragonflyError('DF_ERR_FORBIDDEN', `this agent token is for run ${bound}, not ${runKey(wf)}; it ended with its run`);
+    }
     return { wf, hw };
   };
   /**

@@ -23,7 +23,9 @@ async function assignedMachine() {
   const assign = await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'debian-12', machines: [hardware] } });
   const workflow = assign.json().results[0].workflow as string;
   expect(workflow, assign.body).toBeTruthy();
-  return { mac, hardware, workflow, agent: { authorization: `Bearer ${agentToken as string}` } };
+  // as the agent does: its next heartbeat exchanges the discovery token for one bound to the run
+  const hb = await heartbeat(mac, { authorization: `Bearer ${agentToken as string}` });
+  return { mac, hardware, workflow, agent: { authorization: `Bearer ${hb.json().agentToken as string}` } };
 }
 
 const fetchWorkflow = (name: string, headers: Record<string, string>) => h.app.inject({ url: `/api/agent/v1/workflows/${name}`, headers });
@@ -86,6 +88,13 @@ describe('the rendered workflow goes out only while it is the machine’s curren
     const res = await fetchWorkflow(m.workflow, m.agent);
     expect(res.statusCode).toBe(410);
     expect(res.json().message).toMatch(/Succeeded/);
+    // the run's token ends with it: the agent's next heartbeat is told to boot locally and gets
+    // a token bound to no run; the run's own token is refused from then on
+    const hb = await heartbeat(m.mac, m.agent);
+    expect(hb.json()).toMatchObject({ next: { action: 'boot-local' }, agentToken: expect.stringMatching(/^dfa2\./) });
+    const old = await heartbeat(m.mac, m.agent);
+    expect(old.statusCode).toBe(401);
+    expect(old.json().message).toMatch(/revoked/);
   });
 
   it('a cancelled run is not handed out, nor is the old run after a new assignment', async () => {
@@ -98,7 +107,24 @@ describe('the rendered workflow goes out only while it is the machine’s curren
     const old = await fetchWorkflow(m.workflow, m.agent);
     expect(old.statusCode).toBe(410);
     expect(old.json().message).toMatch(/no longer the workflow|cancelled/);
-    expect((await fetchWorkflow(next, m.agent)).statusCode).toBe(200);
+    // the old run's token is not the new run's: refused, naming the run it was for
+    const other = await fetchWorkflow(next, m.agent);
+    expect(other.statusCode).toBe(403);
+    expect(other.json().message).toContain(`this agent token is for run ${m.workflow}#1, not ${next}#1`);
+    // the agent's next heartbeat exchanges it; the new token works, the old one is refused
+    const hb = await heartbeat(m.mac, m.agent);
+    expect(hb.json().next).toMatchObject({ action: 'run', workflow: next });
+    expect((await fetchWorkflow(next, { authorization: `Bearer ${hb.json().agentToken}` })).statusCode).toBe(200);
+    expect((await heartbeat(m.mac, m.agent)).statusCode).toBe(401);
+  });
+
+  it('events for another run are refused and change nothing', async () => {
+    const m = await assignedMachine();
+    const n = await assignedMachine();
+    const ev = await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${n.workflow}/events`, headers: m.agent, payload: { action: 0, phase: 'Failed', message: 'forged' } });
+    expect(ev.statusCode).toBe(403);
+    const wf = (await h.app.inject({ url: `/api/v1/workflows/${n.workflow}`, headers: h.headers })).json();
+    expect(wf.status.phase).toBe('Pending');
   });
 });
 

@@ -44,7 +44,8 @@ export async function authPlugin(app: FastifyInstance, deps: { auth: AuthService
       },
     },
     async (req, reply) => {
-      await auth.changePassword(req.body.currentPassword, req.body.newPassword, req.ip);
+      // the session that changed it stays signed in; every other one ends
+      await auth.changePassword(req.body.currentPassword, req.body.newPassword, req.ip, bearerToken(req) ?? cookieToken(req));
       reply.status(204);
     },
   );

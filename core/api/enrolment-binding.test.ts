@@ -78,6 +78,33 @@ describe('enrolment token only for the address of this MAC\'s DHCP exchange', ()
     expect((await status()).replaysRefused).toBe(1);
   });
 
+  it('an enrolment token works once: replayed from the same address it is a 401 saying it was used, and changes nothing', async () => {
+    const { timeline } = await harness();
+    timeline.dhcp(ack(VICTIM, VICTIM_IP));
+    const token = tokenIn((await script(VICTIM, VICTIM_IP)).body)!;
+    expect((await register(VICTIM, token, VICTIM_IP)).statusCode).toBe(200);
+    const before = (await h!.store.list<Hardware>('Hardware')).items[0];
+    const replay = await h!.app.inject({
+      method: 'POST', url: '/api/agent/v1/register', remoteAddress: VICTIM_IP, headers: { authorization: `Bearer ${token}` },
+      payload: { mac: VICTIM, facts: { ...sampleFacts([VICTIM]), cpu: { model: 'replayed', sockets: 1, cores: 1, threads: 1, arch: 'x86_64' } } },
+    });
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().message).toMatch(new RegExp(`enrolment token for ${VICTIM} was already used at .* from ${VICTIM_IP}; it works once`));
+    expect((await h!.store.list<Hardware>('Hardware')).items[0].spec.facts).toEqual(before.spec.facts);
+    expect((await status()).replaysRefused).toBe(1);
+    // the next boot's script carries a new token, which works
+    const next = tokenIn((await script(VICTIM, VICTIM_IP)).body)!;
+    expect(next).not.toBe(token);
+    expect((await register(VICTIM, next, VICTIM_IP)).statusCode).toBe(200);
+  });
+
+  it('single use holds with the gate open (DHCP off) too', async () => {
+    await harness({ dhcpRuns: () => false });
+    const token = tokenIn((await script(VICTIM, ATTACKER_IP)).body)!;
+    expect((await register(VICTIM, token, ATTACKER_IP)).statusCode).toBe(200);
+    expect((await register(VICTIM, token, '10.77.0.67')).statusCode).toBe(401);
+  });
+
   it('with DHCP off here there is no evidence: tokens are issued and status warns that the gate is open', async () => {
     await harness({ dhcpRuns: () => false });
     expect(tokenIn((await script(VICTIM, ATTACKER_IP)).body)).toMatch(/^dfe1\./);

@@ -148,22 +148,33 @@ describe('cancel through the API', () => {
     const mac = '52:54:00:13:00:08';
     const { name, token } = await registered(mac);
     const auth = { authorization: `Bearer ${token}` };
+    const runToken = () => auth.authorization;
     const old = await assign(name);
     const running = await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${old}/events`, headers: auth, payload: { action: 0, phase: 'Running' } });
     expect(running.statusCode).toBe(200);
-    const beat = async () => (await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: auth, payload: { mac, workflow: old } })).json();
+    // as the agent does, a heartbeat's fresh token replaces the one it holds
+    const beat = async () => {
+      const body = (await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: auth, payload: { mac, workflow: old } })).json();
+      if (body.agentToken) auth.authorization = `Bearer ${body.agentToken}`;
+      return body;
+    };
     expect((await beat()).cancelled).toBeUndefined();
 
     const cancel = await h.app.inject({ method: 'POST', url: `/api/v1/hardware/${name}/resolve`, headers: h.headers, payload: { as: 'cancel' } });
     expect(cancel.statusCode, cancel.body).toBe(200);
     expect((await get(`/api/v1/workflows/${old}`)).status.phase).toBe('Cancelled');
+    const ofOldRun = runToken();
     expect(await beat()).toMatchObject({ next: { action: 'wait' }, cancelled: { workflow: old, reason: `workflow ${old} was cancelled` } });
+    // the run's token ended with it: the heartbeat handed out another and refuses it from now on
+    expect(runToken()).not.toBe(ofOldRun);
+    expect((await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: { authorization: ofOldRun }, payload: { mac } })).statusCode).toBe(401);
 
     const fresh = await assign(name);
     expect(await beat()).toMatchObject({ next: { action: 'run', workflow: fresh }, cancelled: { workflow: old } });
     const late = await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${old}/events`, headers: auth, payload: { action: 0, phase: 'Failed', message: 'dd: I/O error' } });
-    expect(late.statusCode).toBe(410);
-    expect(late.json()).toMatchObject({ code: 'DF_ERR_GONE', message: `workflow ${old} was cancelled; the report (action 0 Failed) was ignored` });
+    // the agent now holds the new run's token: a report for the old run is refused, naming both
+    expect(late.statusCode).toBe(403);
+    expect(late.json().message).toBe(`this agent token is for run ${fresh}#1, not ${old}#1; it ended with its run`);
     expect((await get(`/api/v1/hardware/${name}`)).status).toMatchObject({ state: 'Assigned', currentWorkflow: fresh });
     expect((await get(`/api/v1/workflows/${fresh}`)).status.phase).toBe('Pending');
   });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INITIAL_PASSWORD_FILE } from '../auth/auth-service.ts';
+import { AuthService, INITIAL_PASSWORD_FILE } from '../auth/auth-service.ts';
 import { createHarness, type Harness } from '../testing/api-harness.ts';
 
 // Issue 14, item 6: 200 wrong passwords went through in 19 s, and the admin password could not
@@ -61,5 +61,22 @@ describe('changing the admin password', () => {
     expect((await login(h.password, '10.9.9.21')).statusCode).toBe(401);
     expect((await login('a much better password', '10.9.9.21')).statusCode).toBe(200);
     expect((await h.app.inject({ url: '/api/v1/auth/whoami', headers: h.headers })).statusCode).toBe(200);
+  });
+
+  it('a change ends every other signed-in session (also one made by the CLI on the data dir); the one that changed it stays', async () => {
+    const sessionOf = async (from: string, password: string) => ({ authorization: `Bearer ${(await login(password, from)).json().token as string}` });
+    const whoami = (headers: Record<string, string>) => h.app.inject({ url: '/api/v1/auth/whoami', headers });
+    const current = 'a much better password';
+    const changer = await sessionOf('10.9.9.30', current);
+    const other = await sessionOf('10.9.9.31', current);
+    expect((await whoami(other)).statusCode).toBe(200);
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/auth/password', remoteAddress: '10.9.9.30', headers: changer, payload: { currentPassword: current, newPassword: 'the third password' } });
+    expect(res.statusCode, res.body).toBe(204);
+    expect((await whoami(other)).statusCode).toBe(401);
+    expect((await whoami(changer)).statusCode).toBe(200);
+    // `dragonfly admin password --data-dir` writes auth.json from another process
+    const { auth: cli } = await AuthService.open(h.dataDir, { now: () => now });
+    await cli.changePassword('the third password', 'the fourth password');
+    expect((await whoami(changer)).statusCode).toBe(401);
   });
 });

@@ -33,7 +33,34 @@ export function templateSecretValues(vault: SecretVault | undefined, tpl: Templa
 
 type Params = { name: string; variable: string };
 
+/** Drops every stored secret of a template that is gone; a template made later under its name starts with none. */
+function forgetSecretsOf(vault: SecretVault, template: string): void {
+  const prefix = templateSecretRef(template, '');
+  for (const ref of vault.refs()) if (ref.startsWith(prefix)) vault.delete(ref);
+}
+
+/**
+ * Deleting a template deletes its secrets, whichever way it was deleted (API, apply, another
+ * instance on the same etcd): the store's watch says so. Secrets of templates deleted while
+ * this server was down are dropped at start.
+ */
+async function forgetSecretsOfDeletedTemplates(app: FastifyInstance, deps: { store: Store; vault: SecretVault }): Promise<void> {
+  const unwatch = await deps.store.watch({ kind: 'Template' }, (e) => {
+    if (e.type !== 'DELETED') return;
+    try {
+      forgetSecretsOf(deps.vault, e.object.metadata.name);
+    } catch {
+      // an unreadable vault file: the sweep at the next start drops them
+    }
+  });
+  app.addHook('onClose', async () => unwatch());
+  const present = new Set((await deps.store.list<Template>('Template')).items.map((t) => t.metadata.name));
+  const owners = new Set(deps.vault.refs().filter((r) => r.startsWith('template/')).map((r) => r.split('/')[1]));
+  for (const owner of owners) if (!present.has(owner)) forgetSecretsOf(deps.vault, owner);
+}
+
 export async function templateSecretsPlugin(app: FastifyInstance, deps: { store: Store; vault: SecretVault }): Promise<void> {
+  await forgetSecretsOfDeletedTemplates(app, deps);
   const declared = async (p: Params) => {
     const tpl = await deps.store.get<Template>('Template', p.name);
     if (!(tpl.spec.secretVariables ?? []).includes(p.variable)) {

@@ -127,3 +127,18 @@ describe('secret template variables', () => {
     expect((await h.app.inject({ method: 'DELETE', url: '/api/v1/templates/with-secret/secrets/rootPassword', headers: h.headers })).statusCode).toBe(404);
   });
 });
+
+describe('deleting a template deletes its secrets', () => {
+  const storedRefs = async () => Object.keys(JSON.parse(await readFile(join(h.dataDir, 'template-secrets.json'), 'utf8')).credentials as object);
+
+  it('the value leaves the vault file; a template made again under the name has none', async () => {
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/templates', headers: h.headers, payload: secretTemplate('doomed') })).statusCode).toBe(201);
+    expect((await put('doomed', 'rootPassword', SECRET)).statusCode).toBe(204);
+    expect(await storedRefs()).toContain('template/doomed/rootPassword');
+    expect((await h.app.inject({ method: 'DELETE', url: '/api/v1/templates/doomed', headers: h.headers })).statusCode).toBe(204);
+    expect(await storedRefs()).not.toContain('template/doomed/rootPassword');
+    expect((await h.app.inject({ method: 'POST', url: '/api/v1/templates', headers: h.headers, payload: secretTemplate('doomed') })).statusCode).toBe(201);
+    const listed = await h.app.inject({ url: '/api/v1/templates/doomed/secrets', headers: h.headers });
+    expect(listed.json().items).toEqual([{ name: 'rootPassword', set: false }]);
+  });
+});

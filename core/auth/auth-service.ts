@@ -55,7 +55,8 @@ const b64url = (b: Buffer) => b.toString('base64url');
  * The file is 0600: whoever can read the data directory already holds the keys.
  */
 export class AuthService {
-  private readonly sessions = new Map<string, { user: string; expiresAt: number }>();
+  /** A session holds the password hash it was signed in under: a changed password ends it. */
+  private readonly sessions = new Map<string, { user: string; expiresAt: number; passwordHash: string }>();
   private fileMtime = 0;
 
   private constructor(
@@ -109,7 +110,7 @@ export class AuthService {
   createSession(user = this.data.admin.username): { token: string; expiresAt: string } {
     const token = `dfs_${b64url(randomBytes(32))}`;
     const expiresAt = this.opts.now() + this.opts.sessionSeconds * 1000;
-    this.sessions.set(hashToken(token), { user, expiresAt });
+    this.sessions.set(hashToken(token), { user, expiresAt, passwordHash: this.data.admin.passwordHash });
     return { token, expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -119,9 +120,10 @@ export class AuthService {
 
   /**
    * Sets a new admin password; the current one is required (and counted like a login attempt).
-   * The one-time password file is deleted: from now on nobody but the operator knows it.
+   * The one-time password file is deleted: from now on nobody but the operator knows it. Every
+   * session signed in under the old password ends, except `keepSession` (the one that asked).
    */
-  async changePassword(currentPassword: string, newPassword: string, client = 'local'): Promise<void> {
+  async changePassword(currentPassword: string, newPassword: string, client = 'local', keepSession?: string): Promise<void> {
     if (newPassword.length < 12) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at least 12 characters');
     if (newPassword.length > 1024) throw new DragonflyError('DF_ERR_INVALID', 'the new password must be at most 1024 characters');
     await this.checkPassword(currentPassword, client).catch((e: unknown) => {
@@ -132,6 +134,8 @@ export class AuthService {
     await this.modify(async (d) => {
       d.admin.passwordHash = passwordHash;
     });
+    const kept = keepSession ? this.sessions.get(hashToken(keepSession)) : undefined;
+    if (kept) kept.passwordHash = passwordHash;
     await rm(join(dirname(this.path), INITIAL_PASSWORD_FILE), { force: true });
   }
 
@@ -158,6 +162,11 @@ export class AuthService {
     if (token.startsWith('dfs_')) {
       const s = this.sessions.get(hashToken(token));
       if (!s || s.expiresAt <= now) return undefined;
+      await this.reloadIfChanged(); // `dragonfly admin password --data-dir` may have changed it meanwhile
+      if (s.passwordHash !== this.data.admin.passwordHash) {
+        this.sessions.delete(hashToken(token));
+        return undefined;
+      }
       return { user: s.user, via: 'session' };
     }
     if (token.startsWith('dfk_')) {
@@ -217,17 +226,27 @@ export class AuthService {
 
   // ---- machine tokens (HMAC-signed, bound to a MAC; agent tokens revocable per machine) ----
 
-  /** Short-lived token put on the agent's kernel command line by the boot script. */
+  /**
+   * Short-lived token put on the agent's kernel command line by the boot script. A random nonce
+   * makes every issued token distinct, so one can be spent by a registration (single use)
+   * without spending another boot's token issued in the same second.
+   */
   issueEnrolmentToken(mac: string): string {
     return this.signMachineToken('dfe1', mac, this.opts.enrolmentSeconds);
   }
 
   /**
    * Per-machine token handed to the agent once it has registered. It carries its issue time
-   * (ms) so that `revokeAgentTokens` can refuse every token issued up to a moment.
+   * (ms) so that `revokeAgentTokens` can refuse every token issued up to a moment, and the run
+   * it was issued for (`workflow#attempt`, empty for none) so that it works for that run only.
    */
-  issueAgentToken(mac: string): string {
-    return this.signMachineToken('dfa2', mac, this.opts.agentSeconds);
+  issueAgentToken(mac: string, run = ''): string {
+    return this.signMachineToken('dfa2', mac, this.opts.agentSeconds, run);
+  }
+
+  /** The run an agent token was issued for (empty: none, or a token from before runs were bound). */
+  agentTokenRun(token: string): string {
+    return this.decodeMachineToken(token).run;
   }
 
   /** True once more than half of an agent token's lifetime has passed: time to hand out a fresh one. */
@@ -239,7 +258,8 @@ export class AuthService {
   /** Every agent token issued for this MAC until now is refused from now on (the machine must enrol again). */
   async revokeAgentTokens(macInput: string): Promise<void> {
     const macHex = parseMac(macInput).replace(/:/g, '');
-    const at = this.opts.now();
+    // tokens issued since the last revocation may carry its ms + 1 (see signMachineToken)
+    const at = Math.max(this.opts.now(), (this.data.agentRevokedBefore?.[macHex] ?? -1) + 1);
     await this.modify(async (d) => {
       d.agentRevokedBefore = { ...d.agentRevokedBefore, [macHex]: at };
     });
@@ -262,14 +282,17 @@ export class AuthService {
   }
 
   /**
-   * Wire forms: `dfe1.<mac>.<exp s>.<sig>` and `dfa2.<mac>.<issued ms>.<exp s>.<sig>`. The
-   * 7-day `dfa1` tokens of earlier versions are no longer accepted (they could not be revoked).
+   * Wire forms: `dfe1.<mac>.<nonce>.<exp s>.<sig>` and `dfa2.<mac>.<issued ms>.<run>.<exp s>.<sig>`
+   * (run: its UTF-8 in hex, `0` for none; a `dfa2` without it, from before runs were bound, is
+   * bound to none).
+   * The 7-day `dfa1` tokens of earlier versions are no longer accepted (they could not be
+   * revoked), nor enrolment tokens without a nonce (they could not be told apart to spend one).
    */
-  private decodeMachineToken(token: string): { kind: MachineTokenKind; macHex: string; issuedAt: number; expiresAt: number } {
+  private decodeMachineToken(token: string): { kind: MachineTokenKind; macHex: string; issuedAt: number; expiresAt: number; run: string } {
     const parts = token.split('.');
     const kind = parts[0] as MachineTokenKind;
-    const want = kind === 'dfe1' ? 4 : kind === 'dfa2' ? 5 : 0;
-    if (parts.length !== want || !parts.slice(1, -1).every((p) => /^[0-9a-f]+$/.test(p))) {
+    const wellFormed = kind === 'dfe1' ? parts.length === 5 : kind === 'dfa2' && (parts.length === 5 || parts.length === 6);
+    if (!wellFormed || !parts.slice(1, -1).every((p) => /^[0-9a-f]+$/.test(p))) {
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
     }
     const sig = parts[parts.length - 1];
@@ -278,15 +301,17 @@ export class AuthService {
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token signature invalid');
     }
     const expStr = parts[parts.length - 2];
-    return { kind, macHex: parts[1], issuedAt: kind === 'dfa2' ? Number(parts[2]) : 0, expiresAt: Number(expStr) * 1000 };
+    const run = kind === 'dfa2' && parts.length === 6 && parts[3] !== '0' ? Buffer.from(parts[3], 'hex').toString('utf8') : '';
+    return { kind, macHex: parts[1], issuedAt: kind === 'dfa2' ? Number(parts[2]) : 0, expiresAt: Number(expStr) * 1000, run };
   }
 
-  private signMachineToken(kind: MachineTokenKind, macInput: string, ttlSeconds: number): string {
+  private signMachineToken(kind: MachineTokenKind, macInput: string, ttlSeconds: number, run = ''): string {
     const macHex = parseMac(macInput).replace(/:/g, '');
     // strictly after a revocation made in the same millisecond, so a fresh enrolment is never refused
     const now = Math.max(this.opts.now(), (this.data.agentRevokedBefore?.[macHex] ?? -1) + 1);
     const exp = Math.floor(now / 1000) + ttlSeconds;
-    const body = kind === 'dfa2' ? `${kind}.${macHex}.${now}.${exp}` : `${kind}.${macHex}.${exp}`;
+    const middle = kind === 'dfa2' ? `${now}.${run ? Buffer.from(run, 'utf8').toString('hex') : '0'}` : randomBytes(8).toString('hex');
+    const body = `${kind}.${macHex}.${middle}.${exp}`;
     return `${body}.${this.sign(body)}`;
   }
 

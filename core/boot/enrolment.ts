@@ -38,7 +38,7 @@ export interface EnrolmentStatus {
   warning?: string;
   /** Scripts answered without a token: no DHCP evidence for that MAC from that address. */
   tokensRefused: number;
-  /** Registrations refused: an enrolment token used from another address than it was issued to. */
+  /** Registrations refused: an enrolment token used again (single use), or from another address than it was issued to. */
   replaysRefused: number;
   discovery: { created: number; refused: number; perMinute: number; total: number };
 }
@@ -57,6 +57,8 @@ export function isEvidence(e: DhcpEvent): boolean {
 export class EnrolmentGate {
   private readonly seen = new Map<string, Map<string, number>>();
   private readonly issued = new Map<string, { ip: string; at: number }>();
+  /** Enrolment tokens a registration has used, kept for a token's life: each works once. */
+  private readonly spent = new Map<string, { ip: string; at: number }>();
   private readonly minute = { start: 0, count: 0 };
   private readonly counts = { tokensRefused: 0, replaysRefused: 0, created: 0, refused: 0 };
   private readonly o: Required<EnrolmentOptions>;
@@ -118,6 +120,31 @@ export class EnrolmentGate {
     return at
       ? `enrolment token for ${mac} was issued to ${at.ip}, not ${from}; boot the machine again`
       : `enrolment token for ${mac} is not known to this server (issued before a restart?); boot the machine again`;
+  }
+
+  /**
+   * Spends an enrolment token on one registration (single use, also with the gate open): the
+   * problem if it was spent already. `unspend` gives it back when that registration failed.
+   */
+  spend(token: string, mac: string, ip: string): string | undefined {
+    const now = this.o.now();
+    for (const [t, use] of this.spent) {
+      if (now - use.at <= this.o.tokenWindowMs) break;
+      this.spent.delete(t); // oldest first: the rest are younger
+    }
+    const used = this.spent.get(token);
+    if (used) {
+      this.counts.replaysRefused++;
+      const when = new Date(used.at).toISOString();
+      return `enrolment token for ${mac} was already used at ${when} from ${used.ip}; it works once: boot the machine again for a new one`;
+    }
+    this.spent.set(token, { ip: normalizeIp(ip), at: now });
+    if (this.spent.size > MAX_MACS) this.spent.delete(this.spent.keys().next().value!);
+    return undefined;
+  }
+
+  unspend(token: string): void {
+    this.spent.delete(token);
   }
 
   /** May an unknown MAC create a discovery record now? Counts it either way. */

@@ -169,7 +169,12 @@ describe('dragonfly CLI against a running `dragonfly serve`', () => {
     };
     const first = await register('CLI-REAL');
     expect(first.status).toBe(200);
-    const name = ((await first.json()) as { hardware: string }).hardware;
+    const { hardware: name, agentToken } = (await first.json()) as { hardware: string; agentToken: string };
+    const heartbeat = () => fetch(`${url}/api/agent/v1/heartbeat`, { method: 'POST', headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ mac }) });
+    expect((await heartbeat()).status).toBe(200);
+    const revoked = cli(['machines', 'revoke-token', name], env);
+    expect(revoked.out.trim()).toBe(`${name}: agent tokens revoked for ${mac}`);
+    expect((await heartbeat()).status).toBe(401);
     expect((await register('CLI-FAKE')).status).toBe(409);
     const typo = cli(['machines', 'identity', name, 'acept'], env);
     expect(typo.code).toBe(1);
@@ -181,7 +186,7 @@ describe('dragonfly CLI against a running `dragonfly serve`', () => {
     const none = cli(['machines', 'identity', name, 'accept'], env);
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/has no identity conflict to resolve/);
-  }, 120_000); // three CLI processes on a loaded machine
+  }, 150_000); // four CLI processes on a loaded machine
 
   it('enrolment approve: a new machine waits; machines approve lets it through; a bad mode is named', async () => {
     const token = cli(['tokens', 'create', 'approve', '--data-dir', join(dir, 'data')]).out.trim();

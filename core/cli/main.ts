@@ -133,6 +133,15 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
       const res = await client(cmd, io).request<{ created: Array<{ line: number; name: string; mac: string }> }>('POST', '/api/v1/inventory/import', text, 'text/csv');
       io.out(isJson(cmd) ? JSON.stringify(res, null, 2) : res.created.map((m) => `line ${m.line}: ${m.name} (${m.mac}) declared`).join('\n'));
     });
+
+  machines
+    .command('revoke-token <name>')
+    .description("refuse every agent token issued to this machine so far (a leaked one, say); its agent must boot again to enrol")
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const res = await client(cmd, io).request<{ hardware: string; revoked: string[] }>('POST', `/api/v1/hardware/${encodeURIComponent(name)}/revoke-agent-tokens`);
+      io.out(isJson(cmd) ? JSON.stringify(res, null, 2) : `${name}: agent tokens revoked for ${res.revoked.join(', ')}`);
+    });
+
   machines
     .command('approve <name>')
     .description('approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned')

@@ -8,6 +8,7 @@
  *        [--disk-bytes A,B] [--firmware bios|uefi] [--secure-boot true|false] [--timeout S]
  *   node --import tsx e2e/lab/api.ts show --mac M
  *   node --import tsx e2e/lab/api.ts same-machine --mac M --other-macs M2[,M3]
+ *   node --import tsx e2e/lab/api.ts identity-conflict --mac M --pinned-serial A --offered-serial B [--timeout S]
  *
  * Environment: LAB_API_URL (default http://127.0.0.1:8080), LAB_TOKEN (an API token).
  * Success: exit 0 and one summary line on stdout (the lab shows it in its table).
@@ -80,6 +81,8 @@ interface Opts {
   /** The agent's secureBoot fact, when the scenario knows what the firmware enforces. */
   secureBoot?: boolean;
   otherMacs?: string[];
+  pinnedSerial?: string;
+  offeredSerial?: string;
 }
 
 async function waitBoot(o: Opts): Promise<string> {
@@ -166,6 +169,27 @@ async function sameMachine(o: Opts): Promise<string> {
   return `one machine ${hw.metadata.name} (${hw.status?.state}) with MACs ${hw.spec.macs.join(', ')}`;
 }
 
+/**
+ * Issue 14: a registration for the MAC with another SMBIOS serial is on the machine as an
+ * identity conflict awaiting the operator, and the machine's own facts still say the pinned one.
+ */
+async function identityConflict(o: Opts): Promise<string> {
+  return poll(o.timeout, async () => {
+    const hw = await findByMac(o.mac);
+    if (!hw) return { ok: false, why: `no Hardware object has MAC ${o.mac}` };
+    const id = hw.status?.identity;
+    const condition = hw.status?.conditions?.find((c) => c.type === 'IdentityConflict' && c.status === 'True');
+    if (!id || id.offered?.serial !== o.offeredSerial || !condition) {
+      return { ok: false, why: `${hw.metadata.name}: offered serial ${id?.offered?.serial ?? '(none)'}, IdentityConflict ${condition ? 'set' : 'not set'}` };
+    }
+    const facts = hw.spec.facts?.dmi?.serial;
+    if (id.pinned.serial !== o.pinnedSerial || facts !== o.pinnedSerial) {
+      return { ok: false, why: `${hw.metadata.name}: pinned serial ${id.pinned.serial}, facts serial ${facts}; want ${o.pinnedSerial} in both` };
+    }
+    return { ok: true, summary: `${hw.metadata.name}: ${o.offeredSerial} refused (${(condition.message ?? '').slice(0, 90)}); pinned and facts serial ${facts}` };
+  });
+}
+
 async function show(o: Opts): Promise<string> {
   const hw = await findByMac(o.mac);
   if (!hw) throw new Error(`no Hardware object has MAC ${o.mac}`);
@@ -188,6 +212,8 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       firmware: { type: 'string' },
       'secure-boot': { type: 'string' },
       'other-macs': { type: 'string' },
+      'pinned-serial': { type: 'string' },
+      'offered-serial': { type: 'string' },
     },
   });
   if (!values.mac) throw new Error('--mac is required');
@@ -206,11 +232,13 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       firmware: values.firmware,
       secureBoot: values['secure-boot'] === undefined ? undefined : values['secure-boot'] === 'true',
       otherMacs: values['other-macs']?.toLowerCase().split(',').filter(Boolean) ?? [],
+      pinnedSerial: values['pinned-serial'],
+      offeredSerial: values['offered-serial'],
     },
   };
 }
 
-const commands: Record<string, (o: Opts) => Promise<string>> = { 'wait-boot': waitBoot, 'wait-registered': waitRegistered, 'same-machine': sameMachine, show };
+const commands: Record<string, (o: Opts) => Promise<string>> = { 'wait-boot': waitBoot, 'wait-registered': waitRegistered, 'same-machine': sameMachine, 'identity-conflict': identityConflict, show };
 
 async function main(): Promise<void> {
   const { cmd, o } = parse(process.argv.slice(2));
