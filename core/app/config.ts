@@ -41,6 +41,8 @@ export interface ControlPlaneConfig {
   swarm?: boolean;
   /** Swarm leader lease TTL, seconds: the failover bound is about TTL + 1 s. Default 3. */
   swarmTtlSeconds?: number;
+  /** With backend etcd: a join token (`dragonfly swarm join-token`) for an instance joining an existing swarm; needed once. Default none. */
+  join?: string;
   /** Address pool for full mode, "START-END". */
   dhcpRange?: { start: string; end: string };
   router?: string;

@@ -40,6 +40,7 @@ import { SecretBox } from '../power/secrets/secret-box.ts';
 import { ConsoleHub } from '../power/console-hub.ts';
 import { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
+import { openSwarmIdentity, type SwarmIdentity } from './swarm-identity.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,8 +53,10 @@ export interface ControlPlane {
   auth: AuthService;
   workflows: WorkflowService;
   api: Api;
-  /** Set only on the very first start: the one-time admin password. */
+  /** Set only on the very first start (of this instance, or of the swarm): the one-time admin password. */
   initialPassword?: string;
+  /** With backend etcd: the swarm this instance belongs to (a join token is set only on the swarm's first instance). */
+  swarm?: Pick<SwarmIdentity, 'joinToken' | 'makeJoinToken'>;
   /** Notifications (machine Ready / failed), for the tray and desktop notifications. */
   events: EventEmitter<{ notification: [Notification] }>;
   /** A session token for the operator at this desktop (no password typed). */
@@ -87,14 +90,17 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
   const store = await openStore({ backend: config.backend, dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, logger: log });
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   try {
-    const { auth, initialPassword } = await AuthService.open(config.dataDir);
+    const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
+    // etcd: one identity for every instance (operators, tokens, sessions, machine-token key) in the backend
+    const swarm = config.backend === 'etcd' ? await openSwarmIdentity({ dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, local: keys, joinToken: config.join }) : undefined;
+    if (swarm) cleanup.unshift(() => swarm.close());
+    const { auth, initialPassword } = swarm ?? (await AuthService.open(config.dataDir));
     const index = new HardwareIndex(store);
     await index.start();
     cleanup.unshift(() => index.stop());
     // Identity conflicts join the workflow engine's notifications: one stream for the UI, tray and SSE.
     let enrolmentSettings = await loadEnrolmentSettings(config.dataDir);
     const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolmentSettings.enrolment });
-    const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const box = new SecretBox(await keys.getKey(), keys.description);
     const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), box);
     // secret template variables: same key, own file, so the credentials list never shows them
@@ -241,6 +247,7 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
       workflows,
       api,
       initialPassword,
+      swarm,
       events,
       adminSession: () => auth.createSession(),
       status,

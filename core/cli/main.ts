@@ -10,6 +10,7 @@ import { formatTable } from './table.ts';
 import { serve, type ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
+import { addSwarmCommands } from './swarm-commands.ts';
 import { addConsoleCommand } from './console-command.ts';
 
 interface GlobalOpts {
@@ -78,6 +79,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--listen <address>', 'address the operator API and UI bind (env DRAGONFLY_LISTEN; default 127.0.0.1 = this host only; boot routes get their own listener on the --interface address)')
     .option('--backend <name>', 'storage: lowdb, memory, etcd, kubernetes (env DRAGONFLY_BACKEND; default lowdb)')
     .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS)')
+    .option('--join <token>', 'join the swarm in etcd with a token from `dragonfly swarm join-token` (env DRAGONFLY_JOIN; needed once)')
     .option('--interface <name>', 'provisioning interface for DHCP/TFTP (env DRAGONFLY_INTERFACE; default none = off)')
     .option('--dhcp-mode <mode>', 'full, proxy or off (env DRAGONFLY_DHCP_MODE; default proxy)')
     .option('--dhcp-range <start-end>', 'address pool for full mode (env DRAGONFLY_DHCP_RANGE)')
@@ -208,6 +210,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
 
   addAdminCommands(program, io, (cmd) => client(cmd, io));
   addHandoffCommands(program, io.out);
+  addSwarmCommands(program, io);
   addConsoleCommand(program, (cmd) => target(cmd, io), { stdin: process.stdin, stdout: process.stdout, status: io.err });
   return program;
 }

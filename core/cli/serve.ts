@@ -17,6 +17,8 @@ export interface ServeFlags {
   listen?: string;
   backend?: string;
   etcdEndpoints?: string;
+  /** Join token of an existing swarm (backend etcd), from `dragonfly swarm join-token`. */
+  join?: string;
   interface?: string;
   dhcpMode?: string;
   dhcpRange?: string;
@@ -50,6 +52,7 @@ export async function resolveServeConfig(flags: ServeFlags, env = process.env): 
   if (merged.listen) c.listen = merged.listen;
   if (merged.backend) c.backend = parseBackend(merged.backend);
   if (merged.etcdEndpoints) c.etcdEndpoints = String(merged.etcdEndpoints).split(',');
+  if (merged.join) c.join = String(merged.join);
   if (merged.interface) c.interface = merged.interface;
   if (merged.dhcpMode) c.dhcpMode = parseDhcpMode(merged.dhcpMode);
   if (merged.dhcpRange) c.dhcpRange = parseRange(merged.dhcpRange);
@@ -101,6 +104,7 @@ function stringsFromEnv(env: NodeJS.ProcessEnv): ServeFlags {
     DRAGONFLY_LISTEN: 'listen',
     DRAGONFLY_BACKEND: 'backend',
     DRAGONFLY_ETCD_ENDPOINTS: 'etcdEndpoints',
+    DRAGONFLY_JOIN: 'join',
     DRAGONFLY_INTERFACE: 'interface',
     DRAGONFLY_DHCP_MODE: 'dhcpMode',
     DRAGONFLY_DHCP_RANGE: 'dhcpRange',
@@ -147,6 +151,10 @@ export async function serve(flags: ServeFlags, out: (line: string) => void = con
     out('   dragonfly admin password, or Settings in the UI)');
   } else if (await cp.auth.initialPasswordOnDisk()) {
     out(`the first-start admin password is still in ${initialFile}; change it (dragonfly admin password, or Settings in the UI) to delete it`);
+  }
+  if (cp.swarm?.joinToken) {
+    out(`swarm created; other instances join it with: dragonfly serve --backend etcd --join ${cp.swarm.joinToken.token}`);
+    out(`  (valid until ${cp.swarm.joinToken.expiresAt}; make another with: dragonfly swarm join-token)`);
   }
   const st = await cp.status();
   for (const [name, h] of Object.entries(st.services)) if (h.error) out(`${name}: ${h.error}`);
