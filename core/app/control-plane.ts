@@ -56,7 +56,7 @@ export interface ControlPlane {
   /** Set only on the very first start (of this instance, or of the swarm): the one-time admin password. */
   initialPassword?: string;
   /** With backend etcd: the swarm this instance belongs to (a join token is set only on the swarm's first instance). */
-  swarm?: Pick<SwarmIdentity, 'joinToken' | 'makeJoinToken'>;
+  swarm?: Pick<SwarmIdentity, 'joinToken' | 'makeJoinToken' | 'rotateKey'>;
   /** Notifications (machine Ready / failed), for the tray and desktop notifications. */
   events: EventEmitter<{ notification: [Notification] }>;
   /** A session token for the operator at this desktop (no password typed). */
@@ -102,9 +102,10 @@ export async function createControlPlane(partial: Partial<ControlPlaneConfig> & 
     let enrolmentSettings = await loadEnrolmentSettings(config.dataDir);
     const registrar = new Registrar(store, index, { notify: (n) => workflows.emit('notification', n), enrolment: () => enrolmentSettings.enrolment });
     const box = new SecretBox(await keys.getKey(), keys.description);
-    const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), box);
+    // a swarm keeps them in the backend, sealed under its data key; one instance in 0600 files
+    const credentials = swarm?.credentials ?? new CredentialStore(join(config.dataDir, 'credentials.json'), box);
     // secret template variables: same key, own file, so the credentials list never shows them
-    const templateSecrets = new CredentialStore(join(config.dataDir, 'template-secrets.json'), box);
+    const templateSecrets = swarm?.templateSecrets ?? new CredentialStore(join(config.dataDir, 'template-secrets.json'), box);
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
     const consoles = new ConsoleHub({ open: consoleOpener(store, credentials) });
     cleanup.unshift(() => consoles.close());

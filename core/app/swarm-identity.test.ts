@@ -8,7 +8,9 @@ import { readLocalDataKey } from '../power/secrets/swarm-key.ts';
 import { discardLogger } from '../shared/logger.ts';
 import { startEtcd, type EtcdProcess } from '../store/etcd/etcd-process.ts';
 import { describeWithPeers } from '../testing/peers.ts';
+import { main } from '../cli/main.ts';
 import { createControlPlane, type ControlPlane } from './control-plane.ts';
+import type { SwarmIdentity } from './swarm-identity.ts';
 
 // Three real control planes (HTTP on 127.0.0.1, DHCP and TFTP off) on one real etcd on loopback.
 let etcd: EtcdProcess;
@@ -26,6 +28,8 @@ const join_ = join;
 
 const call = (cp: ControlPlane, method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) =>
   cp.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
+const swarmOf = (cp: ControlPlane) => cp.swarm as SwarmIdentity;
+const etcdDump = () => execFileSync('etcdctl', ['--endpoints', etcd.endpoint, 'get', '--prefix', '/dragonfly'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString('utf8');
 const whoami = async (cp: ControlPlane, token: string) => (await call(cp, 'GET', '/api/v1/auth/whoami', token)).statusCode;
 
 describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd', () => {
@@ -95,7 +99,7 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
   });
 
   it('etcd holds no secret in clear: not the data key, not the signing key, not the admin password', async () => {
-    const dump = execFileSync('etcdctl', ['--endpoints', etcd.endpoint, 'get', '--prefix', '/dragonfly'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString('utf8');
+    const dump = etcdDump();
     expect(dump).toContain('/dragonfly/swarm/auth');
     expect(dump).toMatch(/"sealedSecretKey":"dfs1\./);
     expect(dump).not.toMatch(/"secretKey"/);
@@ -107,6 +111,45 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     const local = await Promise.all(dirs.slice(0, 3).map((d) => readFile(join(d, 'swarm-data-key'), 'utf8')));
     expect(new Set(local).size).toBe(3);
     expect((await readLocalDataKey(dirs[1], new FileKeyProvider(dirs[1])))!.equals(dataKey!)).toBe(true);
+  });
+
+  it('a BMC credential stored through one instance is known to the others, and etcd never shows the secret', async () => {
+    const put = await call(a, 'POST', '/api/v1/credentials', a.adminSession().token, { name: 'rack1-bmc', username: 'root', secret: 'bmc-pass-Zq81x' });
+    expect(put.statusCode).toBeLessThan(300);
+    await untilTrue(() => swarmOf(c).credentials.get('rack1-bmc')?.secret === 'bmc-pass-Zq81x');
+    expect((await call(b, 'GET', '/api/v1/credentials', b.adminSession().token)).json()).toEqual({ items: [{ name: 'rack1-bmc' }] });
+    expect(swarmOf(b).credentials.get('rack1-bmc')).toEqual({ username: 'root', secret: 'bmc-pass-Zq81x' });
+    await swarmOf(b).templateSecrets.set('template/ubuntu/root_password', { secret: 'tpl-secret-Jw27p' });
+    await untilTrue(() => swarmOf(a).templateSecrets.get('template/ubuntu/root_password')?.secret === 'tpl-secret-Jw27p');
+    const dump = etcdDump();
+    expect(dump).toContain('/dragonfly/swarm/secrets/credentials/rack1-bmc');
+    for (const clear of ['bmc-pass-Zq81x', 'tpl-secret-Jw27p', Buffer.from('bmc-pass-Zq81x').toString('base64')]) expect(dump).not.toContain(clear);
+    // deleted through another instance: gone everywhere
+    expect((await call(c, 'DELETE', '/api/v1/credentials/rack1-bmc', c.adminSession().token)).statusCode).toBe(204);
+    await untilTrue(() => swarmOf(a).credentials.get('rack1-bmc') === undefined);
+  });
+
+  it('dragonfly swarm rotate-key re-encrypts every secret under a new key; running members follow and still read them', async () => {
+    await swarmOf(a).credentials.set('rack2-bmc', { username: 'admin', secret: 'rot-secret-Pq55' });
+    const oldId = swarmOf(a).keyring.keyId;
+    const out: string[] = [];
+    const io = { out: (l: string) => void out.push(l), err: (l: string) => void out.push(l), stdin: async () => '', env: {} };
+    expect(await main(['node', 'dragonfly', 'swarm', 'rotate-key', '--data-dir', dirs[1], '--etcd-endpoints', etcd.endpoint, '--chain-seconds', '2'], io)).toBe(0);
+    expect(out.join('\n')).toMatch(new RegExp(`swarm data key rotated: ${oldId} -> [0-9a-f]{16}`));
+    const newId = /-> ([0-9a-f]{16})/.exec(out.join('\n'))![1];
+    await untilTrue(() => [a, b, c].every((cp) => swarmOf(cp).keyring.keyId === newId));
+    const dump = etcdDump();
+    expect(dump).toContain(`dfs1.${newId}.`);
+    // under the old key only the new key itself, for members that were down, until the chain expires
+    expect(dump.split('\n').filter((l) => l.includes(`dfs1.${oldId}.`))).toEqual([expect.stringContaining(`"keyId":"${newId}","previous":{"keyId":"${oldId}"`)]);
+    await untilTrue(() => !etcdDump().includes(oldId), 15_000);
+    for (const cp of [a, b, c]) expect(swarmOf(cp).credentials.get('rack2-bmc')?.secret).toBe('rot-secret-Pq55');
+    // machine tokens and API tokens keep working: the signing key is the same, only re-sealed
+    const t = b.auth.issueAgentToken('52:54:00:5a:00:02');
+    await untilTrue(async () => (await whoami(a, a.adminSession().token)) === 200);
+    expect(c.auth.verifyMachineToken(t)).toBe('52:54:00:5a:00:02');
+    // a member's own copy on disk follows too
+    await untilTrue(async () => (await readLocalDataKey(dirs[2], new FileKeyProvider(dirs[2])))!.toString('hex') === swarmOf(c).keyring.key.toString('hex'));
   });
 });
 

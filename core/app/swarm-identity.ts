@@ -1,26 +1,33 @@
 /**
  * What makes several instances on one backend one control plane: the shared key-value view,
- * the swarm data key (created by the first instance, taken from a join token by the others)
- * and the identity (operators, API tokens, sessions, machine-token signing key) in the backend.
+ * the swarm data key (created by the first instance, taken from a join token by the others),
+ * the identity (operators, API tokens, sessions, machine-token signing key) and the secrets
+ * (BMC credentials, secret template values), sealed under the data key, in the backend.
  */
 import { AuthService } from '../auth/auth-service.ts';
 import type { KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
-import { makeJoinToken, openSwarmKey } from '../power/secrets/swarm-key.ts';
+import { SharedSecretStore } from '../power/secrets/shared-secret-store.ts';
+import { makeJoinToken, openSwarmKey, saveLocal } from '../power/secrets/swarm-key.ts';
+import { rotateDataKey, SwarmKeyring } from '../power/secrets/swarm-keyring.ts';
 import type { SharedKv } from '../shared/shared-kv.ts';
 import { openEtcdKv } from '../swarm/etcd-kv.ts';
 
 export interface SwarmIdentity {
   kv: SharedKv;
-  /** Seals and opens secrets in the backend, under the swarm data key. */
-  box: SecretBox;
+  /** Seals and opens secrets in the backend, under the swarm data key (following rotations). */
+  keyring: SwarmKeyring;
   auth: AuthService;
+  credentials: SharedSecretStore;
+  templateSecrets: SharedSecretStore;
   /** Only on the instance that created the swarm. */
   initialPassword?: string;
   /** Only on the instance that created the swarm: a join token for the next ones (1 h). */
   joinToken?: { token: string; expiresAt: string };
-  /** A fresh join token (`dragonfly swarm join-token`, POST /api/v1/swarm/join-tokens). */
+  /** A fresh join token (`dragonfly swarm join-token`). */
   makeJoinToken(seconds?: number): Promise<{ token: string; expiresAt: string }>;
+  /** A new data key for the whole swarm, every secret re-sealed under it (`dragonfly swarm rotate-key`); returns its id. */
+  rotateKey(chainSeconds?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -30,29 +37,51 @@ export interface SwarmIdentityOptions {
   /** This instance's own key (0600 key file or OS keychain): seals the data key on disk. */
   local: KeyProvider;
   joinToken?: string;
+  /** A member's tools: never create a swarm. */
+  mustExist?: boolean;
 }
 
 export async function openSwarmIdentity(o: SwarmIdentityOptions): Promise<SwarmIdentity> {
   const kv = await openEtcdKv({ endpoints: o.etcdEndpoints });
+  const closers: Array<() => unknown> = [() => kv.close()];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
   try {
-    const { key, created } = await openSwarmKey({ kv, dataDir: o.dataDir, local: o.local, joinToken: o.joinToken });
-    const box = new SecretBox(key, 'the swarm data key');
-    const { auth, initialPassword } = await AuthService.openShared(o.dataDir, kv, box);
-    const joinToken = created ? await makeJoinToken(kv, key) : undefined;
+    const { key, created } = await openSwarmKey({ kv, dataDir: o.dataDir, local: o.local, joinToken: o.joinToken, mustExist: o.mustExist });
+    const keyring = new SwarmKeyring(key);
+    const localBox = await SecretBox.open(o.local);
+    await keyring.follow(kv, (k) => saveLocal(o.dataDir, localBox, k));
+    closers.push(() => keyring.stop());
+    const { auth, initialPassword } = await AuthService.openShared(o.dataDir, kv, keyring);
+    closers.push(() => auth.close());
+    const credentials = await SharedSecretStore.open(kv, 'credentials', keyring);
+    closers.push(() => credentials.close());
+    const templateSecrets = await SharedSecretStore.open(kv, 'template-secrets', keyring);
+    closers.push(() => templateSecrets.close());
+    const rotateKey = async (chainSeconds?: number) => {
+      const id = await rotateDataKey(kv, keyring, async () => {
+        await credentials.reseal();
+        await templateSecrets.reseal();
+        await auth.reseal();
+      }, chainSeconds);
+      await saveLocal(o.dataDir, localBox, keyring.key);
+      return id;
+    };
     return {
       kv,
-      box,
+      keyring,
       auth,
+      credentials,
+      templateSecrets,
       initialPassword,
-      joinToken,
-      makeJoinToken: (seconds) => makeJoinToken(kv, key, seconds),
-      close: async () => {
-        await auth.close();
-        await kv.close();
-      },
+      joinToken: created ? await makeJoinToken(kv, key) : undefined,
+      makeJoinToken: (seconds) => makeJoinToken(kv, keyring.key, seconds),
+      rotateKey,
+      close,
     };
   } catch (e) {
-    await kv.close();
+    await close();
     throw e;
   }
 }

@@ -39,9 +39,9 @@ export interface SessionTable {
 }
 
 export interface AuthPersistence {
-  /** The state as last read; `refresh` brings it up to date with other writers. */
+  /** The state as last read; `refresh` brings it up to date with other writers (`force`: read now, whatever any cache says). */
   readonly doc: AuthDoc;
-  refresh(): Promise<void>;
+  refresh(force?: boolean): Promise<void>;
   /** Read the newest, change, write; retried or refused when another writer came first. */
   modify(change: (d: AuthDoc) => Promise<void>): Promise<void>;
   readonly sessions: SessionTable;

@@ -90,6 +90,11 @@ export class AuthService {
     await this.persist.close();
   }
 
+  /** Writes the identity again: in a swarm, its signing key is then sealed under the current data key (after a rotation). */
+  async reseal(): Promise<void> {
+    await this.persist.modify(async () => {});
+  }
+
   // ---- operator sessions ----
 
   /** `client` (the caller's IP address) is what password attempts are counted against. */
@@ -167,7 +172,11 @@ export class AuthService {
     if (token.startsWith('dfk_')) {
       // a token made by `dragonfly tokens create --data-dir`, or revoked by another instance, meanwhile
       await this.persist.refresh();
-      const rec = this.findToken(token);
+      let rec = this.findToken(token);
+      if (!rec) {
+        await this.persist.refresh(true); // made on another instance a moment ago
+        rec = this.findToken(token);
+      }
       if (!rec || rec.revokedAt || (rec.expiresAt && Date.parse(rec.expiresAt) <= now)) return undefined;
       return { user: `token:${rec.name}`, via: 'token' };
     }

@@ -10,7 +10,7 @@ import { DragonflyError } from '../shared/errors.ts';
 import type { SharedKv } from '../shared/shared-kv.ts';
 import type { AuthDoc, AuthPersistence, Session, SessionTable } from './auth-persistence.ts';
 
-/** Seals a secret for the backend (SecretBox under the swarm data key). */
+/** Seals a secret for the backend (the swarm data key; structurally the same as power/secrets' Sealer, which auth may not import). */
 export interface Sealer {
   seal(plaintext: string, context?: string): string;
   open(sealed: string, context?: string): string;
@@ -31,7 +31,7 @@ export class SharedAuthPersistence implements AuthPersistence {
 
   private constructor(
     private readonly kv: SharedKv,
-    private sealer: Sealer,
+    private readonly sealer: Sealer,
     public doc: AuthDoc,
     private readonly now: () => number,
   ) {
@@ -71,13 +71,8 @@ export class SharedAuthPersistence implements AuthPersistence {
     }
   }
 
-  /** After a data key rotation: the signing key is sealed under the new key from now on. */
-  useSealer(sealer: Sealer): void {
-    this.sealer = sealer;
-  }
-
-  async refresh(): Promise<void> {
-    if (this.now() - this.readAt < REREAD_MS) return;
+  async refresh(force = false): Promise<void> {
+    if (!force && this.now() - this.readAt < REREAD_MS) return;
     const entry = await this.kv.get(AUTH_KEY);
     if (entry) this.adopt(entry.value);
   }

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { defaultDataDir } from '../app/paths.ts';
+import { openSwarmIdentity, type SwarmIdentity } from '../app/swarm-identity.ts';
 import { FileKeyProvider } from '../power/secrets/key-provider.ts';
-import { JOIN_DEFAULT_SECONDS, makeJoinToken, openSwarmKey } from '../power/secrets/swarm-key.ts';
+import { JOIN_DEFAULT_SECONDS } from '../power/secrets/swarm-key.ts';
 import { invalid } from '../shared/errors.ts';
-import type { SharedKv } from '../shared/shared-kv.ts';
-import { openEtcdKv } from '../swarm/etcd-kv.ts';
 
 interface MemberFlags {
   dataDir?: string;
@@ -24,22 +23,33 @@ export function addSwarmCommands(program: Command, io: { out: (s: string) => voi
     .action(async (opts: MemberFlags & { expiresSeconds?: string }) => {
       const seconds = opts.expiresSeconds === undefined ? JOIN_DEFAULT_SECONDS : Number(opts.expiresSeconds);
       if (!Number.isInteger(seconds)) throw invalid(`--expires-seconds "${opts.expiresSeconds}" must be a whole number of seconds`);
-      await withMember(opts, io.env, async (kv, key) => {
-        const t = await makeJoinToken(kv, key, seconds);
+      await withMember(opts, io.env, async (s) => {
+        const t = await s.makeJoinToken(seconds);
         io.out(t.token);
         io.out(`valid until ${t.expiresAt}: dragonfly serve --backend etcd --join ${t.token}`);
       });
     });
+  member(swarm.command('rotate-key'))
+    .description('a new swarm data key: every secret in etcd is re-encrypted under it; running members follow at once')
+    .option('--chain-seconds <n>', 'how long the new key stays published under the old one, for members that are down to catch up (default 3600); later they join again')
+    .action(async (opts: MemberFlags & { chainSeconds?: string }) => {
+      const chain = opts.chainSeconds === undefined ? 3600 : Number(opts.chainSeconds);
+      if (!(Number.isInteger(chain) && chain > 0)) throw invalid(`--chain-seconds "${opts.chainSeconds}" must be a whole number of seconds, at least 1`);
+      await withMember(opts, io.env, async (s) => {
+        const before = s.keyring.keyId;
+        const id = await s.rotateKey(chain);
+        io.out(`swarm data key rotated: ${before} -> ${id}; credentials ${s.credentials.refs().length}, template secrets ${s.templateSecrets.refs().length}, identity re-encrypted`);
+      });
+    });
 }
 
-async function withMember(opts: MemberFlags, env: NodeJS.ProcessEnv, fn: (kv: SharedKv, key: Buffer) => Promise<void>): Promise<void> {
+async function withMember(opts: MemberFlags, env: NodeJS.ProcessEnv, fn: (s: SwarmIdentity) => Promise<void>): Promise<void> {
   const dataDir = opts.dataDir ?? env.DRAGONFLY_DATA_DIR ?? defaultDataDir();
-  const endpoints = (opts.etcdEndpoints ?? env.DRAGONFLY_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379').split(',');
-  const kv = await openEtcdKv({ endpoints });
+  const etcdEndpoints = (opts.etcdEndpoints ?? env.DRAGONFLY_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379').split(',');
+  const s = await openSwarmIdentity({ dataDir, etcdEndpoints, local: new FileKeyProvider(dataDir), mustExist: true });
   try {
-    const { key } = await openSwarmKey({ kv, dataDir, local: new FileKeyProvider(dataDir), mustExist: true });
-    await fn(kv, key);
+    await fn(s);
   } finally {
-    await kv.close();
+    await s.close();
   }
 }

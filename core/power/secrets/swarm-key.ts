@@ -4,8 +4,11 @@
  * (the 0600 key file or the OS keychain, a KeyProvider) in <dataDir>/swarm-data-key.
  *
  * Backend entries (SharedKv, under /dragonfly/swarm/):
- * - "keyring": { keyId, previous?: { keyId, sealedNext } }: which key is current; after a
- *   rotation the new key sealed under the old one, so a member that missed it catches up.
+ * - "keyring": { keyId }: which key is current.
+ * - "keyring-next": { keyId, previous: { keyId, sealedNext } }: after a rotation, the new key
+ *   sealed under the old one, so running members follow and one that was down catches up.
+ *   It expires (default 1 h): after that, the old key opens nothing in the backend, and a
+ *   member that was down longer joins again with a join token.
  * - "joins/<id>": { expiresAt, sealedKey }: the data key sealed under a key derived from the
  *   secret half of a join token (dfj1.<id>.<secret>); it expires (and etcd drops it).
  */
@@ -19,14 +22,15 @@ import { KEY_BYTES, type KeyProvider } from './key-provider.ts';
 import { SecretBox } from './secret-box.ts';
 
 export const KEYRING = 'keyring';
+export const KEYRING_NEXT = 'keyring-next';
 export const JOINS = 'joins/';
 export const LOCAL_FILE = 'swarm-data-key';
-const DATA_KEY_CONTEXT = 'swarm/data-key';
+export const DATA_KEY_CONTEXT = 'swarm/data-key';
 /** Join tokens live 1 h unless asked otherwise; never more than a day. */
 export const JOIN_DEFAULT_SECONDS = 3600;
 const JOIN_MAX_SECONDS = 86400;
 
-interface Keyring {
+export interface Keyring {
   keyId: string;
   previous?: { keyId: string; sealedNext: string };
 }
@@ -87,9 +91,13 @@ async function createSwarm(o: SwarmKeyOptions, localBox: SecretBox): Promise<Buf
   return key;
 }
 
-async function readKeyring(kv: SharedKv): Promise<Keyring | undefined> {
+export async function readKeyring(kv: SharedKv): Promise<Keyring | undefined> {
   const e = await kv.get(KEYRING);
-  return e ? (JSON.parse(e.value) as Keyring) : undefined;
+  if (!e) return undefined;
+  const ring = JSON.parse(e.value) as Keyring;
+  const next = await kv.get(KEYRING_NEXT);
+  const chain = next ? (JSON.parse(next.value) as Keyring) : undefined;
+  return chain?.keyId === ring.keyId ? { keyId: ring.keyId, previous: chain.previous } : { keyId: ring.keyId };
 }
 
 /** This instance's copy of the data key, unsealed (undefined before it joined a swarm). */
@@ -105,11 +113,11 @@ async function readLocal(dataDir: string, box: SecretBox): Promise<Buffer | unde
   return text === undefined ? undefined : unwrapKey(box.open(text.trim(), DATA_KEY_CONTEXT));
 }
 
-async function saveLocal(dataDir: string, box: SecretBox, key: Buffer): Promise<void> {
+export async function saveLocal(dataDir: string, box: SecretBox, key: Buffer): Promise<void> {
   await writeFileDurable(join(dataDir, LOCAL_FILE), `${box.seal(key.toString('base64'), DATA_KEY_CONTEXT)}\n`);
 }
 
-function unwrapKey(b64: string): Buffer {
+export function unwrapKey(b64: string): Buffer {
   const key = Buffer.from(b64, 'base64');
   if (key.length !== KEY_BYTES) throw new DragonflyError('DF_ERR_INTERNAL', `a sealed data key holds ${key.length} bytes, want ${KEY_BYTES}`);
   return key;
