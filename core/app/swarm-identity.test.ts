@@ -178,6 +178,36 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
   });
 });
 
+describeWithPeers(['etcd'], 'an instance that ran alone starts a swarm with what it had', () => {
+  it('its admin password, API tokens and credentials carry over into etcd; no new admin password', async () => {
+    const dataDir = await mkdtemp(join_(tmpdir(), 'df-solo-'));
+    const etcd2 = await startEtcd();
+    const opts = { dataDir, listen: '127.0.0.1', httpPort: 0, tftpPort: 0, dhcpMode: 'off' as const, logger: discardLogger };
+    try {
+      const solo = await createControlPlane(opts);
+      const password = solo.initialPassword!;
+      const { token } = (await call(solo, 'POST', '/api/v1/tokens', solo.adminSession().token, { name: 'kept' })).json() as { token: string };
+      await call(solo, 'POST', '/api/v1/credentials', solo.adminSession().token, { name: 'old-bmc', username: 'root', secret: 'solo-secret-Vb4' });
+      await solo.close();
+      const first = await createControlPlane({ ...opts, backend: 'etcd', etcdEndpoints: [etcd2.endpoint] });
+      try {
+        expect(first.initialPassword).toBeUndefined();
+        expect(await whoami(first, token)).toBe(200);
+        expect((await first.api.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password } })).statusCode).toBe(200);
+        expect(swarmOf(first).credentials.get('old-bmc')?.secret).toBe('solo-secret-Vb4');
+        const dump = execFileSync('etcdctl', ['--endpoints', etcd2.endpoint, 'get', '--prefix', '/dragonfly'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString('utf8');
+        expect(dump).toContain('/dragonfly/swarm/secrets/credentials/old-bmc');
+        expect(dump).not.toContain('solo-secret-Vb4');
+      } finally {
+        await first.close();
+      }
+    } finally {
+      await etcd2.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 const throws = (fn: () => unknown) => {
   try {
     fn();

@@ -4,7 +4,10 @@
  * the identity (operators, API tokens, sessions, machine-token signing key) and the secrets
  * (BMC credentials, secret template values), sealed under the data key, in the backend.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { AuthService } from '../auth/auth-service.ts';
+import { CredentialStore } from '../power/secrets/credential-store.ts';
 import type { KeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { SharedSecretStore } from '../power/secrets/shared-secret-store.ts';
@@ -59,6 +62,7 @@ export async function openSwarmIdentity(o: SwarmIdentityOptions): Promise<SwarmI
     closers.push(() => credentials.close());
     const templateSecrets = await SharedSecretStore.open(kv, 'template-secrets', keyring);
     closers.push(() => templateSecrets.close());
+    if (created) await bringLocalSecrets(o.dataDir, localBox, { credentials, templateSecrets });
     const rotateKey = async (chainSeconds?: number) => {
       const id = await rotateDataKey(kv, keyring, async () => {
         await credentials.reseal();
@@ -83,5 +87,14 @@ export async function openSwarmIdentity(o: SwarmIdentityOptions): Promise<SwarmI
   } catch (e) {
     await close();
     throw e;
+  }
+}
+
+/** The swarm's first instance brings the secrets it kept alone before (its 0600 files) into the backend. */
+async function bringLocalSecrets(dataDir: string, localBox: SecretBox, to: { credentials: SharedSecretStore; templateSecrets: SharedSecretStore }): Promise<void> {
+  for (const [file, store] of [['credentials.json', to.credentials], ['template-secrets.json', to.templateSecrets]] as const) {
+    if (!existsSync(join(dataDir, file))) continue;
+    const local = new CredentialStore(join(dataDir, file), localBox);
+    for (const ref of local.refs()) await store.set(ref, local.get(ref)!);
   }
 }

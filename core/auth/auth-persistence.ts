@@ -109,7 +109,7 @@ export class FileAuthPersistence implements AuthPersistence {
   async close(): Promise<void> {}
 }
 
-async function readAuthFile(path: string): Promise<AuthDoc | undefined> {
+export async function readAuthFile(path: string): Promise<AuthDoc | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -5,7 +5,7 @@ import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { writeFileDurable } from '../shared/durable-file.ts';
 import { parseMac } from '../shared/mac.ts';
 import type { SharedKv } from '../shared/shared-kv.ts';
-import { FileAuthPersistence, type ApiTokenRecord, type AuthDoc, type AuthPersistence } from './auth-persistence.ts';
+import { FileAuthPersistence, readAuthFile, type ApiTokenRecord, type AuthDoc, type AuthPersistence } from './auth-persistence.ts';
 import { LoginGuard, type LoginGuardOptions } from './login-guard.ts';
 import { generatePassword, hashPassword, hashToken, sameHash, verifyPassword } from './passwords.ts';
 import { SharedAuthPersistence, type Sealer } from './shared-auth.ts';
@@ -69,7 +69,10 @@ export class AuthService {
    * instance that creates it gets `initialPassword` (and writes it to its data directory).
    */
   static async openShared(dataDir: string, kv: SharedKv, sealer: Sealer, options: AuthOptions = {}): Promise<{ auth: AuthService; initialPassword?: string }> {
-    const first = newIdentity();
+    // An instance that ran alone before (auth.json, e.g. after `dragonfly migrate`) brings its
+    // admin, tokens and signing key into the new swarm: nothing its operators or machines hold changes.
+    const local = await readAuthFile(join(dataDir, AUTH_FILE));
+    const first = local ? { password: undefined, doc: async () => local } : newIdentity();
     const { persistence, created } = await SharedAuthPersistence.open(kv, sealer, first.doc, options.now);
     return AuthService.started(dataDir, persistence, created ? first.password : undefined, options);
   }
