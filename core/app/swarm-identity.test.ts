@@ -111,6 +111,11 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     // each member keeps the same data key, sealed under its own key file (so the files differ)
     const local = await Promise.all(dirs.slice(0, 3).map((d) => readFile(join(d, 'swarm-data-key'), 'utf8')));
     expect(new Set(local).size).toBe(3);
+    // `tokens create --data-dir` on a member would write an auth.json the swarm never reads: refused, naming the way
+    const err: string[] = [];
+    const io = { out: () => {}, err: (l: string) => void err.push(l), stdin: async () => '', env: {} };
+    expect(await main(['node', 'dragonfly', 'tokens', 'create', 'x', '--data-dir', dirs[1]], io)).toBe(1);
+    expect(err.join('')).toMatch(/belongs to a swarm.*use the API/);
     expect((await readLocalDataKey(dirs[1], new FileKeyProvider(dirs[1])))!.equals(dataKey!)).toBe(true);
   });
 

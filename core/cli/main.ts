@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { AuthService } from '../auth/auth-service.ts';
 import { defaultDataDir } from '../app/paths.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { StoredObject } from '../model/meta.ts';
@@ -11,6 +10,7 @@ import { serve, type ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addSwarmCommands } from './swarm-commands.ts';
+import { openLocalAuth } from './local-auth.ts';
 import { addConsoleCommand } from './console-command.ts';
 
 interface GlobalOpts {
@@ -194,7 +194,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .action(async (name: string, opts: { expiresDays?: string; dataDir?: string }, cmd: Command) => {
       const days = opts.expiresDays ? Number(opts.expiresDays) : undefined;
       const created = opts.dataDir
-        ? await (await AuthService.open(opts.dataDir)).auth.createToken(name, days)
+        ? await (await openLocalAuth(opts.dataDir)).createToken(name, days)
         : await client(cmd, io).request<{ token: string; id: string }>('POST', '/api/v1/tokens', { name, expiresInDays: days });
       io.out(isJson(cmd) ? JSON.stringify(created, null, 2) : created.token);
     });
