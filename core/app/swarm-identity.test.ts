@@ -7,7 +7,8 @@ import { FileKeyProvider } from '../power/secrets/key-provider.ts';
 import { readLocalDataKey } from '../power/secrets/swarm-key.ts';
 import { discardLogger } from '../shared/logger.ts';
 import { startEtcd, type EtcdProcess } from '../store/etcd/etcd-process.ts';
-import { describeWithPeers } from '../testing/peers.ts';
+import { describeWithPeers, itWithPeers } from '../testing/peers.ts';
+import { startIpmiSim } from '../power/ipmi/testing/ipmi-sim-harness.ts';
 import { main } from '../cli/main.ts';
 import { sampleFacts, sampleTemplate } from '../testing/api-harness.ts';
 import { createControlPlane, type ControlPlane } from './control-plane.ts';
@@ -134,6 +135,24 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     expect((await call(c, 'DELETE', '/api/v1/credentials/rack1-bmc', c.adminSession().token)).statusCode).toBe(204);
     await untilTrue(() => swarmOf(a).credentials.get('rack1-bmc') === undefined);
   });
+
+  itWithPeers(['ipmi_sim'], 'a BMC credential stored through one instance powers the machine through another (ipmi_sim)', async () => {
+    const sim = await startIpmiSim({ username: 'swarmop', password: 'ipmi-pass-Hn62' });
+    try {
+      sim.setPower(false);
+      const op = a.adminSession().token;
+      expect((await call(a, 'POST', '/api/v1/credentials', op, { name: 'rack3-bmc', username: 'swarmop', secret: 'ipmi-pass-Hn62' })).statusCode).toBeLessThan(300);
+      const { host, port } = sim.endpoints[0];
+      await a.store.create({ apiVersion: 'dragonfly.computer/v1', kind: 'Hardware', metadata: { name: 'rack3-node1' }, spec: { macs: ['52:54:00:5a:00:30'], bmc: { protocol: 'ipmi', address: `${host}:${port}`, credentialRef: 'rack3-bmc' } } });
+      await untilTrue(() => swarmOf(c).credentials.get('rack3-bmc') !== undefined);
+      const on = await call(c, 'POST', '/api/v1/hardware/rack3-node1/power', c.adminSession().token, { action: 'on' });
+      expect(on.statusCode, on.body).toBe(200);
+      expect(sim.chassis('power')).toBe('1');
+      expect(etcdDump()).not.toContain('ipmi-pass-Hn62');
+    } finally {
+      await sim.stop();
+    }
+  }, 60_000);
 
   it('dragonfly swarm rotate-key re-encrypts every secret under a new key; running members follow and still read them', async () => {
     await swarmOf(a).credentials.set('rack2-bmc', { username: 'admin', secret: 'rot-secret-Pq55' });
