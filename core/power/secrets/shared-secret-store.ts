@@ -10,10 +10,15 @@ import type { Credential } from './credential-store.ts';
 import type { Sealer, SecretStore } from './secret-store.ts';
 
 export const SECRETS = 'secrets/';
+/** A full re-read this often (ms) covers a watch that went quiet (etcd restarted, network cut). */
+const RESYNC_MS = 5000;
 
 export class SharedSecretStore implements SecretStore {
   private readonly sealed = new Map<string, string>();
   private unwatch: () => void = () => {};
+  private timer?: NodeJS.Timeout;
+  /** Counts changes seen (watch, own writes): a re-read that overlapped one is dropped, it may be older. */
+  private changes = 0;
 
   private constructor(
     private readonly kv: SharedKv,
@@ -26,11 +31,24 @@ export class SharedSecretStore implements SecretStore {
     const s = new SharedSecretStore(kv, `${SECRETS}${name}/`, box);
     s.unwatch = await kv.watch(s.prefix, (key, value) => {
       const ref = key.slice(s.prefix.length);
+      s.changes++;
       if (value === undefined) s.sealed.delete(ref);
       else s.sealed.set(ref, value);
     });
-    for (const e of await kv.list(s.prefix)) s.sealed.set(e.key.slice(s.prefix.length), e.value);
+    await s.resync(true);
+    s.timer = setInterval(() => void s.resync().catch(() => {}), RESYNC_MS);
+    s.timer.unref();
     return s;
+  }
+
+  /** `first`: the load at open, applied whatever happened meanwhile (the next re-read corrects it). */
+  private async resync(first = false): Promise<void> {
+    const before = this.changes;
+    const entries = await this.kv.list(this.prefix);
+    if (!first && this.changes !== before) return;
+    const fresh = new Map(entries.map((e) => [e.key.slice(this.prefix.length), e.value]));
+    for (const ref of [...this.sealed.keys()]) if (!fresh.has(ref)) this.sealed.delete(ref);
+    for (const [ref, v] of fresh) this.sealed.set(ref, v);
   }
 
   get(ref: string): Credential | undefined {
@@ -41,12 +59,14 @@ export class SharedSecretStore implements SecretStore {
   async set(ref: string, credential: Credential): Promise<void> {
     const sealed = this.box.seal(JSON.stringify(credential), this.context(ref));
     await this.kv.put(this.prefix + ref, sealed);
+    this.changes++;
     this.sealed.set(ref, sealed);
   }
 
   async delete(ref: string): Promise<boolean> {
     const had = (await this.kv.get(this.prefix + ref)) !== undefined;
     if (had) await this.kv.delete(this.prefix + ref);
+    this.changes++;
     this.sealed.delete(ref);
     return had;
   }
@@ -71,6 +91,7 @@ export class SharedSecretStore implements SecretStore {
   }
 
   close(): void {
+    clearInterval(this.timer);
     this.unwatch();
   }
 }
