@@ -100,7 +100,7 @@ module.exports = {
     {
       name: 'power-low',
       severity: 'error',
-      from: { path: '^core/power/' },
+      from: { path: '^core/power/', pathNot: '(\\.test\\.ts$|/testing/)' },
       to: { path: '^core/(api|app|cli|workflow|store)/' },
     },
     ...layerRows.map(layerRule),

@@ -26,7 +26,7 @@ export async function authPlugin(app: FastifyInstance, deps: { auth: AuthService
 
   app.post('/api/v1/auth/logout', { schema: { tags: ['Auth'], summary: 'End this session' } }, async (req, reply) => {
     const t = bearerToken(req) ?? cookieToken(req);
-    if (t) auth.logout(t);
+    if (t) await auth.logout(t);
     reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
     reply.status(204);
   });

@@ -4,8 +4,8 @@ import { DragonflyError } from '../shared/errors.ts';
 
 /** What the API needs of the encrypted credential store: it never reads a secret back out. */
 export interface CredentialWriter {
-  set(ref: string, c: { username?: string; secret: string }): void;
-  delete(ref: string): boolean;
+  set(ref: string, c: { username?: string; secret: string }): void | Promise<void>;
+  delete(ref: string): boolean | Promise<boolean>;
   refs(): string[];
 }
 
@@ -42,7 +42,7 @@ export async function credentialsPlugin(app: FastifyInstance, deps: { credential
       },
     },
     async (req, reply) => {
-      deps.credentials.set(req.body.name, { username: req.body.username, secret: req.body.secret });
+      await deps.credentials.set(req.body.name, { username: req.body.username, secret: req.body.secret });
       reply.status(201);
       return { name: req.body.name };
     },
@@ -51,7 +51,7 @@ export async function credentialsPlugin(app: FastifyInstance, deps: { credential
     items: deps.credentials.refs().map((name) => ({ name })),
   }));
   app.delete<{ Params: { name: string } }>('/api/v1/credentials/:name', { schema: { tags: ['Power'], summary: 'Delete a credential' } }, async (req, reply) => {
-    if (!deps.credentials.delete(req.params.name)) throw new DragonflyError('DF_ERR_NOT_FOUND', `credential "${req.params.name}" not found`);
+    if (!(await deps.credentials.delete(req.params.name))) throw new DragonflyError('DF_ERR_NOT_FOUND', `credential "${req.params.name}" not found`);
     reply.status(204);
   });
 }

@@ -10,8 +10,8 @@ import type { Store } from '../store/store.ts';
  */
 export interface SecretVault {
   get(ref: string): { secret: string } | undefined;
-  set(ref: string, c: { secret: string }): void;
-  delete(ref: string): boolean;
+  set(ref: string, c: { secret: string }): void | Promise<void>;
+  delete(ref: string): boolean | Promise<boolean>;
   refs(): string[];
 }
 
@@ -79,7 +79,7 @@ export async function templateSecretsPlugin(app: FastifyInstance, deps: { store:
       },
     },
     async (req, reply) => {
-      deps.vault.set(await declared(req.params), { secret: req.body.value });
+      await deps.vault.set(await declared(req.params), { secret: req.body.value });
       reply.status(204);
     },
   );
@@ -88,7 +88,7 @@ export async function templateSecretsPlugin(app: FastifyInstance, deps: { store:
     '/api/v1/templates/:name/secrets/:variable',
     { schema: { tags: ['Templates'], summary: 'Forget the value of a secret template variable' } },
     async (req, reply) => {
-      if (!deps.vault.delete(await declared(req.params))) throw new DragonflyError('DF_ERR_NOT_FOUND', `secret variable "${req.params.variable}" of template ${req.params.name} has no value`);
+      if (!(await deps.vault.delete(await declared(req.params)))) throw new DragonflyError('DF_ERR_NOT_FOUND', `secret variable "${req.params.variable}" of template ${req.params.name} has no value`);
       reply.status(204);
     },
   );

@@ -41,6 +41,8 @@ export interface ControlPlaneConfig {
   swarm?: boolean;
   /** Swarm leader lease TTL, seconds: the failover bound is about TTL + 1 s. Default 3. */
   swarmTtlSeconds?: number;
+  /** With backend etcd: a join token (`dragonfly swarm join-token`) for an instance joining an existing swarm; needed once. Default none. */
+  join?: string;
   /** Address pool for full mode, "START-END". */
   dhcpRange?: { start: string; end: string };
   router?: string;
@@ -123,6 +125,8 @@ export interface ConfigStrings {
   listen?: string;
   backend?: string;
   etcdEndpoints?: string;
+  /** Join token of an existing swarm (backend etcd), from `dragonfly swarm join-token`. */
+  join?: string;
   interface?: string;
   dhcpMode?: string;
   dhcpRange?: string;
@@ -149,6 +153,7 @@ const ENV_VARS: Record<string, keyof ConfigStrings> = {
   DRAGONFLY_LISTEN: 'listen',
   DRAGONFLY_BACKEND: 'backend',
   DRAGONFLY_ETCD_ENDPOINTS: 'etcdEndpoints',
+  DRAGONFLY_JOIN: 'join',
   DRAGONFLY_INTERFACE: 'interface',
   DRAGONFLY_DHCP_MODE: 'dhcpMode',
   DRAGONFLY_DHCP_RANGE: 'dhcpRange',
@@ -174,6 +179,7 @@ export function parseConfigStrings(s: ConfigStrings): Partial<ControlPlaneConfig
   if (s.listen) c.listen = s.listen;
   if (s.backend) c.backend = parseBackend(s.backend);
   if (s.etcdEndpoints) c.etcdEndpoints = String(s.etcdEndpoints).split(',');
+  if (s.join) c.join = String(s.join);
   if (s.interface) c.interface = s.interface;
   if (s.dhcpMode) c.dhcpMode = parseDhcpMode(s.dhcpMode);
   if (s.dhcpRange) c.dhcpRange = parseRange(s.dhcpRange);

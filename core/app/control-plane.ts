@@ -46,6 +46,7 @@ import { ConsoleHub } from '../power/console-hub.ts';
 import { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
 import { openReportSigner, type ReportSigner } from '../report/signing.ts';
+import { openSwarmIdentity, type SwarmIdentity } from './swarm-identity.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,8 +59,10 @@ export interface ControlPlane {
   auth: AuthService;
   workflows: WorkflowService;
   api: Api;
-  /** Set only on the very first start: the one-time admin password. */
+  /** Set only on the very first start (of this instance, or of the swarm): the one-time admin password. */
   initialPassword?: string;
+  /** With backend etcd: the swarm this instance belongs to (a join token is set only on the swarm's first instance). */
+  swarm?: Pick<SwarmIdentity, 'joinToken' | 'makeJoinToken' | 'rotateKey'>;
   /** Notifications (machine Ready / failed), for the tray and desktop notifications. */
   events: EventEmitter<{ notification: [Notification] }>;
   /** A session token for the operator at this desktop (no password typed). */
@@ -138,7 +141,11 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     for (const c of cleanup.splice(0)) await c();
   };
   try {
-    const { auth, initialPassword } = await AuthService.open(config.dataDir, inject.auth);
+    const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
+    // etcd: one identity for every instance (operators, tokens, sessions, machine-token key) in the backend
+    const swarm = config.backend === 'etcd' ? await openSwarmIdentity({ dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, local: keys, joinToken: config.join }) : undefined;
+    if (swarm) cleanup.unshift(() => swarm.close());
+    const { auth, initialPassword } = swarm ?? (await AuthService.open(config.dataDir, inject.auth));
     const index = new HardwareIndex(store);
     await index.start();
     cleanup.unshift(() => index.stop());
@@ -157,11 +164,11 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       enrolment: () => enrolmentSettings.enrolment,
       afterRegistration: (hw) => rules.afterRegistration(hw),
     });
-    const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     const box = new SecretBox(await keys.getKey(), keys.description);
-    const credentials = new CredentialStore(join(config.dataDir, 'credentials.json'), box);
+    // a swarm keeps them in the backend, sealed under its data key; one instance in 0600 files
+    const credentials = swarm?.credentials ?? new CredentialStore(join(config.dataDir, 'credentials.json'), box);
     // secret template variables: same key, own file, so the credentials list never shows them
-    const templateSecrets = new CredentialStore(join(config.dataDir, 'template-secrets.json'), box);
+    const templateSecrets = swarm?.templateSecrets ?? new CredentialStore(join(config.dataDir, 'template-secrets.json'), box);
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
     const consoles = inject.consoles ?? new ConsoleHub({ open: consoleOpener(store, credentials) });
     cleanup.unshift(() => consoles.close());
@@ -319,6 +326,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       index,
       api,
       initialPassword,
+      swarm,
       events,
       adminSession: () => auth.createSession(),
       status,

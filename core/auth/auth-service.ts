@@ -1,29 +1,16 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { writeFileDurable } from '../shared/durable-file.ts';
 import { parseMac } from '../shared/mac.ts';
+import type { SharedKv } from '../shared/shared-kv.ts';
+import { FileAuthPersistence, readAuthFile, type ApiTokenRecord, type AuthDoc, type AuthPersistence } from './auth-persistence.ts';
 import { LoginGuard, type LoginGuardOptions } from './login-guard.ts';
 import { generatePassword, hashPassword, hashToken, sameHash, verifyPassword } from './passwords.ts';
+import { SharedAuthPersistence, type Sealer } from './shared-auth.ts';
 
-export interface ApiTokenRecord {
-  id: string;
-  name: string;
-  hash: string; // sha256 of the whole token; the token itself is shown once and never stored
-  createdAt: string;
-  expiresAt?: string;
-  revokedAt?: string;
-}
-
-interface AuthFile {
-  version: 1;
-  secretKey: string; // hex; signs enrolment and agent tokens
-  admin: { username: string; passwordHash: string };
-  tokens: ApiTokenRecord[];
-  /** MAC (12 hex digits) -> epoch ms: agent tokens issued at or before it are refused. */
-  agentRevokedBefore?: Record<string, number>;
-}
+export type { ApiTokenRecord } from './auth-persistence.ts';
 
 export type MachineTokenKind = 'dfe1' | 'dfa2';
 
@@ -48,20 +35,19 @@ export const AUTH_FILE = 'auth.json';
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 
 const b64url = (b: Buffer) => b.toString('base64url');
+/** What a session keeps of the password it was signed in under: a changed password ends it. */
+const passwordTag = (passwordHash: string) => hashToken(passwordHash).slice(0, 16);
 
 /**
- * Credentials of one control plane: the admin password (scrypt), login sessions (memory),
- * API tokens (hashed, revocable, with expiry) and the signing key for machine tokens.
- * The file is 0600: whoever can read the data directory already holds the keys.
+ * Credentials of one control plane: the admin password (scrypt), login sessions, API tokens
+ * (hashed, revocable, with expiry) and the signing key for machine tokens. One instance keeps
+ * them in a 0600 file (whoever can read the data directory already holds the keys); a swarm
+ * keeps them in the shared backend, so every instance accepts what another issued.
  */
 export class AuthService {
-  /** A session holds the password hash it was signed in under: a changed password ends it. */
-  private readonly sessions = new Map<string, { user: string; expiresAt: number; passwordHash: string }>();
-  private fileMtime = 0;
-
   private constructor(
-    private readonly path: string,
-    private data: AuthFile,
+    private readonly dataDir: string,
+    private readonly persist: AuthPersistence,
     private readonly opts: Required<AuthOptions>,
   ) {
     this.guard = new LoginGuard({ now: opts.now, ...opts.loginGuard });
@@ -69,8 +55,31 @@ export class AuthService {
 
   private readonly guard: LoginGuard;
 
+  private get data(): AuthDoc {
+    return this.persist.doc;
+  }
+
   /** Opens (or on first start creates) the auth file; `initialPassword` is set only on creation. */
   static async open(dataDir: string, options: AuthOptions = {}): Promise<{ auth: AuthService; initialPassword?: string }> {
+    const first = newIdentity();
+    const { persistence, created } = await FileAuthPersistence.open(join(dataDir, AUTH_FILE), first.doc);
+    return AuthService.started(dataDir, persistence, created ? first.password : undefined, options);
+  }
+
+  /**
+   * The swarm's identity in the shared backend, its signing key sealed by `sealer`. Only the
+   * instance that creates it gets `initialPassword` (and writes it to its data directory).
+   */
+  static async openShared(dataDir: string, kv: SharedKv, sealer: Sealer, options: AuthOptions = {}): Promise<{ auth: AuthService; initialPassword?: string }> {
+    // An instance that ran alone before (auth.json, e.g. after `dragonfly migrate`) brings its
+    // admin, tokens and signing key into the new swarm: nothing its operators or machines hold changes.
+    const local = await readAuthFile(join(dataDir, AUTH_FILE));
+    const first = local ? { password: undefined, doc: async () => local } : newIdentity();
+    const { persistence, created } = await SharedAuthPersistence.open(kv, sealer, first.doc, options.now);
+    return AuthService.started(dataDir, persistence, created ? first.password : undefined, options);
+  }
+
+  private static async started(dataDir: string, persistence: AuthPersistence, initialPassword: string | undefined, options: AuthOptions) {
     const opts: Required<AuthOptions> = {
       sessionSeconds: options.sessionSeconds ?? 12 * 3600,
       enrolmentSeconds: options.enrolmentSeconds ?? 30 * 60,
@@ -78,24 +87,17 @@ export class AuthService {
       loginGuard: options.loginGuard ?? {},
       now: options.now ?? Date.now,
     };
-    const path = join(dataDir, AUTH_FILE);
-    const existing = await readAuthFile(path);
-    if (existing) {
-      const auth = new AuthService(path, existing, opts);
-      auth.fileMtime = (await stat(path)).mtimeMs;
-      return { auth };
-    }
-    const initialPassword = generatePassword();
-    const data: AuthFile = {
-      version: 1,
-      secretKey: randomBytes(32).toString('hex'),
-      admin: { username: 'admin', passwordHash: await hashPassword(initialPassword) },
-      tokens: [],
-    };
-    await writeFileDurable(path, JSON.stringify(data, null, 2));
-    await writeFileDurable(join(dataDir, INITIAL_PASSWORD_FILE), `${initialPassword}\n`);
-    const auth = new AuthService(path, data, opts);
-    return { auth, initialPassword };
+    if (initialPassword) await writeFileDurable(join(dataDir, INITIAL_PASSWORD_FILE), `${initialPassword}\n`);
+    return { auth: new AuthService(dataDir, persistence, opts), initialPassword };
+  }
+
+  async close(): Promise<void> {
+    await this.persist.close();
+  }
+
+  /** Writes the identity again: in a swarm, its signing key is then sealed under the current data key (after a rotation). */
+  async reseal(): Promise<void> {
+    await this.persist.modify(async () => {});
   }
 
   // ---- operator sessions ----
@@ -103,19 +105,30 @@ export class AuthService {
   /** `client` (the caller's IP address) is what password attempts are counted against. */
   async login(username: string, password: string, client = 'local'): Promise<{ token: string; expiresAt: string }> {
     await this.checkPassword(password, client, username);
-    return this.createSession(username);
+    const { session, stored } = this.newSession(username);
+    await stored;
+    return session;
   }
 
-  /** A session for the operator sitting at the desktop app (no password typed). */
+  /**
+   * A session for the operator sitting at the desktop app (no password typed). In a swarm it
+   * is written to the backend in the background: this instance accepts it at once.
+   */
   createSession(user = this.data.admin.username): { token: string; expiresAt: string } {
+    const { session, stored } = this.newSession(user);
+    stored.catch(() => {}); // then it works on this instance only, until it expires
+    return session;
+  }
+
+  private newSession(user: string): { session: { token: string; expiresAt: string }; stored: Promise<void> } {
     const token = `dfs_${b64url(randomBytes(32))}`;
     const expiresAt = this.opts.now() + this.opts.sessionSeconds * 1000;
-    this.sessions.set(hashToken(token), { user, expiresAt, passwordHash: this.data.admin.passwordHash });
-    return { token, expiresAt: new Date(expiresAt).toISOString() };
+    const stored = this.persist.sessions.add(hashToken(token), { user, expiresAt, password: passwordTag(this.data.admin.passwordHash) });
+    return { session: { token, expiresAt: new Date(expiresAt).toISOString() }, stored };
   }
 
-  logout(token: string): void {
-    this.sessions.delete(hashToken(token));
+  async logout(token: string): Promise<void> {
+    await this.persist.sessions.remove(hashToken(token));
   }
 
   /**
@@ -134,19 +147,22 @@ export class AuthService {
     await this.modify(async (d) => {
       d.admin.passwordHash = passwordHash;
     });
-    const kept = keepSession ? this.sessions.get(hashToken(keepSession)) : undefined;
-    if (kept) kept.passwordHash = passwordHash;
-    await rm(join(dirname(this.path), INITIAL_PASSWORD_FILE), { force: true });
+    // Every session signed in under the old password ends, except the one that asked.
+    if (keepSession) {
+      const kept = await this.persist.sessions.find(hashToken(keepSession));
+      if (kept) await this.persist.sessions.add(hashToken(keepSession), { ...kept, password: passwordTag(passwordHash) });
+    }
+    await rm(join(this.dataDir, INITIAL_PASSWORD_FILE), { force: true });
   }
 
   /** Whether the one-time password file from the first start is still in the data directory. */
   async initialPasswordOnDisk(): Promise<boolean> {
-    return stat(join(dirname(this.path), INITIAL_PASSWORD_FILE)).then(() => true, () => false);
+    return stat(join(this.dataDir, INITIAL_PASSWORD_FILE)).then(() => true, () => false);
   }
 
   private async checkPassword(password: string, client: string, username = this.data.admin.username): Promise<void> {
     this.guard.admit(client);
-    await this.reloadIfChanged(); // the password may have been changed by `dragonfly admin password --data-dir`
+    await this.persist.refresh(); // the password may have been changed by `dragonfly admin password --data-dir`
     const ok = username === this.data.admin.username && (await verifyPassword(password, this.data.admin.passwordHash));
     if (!ok) {
       this.guard.failed(client);
@@ -160,19 +176,21 @@ export class AuthService {
     if (!token) return undefined;
     const now = this.opts.now();
     if (token.startsWith('dfs_')) {
-      const s = this.sessions.get(hashToken(token));
+      const s = await this.persist.sessions.find(hashToken(token));
       if (!s || s.expiresAt <= now) return undefined;
-      await this.reloadIfChanged(); // `dragonfly admin password --data-dir` may have changed it meanwhile
-      if (s.passwordHash !== this.data.admin.passwordHash) {
-        this.sessions.delete(hashToken(token));
+      await this.persist.refresh(); // `dragonfly admin password --data-dir` may have changed it meanwhile
+      if (s.password !== passwordTag(this.data.admin.passwordHash)) {
+        await this.persist.sessions.remove(hashToken(token));
         return undefined;
       }
       return { user: s.user, via: 'session' };
     }
     if (token.startsWith('dfk_')) {
+      // a token made by `dragonfly tokens create --data-dir`, or revoked by another instance, meanwhile
+      await this.persist.refresh();
       let rec = this.findToken(token);
       if (!rec) {
-        await this.reloadIfChanged(); // a token made by `dragonfly tokens create --data-dir` meanwhile
+        await this.persist.refresh(true); // made on another instance a moment ago
         rec = this.findToken(token);
       }
       if (!rec || rec.revokedAt || (rec.expiresAt && Date.parse(rec.expiresAt) <= now)) return undefined;
@@ -212,7 +230,7 @@ export class AuthService {
   }
 
   async listTokens(): Promise<Omit<ApiTokenRecord, 'hash'>[]> {
-    await this.reloadIfChanged();
+    await this.persist.refresh();
     return this.data.tokens.map(({ hash: _hash, ...rest }) => rest);
   }
 
@@ -324,42 +342,16 @@ export class AuthService {
     return createHmac('sha256', Buffer.from(this.data.secretKey, 'hex')).update(`derive:${purpose}`).digest();
   }
 
-  // ---- file ----
-
-  private async reloadIfChanged(): Promise<void> {
-    const st = await stat(this.path).catch(() => undefined);
-    if (!st || st.mtimeMs === this.fileMtime) return;
-    const fresh = await readAuthFile(this.path);
-    if (fresh) {
-      this.data = fresh;
-      this.fileMtime = st.mtimeMs;
-    }
-  }
-
-  /** Re-read, change, write durably: another process (the CLI) may have written meanwhile. */
-  private async modify(change: (d: AuthFile) => Promise<void>): Promise<void> {
-    await this.reloadIfChanged();
-    const next = structuredClone(this.data);
-    await change(next);
-    await writeFileDurable(this.path, JSON.stringify(next, null, 2));
-    this.data = next;
-    this.fileMtime = (await stat(this.path)).mtimeMs;
+  private async modify(change: (d: AuthDoc) => Promise<void>): Promise<void> {
+    await this.persist.modify(change);
   }
 }
 
-async function readAuthFile(path: string): Promise<AuthFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    const data = JSON.parse(text) as AuthFile;
-    if (data.version !== 1 || !data.secretKey || !data.admin?.passwordHash) throw new Error('missing fields');
-    return data;
-  } catch (e) {
-    throw new DragonflyError('DF_ERR_INTERNAL', `credentials file ${path} is unreadable (${(e as Error).message}); restore it from a backup or move it away to start over`);
-  }
+/** A fresh identity: random signing key, admin with a one-time password (hashed lazily, only when needed). */
+function newIdentity(): { password: string; doc: () => Promise<AuthDoc> } {
+  const password = generatePassword();
+  return {
+    password,
+    doc: async () => ({ version: 1, secretKey: randomBytes(32).toString('hex'), admin: { username: 'admin', passwordHash: await hashPassword(password) }, tokens: [] }),
+  };
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AUTH_FILE, AuthService } from '../auth/auth-service.ts';
+import { AUTH_FILE } from '../auth/auth-service.ts';
+import { openLocalAuth } from './local-auth.ts';
 import { invalid } from '../shared/errors.ts';
 import type { ApiClient } from './client.ts';
 
@@ -18,7 +19,7 @@ export function addAdminCommands(program: Command, io: { out: (s: string) => voi
         await access(join(opts.dataDir, AUTH_FILE)).catch(() => {
           throw invalid(`${opts.dataDir} holds no Dragonfly credentials (${AUTH_FILE}); is it the data directory?`);
         });
-        await (await AuthService.open(opts.dataDir)).auth.changePassword(current, next);
+        await (await openLocalAuth(opts.dataDir)).changePassword(current, next);
       } else {
         await client(cmd).request('POST', '/api/v1/auth/password', { currentPassword: current, newPassword: next });
       }

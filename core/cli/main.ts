@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { AuthService } from '../auth/auth-service.ts';
 import { defaultDataDir } from '../app/paths.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { StoredObject } from '../model/meta.ts';
@@ -10,6 +9,8 @@ import { formatTable } from './table.ts';
 import { serve, type ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
+import { addSwarmCommands } from './swarm-commands.ts';
+import { openLocalAuth } from './local-auth.ts';
 import { addConsoleCommand } from './console-command.ts';
 import { addReportCommands } from './report-commands.ts';
 
@@ -79,6 +80,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--listen <address>', 'address the operator API and UI bind (env DRAGONFLY_LISTEN; default 127.0.0.1 = this host only; boot routes get their own listener on the --interface address)')
     .option('--backend <name>', 'storage: lowdb, memory, etcd, kubernetes (env DRAGONFLY_BACKEND; default lowdb)')
     .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS)')
+    .option('--join <token>', 'join the swarm in etcd with a token from `dragonfly swarm join-token` (env DRAGONFLY_JOIN; needed once)')
     .option('--interface <name>', 'provisioning interface for DHCP/TFTP (env DRAGONFLY_INTERFACE; default none = off)')
     .option('--dhcp-mode <mode>', 'full, proxy or off (env DRAGONFLY_DHCP_MODE; default proxy)')
     .option('--dhcp-range <start-end>', 'address pool for full mode (env DRAGONFLY_DHCP_RANGE)')
@@ -211,7 +213,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .action(async (name: string, opts: { expiresDays?: string; dataDir?: string }, cmd: Command) => {
       const days = opts.expiresDays ? Number(opts.expiresDays) : undefined;
       const created = opts.dataDir
-        ? await (await AuthService.open(opts.dataDir)).auth.createToken(name, days)
+        ? await (await openLocalAuth(opts.dataDir)).createToken(name, days)
         : await client(cmd, io).request<{ token: string; id: string }>('POST', '/api/v1/tokens', { name, expiresInDays: days });
       io.out(isJson(cmd) ? JSON.stringify(created, null, 2) : created.token);
     });
@@ -228,6 +230,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
   addAdminCommands(program, io, (cmd) => client(cmd, io));
   addHandoffCommands(program, io.out);
   addReportCommands(program, io.out, (cmd) => client(cmd, io));
+  addSwarmCommands(program, io);
   addConsoleCommand(program, (cmd) => target(cmd, io), { stdin: process.stdin, stdout: process.stdout, status: io.err });
   return program;
 }

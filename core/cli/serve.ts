@@ -64,6 +64,10 @@ export async function serve(flags: ServeFlags, out: (line: string) => void = con
   } else if (await cp.auth.initialPasswordOnDisk()) {
     out(`the first-start admin password is still in ${initialFile}; change it (dragonfly admin password, or Settings in the UI) to delete it`);
   }
+  if (cp.swarm?.joinToken) {
+    out(`swarm created; other instances join it with: dragonfly serve --backend etcd --join ${cp.swarm.joinToken.token}`);
+    out(`  (valid until ${cp.swarm.joinToken.expiresAt}; make another with: dragonfly swarm join-token)`);
+  }
   const st = await cp.status();
   for (const [name, h] of Object.entries(st.services)) if (h.error) out(`${name}: ${h.error}`);
   if (flags.buildAgentImage) job = startAgentImageJob(imageDir, opts.agentImageBuilder, out);

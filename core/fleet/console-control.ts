@@ -1,11 +1,11 @@
 import type { Hardware } from '../model/hardware.ts';
 import { openMachineConsole, type ConsoleOpener } from '../power/console.ts';
-import type { CredentialStore } from '../power/secrets/credential-store.ts';
+import type { SecretStore } from '../power/secrets/secret-store.ts';
 import type { Store, Unwatch } from '../store/store.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 
 /** Opens a machine's console from its BMC reference and its decrypted credential. */
-export function consoleOpener(store: Store, credentials: CredentialStore): ConsoleOpener {
+export function consoleOpener(store: Store, credentials: SecretStore): ConsoleOpener {
   return async (machine, handlers, takeOver) =>
     openMachineConsole(await store.get<Hardware>('Hardware', machine), (ref) => credentials.get(ref), handlers, takeOver);
 }

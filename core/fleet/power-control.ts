@@ -1,7 +1,7 @@
 import type { Hardware } from '../model/hardware.ts';
 import type { PowerDriver } from '../power/driver.ts';
 import { driverFor } from '../power/factory.ts';
-import type { CredentialStore } from '../power/secrets/credential-store.ts';
+import type { SecretStore } from '../power/secrets/secret-store.ts';
 import { withBoundedConcurrency } from '../power/bulk.ts';
 import type { PowerService, ProvisioningPower } from '../power/service.ts';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
@@ -16,7 +16,7 @@ export type { PowerAction };
 export class PowerControl implements PowerService, ProvisioningPower {
   constructor(
     private readonly store: Store,
-    private readonly credentials: CredentialStore,
+    private readonly credentials: SecretStore,
     private readonly log: Logger,
     /** Bulk actions at once; default 16. */
     private readonly concurrency = 16,
@@ -32,7 +32,8 @@ export class PowerControl implements PowerService, ProvisioningPower {
       mac: hw.spec.macs[0],
       credential,
       onFingerprint: (fp) => {
-        if (ref && credential) this.credentials.set(ref, { ...credential, fingerprint: fp });
+        // pinned on first use; a failed write only means it is pinned again next time
+        if (ref && credential) void Promise.resolve(this.credentials.set(ref, { ...credential, fingerprint: fp })).catch((e: Error) => this.log.warn({ ref, err: e.message }, 'BMC fingerprint not saved'));
       },
     });
   }

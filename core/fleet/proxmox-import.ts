@@ -4,7 +4,7 @@ import type { Hardware } from '../model/hardware.ts';
 import { nameSlug, uniqueMemorableName } from '../model/names.ts';
 import { discoverProxmoxMachines } from '../power/proxmox/discover.ts';
 import { ProxmoxClient } from '../power/proxmox/proxmox-client.ts';
-import type { CredentialStore } from '../power/secrets/credential-store.ts';
+import type { SecretStore } from '../power/secrets/secret-store.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { mutate } from '../store/mutate.ts';
@@ -23,7 +23,7 @@ export interface ProxmoxImportResult {
  * first MAC, a `proxmox` BMC reference (node, vmid) so power and next-boot go through the API.
  */
 export async function importProxmoxVms(
-  deps: { store: Store; index: HardwareIndex; credentials: CredentialStore },
+  deps: { store: Store; index: HardwareIndex; credentials: SecretStore },
   req: { url: string; credentialRef: string },
 ): Promise<ProxmoxImportResult[]> {
   const c = deps.credentials.get(req.credentialRef);
@@ -33,7 +33,7 @@ export async function importProxmoxVms(
     tokenId: c.username ?? '',
     secret: c.secret,
     fingerprint: c.fingerprint,
-    onFingerprint: (fp) => deps.credentials.set(req.credentialRef, { ...c, fingerprint: fp }),
+    onFingerprint: (fp) => void Promise.resolve(deps.credentials.set(req.credentialRef, { ...c, fingerprint: fp })).catch(() => {}), // pinned again next time
   });
   const vms = await discoverProxmoxMachines(client);
   const out: ProxmoxImportResult[] = [];

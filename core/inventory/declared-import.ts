@@ -9,8 +9,8 @@ import { parseInventoryCsv, type DeclaredRow, type RowProblem } from './inventor
 
 /** What the import needs of the encrypted credential store (power/secrets): BMC passwords never go into the store. */
 export interface DeclaredCredentials {
-  set(ref: string, c: { username?: string; secret: string }): void;
-  delete(ref: string): boolean;
+  set(ref: string, c: { username?: string; secret: string }): void | Promise<void>;
+  delete(ref: string): boolean | Promise<boolean>;
   refs(): string[];
 }
 
@@ -33,7 +33,7 @@ export async function importDeclaredMachines(deps: { store: Store; index: Hardwa
   const created: Hardware[] = [];
   try {
     for (const p of planned) {
-      if (p.row.credential.kind === 'inline') deps.credentials.set(p.credentialRef, { username: p.row.credential.username || undefined, secret: p.row.credential.password });
+      if (p.row.credential.kind === 'inline') await deps.credentials.set(p.credentialRef, { username: p.row.credential.username || undefined, secret: p.row.credential.password });
       created.push(await deps.store.create(p.hardware));
     }
   } catch (e) {
@@ -93,5 +93,5 @@ function plan(rows: DeclaredRow[], index: HardwareIndex): Planned[] {
 
 async function rollBack(deps: { store: Store; credentials: DeclaredCredentials }, planned: Planned[], created: Hardware[]): Promise<void> {
   for (const hw of created) await deps.store.delete('Hardware', hw.metadata.name).catch(() => undefined);
-  for (const p of planned) if (p.row.credential.kind === 'inline') deps.credentials.delete(p.credentialRef);
+  for (const p of planned) if (p.row.credential.kind === 'inline') await Promise.resolve(deps.credentials.delete(p.credentialRef)).catch(() => false);
 }
