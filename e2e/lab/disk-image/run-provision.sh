@@ -3,7 +3,7 @@
 # can run while the main lab (e2e/lab/run.sh, names dfl-*) is busy. Same libraries, other
 # names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-1, veth dfpv0 (peer dfpv1 in namespace dfp-port), dir /tmp/dfp-lab.*.
 # Needs root.
-#   sudo bash e2e/lab/disk-image/run-provision.sh [provision_bios provision_uefi provision_retry provision_restart]
+#   sudo bash e2e/lab/disk-image/run-provision.sh [provision_bios provision_uefi provision_retry provision_restart | zero_touch]
 # Everything it creates is removed on exit, also on failure or Ctrl-C.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,6 +88,7 @@ log "network up: $NS_SRV ($BR0 $SRV_IP), taps dfptap0-1"
 
 SCENARIOS=()
 source "$lab/scenarios/provision.sh"
+source "$lab/scenarios/zero-touch.sh" # scenario_zero_touch; not in the default list (npm run e2e:zero-touch)
 for s in ${*:-${SCENARIOS[@]}}; do
   declare -F "scenario_$s" >/dev/null || die "no scenario \"$s\" (have: ${SCENARIOS[*]})"
   log "=== scenario $s"

@@ -13,6 +13,7 @@
 # Reuses the provisioning scenario's disk image and template (provision.sh: prov_can_run, papi).
 # Leaves the installed disk for the unplugged scenario (70-unplugged.sh).
 # Environment: IPMI_TAP (default dfltap1), IPMI_PORT (default 6230), PROV_TIMEOUT,
+#   IPMI_MACHINE_ARGS: more ipmi-machine.ts options (--memory, --serial; the zero-touch scenario),
 #   IPMI_NO_SEED=1: a template without the writefile seed (the marker then says "unnamed"), to
 #   prove the power path while the seed action is broken.
 SCENARIOS+=(ipmi_power)
@@ -66,7 +67,7 @@ d='$d'
 on() {
   alive && return 0
   cd '$LAB_REPO' || return 1
-  node --import tsx e2e/lab/scenarios/ipmi-machine.ts --dir "\$d" --tap '$IPMI_TAP' --mac '$IPMI_MAC' --disk "\$d/disk.img" </dev/null >>"\$d/machine.out" 2>&1 &
+  node --import tsx e2e/lab/scenarios/ipmi-machine.ts --dir "\$d" --tap '$IPMI_TAP' --mac '$IPMI_MAC' --disk "\$d/disk.img" ${IPMI_MACHINE_ARGS:-} </dev/null >>"\$d/machine.out" 2>&1 &
   echo \$! >"\$d/machine.pid"
 }
 alive() { local p; p=\$(cat "\$d/machine.pid" 2>/dev/null) && [ -n "\$p" ] && kill -0 "\$p" 2>/dev/null; }

@@ -1,0 +1,169 @@
+# Zero-touch rack run (issue 17), its lab proof: plug in, walk away, come back to a signed report.
+# Everything an operator does happens BEFORE any machine has power, through the CLI:
+#   dragonfly apply -f rules.yaml          one Rule: serial "ZT-*" -> expect >= ZT_MIN_GIB GiB of
+#                                          memory and 1 disk, assign the lab template
+#   dragonfly machines import inv.csv      one declared machine, its BMC an ipmi_sim in the
+#                                          server namespace (60-ipmi-power.sh's machinery)
+#   dragonfly assign TEMPLATE dfz-decl     a declared machine's assignment: Dragonfly itself sets
+#                                          next boot PXE and powers it on over IPMI
+# and a plain PXE VM with too little memory is switched on (a technician pressing its power
+# button). From then on the scenario only READS the API (GET) and watches consoles and files:
+#   dfz-decl (ZT-0001, 1024 MiB, 1 disk) -> registers -> the assignment's workflow images its disk
+#     -> Dragonfly sets next boot disk -> the marker -> Ready
+#   dfz-short (ZT-0002, ZT_SHORT_MIB, 2 disks) -> registers -> the rule's expectation fails ->
+#     Error naming the memory and the expected figure, no workflow, both disk files' sha256 unchanged
+# Then `dragonfly report --out DIR` lists both machines, `dragonfly report verify` passes, and
+# refuses the file once one byte of it is changed.
+# Runs in the provisioning lab (e2e/lab/disk-image/run-provision.sh zero_touch; npm run e2e:zero-touch).
+# Environment: ZT_SHORT_MIB (default 512), ZT_MIN_GIB (default 0.75), PROV_TIMEOUT.
+
+# The IPMI scenario's BMC + machine, with this scenario's names (its SCENARIOS entry is not ours).
+zt_saved=("${SCENARIOS[@]}")
+source "$LAB_REPO/e2e/lab/scenarios/60-ipmi-power.sh"
+SCENARIOS=("${zt_saved[@]}")
+
+ZT_RULE=dfz-rack
+ZT_SHORT=dfz-short ZT_SHORT_MAC=52:54:00:98:00:72 ZT_SHORT_SERIAL=ZT-0002
+ZT_SHORT_MIB=${ZT_SHORT_MIB:-512}
+ZT_MIN_GIB=${ZT_MIN_GIB:-0.75}
+IPMI_VM=dfz-decl IPMI_HW=dfz-decl IPMI_MAC=52:54:00:98:00:71 ZT_DECL_SERIAL=ZT-0001
+IPMI_TAP=${PROV_TAP_A:-dfltap2} ZT_SHORT_TAP=${PROV_TAP_B:-dfltap3}
+IPMI_PORT=${ZT_IPMI_PORT:-6231}
+IPMI_MACHINE_ARGS="--memory 1024 --cpus 1 --serial $ZT_DECL_SERIAL"
+
+# zcli ARGS...: the dragonfly CLI inside the server namespace, against the lab's control plane.
+zcli() { in_srv node "$LAB_REPO/bin/dragonfly.mjs" --url "$CP_URL" --token "$LAB_TOKEN" "$@"; }
+
+ck_zt_rules() {
+  local f=$LAB_DIR/zt-rules.yaml out
+  cat >"$f" <<EOF
+apiVersion: dragonfly.computer/v1
+kind: Rule
+metadata: { name: $ZT_RULE }
+spec:
+  priority: 10
+  match: { serial: "ZT-*" }
+  expect:
+    memoryGiB: $ZT_MIN_GIB
+    disks: { atLeast: 1 }
+  action:
+    labels: { rack: zt }
+    template: $PROV_TEMPLATE
+EOF
+  out=$(zcli apply -f "$f" 2>&1) || { note "apply: $out"; return 1; }
+  note "dragonfly apply -f: $(echo "$out" | tr '\n' ' ' | cut -c1-120)"
+}
+
+ck_zt_import() {
+  local f=$LAB_DIR/zt-inventory.csv out
+  printf '%s\n' 'mac,bmc_address,bmc_protocol,bmc_username,bmc_password,rack,position,labels,name' \
+    "$IPMI_MAC,127.0.0.1:$IPMI_PORT,ipmi,$IPMI_USER,$IPMI_SECRET,zt,u1,role=worker,$IPMI_HW" >"$f"
+  out=$(zcli machines import "$f" 2>&1) || { note "import: $out"; return 1; }
+  note "dragonfly machines import: $(echo "$out" | tr '\n' ' ' | cut -c1-120)"
+}
+
+# The assignment of a machine that never booted; Dragonfly powers it on over its BMC.
+ck_zt_assign_declared() {
+  local out d; d=$(vm_dir "$IPMI_VM")
+  out=$(zcli assign "$PROV_TEMPLATE" "$IPMI_HW" 2>&1) || { note "assign: $out"; return 1; }
+  ipmi_wait_log 0 'machine start [0-9]+ boot=pxe' 60 || return 1
+  ipmi_in_order 0 'bmc set boot pxe' 'bmc set (power 1|reset 1)' 'machine start [0-9]+ boot=pxe' || return 1
+  now >"$d/started"; now >"$d/started-first"
+  echo 0 >"$d/lines-after-assign"
+  note "dragonfly assign: $(echo "$out" | tr '\n' ' ' | cut -c1-80); chassis: $(ipmi_since 0)"
+}
+
+# The machine that falls short: two disks, each with random bytes so a write would show.
+zt_boot_short() {
+  local d a; d=$(vm_dir "$ZT_SHORT"); mkdir -p "$d"
+  for a in a b; do
+    head -c 4194304 /dev/urandom >"$d/$a.img"
+    truncate -s 67108864 "$d/$a.img"
+  done
+  sha256sum "$d/a.img" "$d/b.img" >"$d/disks.sha256"
+  boot_vm "$ZT_SHORT" bios "$ZT_SHORT_TAP" "$ZT_SHORT_MAC" -m "$ZT_SHORT_MIB" -smp 1 -smbios "type=1,serial=$ZT_SHORT_SERIAL" \
+    -drive "if=none,id=da,format=raw,file=$d/a.img" -device "virtio-blk-pci,drive=da,serial=dfz-a,bootindex=2" \
+    -drive "if=none,id=db,format=raw,file=$d/b.img" -device "virtio-blk-pci,drive=db,serial=dfz-b"
+}
+
+ck_zt_short_error() {
+  local out n d; d=$(vm_dir "$ZT_SHORT")
+  out=$(papi wait-state --mac "$ZT_SHORT_MAC" --state Error --timeout "$PROV_TIMEOUT") || { note "$out; serial: $(tr -d '\r' <"$(vm_serial "$ZT_SHORT")" | grep -a . | tail -n1 | cut -c1-100)"; return 1; }
+  echo "${out%% *}" >"$d/hw"
+  out=$(papi error --mac "$ZT_SHORT_MAC") || { note "$out"; return 1; }
+  [[ $out == *"$ZT_RULE"* ]] && [[ $out == *memory* ]] && [[ $out == *"$ZT_MIN_GIB GiB"* ]] || { note "the error does not name the rule, the memory and $ZT_MIN_GIB GiB: ${out:0:200}"; return 1; }
+  n=$(papi workflows --mac "$ZT_SHORT_MAC") || { note "$n"; return 1; }
+  [ "$n" = 0 ] || { note "$n workflow(s) for the short machine (expected none)"; return 1; }
+  note "Error at $(vm_age "$ZT_SHORT") s after power-on, no workflow: ${out:0:160}"
+}
+
+ck_zt_disks_untouched() {
+  local d out; d=$(vm_dir "$ZT_SHORT")
+  vm_stop "$ZT_SHORT"
+  out=$(sha256sum -c "$d/disks.sha256" 2>&1) || { note "a disk changed: $(echo "$out" | tr '\n' ' ')"; return 1; }
+  note "both disks' sha256 unchanged: $(cut -c1-16 "$d/disks.sha256" | paste -sd' ')"
+}
+
+ck_zt_decl_ready() {
+  local out tool d; d=$(vm_dir "$IPMI_VM")
+  out=$(papi wait-state --mac "$IPMI_MAC" --state Ready --timeout 120) || { note "$out"; return 1; }
+  ipmi_wait_log 0 'machine guest-shutdown' 60 || return 1
+  now >"$d/ready-at"
+  tool=$(ipmitool_srv chassis power status 2>&1)
+  [ "$tool" = 'Chassis Power is off' ] || { note "ipmitool says \"$tool\" after the guest powered off"; return 1; }
+  note "$out; powered off, ipmitool: \"$tool\"; Dragonfly's power-on -> Ready $(elapsed "$(cat "$d/started-first")" "$(cat "$d/ready-at")") s"
+}
+
+# The workflow of the declared machine, found by reading (the CLI's assign printed no name we keep).
+zt_workflow_of() { # MAC
+  in_srv curl -fsS -H "Authorization: Bearer $LAB_TOKEN" "$CP_URL/api/v1/workflows" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const w=JSON.parse(s).items.filter(x=>JSON.stringify(x.spec).includes(process.argv[1]));if(w.length)console.log(w[w.length-1].metadata.name)})' "$1"
+}
+
+ck_zt_report() {
+  local dir=$LAB_DIR/zt-report out m
+  out=$(zcli report --out "$dir" 2>&1) || { note "report: $out"; return 1; }
+  for m in "$IPMI_HW" "$ZT_DECL_SERIAL" "$ZT_SHORT_SERIAL" "$ZT_RULE"; do
+    grep -q "$m" "$dir/report.json" || { note "report.json does not mention $m"; return 1; }
+  done
+  m=$(cat "$(vm_dir "$ZT_SHORT")/hw" 2>/dev/null) && grep -q "\"$m\"" "$dir/report.json" || { note "report.json does not list the short machine (${m:-name unknown})"; return 1; }
+  out=$(zcli report verify "$dir/report.json" 2>&1) || { note "verify refused the untouched report: $out"; return 1; }
+  note "$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));const m=r.report.machines;console.log(`report.json: ${m.map((x)=>`${x.name} ${x.state}`).join(", ")};`)' "$dir/report.json") verify: $(echo "$out" | tr '\n' ' ' | cut -c1-100)"
+}
+
+# One byte changed (the short machine's serial ZT-0002 -> ZT-0003: still valid JSON, so only
+# the signature can catch it) must make verify exit non-zero.
+ck_zt_report_tamper() {
+  local dir=$LAB_DIR/zt-report out rc=0
+  cp "$dir/report.json" "$dir/tampered.json"
+  sed -i "0,/$ZT_SHORT_SERIAL/s//${ZT_SHORT_SERIAL%2}3/" "$dir/tampered.json"
+  [ "$(cmp -l "$dir/report.json" "$dir/tampered.json" | wc -l)" = 1 ] || { note "the tampered copy does not differ in exactly one byte"; return 1; }
+  out=$(zcli report verify "$dir/tampered.json" 2>&1) || rc=$?
+  [ "$rc" -ne 0 ] || { note "verify accepted a changed file: $out"; return 1; }
+  note "one byte changed -> exit $rc: $(echo "$out" | tr '\n' ' ' | cut -c1-120)"
+}
+
+scenario_zero_touch() {
+  local p=zero-touch t0; t0=$(now)
+  if ! prov_can_run; then skip "$p: declared Ready, short Error" "$PROV_WHY"; return 0; fi
+  rm -rf "$(vm_dir "$IPMI_VM")" "$(vm_dir "$ZT_SHORT")"
+  check "$p: BMC up (ipmitool)" ck_ipmi_bmc_up
+  passed && check "$p: rules applied (CLI)" ck_zt_rules
+  passed && check "$p: inventory imported (CLI)" ck_zt_import
+  # Power-on: from here on only reads.
+  passed && check "$p: declared assigned -> BMC on" ck_zt_assign_declared
+  if passed; then
+    zt_boot_short
+    check "$p: short -> Error, named" ck_zt_short_error
+    check "$p: short's disks untouched" ck_zt_disks_untouched
+    zt_workflow_of "$IPMI_MAC" >"$(vm_dir "$IPMI_VM")/workflow"
+    check "$p: declared image written" ck_ipmi_installed
+    passed && check "$p: declared next boot disk" ck_ipmi_disk_boot
+    passed && check "$p: declared Ready, off" ck_zt_decl_ready
+    check "$p: report lists, verifies" ck_zt_report
+    passed && check "$p: report refused if changed" ck_zt_report_tamper
+  fi
+  vm_stop "$ZT_SHORT"
+  ipmi_stop
+  log "zero-touch scenario: $(elapsed "$t0" "$(now)") s"
+}
