@@ -120,15 +120,28 @@ zt_workflow_of() { # MAC
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const w=JSON.parse(s).items.filter(x=>JSON.stringify(x.spec).includes(process.argv[1]));if(w.length)console.log(w[w.length-1].metadata.name)})' "$1"
 }
 
+# report.json must list each machine with its serial and the state the lab saw, and the
+# short machine's Error message naming the rule.
 ck_zt_report() {
-  local dir=$LAB_DIR/zt-report out m
+  local dir=$LAB_DIR/zt-report out short
+  short=$(cat "$(vm_dir "$ZT_SHORT")/hw" 2>/dev/null) || { note "the short machine's name is unknown (it never reached Error)"; return 1; }
   out=$(zcli report --out "$dir" 2>&1) || { note "report: $out"; return 1; }
-  for m in "$IPMI_HW" "$ZT_DECL_SERIAL" "$ZT_SHORT_SERIAL" "$ZT_RULE"; do
-    grep -q "$m" "$dir/report.json" || { note "report.json does not mention $m"; return 1; }
-  done
-  m=$(cat "$(vm_dir "$ZT_SHORT")/hw" 2>/dev/null) && grep -q "\"$m\"" "$dir/report.json" || { note "report.json does not list the short machine (${m:-name unknown})"; return 1; }
+  out=$(node -e '
+    const [file, ...want] = process.argv.slice(1);
+    const ms = JSON.parse(require("fs").readFileSync(file)).report.machines;
+    const bad = [];
+    for (const w of want) {
+      const [name, serial, state, text] = w.split("|");
+      const m = ms.find((x) => x.name === name);
+      if (!m) bad.push(`${name} missing`);
+      else if (m.serial !== serial || m.state !== state || !(m.message ?? "").includes(text)) bad.push(`${name}: serial ${m.serial}, ${m.state}, "${m.message ?? ""}" (want ${serial}, ${state}, "${text}")`);
+    }
+    if (bad.length) { console.log(bad.join("; ")); process.exit(1); }
+    console.log(ms.map((x) => `${x.name} ${x.serial} ${x.state}`).join(", "));
+  ' "$dir/report.json" "$IPMI_HW|$ZT_DECL_SERIAL|Ready|" "$short|$ZT_SHORT_SERIAL|Error|$ZT_RULE") || { note "report.json: $out"; return 1; }
+  local listed=$out
   out=$(zcli report verify "$dir/report.json" 2>&1) || { note "verify refused the untouched report: $out"; return 1; }
-  note "$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));const m=r.report.machines;console.log(`report.json: ${m.map((x)=>`${x.name} ${x.state}`).join(", ")};`)' "$dir/report.json") verify: $(echo "$out" | tr '\n' ' ' | cut -c1-100)"
+  note "report.json: $listed; verify: $(echo "$out" | head -n1 | cut -c1-90)"
 }
 
 # One byte changed (the short machine's serial ZT-0002 -> ZT-0003: still valid JSON, so only
