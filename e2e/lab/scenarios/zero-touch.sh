@@ -109,15 +109,20 @@ ck_zt_decl_ready() {
   out=$(papi wait-state --mac "$IPMI_MAC" --state Ready --timeout 120) || { note "$out"; return 1; }
   ipmi_wait_log 0 'machine guest-shutdown' 60 || return 1
   now >"$d/ready-at"
-  tool=$(ipmitool_srv chassis power status 2>&1)
+  local i
+  for ((i = 0; i < 20; i++)); do # the machine's process ends a moment after the guest's poweroff
+    tool=$(ipmitool_srv chassis power status 2>&1)
+    [ "$tool" = 'Chassis Power is off' ] && break
+    sleep 0.5
+  done
   [ "$tool" = 'Chassis Power is off' ] || { note "ipmitool says \"$tool\" after the guest powered off"; return 1; }
   note "$out; powered off, ipmitool: \"$tool\"; Dragonfly's power-on -> Ready $(elapsed "$(cat "$d/started-first")" "$(cat "$d/ready-at")") s"
 }
 
-# The workflow of the declared machine, found by reading (the CLI's assign printed no name we keep).
-zt_workflow_of() { # MAC
+# The declared machine's workflow, found by reading (the CLI's assign answer is for people).
+zt_workflow_of() { # MACHINE
   in_srv curl -fsS -H "Authorization: Bearer $LAB_TOKEN" "$CP_URL/api/v1/workflows" |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const w=JSON.parse(s).items.filter(x=>JSON.stringify(x.spec).includes(process.argv[1]));if(w.length)console.log(w[w.length-1].metadata.name)})' "$1"
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{const w=JSON.parse(s).items.filter((x)=>x.spec.hardwareRef===process.argv[1]);if(w.length)console.log(w[w.length-1].metadata.name)})' "$1"
 }
 
 # report.json must list each machine with its serial and the state the lab saw, and the
@@ -169,7 +174,7 @@ scenario_zero_touch() {
     zt_boot_short
     check "$p: short -> Error, named" ck_zt_short_error
     check "$p: short's disks untouched" ck_zt_disks_untouched
-    zt_workflow_of "$IPMI_MAC" >"$(vm_dir "$IPMI_VM")/workflow"
+    zt_workflow_of "$IPMI_HW" >"$(vm_dir "$IPMI_VM")/workflow"
     check "$p: declared image written" ck_ipmi_installed
     passed && check "$p: declared next boot disk" ck_ipmi_disk_boot
     passed && check "$p: declared Ready, off" ck_zt_decl_ready
