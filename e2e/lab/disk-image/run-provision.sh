@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The provisioning scenarios (e2e/lab/scenarios/provision.sh) in a lab of their own, so they
 # can run while the main lab (e2e/lab/run.sh, names dfl-*) is busy. Same libraries, other
-# names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-1, veth dfpv0 (peer dfpv1 in namespace dfp-port), dir /tmp/dfp-lab.*.
+# names: namespace dfp-srv, bridge dfpbr0 (10.97.0.0/24), taps dfptap0-3, veth dfpv0 (peer dfpv1 in namespace dfp-port), dir /tmp/dfp-lab.*.
 # Needs root.
-#   sudo bash e2e/lab/disk-image/run-provision.sh [provision_bios provision_uefi provision_retry provision_restart provision_burnin]
+#   sudo bash e2e/lab/disk-image/run-provision.sh [provision_bios provision_uefi provision_retry provision_restart provision_burnin | zero_touch]
 # Everything it creates is removed on exit, also on failure or Ctrl-C.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,16 +79,17 @@ new_ns "$NS_PORT"
 ip -n "$NS_SRV" link add dfpv0 type veth peer name dfpv1 netns "$NS_PORT"
 ip -n "$NS_SRV" link set dfpv0 master "$BR0" up
 ip -n "$NS_PORT" link set dfpv1 up
-for i in 0 1; do
+for i in 0 1 2 3; do # 2 and 3: the zero-touch scenario's third and fourth VM
   ip netns exec "$NS_SRV" ip tuntap add dev "dfptap$i" mode tap
   ip -n "$NS_SRV" link set "dfptap$i" master "$BR0" up
 done
 ra_start
-log "network up: $NS_SRV ($BR0 $SRV_IP), taps dfptap0-1"
+log "network up: $NS_SRV ($BR0 $SRV_IP), taps dfptap0-3"
 
 SCENARIOS=()
 source "$lab/scenarios/provision.sh"
 source "$lab/scenarios/provision-burnin.sh"
+source "$lab/scenarios/zero-touch.sh" # scenario_zero_touch; not in the default list (npm run e2e:zero-touch)
 for s in ${*:-${SCENARIOS[@]}}; do
   declare -F "scenario_$s" >/dev/null || die "no scenario \"$s\" (have: ${SCENARIOS[*]})"
   log "=== scenario $s"

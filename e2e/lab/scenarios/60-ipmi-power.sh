@@ -13,6 +13,8 @@
 # Reuses the provisioning scenario's disk image and template (provision.sh: prov_can_run, papi).
 # Leaves the installed disk for the unplugged scenario (70-unplugged.sh).
 # Environment: IPMI_TAP (default dfltap1), IPMI_PORT (default 6230), PROV_TIMEOUT,
+#   IPMI_MACHINE_ARGS: more ipmi-machine.ts options (--memory, --serial; the zero-touch scenario),
+#   IPMI_INSTANCE: a suffix for the BMC's state dir and pidfile, so several BMCs can run at once,
 #   IPMI_NO_SEED=1: a template without the writefile seed (the marker then says "unnamed"), to
 #   prove the power path while the seed action is broken.
 SCENARIOS+=(ipmi_power)
@@ -66,7 +68,7 @@ d='$d'
 on() {
   alive && return 0
   cd '$LAB_REPO' || return 1
-  node --import tsx e2e/lab/scenarios/ipmi-machine.ts --dir "\$d" --tap '$IPMI_TAP' --mac '$IPMI_MAC' --disk "\$d/disk.img" </dev/null >>"\$d/machine.out" 2>&1 &
+  node --import tsx e2e/lab/scenarios/ipmi-machine.ts --dir "\$d" --tap '$IPMI_TAP' --mac '$IPMI_MAC' --disk "\$d/disk.img" ${IPMI_MACHINE_ARGS:-} </dev/null >>"\$d/machine.out" 2>&1 &
   echo \$! >"\$d/machine.pid"
 }
 alive() { local p; p=\$(cat "\$d/machine.pid" 2>/dev/null) && [ -n "\$p" ] && kill -0 "\$p" 2>/dev/null; }
@@ -102,7 +104,7 @@ EOF
 
 # ipmi_start: ipmi_sim inside $NS_SRV on 127.0.0.1:$IPMI_PORT, up when ipmitool gets an answer.
 ipmi_start() {
-  local b="$LAB_DIR/ipmi" d i p auths='none md2 md5 straight'
+  local b="$LAB_DIR/ipmi${IPMI_INSTANCE:-}" d i p auths='none md2 md5 straight'
   d=$(vm_dir "$IPMI_VM")
   mkdir -p "$b/state" "$d"
   [ -f "$d/disk.img" ] || truncate -s "$IPMI_DISK_BYTES" "$d/disk.img"
@@ -123,10 +125,10 @@ ipmi_start() {
   printf '%s\n' 'mc_setbmc 0x20' 'mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr' \
     'sel_enable 0x20 1000 0x0a' 'mc_enable 0x20' >"$b/bmc.emu"
   ip netns exec "$NS_SRV" ipmi_sim -c "$b/lan.conf" -f "$b/bmc.emu" -s "$b/state" -n </dev/null >"$b/ipmi_sim.out" 2>&1 &
-  echo $! >"$LAB_DIR/ipmi-sim.pid"
+  echo $! >"$LAB_DIR/ipmi-sim${IPMI_INSTANCE:-}.pid"
   for ((i = 0; i < 20; i++)); do
     ipmitool_srv chassis power status >"$b/first-status" 2>&1 && return 0
-    kill -0 "$(cat "$LAB_DIR/ipmi-sim.pid")" 2>/dev/null || break
+    kill -0 "$(cat "$LAB_DIR/ipmi-sim${IPMI_INSTANCE:-}.pid")" 2>/dev/null || break
     sleep 0.5
   done
   note "ipmi_sim did not answer on 127.0.0.1:$IPMI_PORT: $(tr '\n' ' ' <"$b/ipmi_sim.out" | cut -c1-200) $(cat "$b/first-status" 2>/dev/null)"
@@ -135,7 +137,7 @@ ipmi_start() {
 
 ipmi_stop() {
   local p i; p=$(cat "$(vm_dir "$IPMI_VM")/machine.pid" 2>/dev/null) && kill -TERM "$p" 2>/dev/null
-  stop_pidfile "$LAB_DIR/ipmi-sim.pid" 5
+  stop_pidfile "$LAB_DIR/ipmi-sim${IPMI_INSTANCE:-}.pid" 5
   [ -n "${p:-}" ] && for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   stop_pidfile "$(vm_dir "$IPMI_VM")/qemu.pid" 5
 }

@@ -14,7 +14,7 @@
  * across starts; every start, reboot and stop is a line in DIR/chassis.log (the BMC's script
  * writes its "set" commands there too), so a test can check the order of events.
  *
- *   node --import tsx ipmi-machine.ts --dir D --tap TAP --mac MAC --disk IMG [--memory MIB] [--cpus N] [--post-delay S]
+ *   node --import tsx ipmi-machine.ts --dir D --tap TAP --mac MAC --disk IMG [--memory MIB] [--cpus N] [--post-delay S] [--serial SMBIOS_SERIAL]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -61,6 +61,8 @@ interface Opts {
   memory: string;
   cpus: string;
   postDelayMs: number;
+  /** The SMBIOS system serial (type 1) the machine reports, as a vendor burns it in. */
+  serial?: string;
 }
 
 const chassisLog = (dir: string, line: string) => appendFileSync(join(dir, 'chassis.log'), `${new Date().toISOString()} machine ${line}\n`);
@@ -97,6 +99,7 @@ async function runOnce(o: Opts, boot: BootDevice, onChild: (c: ChildProcess) => 
     '-chardev', `file,id=ser,path=${join(o.dir, 'serial.log')},append=on`, '-serial', 'chardev:ser',
     '-chardev', `socket,id=qmp,path=${sock}`, '-mon', 'chardev=qmp,mode=control',
     '-pidfile', join(o.dir, 'qemu.pid'),
+    ...(o.serial ? ['-smbios', `type=1,serial=${o.serial}`] : []),
     ...deviceArgs({ tap: o.tap, mac: o.mac, disk: o.disk, boot }),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   onChild(child);
@@ -111,10 +114,10 @@ async function runOnce(o: Opts, boot: BootDevice, onChild: (c: ChildProcess) => 
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
-    options: Object.fromEntries(['dir', 'tap', 'mac', 'disk', 'memory', 'cpus', 'post-delay'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['dir', 'tap', 'mac', 'disk', 'memory', 'cpus', 'post-delay', 'serial'].map((k) => [k, { type: 'string' as const }])),
   });
   if (!v.dir || !v.tap || !v.mac || !v.disk) throw new Error('--dir, --tap, --mac and --disk are required');
-  const o: Opts = { dir: v.dir, tap: v.tap, mac: v.mac, disk: v.disk, memory: v.memory ?? '1024', cpus: v.cpus ?? '2', postDelayMs: Number(v['post-delay'] ?? 2) * 1000 };
+  const o: Opts = { dir: v.dir, tap: v.tap, mac: v.mac, disk: v.disk, memory: v.memory ?? '1024', cpus: v.cpus ?? '2', postDelayMs: Number(v['post-delay'] ?? 2) * 1000, serial: v.serial };
   let stopping = false;
   let child: ChildProcess | undefined;
   process.on('SIGTERM', () => {
