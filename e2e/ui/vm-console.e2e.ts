@@ -8,11 +8,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unmetNeeds } from '../../core/testing/peer-check.ts';
-import { startIpmiSim, type IpmiSim } from '../../core/power/ipmi/testing/ipmi-sim-harness.ts';
+import { freeTcpPort, startIpmiSim, type IpmiSim } from '../../core/power/ipmi/testing/ipmi-sim-harness.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { SimAgent, operatorCall, operatorToken } from './sim-agent.ts';
 
@@ -25,14 +24,6 @@ let sim: IpmiSim;
 let qemu: ChildProcess | undefined;
 let vmDir = '';
 let agent: SimAgent;
-
-async function freeTcpPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 test.beforeAll(async () => {
   // In CI a missing peer is a failure, never a skip (core/testing/peers.ts says why).

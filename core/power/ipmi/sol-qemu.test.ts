@@ -6,11 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../../testing/peers.ts';
-import { startIpmiSim, type IpmiSim } from './testing/ipmi-sim-harness.ts';
+import { freeTcpPort, startIpmiSim, type IpmiSim } from './testing/ipmi-sim-harness.ts';
 import { openSolConsole, type SolConsole } from './sol.ts';
 
 const image = join(import.meta.dirname, '..', '..', '..', 'dist', 'agent-image');
@@ -24,14 +23,6 @@ afterAll(async () => {
   qemu?.kill('SIGKILL');
   await sim?.stop();
 });
-
-async function freeTcpPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 // Run by npm run test:agent-image (after the image is built), not by npm test.
 describeWithPeers(['qemu-system-x86_64', 'ipmi_sim', built], 'SOL console of a QEMU VM', () => {

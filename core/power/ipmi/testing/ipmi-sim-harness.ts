@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,15 @@ export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => s.once('error', reject).bind(0, host, resolve));
   const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1: a VM's serial port for ipmi_sim's `sol` to connect to. */
+export async function freeTcpPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
 }
