@@ -110,6 +110,9 @@ describe('expected parts: one phrase per difference', () => {
     ['disks of a size', { disks: { atLeast: 2, minSizeGiB: 1000 } }, {}, ['disks of ≥ 1000 GiB: 1, expected ≥ 2']],
     ['NIC speeds', { nics: { atLeast: 2, minSpeedMbps: 10000 } }, {}, ['NICs of ≥ 10000 Mbit/s: 1, expected ≥ 2']],
     ['firmware', { firmware: 'bios' }, {}, ['firmware uefi, expected bios']],
+    ['Secure Boot off', { secureBoot: true }, { secureBoot: false }, ['Secure Boot off, expected on']],
+    ['Secure Boot not reported', { secureBoot: true }, {}, ['Secure Boot not reported, expected on']],
+    ['Secure Boot as expected', { secureBoot: true }, { secureBoot: true }, []],
   ];
   it.each(cases)('%s', (_name, e, over, want) => {
     expect(expectationShortfalls(e, facts(over))).toEqual(want);

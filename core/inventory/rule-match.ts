@@ -123,7 +123,6 @@ function nicShortfall(e: NonNullable<RuleExpect['nics']>, facts: HardwareFacts):
 /**
  * Every way the machine falls short of `expect`, one phrase each
  * ("memory 1.0 GiB, expected ≥ 2 GiB"); empty when it has everything.
- * Secure Boot is not checked: the agent does not report it (no such fact yet).
  */
 export function expectationShortfalls(e: RuleExpect | undefined, facts: HardwareFacts): string[] {
   if (!e) return [];
@@ -133,5 +132,8 @@ export function expectationShortfalls(e: RuleExpect | undefined, facts: Hardware
   if (e.disks) out.push(diskShortfall(e.disks, facts));
   if (e.nics) out.push(nicShortfall(e.nics, facts));
   if (e.firmware && facts.firmware !== e.firmware) out.push(`firmware ${facts.firmware}, expected ${e.firmware}`);
+  if (e.secureBoot !== undefined && facts.secureBoot !== e.secureBoot) out.push(`Secure Boot ${onOff(facts.secureBoot)}, expected ${onOff(e.secureBoot)}`);
   return out.filter((x): x is string => x !== undefined);
 }
+
+const onOff = (b: boolean | undefined) => (b === undefined ? 'not reported' : b ? 'on' : 'off');

@@ -76,6 +76,7 @@ export const RuleExpect = Type.Object(
       ),
     ),
     firmware: Type.Optional(Firmware),
+    secureBoot: Type.Optional(Type.Boolean({ description: 'Secure Boot enforcing (true) or not (false), as the agent reads it from efivarfs; unknown counts as a difference' })),
   },
   { additionalProperties: false, description: 'hardware the machine must have; one that falls short goes to Error before any workflow' },
 );
