@@ -1,7 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { SimAgent, operatorToken } from './sim-agent.ts';
+import { SimAgent, operatorCall, operatorToken } from './sim-agent.ts';
 
 // Issue 17: the technician uploads the rack's inventory CSV, then opens the signed site report.
 let cp: ControlPlane;
@@ -54,4 +54,26 @@ test('inventory upload names bad rows; the site report page lists every machine 
   await report.screenshot({ path: `${artifacts}site-report.png`, fullPage: true });
   await report.emulateMedia({ media: 'print' });
   await writeFile(`${artifacts}site-report.pdf`, await report.pdf({ format: 'A4' }));
+});
+
+// Signed in with an API token (as the desktop app is, with its own bearer token), a link would
+// reach the server without credentials: the buttons fetch the report as the operator and save it.
+test('signed in with an API token, the report buttons save the page and the signed JSON', async ({ page }) => {
+  const session = await operatorToken(cp.url, cp.password);
+  const { token } = await operatorCall<{ token: string }>(cp.url, session, 'POST', '/api/v1/tokens', { name: 'report-e2e' });
+  await page.goto(cp.url);
+  await page.getByRole('button', { name: 'API token' }).click();
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+
+  const [html] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Site report' }).click()]);
+  expect(html.suggestedFilename()).toBe('dragonfly-report.html');
+  const page1 = await readFile((await html.path())!, 'utf8');
+  expect(page1).toContain('Dragonfly site report');
+  expect(page1).toContain('rack1-u01');
+
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Signed JSON' }).click()]);
+  expect(json.suggestedFilename()).toBe('dragonfly-report.json');
+  const signed = JSON.parse(await readFile((await json.path())!, 'utf8')) as { signature: { keyFingerprint: string } };
+  expect(page1).toContain(signed.signature.keyFingerprint);
 });

@@ -67,6 +67,33 @@ export async function api<T>(method: string, path: string, body?: unknown, opts:
   return readResponse<T>(res);
 }
 
+/**
+ * A file from the API as the signed-in operator (a link cannot carry a bearer token: Electron
+ * and pasted API tokens), exactly as served, for saving; errors as for `api`.
+ */
+export async function apiFile(path: string): Promise<Blob> {
+  const headers: Record<string, string> = {};
+  if (config.token) headers.authorization = `Bearer ${config.token}`;
+  let res: Response;
+  try {
+    res = await fetch(path, { headers, credentials: 'same-origin' });
+  } catch (e) {
+    throw new ApiError(0, 'DF_ERR_UNAVAILABLE', `Cannot reach the control plane (${(e as Error).message}).`);
+  }
+  if (res.status === 401) config.onUnauthorized?.();
+  if (!res.ok) {
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    throw errorFromBody(res.status, json, text);
+  }
+  return res.blob();
+}
+
 async function readResponse<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
   const text = await res.text();
