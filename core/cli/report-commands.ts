@@ -21,7 +21,7 @@ export function addReportCommands(program: Command, out: (s: string) => void, cl
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'report.json'), text);
       await writeFile(join(dir, 'report.html'), reportHtml(doc));
-      out(`report of ${doc.report.machines.length} machines written to ${join(dir, 'report.json')} and report.html; signed by key ${fingerprint}`);
+      out(`report of ${machinesText(doc.report.machines.length)} written to ${join(dir, 'report.json')} and report.html; signed by key ${fingerprint}`);
     });
   report
     .command('verify <file>')
@@ -40,5 +40,7 @@ export function addReportCommands(program: Command, out: (s: string) => void, cl
 
 function summary(doc: SignedReport, fingerprint: string): string {
   const r = doc.report;
-  return `signature OK: Ed25519 key ${fingerprint}\nreport generated ${r.generatedAt}${r.generatedBy ? ` by ${r.generatedBy}` : ''}, ${r.machines.length} machines`;
+  return `signature OK: Ed25519 key ${fingerprint}\nreport generated ${r.generatedAt}${r.generatedBy ? ` by ${r.generatedBy}` : ''}, ${machinesText(r.machines.length)}`;
 }
+
+const machinesText = (n: number) => `${n} machine${n === 1 ? '' : 's'}`;
