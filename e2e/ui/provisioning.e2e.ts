@@ -140,6 +140,8 @@ test('sign in, drag a template onto three machines, watch them provision to Read
   });
 
   await test.step('machines reach Ready and a notification toast appears', async () => {
+    // The retried machine's run changed: its agent hears it, and gets the token for it, at its next heartbeat.
+    for (const a of agents) await a.heartbeat();
     for (const [i, a] of agents.entries()) for (let k = 0; k < 3; k++) await a.report(workflows[i], { action: k, phase: 'Succeeded' });
     await tab(page, 'Machines').click();
     for (const a of agents) await expect(row(page, a.hardware).getByText('Ready')).toBeVisible();
@@ -225,6 +227,11 @@ test('sign in, drag a template onto three machines, watch them provision to Read
     expect((await login(cp.password)).status()).toBe(401);
     expect((await login('e2e-new-password-1')).status()).toBe(200);
     cp.password = 'e2e-new-password-1'; // the later tests of this file sign in with it
+    // Every other session signed in under the old password has ended; this page's goes on.
+    const other = await fetch(`${cp.url}/api/v1/hardware`, { headers: { authorization: `Bearer ${token}` } });
+    expect(other.status).toBe(401);
+    await expect(page.getByRole('status').filter({ hasText: 'Password changed' })).toBeVisible();
+    token = await operatorToken(cp.url, cp.password);
   });
 
   await test.step('dark theme', async () => {
@@ -271,6 +278,7 @@ test('an operator cancels a running assignment: the card says Cancelled, the age
   await agent.register();
   const assigned = await operatorCall<{ results: { workflow?: string }[] }>(cp.url, token, 'POST', '/api/v1/assign', { template: 'debian-12', machines: [agent.hardware] });
   const wf = assigned.results[0].workflow!;
+  expect((await agent.heartbeat()).next).toMatchObject({ action: 'run', workflow: wf });
   await agent.report(wf, { action: 0, phase: 'Running', bytesDone: 0, bytesTotal: 4_000_000_000 });
 
   const { token: apiToken } = await operatorCall<{ token: string }>(cp.url, token, 'POST', '/api/v1/tokens', { name: 'e2e-cancel' });
@@ -294,10 +302,11 @@ test('an operator cancels a running assignment: the card says Cancelled, the age
   await expect(card.getByRole('button', { name: /Cancel assignment/ })).toHaveCount(0);
   await shot(page, 'provisioning-cancelled');
 
+  // A report the agent sends before it hears of the cancel changes nothing; then its heartbeat tells it.
+  await expect(agent.report(wf, { action: 0, phase: 'Failed', message: 'late' })).rejects.toThrow(/-> 410: .*was cancelled/);
   const beat = await agent.heartbeat(wf);
   expect(beat.cancelled).toEqual({ workflow: wf, reason: `workflow ${wf} was cancelled` });
   expect(beat.next.action).toBe('wait');
-  await expect(agent.report(wf, { action: 0, phase: 'Failed', message: 'late' })).rejects.toThrow(/-> 410: .*was cancelled/);
   await tab(page, 'Machines').click();
   await expect(row(page, agent.hardware).getByText('Registered')).toBeVisible();
   await page.close();

@@ -66,8 +66,15 @@ export class SimAgent {
   }
 
   /** `running`: the workflow this agent is running, as the real agent says it, so the reply can cancel it. */
+  /** Like the real agent, it goes on with the token a heartbeat hands out (bound to the machine's current run). */
   async heartbeat(running?: string): Promise<{ next: { action: string; workflow?: string }; cancelled?: { workflow: string; reason: string } }> {
-    return this.call('POST', '/api/agent/v1/heartbeat', running ? { mac: this.mac, workflow: running } : { mac: this.mac });
+    const r = await this.call<{ next: { action: string; workflow?: string }; cancelled?: { workflow: string; reason: string }; agentToken?: string }>(
+      'POST',
+      '/api/agent/v1/heartbeat',
+      running ? { mac: this.mac, workflow: running } : { mac: this.mac },
+    );
+    if (r.agentToken) this.token = r.agentToken;
+    return r;
   }
 
   async workflow(name: string): Promise<{ actions: { name: string; type: string }[] }> {
