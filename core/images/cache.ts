@@ -74,7 +74,7 @@ export interface ImageCacheOptions {
 /** Served copy: gzip of the raw disk (why gzip: see writeServedGzip in convert.ts). */
 export const SERVED_EXTENSION = 'raw.gz';
 const SUMS_LIMIT = 4 << 20;
-/** After a refused copy from another instance, ms before the next try (so the reason stays visible). */
+/** After a refused copy from another instance, ms before asking that instance again (so the reason stays visible). */
 const PEER_RETRY_MS = 60_000;
 
 /**
@@ -91,7 +91,7 @@ export class ImageCache {
   private readonly log: Logger;
   private readonly maxBytes: number;
   private peers?: ImagePeers;
-  private readonly peerFailedAt = new Map<string, number>();
+  private readonly peerFailedAt = new Map<string, number>(); // "KEY INSTANCE" -> ms
   private readonly copyingFrom = new Map<string, string>();
 
   /** Where the finished images are (what /images/ serves). */
@@ -138,21 +138,22 @@ export class ImageCache {
   /**
    * Swarm mode: starts copying an image this instance lacks from another instance that holds it
    * (never from the internet), verified by the raw sha256 that instance published; returns that
-   * instance, or undefined when none can serve it (or a copy was refused under a minute ago).
+   * instance, or undefined when none can serve it (each refused copy rules its instance out for a minute).
    */
   copyFromPeer(spec: ImageSpec): string | undefined {
     const key = cacheKey(spec);
-    if (!this.peers || this.readyFor(spec) || Date.now() - (this.peerFailedAt.get(key) ?? 0) < PEER_RETRY_MS) return undefined;
-    const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
-    // a copy is verified by sha256 alone, so a template's sha512 could never vouch for it
-    const peer = this.peers.holders(key).find((p) => !want || (want.algorithm === 'sha256' && p.rawSha256 === want.hex));
-    if (!peer) return undefined;
+    if (!this.peers || this.readyFor(spec)) return undefined;
     if (this.inflight.has(key)) return this.copyingFrom.get(key);
+    const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
+    const recentlyFailed = (p: PeerImage) => Date.now() - (this.peerFailedAt.get(`${key} ${p.instance}`) ?? 0) < PEER_RETRY_MS;
+    // a copy is verified by sha256 alone, so a template's sha512 could never vouch for it
+    const peer = this.peers.holders(key).find((p) => !recentlyFailed(p) && (!want || (want.algorithm === 'sha256' && p.rawSha256 === want.hex)));
+    if (!peer) return undefined;
     const copy: ImageSpec = { url: spec.url, format: 'gz', checksum: `sha256:${peer.rawSha256}` };
     const work = () =>
       this.download(key, copy, peer)
         .catch((e: Error) => {
-          this.peerFailedAt.set(key, Date.now());
+          this.peerFailedAt.set(`${key} ${peer.instance}`, Date.now());
           throw new DragonflyError(isDragonflyError(e) ? e.code : 'DF_ERR_UNAVAILABLE', `the copy from instance ${peer.instance} was refused: ${e.message}`);
         })
         .finally(() => this.copyingFrom.delete(key));
@@ -256,6 +257,7 @@ export class ImageCache {
         fetch: this.o.fetch,
         backoffMs: this.o.backoffMs,
         idleTimeoutMs: this.o.idleTimeoutMs,
+        maxStalledAttempts: peer ? 2 : undefined, // a gone instance is given up quickly: another may hold it
         maxBytes: this.maxBytes,
         checkSpace: (bytes) => checkFreeSpace(this.incoming, bytes, `downloading image ${spec.url}`),
         onProgress: (p) => {
