@@ -38,6 +38,8 @@ import { importProxmoxVms } from '../fleet/proxmox-import.ts';
 import { agentImageOnDisk, readiness, type AgentImageState, type Readiness } from './readiness.ts';
 import { ImageCache } from '../images/cache.ts';
 import { imageSpecsOf } from '../images/rewrite.ts';
+import { SwarmImages } from '../images/swarm-images.ts';
+import type { SharedKv } from '../shared/shared-kv.ts';
 import { importFolderOf } from '../images/import-folder.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
@@ -186,6 +188,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       prepareImages: (tpl) => {
         const local = bootUrls(serverUrl()).imagesBase;
         for (const spec of imageSpecsOf(tpl.spec.actions)) {
+          if (spec.url.startsWith('cache:')) images.copyFromPeer(spec); // swarm: imported on another instance
           if (spec.url.startsWith(local) || spec.url.startsWith('cache:')) continue;
           images.ensure(spec).catch((e) => log.warn({ image: spec.url, err: (e as Error).message }, 'image not cached'));
         }
@@ -303,10 +306,17 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
         await applyBootListener();
         settings.httpPort = httpPort;
         startSweeps();
+        if (swarm) await shareImages(swarm.kv);
       }
       // DHCP/TFTP failing to bind (privileges) is reported, never fatal: the API and UI keep running.
       await network.apply(settings);
       return `http://${isWildcard(config.listen) ? '127.0.0.1' : config.listen}:${httpPort}`;
+    };
+    /** Swarm: images follow the machines (published in the backend, copied from the instance holding one). */
+    const shareImages = async (kv: SharedKv) => {
+      const shared = await SwarmImages.start({ kv, cache: images, self: serverUrl, fileUrl: (file) => bootUrls(serverUrl()).image(file), logger: log.child({ svc: 'swarm-images' }) });
+      images.usePeers(shared);
+      cleanup.unshift(() => shared.stop());
     };
     const startSweeps = () => {
       const timers = [

@@ -10,7 +10,8 @@ import { startEtcd, type EtcdProcess } from '../store/etcd/etcd-process.ts';
 import { describeWithPeers, itWithPeers } from '../testing/peers.ts';
 import { startIpmiSim } from '../power/ipmi/testing/ipmi-sim-harness.ts';
 import { main } from '../cli/main.ts';
-import { sampleFacts, sampleTemplate } from '../testing/api-harness.ts';
+import { sampleFacts } from '../testing/api-harness.ts';
+import { cacheTemplate, importImage, patternDisk, sha256 } from '../testing/swarm-images.ts';
 import { createControlPlane, type ControlPlane } from './control-plane.ts';
 import type { SwarmIdentity } from './swarm-identity.ts';
 
@@ -183,10 +184,16 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     expect(reg.statusCode, reg.body).toBe(200);
     const { hardware, agentToken } = reg.json() as { hardware: string; agentToken: string };
     const op = { authorization: `Bearer ${b.adminSession().token}` };
-    expect((await b.api.app.inject({ method: 'POST', url: '/api/v1/templates', headers: op, payload: sampleTemplate('debian-12') })).statusCode).toBeLessThan(300);
+    // its disk image was imported on A only: B copies it from A when the template is assigned through B
+    const disk = patternDisk('swarm-disk');
+    await importImage(a, 'swarm-disk', disk);
+    await untilTrue(() => (swarmOf(a).kv.list('images/swarm-disk/')).then((l) => l.length === 1));
+    await cacheTemplate(b, 'debian-12', 'swarm-disk');
     const assign = await b.api.app.inject({ method: 'POST', url: '/api/v1/assign', headers: op, payload: { template: 'debian-12', machines: [hardware] } });
     const workflow = (assign.json() as { results: Array<{ workflow: string }> }).results[0].workflow;
     expect(workflow, assign.body).toBeTruthy();
+    const readyOnB = async () => ((await call(b, 'GET', '/api/v1/images', b.adminSession().token)).json() as { items: Array<{ key: string; state: string }> }).items.some((i) => i.key === 'swarm-disk' && i.state === 'ready');
+    await untilTrue(readyOnB, 20_000);
     await a.close(); // the instance that enrolled it dies
     const hb = await b.api.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: { authorization: `Bearer ${agentToken}` }, payload: { mac } });
     expect(hb.statusCode, hb.body).toBe(200);
@@ -197,10 +204,15 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     const agent = { authorization: `Bearer ${runToken}` };
     expect((await c.api.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac } })).statusCode).toBe(200);
     expect((await c.api.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: { authorization: `Bearer ${agentToken}` }, payload: { mac } })).statusCode).toBe(401);
-    // The workflow itself is accepted too, but answers 503 until the template's image is in
-    // this instance's own cache: images do not follow machines yet (issue 18, last part).
-    const wf = await c.api.app.inject({ url: `/api/agent/v1/workflows/${workflow}`, headers: agent });
-    expect(wf.statusCode, wf.body).not.toBe(401);
+    // The workflow through C: 503 while C copies the image from B (A, which imported it, is gone), then C's own copy.
+    const heldBy = async () => ((await call(c, 'GET', '/api/v1/images', c.adminSession().token)).json() as { items: Array<{ key: string; heldBy?: string[] }> }).items.find((i) => i.key === 'swarm-disk')?.heldBy;
+    await untilTrue(async () => (await heldBy())?.join() === b.url); // A withdrew its copy when it stopped
+    const first = await c.api.app.inject({ url: `/api/agent/v1/workflows/${workflow}`, headers: agent });
+    expect(first.body).toContain(`being fetched from instance ${b.url}`);
+    let wf = first;
+    await untilTrue(async () => (wf = await c.api.app.inject({ url: `/api/agent/v1/workflows/${workflow}`, headers: agent })).statusCode !== 503, 20_000);
+    expect(wf.statusCode, wf.body).toBe(200);
+    expect((wf.json() as { actions: Array<{ image?: object }> }).actions[0].image).toEqual({ url: `${c.url}/images/swarm-disk.raw.gz`, format: 'gz', checksum: `sha256:${sha256(disk)}` });
     // a token signed with any other key is still refused
     const forged = agentToken.replace(/\.[^.]+$/, '.AAAA');
     expect((await b.api.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: { authorization: `Bearer ${forged}` }, payload: { mac } })).statusCode).toBe(401);

@@ -6,6 +6,7 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import { fileDigest, openRawDisk, writeServedGzip, type RawDisk } from './convert.ts';
 import { downloadResumable } from './download.ts';
 import { checkFreeSpace, DEFAULT_MAX_IMAGE_BYTES, keepFree, servedBytesBound } from './space.ts';
+import type { ImagePeers, PeerImage } from './peers.ts';
 import { cacheKey, cacheName, digestFromSums, parseDigest, sourceFormat, urlFileName, type Digest, type DigestAlgorithm, type ImageSpec } from './image-spec.ts';
 
 export type ImageState = 'absent' | 'downloading' | 'converting' | 'ready' | 'failed';
@@ -26,6 +27,10 @@ export interface ImageStatus {
   rawSha256?: string;
   /** When failed: why, as a sentence. */
   error?: string;
+  /** Swarm mode, while copying it from another instance: that instance (its boot URL base). */
+  from?: string;
+  /** Swarm mode: the instances holding it ready, this one included, by boot URL base. */
+  heldBy?: string[];
   updatedAt: string;
 }
 
@@ -69,6 +74,8 @@ export interface ImageCacheOptions {
 /** Served copy: gzip of the raw disk (why gzip: see writeServedGzip in convert.ts). */
 export const SERVED_EXTENSION = 'raw.gz';
 const SUMS_LIMIT = 4 << 20;
+/** After a refused copy from another instance, ms before asking that instance again (so the reason stays visible). */
+const PEER_RETRY_MS = 60_000;
 
 /**
  * The control plane's image cache: each image is downloaded once (resumably), verified,
@@ -83,6 +90,9 @@ export class ImageCache {
   private readonly incoming: string;
   private readonly log: Logger;
   private readonly maxBytes: number;
+  private peers?: ImagePeers;
+  private readonly peerFailedAt = new Map<string, number>(); // "KEY INSTANCE" -> ms
+  private readonly copyingFrom = new Map<string, string>();
 
   /** Where the finished images are (what /images/ serves). */
   get dir(): string {
@@ -110,7 +120,46 @@ export class ImageCache {
   }
 
   list(): ImageStatus[] {
-    return [...this.statuses.values()].sort((a, b) => a.key.localeCompare(b.key));
+    const peers = this.peers;
+    if (!peers) return [...this.statuses.values()].sort((a, b) => a.key.localeCompare(b.key));
+    const keys = [...new Set([...this.statuses.keys(), ...peers.keys()])].sort();
+    return keys.map((key) => {
+      const held = peers.holders(key);
+      const s = this.statuses.get(key) ?? { key, url: held[0]?.source ?? key, state: 'absent' as const, updatedAt: this.now() };
+      return { ...s, heldBy: [...(s.state === 'ready' ? [peers.self()] : []), ...held.map((p) => p.instance)] };
+    });
+  }
+
+  /** Swarm mode: the other instances, to copy images from (ImageCache.copyFromPeer). */
+  usePeers(peers: ImagePeers): void {
+    this.peers = peers;
+  }
+
+  /**
+   * Swarm mode: starts copying an image this instance lacks from another instance that holds it
+   * (never from the internet), verified by the raw sha256 that instance published; returns that
+   * instance, or undefined when none can serve it (each refused copy rules its instance out for a minute).
+   */
+  copyFromPeer(spec: ImageSpec): string | undefined {
+    const key = cacheKey(spec);
+    if (!this.peers || this.readyFor(spec)) return undefined;
+    if (this.inflight.has(key)) return this.copyingFrom.get(key);
+    const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
+    const recentlyFailed = (p: PeerImage) => Date.now() - (this.peerFailedAt.get(`${key} ${p.instance}`) ?? 0) < PEER_RETRY_MS;
+    // a copy is verified by sha256 alone, so a template's sha512 could never vouch for it
+    const peer = this.peers.holders(key).find((p) => !recentlyFailed(p) && (!want || (want.algorithm === 'sha256' && p.rawSha256 === want.hex)));
+    if (!peer) return undefined;
+    const copy: ImageSpec = { url: spec.url, format: 'gz', checksum: `sha256:${peer.rawSha256}` };
+    const work = () =>
+      this.download(key, copy, peer)
+        .catch((e: Error) => {
+          this.peerFailedAt.set(`${key} ${peer.instance}`, Date.now());
+          throw new DragonflyError(isDragonflyError(e) ? e.code : 'DF_ERR_UNAVAILABLE', `the copy from instance ${peer.instance} was refused: ${e.message}`);
+        })
+        .finally(() => this.copyingFrom.delete(key));
+    this.copyingFrom.set(key, peer.instance);
+    this.once(key, spec.url, work).catch(() => {}); // the status records a failure, with its reason
+    return peer.instance;
   }
 
   status(spec: ImageSpec): ImageStatus {
@@ -146,6 +195,7 @@ export class ImageCache {
     const have = this.readyFor(spec);
     if (have) return Promise.resolve(have);
     const name = cacheName(spec.url);
+    if (name && this.copyFromPeer(spec)) return this.inflight.get(key) as Promise<ReadyImage>; // swarm: another instance imported it
     if (name) return Promise.reject(new DragonflyError('DF_ERR_NOT_FOUND', `image cache:${name} is not in the cache; import the file first (POST /api/v1/images/import)`));
     if (!spec.checksum && !spec.fileChecksum) {
       return Promise.reject(invalid(`image ${spec.url}: give checksum (of the raw disk) or fileChecksum (of the downloaded file) so the download can be verified`));
@@ -173,6 +223,7 @@ export class ImageCache {
     await rm(join(this.o.dir, img.file), { force: true });
     this.ready.delete(key);
     this.statuses.delete(key);
+    this.events.emit('removed', key);
   }
 
   private once(key: string, url: string, work: () => Promise<ReadyImage>): Promise<ReadyImage> {
@@ -189,27 +240,31 @@ export class ImageCache {
     return p;
   }
 
-  private async download(key: string, spec: ImageSpec): Promise<ReadyImage> {
+  /** `peer`: copy the gzip another instance serves instead (never resumed: each instance compresses its own). */
+  private async download(key: string, spec: ImageSpec, peer?: PeerImage): Promise<ReadyImage> {
     await mkdir(this.incoming, { recursive: true });
-    const downloaded = join(this.incoming, `${key}.download`);
+    const downloaded = join(this.incoming, peer ? `${key}.from-peer` : `${key}.download`);
+    if (peer) for (const f of [downloaded, `${downloaded}.part`]) await rm(f, { force: true });
     if (!(await stat(downloaded).catch(() => undefined))) {
       const part = `${downloaded}.part`;
-      this.setStatus({ key, url: spec.url, state: 'downloading', bytesDone: 0 });
+      const from = peer && { from: peer.instance };
+      this.setStatus({ key, url: spec.url, state: 'downloading', bytesDone: 0, ...from });
       let last = 0;
       const every = this.o.progressIntervalMs ?? 500;
       await downloadResumable({
-        url: spec.url,
+        url: peer?.fileUrl ?? spec.url,
         partPath: part,
         fetch: this.o.fetch,
         backoffMs: this.o.backoffMs,
         idleTimeoutMs: this.o.idleTimeoutMs,
+        maxStalledAttempts: peer ? 2 : undefined, // a gone instance is given up quickly: another may hold it
         maxBytes: this.maxBytes,
         checkSpace: (bytes) => checkFreeSpace(this.incoming, bytes, `downloading image ${spec.url}`),
         onProgress: (p) => {
           const t = Date.now();
           if (t - last < every && p.bytesDone !== p.bytesTotal) return;
           last = t;
-          this.setStatus({ key, url: spec.url, state: 'downloading', ...p });
+          this.setStatus({ key, url: spec.url, state: 'downloading', ...p, ...from });
         },
       });
       await rename(part, downloaded);
@@ -221,7 +276,7 @@ export class ImageCache {
       throw err;
     }
     try {
-      const img = await this.convert(key, spec, downloaded);
+      const img = await this.convert(key, spec, downloaded, peer && `instance ${peer.instance} published`);
       await rm(downloaded, { force: true });
       return img;
     } catch (err) {
@@ -258,7 +313,8 @@ export class ImageCache {
    * the largest possible output before anything is written; on any failure the half-written
    * files are removed, so the status says "failed" with the reason and the directory holds nothing of it.
    */
-  private async convert(key: string, spec: ImageSpec, source: string): Promise<ReadyImage> {
+  /** `claim`: who gave the expected raw digest, for the message when it does not match. */
+  private async convert(key: string, spec: ImageSpec, source: string, claim = 'the template says'): Promise<ReadyImage> {
     this.setStatus({ key, url: spec.url, state: 'converting' });
     const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
     const file = `${key}.${SERVED_EXTENSION}`;
@@ -272,7 +328,7 @@ export class ImageCache {
       disk = await openRawDisk(source, sourceFormat(spec), limits);
       const r = await writeServedGzip(await this.withinFreeSpace(disk, spec.url), tmp, want?.algorithm, limits);
       if (want && r.rawDigests[want.algorithm] !== want.hex) {
-        throw invalid(`image ${spec.url}: the raw disk's ${want.algorithm} is ${r.rawDigests[want.algorithm]}, but the template says ${want.hex}`);
+        throw invalid(`image ${spec.url}: the raw disk's ${want.algorithm} is ${r.rawDigests[want.algorithm]}, but ${claim} ${want.hex}`);
       }
       const img: ReadyImage = { key, url: spec.url, file, fileBytes: r.servedBytes, rawBytes: r.rawBytes, rawSha256: r.rawDigests.sha256 as string, rawDigests: r.rawDigests };
       await rename(tmp, join(this.o.dir, file));

@@ -1,6 +1,6 @@
 import type { Action } from '../model/template.ts';
 import { DragonflyError } from '../shared/errors.ts';
-import type { ImageCache } from './cache.ts';
+import type { ImageCache, ImageStatus } from './cache.ts';
 import type { ImageSpec } from './image-spec.ts';
 
 type Image2Disk = Extract<Action, { type: 'image2disk' }>;
@@ -29,11 +29,18 @@ export function rewriteForMachines<A extends Action>(actions: readonly A[], imag
     const spec = (a as Image2Disk).image as ImageSpec;
     const img = cache.readyFor(spec);
     if (!img) {
+      const peer = cache.copyFromPeer(spec); // swarm mode only: another instance holds it
+      if (peer) throw new DragonflyError('DF_ERR_UNAVAILABLE', `image ${spec.url} is not in this instance's image cache yet: it is being fetched from instance ${peer}${percentDone(cache.status(spec)) ?? ''}`);
       const s = cache.status(spec);
-      const detail = s.state === 'downloading' && s.bytesTotal ? ` (downloading, ${Math.floor((100 * (s.bytesDone ?? 0)) / s.bytesTotal)}%)` : s.error ? ` (failed: ${s.error})` : ` (${s.state})`;
+      const detail = percentDone(s) ? ` (downloading,${percentDone(s)})` : s.error ? ` (failed: ${s.error})` : ` (${s.state})`;
       throw new DragonflyError('DF_ERR_UNAVAILABLE', `image ${spec.url} is not in the image cache yet${detail}`);
     }
     const image = { url: imageUrl(img.file), format: 'gz' as const, checksum: `sha256:${img.rawSha256}` };
     return { ...a, image };
   });
+}
+
+/** " 40%" while a download of known size runs. */
+function percentDone(s: ImageStatus): string | undefined {
+  return s.state === 'downloading' && s.bytesTotal ? ` ${Math.floor((100 * (s.bytesDone ?? 0)) / s.bytesTotal)}%` : undefined;
 }
