@@ -173,7 +173,6 @@ export class ImageCache {
     return img && matchesChecksum(img, spec) ? img : undefined;
   }
 
-  /** The ready image served as `file` (for an X-Uncompressed-Length header). */
   /**
    * Whether `file` (a path under the images directory) may be served to machines: a finished
    * entry, or a file the operator put at the top of the directory by hand (the lab does). Never
@@ -185,6 +184,7 @@ export class ImageCache {
     return !file.includes('/') && !file.includes(sep) && !file.startsWith('.') && !file.endsWith('.json');
   }
 
+  /** The ready image served as `file` (for an X-Uncompressed-Length header). */
   byFile(file: string): ReadyImage | undefined {
     return [...this.ready.values()].find((i) => i.file === file);
   }
