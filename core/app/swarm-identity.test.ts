@@ -6,33 +6,25 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FileKeyProvider } from '../power/secrets/key-provider.ts';
 import { readLocalDataKey } from '../power/secrets/swarm-key.ts';
 import { discardLogger } from '../shared/logger.ts';
-import { startEtcd, type EtcdProcess } from '../store/etcd/etcd-process.ts';
+import { startEtcd } from '../store/etcd/etcd-process.ts';
 import { describeWithPeers, itWithPeers } from '../testing/peers.ts';
 import { startIpmiSim } from '../power/ipmi/testing/ipmi-sim-harness.ts';
 import { main } from '../cli/main.ts';
 import { sampleFacts } from '../testing/api-harness.ts';
 import { cacheTemplate, importImage, patternDisk, sha256 } from '../testing/swarm-images.ts';
 import { createControlPlane, type ControlPlane } from './control-plane.ts';
+import { TestSwarm } from '../testing/test-swarm.ts';
 import type { SwarmIdentity } from './swarm-identity.ts';
 
 // Three real control planes (HTTP on 127.0.0.1, DHCP and TFTP off) on one real etcd on loopback.
-let etcd: EtcdProcess;
-const dirs: string[] = [];
-const planes: ControlPlane[] = [];
-
-async function instance(join?: string): Promise<ControlPlane> {
-  const dataDir = await mkdtemp(join_(tmpdir(), 'df-swarm-'));
-  dirs.push(dataDir);
-  const cp = await createControlPlane({ dataDir, backend: 'etcd', etcdEndpoints: [etcd.endpoint], join, listen: '127.0.0.1', httpPort: 0, tftpPort: 0, dhcpMode: 'off', logger: discardLogger });
-  planes.push(cp);
-  return cp;
-}
+const swarm = new TestSwarm('df-swarm-');
+const instance = (joinToken?: string) => swarm.instance(joinToken);
 const join_ = join;
 
 const call = (cp: ControlPlane, method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) =>
   cp.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
 const swarmOf = (cp: ControlPlane) => cp.swarm as SwarmIdentity;
-const etcdDump = () => execFileSync('etcdctl', ['--endpoints', etcd.endpoint, 'get', '--prefix', '/dragonfly'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString('utf8');
+const etcdDump = () => execFileSync('etcdctl', ['--endpoints', swarm.etcd.endpoint, 'get', '--prefix', '/dragonfly'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString('utf8');
 const whoami = async (cp: ControlPlane, token: string) => (await call(cp, 'GET', '/api/v1/auth/whoami', token)).statusCode;
 
 describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd', () => {
@@ -40,16 +32,9 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
   let b: ControlPlane;
   let c: ControlPlane;
   beforeAll(async () => {
-    etcd = await startEtcd();
-    a = await instance();
-    b = await instance(a.swarm!.joinToken!.token);
-    c = await instance(a.swarm!.joinToken!.token);
+    ({ a, b, c } = await swarm.start());
   }, 120_000);
-  afterAll(async () => {
-    for (const cp of planes) await cp.close().catch(() => {});
-    await etcd?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  afterAll(() => swarm.stop());
 
   it('only the first instance gets an admin password and a join token; the joiners get neither', () => {
     expect(a.initialPassword).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
@@ -107,18 +92,18 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     expect(dump).toMatch(/"sealedSecretKey":"dfs1\./);
     expect(dump).not.toMatch(/"secretKey"/);
     expect(dump).not.toContain(a.initialPassword!);
-    const dataKey = await readLocalDataKey(dirs[0], new FileKeyProvider(dirs[0]));
+    const dataKey = await readLocalDataKey(swarm.dirs[0], new FileKeyProvider(swarm.dirs[0]));
     expect(dataKey).toBeDefined();
     for (const enc of ['base64', 'hex', 'base64url'] as const) expect(dump).not.toContain(dataKey!.toString(enc));
     // each member keeps the same data key, sealed under its own key file (so the files differ)
-    const local = await Promise.all(dirs.slice(0, 3).map((d) => readFile(join(d, 'swarm-data-key'), 'utf8')));
+    const local = await Promise.all(swarm.dirs.slice(0, 3).map((d) => readFile(join(d, 'swarm-data-key'), 'utf8')));
     expect(new Set(local).size).toBe(3);
     // `tokens create --data-dir` on a member would write an auth.json the swarm never reads: refused, naming the way
     const err: string[] = [];
     const io = { out: () => {}, err: (l: string) => void err.push(l), stdin: async () => '', env: {} };
-    expect(await main(['node', 'dragonfly', 'tokens', 'create', 'x', '--data-dir', dirs[1]], io)).toBe(1);
+    expect(await main(['node', 'dragonfly', 'tokens', 'create', 'x', '--data-dir', swarm.dirs[1]], io)).toBe(1);
     expect(err.join('')).toMatch(/belongs to a swarm.*use the API/);
-    expect((await readLocalDataKey(dirs[1], new FileKeyProvider(dirs[1])))!.equals(dataKey!)).toBe(true);
+    expect((await readLocalDataKey(swarm.dirs[1], new FileKeyProvider(swarm.dirs[1])))!.equals(dataKey!)).toBe(true);
   });
 
   it('a BMC credential stored through one instance is known to the others, and etcd never shows the secret', async () => {
@@ -160,7 +145,7 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     const oldId = swarmOf(a).keyring.keyId;
     const out: string[] = [];
     const io = { out: (l: string) => void out.push(l), err: (l: string) => void out.push(l), stdin: async () => '', env: {} };
-    expect(await main(['node', 'dragonfly', 'swarm', 'rotate-key', '--data-dir', dirs[1], '--etcd-endpoints', etcd.endpoint, '--chain-seconds', '2'], io)).toBe(0);
+    expect(await main(['node', 'dragonfly', 'swarm', 'rotate-key', '--data-dir', swarm.dirs[1], '--etcd-endpoints', swarm.etcd.endpoint, '--chain-seconds', '2'], io)).toBe(0);
     expect(out.join('\n')).toMatch(new RegExp(`swarm data key rotated: ${oldId} -> [0-9a-f]{16}`));
     const newId = /-> ([0-9a-f]{16})/.exec(out.join('\n'))![1];
     await untilTrue(() => [a, b, c].every((cp) => swarmOf(cp).keyring.keyId === newId));
@@ -175,7 +160,7 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
     await untilTrue(async () => (await whoami(a, a.adminSession().token)) === 200);
     expect(c.auth.verifyMachineToken(t)).toBe('52:54:00:5a:00:02');
     // a member's own copy on disk follows too
-    await untilTrue(async () => (await readLocalDataKey(dirs[2], new FileKeyProvider(dirs[2])))!.toString('hex') === swarmOf(c).keyring.key.toString('hex'));
+    await untilTrue(async () => (await readLocalDataKey(swarm.dirs[2], new FileKeyProvider(swarm.dirs[2])))!.toString('hex') === swarmOf(c).keyring.key.toString('hex'));
   });
 
   it('an agent registered through one instance heartbeats through the others after the first is gone', async () => {

@@ -1,29 +1,17 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { discardLogger } from '../shared/logger.ts';
-import { startEtcd, type EtcdProcess } from '../store/etcd/etcd-process.ts';
 import { describeWithPeers } from '../testing/peers.ts';
 import { cacheTemplate, enrolAndAssign, importImage, patternDisk, sha256, untilTrue } from '../testing/swarm-images.ts';
-import { createControlPlane, type ControlPlane } from './control-plane.ts';
+import type { ControlPlane } from './control-plane.ts';
+import { TestSwarm } from '../testing/test-swarm.ts';
 import type { SwarmIdentity } from './swarm-identity.ts';
 
 // Images follow the machines (issue 18): three real control planes (HTTP on 127.0.0.1, DHCP and
 // TFTP off) on one real etcd on loopback; copies between them go over loopback HTTP.
-let etcd: EtcdProcess;
-const dirs: string[] = [];
-const planes: ControlPlane[] = [];
-
-async function instance(joinToken?: string): Promise<ControlPlane> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'df-swarm-img-'));
-  dirs.push(dataDir);
-  const cp = await createControlPlane({ dataDir, backend: 'etcd', etcdEndpoints: [etcd.endpoint], join: joinToken, listen: '127.0.0.1', httpPort: 0, tftpPort: 0, dhcpMode: 'off', logger: discardLogger });
-  planes.push(cp);
-  return cp;
-}
+const swarm = new TestSwarm('df-swarm-img-');
 
 type ImageRow = { key: string; state: string; heldBy?: string[]; error?: string };
 const imagesOf = async (cp: ControlPlane) =>
@@ -36,16 +24,9 @@ describeWithPeers(['etcd'], 'swarm mode: images follow the machines', () => {
   let b: ControlPlane;
   let c: ControlPlane;
   beforeAll(async () => {
-    etcd = await startEtcd();
-    a = await instance();
-    b = await instance(a.swarm!.joinToken!.token);
-    c = await instance(a.swarm!.joinToken!.token);
+    ({ a, b, c } = await swarm.start());
   }, 120_000);
-  afterAll(async () => {
-    for (const cp of planes) await cp.close().catch(() => {});
-    await etcd?.stop();
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  afterAll(() => swarm.stop());
 
   it('an image imported on A is copied by C from the swarm (digest checked) and the workflow through C reads C\'s own copy', async () => {
     const disk = patternDisk('tiny');
@@ -95,7 +76,7 @@ describeWithPeers(['etcd'], 'swarm mode: images follow the machines', () => {
       expect(wf.body).toMatch(new RegExp(`the copy from instance ${fakeBase} was refused: .*sha256 is [0-9a-f]{64}, but instance ${fakeBase} published ${sha256(good)}`));
       expect(asked).toBeGreaterThan(0);
       expect(await rowOf(c, 'ghost')).toMatchObject({ state: 'failed', heldBy: [fakeBase] });
-      expect((await readdir(join(dirs[2], 'images'))).filter((f) => f.startsWith('ghost'))).toEqual([]);
+      expect((await readdir(join(swarm.dirs[2], 'images'))).filter((f) => f.startsWith('ghost'))).toEqual([]);
       // not retried on every poll: the refusal stays visible
       const before = asked;
       expect((await workflowThrough(c, run)).body).toMatch(/refused/);
