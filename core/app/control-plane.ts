@@ -188,8 +188,11 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       prepareImages: (tpl) => {
         const local = bootUrls(serverUrl()).imagesBase;
         for (const spec of imageSpecsOf(tpl.spec.actions)) {
-          if (spec.url.startsWith('cache:')) images.copyFromPeer(spec); // swarm: imported on another instance
-          if (spec.url.startsWith(local) || spec.url.startsWith('cache:')) continue;
+          if (spec.url.startsWith('cache:')) {
+            images.copyFromPeer(spec); // swarm: imported on another instance
+            continue;
+          }
+          if (spec.url.startsWith(local)) continue;
           images.ensure(spec).catch((e) => log.warn({ image: spec.url, err: (e as Error).message }, 'image not cached'));
         }
       },
@@ -197,6 +200,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     const events = new EventEmitter<{ notification: [Notification] }>();
     workflows.on('notification', (n) => events.emit('notification', n));
 
+    const dirs = installDirs(config);
     let settings: NetworkSettings = initialSettings(config, await loadNetworkSettings(config.dataDir));
     let httpPort = config.httpPort; // the real one once listening (0 picks a free port)
     const privSockets = config.privHelper ? helperBackedSockets(parseHelperTarget(config.privHelper), log.child({ svc: 'privhelper' })) : undefined;
@@ -208,9 +212,9 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       timeline,
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
-      ipxeDir: config.ipxeDir ?? join(repoRoot, 'assets', 'ipxe'),
+      ipxeDir: dirs.ipxe,
       uefiChain: () => uefiChainFor(config.secureBoot),
-      tftpResolve: secureBootTftp(config, installDirs(config), () => api.app),
+      tftpResolve: secureBootTftp(config, dirs, () => api.app),
       http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,
       sockets: privSockets,
@@ -233,7 +237,6 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       return { version: VERSION, backend: store.backend, services: { http: httpHealth, boot: bootHttp.health(), ...network.health() }, counts: { byState }, enrolment: timeline.enrolment.status() };
     };
 
-    const dirs = installDirs(config);
     const agentImage = partial.agentImage ?? (() => agentImageOnDisk(dirs.agentImage));
     const ready = () => readiness({ uiDir: dirs.ui, ipxeDir: dirs.ipxe, agentImage, settings: () => settings, dhcpHealth: () => network.health().dhcp });
     const api = await buildApi({
