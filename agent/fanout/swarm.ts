@@ -6,6 +6,7 @@ import type { FanoutManifest, PeerReport, SourcesReply, SourcesRequest } from '.
 import type { HttpGet, HttpResponse } from '../actions/http-get.ts';
 import { parseChecksum, type Progress } from '../actions/image2disk.ts';
 import { startPeerServer, type PeerServer } from './peer-server.ts';
+import { cutBytes } from '../../core/shared/cut-bytes.ts';
 
 /** The tracker on the agent channel (POST /api/agent/v1/fanout/…), or a stand-in in tests. */
 export interface TrackerClient {
@@ -274,26 +275,8 @@ async function bodyOf(res: HttpResponse, max: number): Promise<Buffer> {
 }
 
 /** Cuts the control plane's stream of `count` chunks from `first` into one buffer per chunk. */
-async function* splitChunks(body: AsyncIterable<Uint8Array>, m: FanoutManifest, first: number, count: number): AsyncGenerator<Buffer> {
-  let c = first;
-  let parts: Uint8Array[] = [];
-  let filled = 0;
-  for await (const b of body) {
-    let off = 0;
-    while (off < b.length && c < first + count) {
-      const want = chunkLength(m, c);
-      const n = Math.min(want - filled, b.length - off);
-      parts.push(b.subarray(off, off + n));
-      filled += n;
-      off += n;
-      if (filled === want) {
-        yield Buffer.concat(parts, want);
-        parts = [];
-        filled = 0;
-        c++;
-      }
-    }
-  }
+function splitChunks(body: AsyncIterable<Uint8Array>, m: FanoutManifest, first: number, count: number): AsyncGenerator<Buffer> {
+  return cutBytes(body, (i) => (i < count ? chunkLength(m, first + i) : undefined));
 }
 
 async function linger(s: Swarm): Promise<void> {

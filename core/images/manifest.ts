@@ -4,6 +4,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { invalid } from '../shared/errors.ts';
+import { cutBytes } from '../shared/cut-bytes.ts';
 
 /** The chunk table of one served image (core/contract/fanout.ts FanoutManifest, restated: images may not import the contract). */
 export interface ChunkManifest {
@@ -38,32 +39,11 @@ async function* gunzipped(servedFile: string): AsyncGenerator<Buffer> {
   }
 }
 
-/** Cuts a byte stream into pieces of `size` bytes (the last may be shorter). */
-async function* fixedChunks(bytes: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let filled = 0;
-  for await (const b of bytes) {
-    let off = 0;
-    while (off < b.length) {
-      const n = Math.min(size - filled, b.length - off);
-      parts.push(b.subarray(off, off + n));
-      filled += n;
-      off += n;
-      if (filled === size) {
-        yield Buffer.concat(parts, size);
-        parts = [];
-        filled = 0;
-      }
-    }
-  }
-  if (filled > 0) yield Buffer.concat(parts, filled);
-}
-
 /** Reads the whole raw disk once and digests every chunk. */
 export async function computeManifest(servedFile: string, image: string, chunkBytes: number): Promise<ChunkManifest> {
   const sha256: string[] = [];
   let rawBytes = 0;
-  for await (const c of fixedChunks(rawStream(servedFile), chunkBytes)) {
+  for await (const c of cutBytes(rawStream(servedFile), () => chunkBytes, true)) {
     sha256.push(createHash('sha256').update(c).digest('hex'));
     rawBytes += c.length;
   }
