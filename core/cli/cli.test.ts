@@ -51,7 +51,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('dragonfly CLI against a running `dragonfly serve`', () => {
+describe('dragonfly CLI against a running `dragonfly serve`', { timeout: 120_000 }, () => { // each test starts several CLI processes: seconds apiece on a loaded machine
   it('serve prints the address and the one-time admin password; /healthz answers; the API refuses anonymous calls', async () => {
     expect(banner).toMatch(/admin password: [a-z2-9]{5}-[a-z2-9]{5}-[a-z2-9]{5}-[a-z2-9]{5}/);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });

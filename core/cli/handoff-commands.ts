@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportState, importState } from '../app/handoff.ts';
 import { parseBackend } from '../app/config.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider } from '../power/secrets/key-provider.ts';
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { invalid } from '../shared/errors.ts';
-import { openStore } from '../store/backend.ts';
+
+/** The store backends and the hand-off code load only when one of these commands runs: the etcd
+ *  client alone cost most of a second at every start of any CLI command. */
+async function heavy() {
+  const [handoff, backend] = await Promise.all([import('../app/handoff.ts'), import('../store/backend.ts')]);
+  return { ...handoff, openStore: backend.openStore };
+}
 
 interface StoreFlags {
   dataDir: string;
@@ -16,6 +21,7 @@ interface StoreFlags {
 }
 
 async function open(flags: StoreFlags) {
+  const { openStore } = await heavy();
   const store = await openStore({ backend: parseBackend(flags.backend ?? 'lowdb'), dataDir: flags.dataDir, etcdEndpoints: flags.etcdEndpoints?.split(',') });
   const keys = new FileKeyProvider(flags.dataDir);
   const credentials = new CredentialStore(join(flags.dataDir, 'credentials.json'), new SecretBox(await keys.getKey(), keys.description));
@@ -34,6 +40,7 @@ export function addHandoffCommands(program: Command, out: (s: string) => void): 
     .option('--recipient-key <pem>', 'PEM public key of the receiving site: secrets are sealed for it; without it they are left out')
     .action(async (o: StoreFlags & { output?: string; recipientKey?: string }) => {
       const { store, credentials } = await open(o);
+      const { exportState } = await heavy();
       try {
         const bundle = await exportState({ store, credentials, dataDir: o.dataDir, recipientPublicKey: o.recipientKey ? await readFile(o.recipientKey, 'utf8') : undefined });
         const text = JSON.stringify(bundle, null, 2);
@@ -61,6 +68,7 @@ export function addHandoffCommands(program: Command, out: (s: string) => void): 
         throw invalid(`${file} is not a readable export: ${(e as Error).message}`);
       }
       const { store, credentials } = await open(o);
+      const { importState } = await heavy();
       try {
         const r = await importState(raw, { store, credentials, privateKey: o.privateKey ? await readFile(o.privateKey, 'utf8') : undefined });
         out(`imported ${r.created} objects and ${r.secrets} secrets into ${store.backend}`);
@@ -75,6 +83,7 @@ export function addHandoffCommands(program: Command, out: (s: string) => void): 
     .requiredOption('--data-dir <dir>', 'data directory of the instance')
     .requiredOption('--etcd-endpoints <urls>', 'etcd client URLs, comma-separated')
     .action(async (o: { dataDir: string; etcdEndpoints: string }) => {
+      const { openStore, exportState, importState } = await heavy();
       const from = await openStore({ backend: 'lowdb', dataDir: o.dataDir });
       let bundle;
       try {

@@ -6,7 +6,7 @@ import type { StoredObject } from '../model/meta.ts';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import { ApiClient } from './client.ts';
 import { formatTable } from './table.ts';
-import { serve, type ServeFlags } from './serve.ts';
+import type { ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addSwarmCommands } from './swarm-commands.ts';
@@ -98,6 +98,9 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--discoveries-total <n>', 'new machines from unknown MACs since start (default 1000; 0 = none)')
     .option('--build-agent-image', 'build the agent image in the background when missing or its inputs changed (npm start sets this)')
     .action(async (flags: ServeFlags) => {
+      // Loaded only for `serve`: the whole control plane would otherwise be compiled at every
+      // start of a short command (`machines list` took seconds before printing a line).
+      const { serve } = await import('./serve.ts');
       const stop = await serve(flags, io.out);
       onServe?.(stop);
     });

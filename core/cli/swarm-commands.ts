@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { defaultDataDir } from '../app/paths.ts';
-import { openSwarmIdentity, type SwarmIdentity } from '../app/swarm-identity.ts';
+import type { SwarmIdentity } from '../app/swarm-identity.ts';
 import { FileKeyProvider } from '../power/secrets/key-provider.ts';
 import { JOIN_DEFAULT_SECONDS } from '../power/secrets/swarm-key.ts';
 import { invalid } from '../shared/errors.ts';
@@ -46,6 +46,8 @@ export function addSwarmCommands(program: Command, io: { out: (s: string) => voi
 async function withMember(opts: MemberFlags, env: NodeJS.ProcessEnv, fn: (s: SwarmIdentity) => Promise<void>): Promise<void> {
   const dataDir = opts.dataDir ?? env.DRAGONFLY_DATA_DIR ?? defaultDataDir();
   const etcdEndpoints = (opts.etcdEndpoints ?? env.DRAGONFLY_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379').split(',');
+  // Loaded here, not at the top: the etcd client would otherwise load at every CLI start.
+  const { openSwarmIdentity } = await import('../app/swarm-identity.ts');
   const s = await openSwarmIdentity({ dataDir, etcdEndpoints, local: new FileKeyProvider(dataDir), mustExist: true });
   try {
     await fn(s);
