@@ -115,6 +115,18 @@ describeWithPeers(['ipmi_sim'], 'declared machines: CSV import and assignment th
     expect(hw.status?.bootHistory?.at(-1)).toMatchObject({ step: 'power', detail: 'bootIntoProvisioning failed: credential "gone" of rack1-u2 does not exist' });
   });
 
+  it('cancelling the assignment of a declared machine that never booted makes it declared again, not Registered; it can be assigned again', async () => {
+    const hw = await h.store.get<Hardware>('Hardware', 'rack1-u2');
+    expect(hw.status?.state).toBe('Assigned');
+    const res = await app.inject({ method: 'POST', url: '/api/v1/hardware/rack1-u2/resolve', headers: h.headers, payload: { as: 'cancel' } });
+    expect(res.statusCode).toBe(200);
+    const after = await h.store.get<Hardware>('Hardware', 'rack1-u2');
+    expect(after.status).toMatchObject({ state: 'Discovered' });
+    expect(after.status?.currentWorkflow).toBeUndefined();
+    const again = await app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'tpl', machines: ['rack1-u2'] } });
+    expect(again.json().results[0].workflow).toBeTruthy();
+  });
+
   it('a machine that is neither declared nor registered is still refused', async () => {
     await h.store.create<Hardware>({ apiVersion: 'dragonfly.computer/v1', kind: 'Hardware', metadata: { name: 'stray' }, spec: { macs: ['52:54:00:dd:00:09'] }, status: { state: 'Discovered' } });
     const res = await app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'tpl', machines: ['stray'] } });

@@ -14,6 +14,7 @@ const legal: Array<[LifecycleState, LifecycleEvent, LifecycleState]> = [
   ['Assigned', 'started', 'Provisioning'],
   ['Assigned', 'failed', 'Error'],
   ['Assigned', 'cancelled', 'Registered'],
+  ['Assigned', 'cancelledDeclared', 'Discovered'],
   ['Provisioning', 'registered', 'Provisioning'],
   ['Provisioning', 'started', 'Provisioning'],
   ['Provisioning', 'succeeded', 'Ready'],

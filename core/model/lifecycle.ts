@@ -21,6 +21,7 @@ export const lifecycleEvents = [
   'cancelled', // an operator withdrew the assignment
   'expectationsFailed', // a rule's expected parts are missing (inventory/rules.ts): stop before any workflow
   'assignedDeclared', // a template was assigned to a declared machine that never booted: it is powered on over its BMC to network-boot
+  'cancelledDeclared', // that assignment was withdrawn before the machine ever registered: it is declared again, not Registered
 ] as const;
 export type LifecycleEvent = (typeof lifecycleEvents)[number];
 
@@ -30,7 +31,7 @@ const table: Table = {
   Discovered: { registered: 'Registered', assignedDeclared: 'Assigned' },
   Registered: { registered: 'Registered', assigned: 'Assigned', expectationsFailed: 'Error' },
   // The agent re-registers after every reboot, so registration never moves a machine back.
-  Assigned: { registered: 'Assigned', started: 'Provisioning', failed: 'Error', cancelled: 'Registered' },
+  Assigned: { registered: 'Assigned', started: 'Provisioning', failed: 'Error', cancelled: 'Registered', cancelledDeclared: 'Discovered' },
   Provisioning: { registered: 'Provisioning', started: 'Provisioning', succeeded: 'Ready', failed: 'Error', cancelled: 'Registered' },
   // A Ready machine is never reimaged by an ordinary assignment: only by a confirmed reimage.
   Ready: { registered: 'Ready', reimageConfirmed: 'Assigned' },

@@ -277,16 +277,19 @@ export class WorkflowService extends EventEmitter<{ notification: [Notification]
   /**
    * Withdraws the machine's assignment: its workflow, unless it succeeded, becomes
    * Cancelled (the agent learns it at its next heartbeat and stops between actions), and the
-   * machine goes back to Registered with no current workflow.
+   * machine goes back to Registered with no current workflow (a declared machine that never
+   * registered goes back to Discovered, where it can be assigned again through its BMC).
    */
   async cancel(machine: string): Promise<Hardware> {
     const before = await this.store.get<Hardware>('Hardware', machine);
-    transition(before.status?.state ?? 'Discovered', 'cancelled'); // refused before anything is written
+    // A declared machine that never registered goes back to being declared, not Registered.
+    const event: LifecycleEvent = isDeclared(before) ? 'cancelledDeclared' : 'cancelled';
+    transition(before.status?.state ?? 'Discovered', event); // refused before anything is written
     const name = before.status?.currentWorkflow;
     if (name) await this.markCancelled(name);
     const hw = await mutate<Hardware>(this.store, 'Hardware', machine, (h) => {
       if (h.status?.currentWorkflow !== name) throw new DragonflyError('DF_ERR_CONFLICT', `${machine} changed workflow while it was being cancelled; look again and retry`);
-      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', 'cancelled'), currentWorkflow: undefined, message: undefined };
+      h.status = { ...h.status!, state: transition(h.status?.state ?? 'Discovered', event), currentWorkflow: undefined, message: undefined };
       appendHistory(h, 'cancelled', name, this.iso());
       return h;
     });
