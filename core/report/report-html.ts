@@ -32,7 +32,7 @@ ${r.machines.map(machineSection).join('\n')}
 }
 
 function machineSection(m: ReportMachine): string {
-  return `<section class="machine"><h2>${esc(m.displayName ?? m.name)} <small>(${esc(m.name)})</small> — <span class="state-${esc(m.state)}">${esc(m.state)}</span></h2>
+  return `<section class="machine"><h2>${esc(m.displayName ?? m.name)}${m.displayName && m.displayName !== m.name ? ` <small>(${esc(m.name)})</small>` : ''} — <span class="state-${esc(m.state)}">${esc(m.state)}</span></h2>
 ${m.message ? `<p>${esc(m.message)}</p>` : ''}<dl>
 <dt>Serial</dt><dd>${esc(m.serial ?? 'not reported')}</dd><dt>MACs</dt><dd>${m.macs.map(esc).join(', ')}</dd>
 <dt>BMC</dt><dd>${m.bmc ? `${esc(m.bmc.protocol)} ${esc(m.bmc.address)}` : 'none'}</dd>
