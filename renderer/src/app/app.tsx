@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { appStore, useAppStore } from './store.ts';
 import { refreshStatus, startLiveData } from './live-data.ts';
 import { nextTheme, useTheme } from './use-theme.ts';
@@ -16,7 +16,6 @@ import { AssignDialog } from '../features/workflows/components/assign-dialog.tsx
 import { AssignPicker } from '../features/workflows/components/assign-picker.tsx';
 import { ProvisioningView } from '../features/workflows/components/provisioning-view.tsx';
 import { MachineWorkflowPanel } from '../features/workflows/components/machine-workflow-panel.tsx';
-import { ConsolePanel } from '../features/console/components/console-panel.tsx';
 import { NetworkSettingsView } from '../features/settings/components/network-settings-view.tsx';
 import { FirstRunView } from '../features/first-run/components/first-run-view.tsx';
 import { useFirstRunLanding } from '../features/first-run/hooks/use-first-run-landing.ts';
@@ -24,6 +23,9 @@ import { StatusBar } from '../features/status/components/status-bar.tsx';
 import { ConnectionBanner } from '../features/status/components/connection-banner.tsx';
 import { Toasts } from '../features/status/components/toasts.tsx';
 import { ReportButton } from '../features/report/components/report-button.tsx';
+
+// The terminal emulator (xterm.js) is most of the bundle's weight and only the Console tab needs it.
+const ConsolePanel = lazy(() => import('../features/console/components/console-panel.tsx').then((m) => ({ default: m.ConsolePanel })));
 
 const views: { id: View; label: string }[] = [
   { id: 'setup', label: 'Setup' },
@@ -67,7 +69,14 @@ function SignedIn() {
         )}
       </main>
       <StatusBar />
-      <MachineDetail workflowPanel={(m) => <MachineWorkflowPanel machine={m} />} consolePanel={(m) => <ConsolePanel machine={m} />} />
+      <MachineDetail
+        workflowPanel={(m) => <MachineWorkflowPanel machine={m} />}
+        consolePanel={(m) => (
+          <Suspense fallback={<p>Loading the console…</p>}>
+            <ConsolePanel machine={m} />
+          </Suspense>
+        )}
+      />
       <AssignDialog />
       <Toasts />
     </div>
