@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ImageUploadQuery, type ImageUploadProgress } from '../contract/images.ts';
+import { ImageUploadQuery, type ImageUploadProgress, type ImageUploadResult } from '../contract/images.ts';
 import type { ImageCache } from '../images/cache.ts';
 import { receiveUpload } from '../images/upload.ts';
 import { DragonflyError, invalid } from '../shared/errors.ts';
@@ -46,7 +46,7 @@ export async function imageUploadRoute(app: FastifyInstance, deps: ImageUploadDe
         });
         progress({ state: 'ready', bytesReceived: declaredBytes, name: img.key, rawSha256: img.rawSha256 });
         reply.status(201);
-        return { name: img.key, url: img.url, rawBytes: img.rawBytes, rawSha256: img.rawSha256, fileBytes: img.fileBytes };
+        return { name: img.key, url: img.url, rawBytes: img.rawBytes, rawSha256: img.rawSha256, fileBytes: img.fileBytes } satisfies ImageUploadResult;
       } catch (e) {
         progress({ state: 'failed', bytesReceived: received, error: (e as Error).message });
         throw e;

@@ -34,3 +34,32 @@ export const ImageUploadProgress = Type.Object({
   error: Type.Optional(Type.String()),
 });
 export type ImageUploadProgress = Static<typeof ImageUploadProgress>;
+
+/** The answer to a finished upload (201). */
+export interface ImageUploadResult {
+  /** NAME of cache:NAME. */
+  name: string;
+  url: string;
+  rawBytes: number;
+  /** sha256 (hex) of the raw disk: what `sha256sum` of the decompressed file prints. */
+  rawSha256: string;
+  /** Size of the served gzip copy, bytes. */
+  fileBytes: number;
+}
+
+/**
+ * One entry of GET /api/v1/images as the UI reads it. The cache's own ImageStatus (core/images
+ * may not import the contract) is checked against it where the API answers (images-plugin.ts).
+ */
+export interface ImageListItem {
+  key: string;
+  /** Where it came from: its URL, or cache:NAME for an imported or uploaded file. */
+  url: string;
+  state: 'absent' | 'downloading' | 'converting' | 'ready' | 'failed';
+  bytesDone?: number;
+  bytesTotal?: number;
+  rawBytes?: number;
+  rawSha256?: string;
+  error?: string;
+  updatedAt: string;
+}

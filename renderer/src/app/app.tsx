@@ -24,6 +24,7 @@ import { StatusBar } from '../features/status/components/status-bar.tsx';
 import { ConnectionBanner } from '../features/status/components/connection-banner.tsx';
 import { Toasts } from '../features/status/components/toasts.tsx';
 import { ReportButton } from '../features/report/components/report-button.tsx';
+import { ImagesView } from '../features/images/components/images-view.tsx';
 
 const views: { id: View; label: string }[] = [
   { id: 'setup', label: 'Setup' },
@@ -31,6 +32,7 @@ const views: { id: View; label: string }[] = [
   { id: 'provisioning', label: 'Provisioning' },
   { id: 'templates', label: 'Templates' },
   { id: 'rules', label: 'Rules' },
+  { id: 'images', label: 'Images' },
   { id: 'settings', label: 'Settings' },
 ];
 
@@ -59,6 +61,7 @@ function SignedIn() {
         {view === 'provisioning' && <ProvisioningView />}
         {view === 'templates' && <TemplatesView />}
         {view === 'rules' && <RulesView />}
+        {view === 'images' && <ImagesView />}
         {view === 'settings' && (
           <div className="settings-stack">
             <NetworkSettingsView />
