@@ -32,6 +32,9 @@ function cli(args: string[]): Promise<{ code: number | null; out: string; err: s
   });
 }
 
+// Each CLI run starts a Node process (seconds on a loaded machine): generous per-test limits.
+const CLI_TEST_MS = 120_000;
+
 describe('dragonfly images upload', () => {
   it('uploads a file with a progress line and prints the cache name and the digest sha256sum gives', async () => {
     const file = join(work, 'Lab Disk.raw.zst');
@@ -45,7 +48,7 @@ describe('dragonfly images upload', () => {
     expect(r.out).toContain(`is cache:lab: ${4 << 20} bytes raw, sha256 ${want}`);
     const listed = (await h.app.inject({ url: '/api/v1/images', headers: h.headers })).json().items;
     expect(listed.find((i: { key: string }) => i.key === 'lab')).toMatchObject({ state: 'ready', rawSha256: want });
-  });
+  }, CLI_TEST_MS);
 
   it('says why the server refused, and exits 1', async () => {
     const file = join(work, 'disk.qcow2');
@@ -56,5 +59,5 @@ describe('dragonfly images upload', () => {
     const missing = await cli(['images', 'upload', join(work, 'nope.raw')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/cannot read .*nope\.raw/);
-  });
+  }, CLI_TEST_MS);
 });
