@@ -49,6 +49,8 @@ export async function imageUploadRoute(app: FastifyInstance, deps: ImageUploadDe
         return { name: img.key, url: img.url, rawBytes: img.rawBytes, rawSha256: img.rawSha256, fileBytes: img.fileBytes } satisfies ImageUploadResult;
       } catch (e) {
         progress({ state: 'failed', bytesReceived: received, error: (e as Error).message });
+        // Refused with the body still coming: end the connection after the answer, or the sender would send it all first.
+        if (received < declaredBytes) reply.header('connection', 'close');
         throw e;
       }
     },

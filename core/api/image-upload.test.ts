@@ -40,6 +40,7 @@ const sha256sum = (path: string) => execFileSync('sha256sum', [path], { encoding
 
 interface Answer {
   status: number;
+  connection?: string;
   body: { code?: string; message?: string; name?: string; rawSha256?: string; rawBytes?: number };
 }
 
@@ -60,7 +61,7 @@ function upload(query: string, body: Buffer, headers: Record<string, string> = h
 async function readJson(res: IncomingMessage): Promise<Answer> {
   let text = '';
   for await (const c of res) text += c;
-  return { status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} };
+  return { status: res.statusCode ?? 0, connection: res.headers.connection, body: text ? JSON.parse(text) : {} };
 }
 
 /** Upload progress from the event stream, as a browser or the CLI would watch it. */
@@ -162,6 +163,8 @@ describe('uploading an image file through the API', () => {
     const noSpace = await upload('file=huge.raw', Buffer.alloc(1024), h.headers, { declared: 2 ** 49, send: 1024 });
     expect(noSpace.status).toBe(503);
     expect(noSpace.body.message).toMatch(/not enough free space for uploading huge\.raw/);
+    // the connection ends with the answer, so the sender is not made to send the rest first
+    expect([tooBig.connection, noSpace.connection]).toEqual(['close', 'close']);
     expect((await listed()).some((i) => i.key === 'huge')).toBe(false);
   });
 

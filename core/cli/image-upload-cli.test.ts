@@ -59,5 +59,11 @@ describe('dragonfly images upload', () => {
     const missing = await cli(['images', 'upload', join(work, 'nope.raw')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/cannot read .*nope\.raw/);
+    const big = join(work, 'taken.raw');
+    writeFileSync(big, Buffer.alloc(64 << 20));
+    await cli(['images', 'upload', big]);
+    const taken = await cli(['images', 'upload', big]);
+    expect(taken.code).toBe(1);
+    expect(taken.err).toMatch(/error: image cache:taken is already in the cache/);
   }, CLI_TEST_MS);
 });

@@ -54,4 +54,9 @@ test('an image file uploaded on the Images page shows real progress, then is lis
   await expect(page.getByRole('alert')).toContainText('disk.qcow2 was not uploaded: "disk.qcow2" is not a .raw, .raw.gz, .raw.xz or .raw.zst file');
   await expect(page.locator('.image-table tbody tr')).toHaveCount(1);
   await page.screenshot({ path: `${artifacts}image-upload-refused.png` });
+
+  // Refused with most of the body still to come (the name is taken): the page still gets the server's words.
+  await page.getByLabel('Upload image…').setInputFiles({ name: 'Rack Disk.raw', mimeType: 'application/octet-stream', buffer: disk });
+  await expect(page.getByRole('alert')).toContainText('Rack Disk.raw was not uploaded: image cache:rack-disk is already in the cache');
+  await expect(row.locator('.digest')).toHaveText(sha256);
 });
