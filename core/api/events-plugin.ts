@@ -1,4 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
+import { IMAGE_UPLOAD_EVENT, type ImageUploadProgress } from '../contract/images.ts';
 import { isDragonflyError } from '../shared/errors.ts';
 import type { Store, WatchEvent } from '../store/store.ts';
 import type { Notification, WorkflowService } from '../workflow/workflow-service.ts';
@@ -8,6 +10,8 @@ export interface EventsDeps {
   workflows: WorkflowService;
   /** Keep-alive comment interval, ms; default 15 s. */
   pingMs?: number;
+  /** Emits 'progress' with an ImageUploadProgress while an image upload arrives. */
+  imageUploads?: EventEmitter;
 }
 
 function sseChange(e: WatchEvent): string {
@@ -49,11 +53,14 @@ export async function eventsPlugin(app: FastifyInstance, deps: EventsDeps): Prom
       }
       const onNotify = (n: Notification) => res.write(`event: notification\ndata: ${JSON.stringify(n)}\n\n`);
       deps.workflows.on('notification', onNotify);
+      const onUpload = (p: ImageUploadProgress) => res.write(`event: ${IMAGE_UPLOAD_EVENT}\ndata: ${JSON.stringify(p)}\n\n`);
+      deps.imageUploads?.on('progress', onUpload);
       const ping = setInterval(() => res.write(': ping\n\n'), deps.pingMs ?? 15_000);
       const stop = () => {
         clearInterval(ping);
         unwatch?.();
         deps.workflows.off('notification', onNotify);
+        deps.imageUploads?.off('progress', onUpload);
       };
       req.raw.on('close', stop);
       res.on('error', stop);

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ImageCache } from '../images/cache.ts';
@@ -6,12 +7,16 @@ import { sourceFormat } from '../images/image-spec.ts';
 import { resolveImportFile } from '../images/import-folder.ts';
 import { ImageSource } from '../model/template.ts';
 import { DragonflyError } from '../shared/errors.ts';
+import { imageUploadRoute } from './image-upload-route.ts';
+import type { ImageListItem } from '../contract/images.ts';
 
 /** The offline image cache: what is cached, fetch one ahead of time, import a local file. */
 /** `importDir`: the only folder imports read from (DATA_DIR/import); without it, import is refused. */
-export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCache; importDir?: string }): Promise<void> {
-  const { images } = deps;
-  app.get('/api/v1/images', { schema: { tags: ['Images'], summary: 'Cached OS images and their status' } }, async () => ({ items: images.list() }));
+/** `uploads`: where upload progress goes (the event stream); without it, no upload route. */
+export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCache; importDir?: string; uploads?: EventEmitter }): Promise<void> {
+  const { images, uploads } = deps;
+  if (uploads) await app.register(async (scope) => imageUploadRoute(scope, { images, uploads }));
+  app.get('/api/v1/images', { schema: { tags: ['Images'], summary: 'Cached OS images and their status' } }, async (): Promise<{ items: ImageListItem[] }> => ({ items: images.list() }));
 
   app.post<{ Body: ImageSpec }>(
     '/api/v1/images/ensure',

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
@@ -116,11 +117,12 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
     await authPlugin(scope, { auth: deps.auth });
     await objectsPlugin(scope, { store: deps.store });
     await operationsPlugin(scope, { store: deps.store, workflows: deps.workflows, power: deps.power, auth: deps.auth, registrar: deps.registrar });
-    if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir });
+    const imageUploads = new EventEmitter(); // upload progress, from the upload route to the event stream
+    if (deps.images) await imagesPlugin(scope, { images: deps.images, importDir: deps.imageImportDir, uploads: imageUploads });
     if (deps.templateSecrets) await templateSecretsPlugin(scope, { store: deps.store, vault: deps.templateSecrets });
     if (deps.credentials) await credentialsPlugin(scope, { credentials: deps.credentials, importProxmox: deps.importProxmox });
     if (deps.consoles) await consolePlugin(scope, { consoles: deps.consoles, bootLogs: deps.bootLogs });
-    await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs });
+    await eventsPlugin(scope, { store: deps.store, workflows: deps.workflows, pingMs: deps.pingMs, imageUploads });
     await agentPlugin(scope, {
       store: deps.store,
       auth: deps.auth,

@@ -13,6 +13,7 @@ import { addSwarmCommands } from './swarm-commands.ts';
 import { openLocalAuth } from './local-auth.ts';
 import { addConsoleCommand } from './console-command.ts';
 import { addReportCommands } from './report-commands.ts';
+import { addImageCommands } from './image-commands.ts';
 
 interface GlobalOpts {
   url?: string;
@@ -235,6 +236,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
   addReportCommands(program, io.out, (cmd) => client(cmd, io));
   addSwarmCommands(program, io);
   addConsoleCommand(program, (cmd) => target(cmd, io), { stdin: process.stdin, stdout: process.stdout, status: io.err });
+  addImageCommands(program, { out: io.out, progress: (line, final) => (process.stderr.isTTY ? process.stderr.write(`\r${line}${final ? '\n' : ''}`) : io.err(line)) }, (cmd) => target(cmd, io));
   return program;
 }
 

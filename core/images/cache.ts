@@ -89,7 +89,8 @@ export class ImageCache {
   private readonly inflight = new Map<string, Promise<ReadyImage>>();
   private readonly incoming: string;
   private readonly log: Logger;
-  private readonly maxBytes: number;
+  /** Largest image accepted, bytes (ImageCacheOptions.maxImageBytes); uploads are held to it too. */
+  readonly maxBytes: number;
   private peers?: ImagePeers;
   private readonly peerFailedAt = new Map<string, number>(); // "KEY INSTANCE" -> ms
   private readonly copyingFrom = new Map<string, string>();
@@ -214,6 +215,19 @@ export class ImageCache {
     });
   }
 
+  /**
+   * Imports an image as it arrives (an upload): `open` gives its raw disk once the name is
+   * known to be free. A name already cached or being prepared is refused, never replaced.
+   */
+  importStream(name: string, format: string, open: () => RawDisk): Promise<ReadyImage> {
+    const url = `cache:${name}`;
+    const key = cacheName(url) as string;
+    if (this.ready.has(key) || this.inflight.has(key)) {
+      return Promise.reject(new DragonflyError('DF_ERR_ALREADY_EXISTS', `image ${url} is already in the cache or being prepared; remove it first or choose another name`));
+    }
+    return this.once(key, url, () => this.convert(key, { url, format }, open));
+  }
+
   /** Deletes a ready image (its served file and record). */
   async remove(key: string): Promise<void> {
     const img = this.ready.get(key);
@@ -314,7 +328,8 @@ export class ImageCache {
    * files are removed, so the status says "failed" with the reason and the directory holds nothing of it.
    */
   /** `claim`: who gave the expected raw digest, for the message when it does not match. */
-  private async convert(key: string, spec: ImageSpec, source: string, claim = 'the template says'): Promise<ReadyImage> {
+  /** `source`: a file path, or the raw disk of a stream (an upload). */
+  private async convert(key: string, spec: ImageSpec, source: string | (() => RawDisk), claim = 'the template says'): Promise<ReadyImage> {
     this.setStatus({ key, url: spec.url, state: 'converting' });
     const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
     const file = `${key}.${SERVED_EXTENSION}`;
@@ -325,7 +340,7 @@ export class ImageCache {
     await mkdir(this.incoming, { recursive: true });
     try {
       const limits = { maxRawBytes: this.maxBytes };
-      disk = await openRawDisk(source, sourceFormat(spec), limits);
+      disk = typeof source === 'string' ? await openRawDisk(source, sourceFormat(spec), limits) : source();
       const r = await writeServedGzip(await this.withinFreeSpace(disk, spec.url), tmp, want?.algorithm, limits);
       if (want && r.rawDigests[want.algorithm] !== want.hex) {
         throw invalid(`image ${spec.url}: the raw disk's ${want.algorithm} is ${r.rawDigests[want.algorithm]}, but ${claim} ${want.hex}`);

@@ -66,6 +66,20 @@ export async function openRawDisk(path: string, format: SourceFormat, limits: Ra
   }
 }
 
+/** Formats that can be converted while they arrive, with no seeking: an upload's. */
+export type StreamFormat = 'raw' | 'gz' | 'xz' | 'zst';
+
+/**
+ * The raw disk inside a stream that arrives once, front to back (an upload): `rawBytes` is the
+ * size of a raw stream, known from its declared length; a compressed one says nothing up front.
+ */
+export function rawDiskFromStream(src: Readable, format: StreamFormat, rawBytes?: number): RawDisk {
+  const close = async () => void src.destroy();
+  if (format === 'raw') return { size: rawBytes, dataBytes: rawBytes, data: src, close };
+  const decode = { gz: gunzip, xz, zst: zstd }[format];
+  return { data: decode(src), close };
+}
+
 /** A raw file: its size is the disk's; blocks the filesystem never allocated (a sparse file) are zeros. */
 async function openRaw(path: string, max: number, file: () => Readable): Promise<RawDisk> {
   const st = await stat(path);

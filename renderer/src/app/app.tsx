@@ -23,6 +23,7 @@ import { StatusBar } from '../features/status/components/status-bar.tsx';
 import { ConnectionBanner } from '../features/status/components/connection-banner.tsx';
 import { Toasts } from '../features/status/components/toasts.tsx';
 import { ReportButton } from '../features/report/components/report-button.tsx';
+import { ImagesView } from '../features/images/components/images-view.tsx';
 
 // The terminal emulator (xterm.js) is most of the bundle's weight and only the Console tab needs it.
 const ConsolePanel = lazy(() => import('../features/console/components/console-panel.tsx').then((m) => ({ default: m.ConsolePanel })));
@@ -33,6 +34,7 @@ const views: { id: View; label: string }[] = [
   { id: 'provisioning', label: 'Provisioning' },
   { id: 'templates', label: 'Templates' },
   { id: 'rules', label: 'Rules' },
+  { id: 'images', label: 'Images' },
   { id: 'settings', label: 'Settings' },
 ];
 
@@ -61,6 +63,7 @@ function SignedIn() {
         {view === 'provisioning' && <ProvisioningView />}
         {view === 'templates' && <TemplatesView />}
         {view === 'rules' && <RulesView />}
+        {view === 'images' && <ImagesView />}
         {view === 'settings' && (
           <div className="settings-stack">
             <NetworkSettingsView />
