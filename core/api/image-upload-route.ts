@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ImageUploadQuery, type ImageUploadProgress, type ImageUploadResult } from '../contract/images.ts';
 import type { ImageCache } from '../images/cache.ts';
 import { receiveUpload } from '../images/upload.ts';
+import { closeAfterAnswer } from './lingering-close.ts';
 import { DragonflyError, invalid } from '../shared/errors.ts';
 
 export interface ImageUploadDeps {
@@ -50,7 +51,7 @@ export async function imageUploadRoute(app: FastifyInstance, deps: ImageUploadDe
       } catch (e) {
         progress({ state: 'failed', bytesReceived: received, error: (e as Error).message });
         // Refused with the body still coming: end the connection after the answer, or the sender would send it all first.
-        if (received < declaredBytes) reply.header('connection', 'close');
+        if (received < declaredBytes) closeAfterAnswer(req.raw, (k, v) => void reply.header(k, v));
         throw e;
       }
     },
