@@ -25,6 +25,10 @@ export interface ControlPlaneConfig {
   backend: BackendName;
   /** etcd endpoints for backend=etcd, comma-separated URLs. Default http://127.0.0.1:2379. */
   etcdEndpoints: string[];
+  /** backend=kubernetes: kubeconfig file. Default: KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
+  kubeconfig?: string;
+  /** backend=kubernetes: namespace of the custom resources and the swarm's Secrets. Default: the kubeconfig context's, else "default". */
+  kubernetesNamespace?: string;
   /** Provisioning-network interface; DHCP/TFTP bind only to it. Default: none (DHCP/TFTP off). */
   interface?: string;
   /** full: addresses + boot; proxy: boot info only beside another DHCP server; off. Default proxy. */
@@ -125,6 +129,8 @@ export interface ConfigStrings {
   listen?: string;
   backend?: string;
   etcdEndpoints?: string;
+  kubeconfig?: string;
+  kubernetesNamespace?: string;
   /** Join token of an existing swarm (backend etcd), from `dragonfly swarm join-token`. */
   join?: string;
   interface?: string;
@@ -153,6 +159,8 @@ const ENV_VARS: Record<string, keyof ConfigStrings> = {
   DRAGONFLY_LISTEN: 'listen',
   DRAGONFLY_BACKEND: 'backend',
   DRAGONFLY_ETCD_ENDPOINTS: 'etcdEndpoints',
+  DRAGONFLY_KUBECONFIG: 'kubeconfig',
+  DRAGONFLY_KUBERNETES_NAMESPACE: 'kubernetesNamespace',
   DRAGONFLY_JOIN: 'join',
   DRAGONFLY_INTERFACE: 'interface',
   DRAGONFLY_DHCP_MODE: 'dhcpMode',
@@ -180,6 +188,8 @@ export function parseConfigStrings(s: ConfigStrings): Partial<ControlPlaneConfig
   if (s.backend) c.backend = parseBackend(s.backend);
   if (s.etcdEndpoints) c.etcdEndpoints = String(s.etcdEndpoints).split(',');
   if (s.join) c.join = String(s.join);
+  if (s.kubeconfig) c.kubeconfig = s.kubeconfig;
+  if (s.kubernetesNamespace) c.kubernetesNamespace = s.kubernetesNamespace;
   if (s.interface) c.interface = s.interface;
   if (s.dhcpMode) c.dhcpMode = parseDhcpMode(s.dhcpMode);
   if (s.dhcpRange) c.dhcpRange = parseRange(s.dhcpRange);

@@ -80,6 +80,8 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--listen <address>', 'address the operator API and UI bind (env DRAGONFLY_LISTEN; default 127.0.0.1 = this host only; boot routes get their own listener on the --interface address)')
     .option('--backend <name>', 'storage: lowdb, memory, etcd, kubernetes (env DRAGONFLY_BACKEND; default lowdb)')
     .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS)')
+    .option('--kubeconfig <file>', 'backend kubernetes: kubeconfig file (env DRAGONFLY_KUBECONFIG; default KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--kubernetes-namespace <ns>', 'backend kubernetes: namespace of the resources and the swarm\'s Secrets (env DRAGONFLY_KUBERNETES_NAMESPACE; default the context\'s)')
     .option('--join <token>', 'join the swarm in etcd with a token from `dragonfly swarm join-token` (env DRAGONFLY_JOIN; needed once)')
     .option('--interface <name>', 'provisioning interface for DHCP/TFTP (env DRAGONFLY_INTERFACE; default none = off)')
     .option('--dhcp-mode <mode>', 'full, proxy or off (env DRAGONFLY_DHCP_MODE; default proxy)')

@@ -46,7 +46,7 @@ export function addSwarmCommands(program: Command, io: { out: (s: string) => voi
 async function withMember(opts: MemberFlags, env: NodeJS.ProcessEnv, fn: (s: SwarmIdentity) => Promise<void>): Promise<void> {
   const dataDir = opts.dataDir ?? env.DRAGONFLY_DATA_DIR ?? defaultDataDir();
   const etcdEndpoints = (opts.etcdEndpoints ?? env.DRAGONFLY_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379').split(',');
-  const s = await openSwarmIdentity({ dataDir, etcdEndpoints, local: new FileKeyProvider(dataDir), mustExist: true });
+  const s = await openSwarmIdentity({ dataDir, shared: { backend: 'etcd', etcdEndpoints }, local: new FileKeyProvider(dataDir), mustExist: true });
   try {
     await fn(s);
   } finally {
