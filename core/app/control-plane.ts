@@ -261,6 +261,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       bodyLimit: inject.bodyLimit,
       surfaceOf: inject.surfaceOf ?? ((raw) => bootHttp.surfaceOf(raw, operatorSurface())),
       report: { signer: onceSigner(config.dataDir) },
+      swarm: swarm && { makeJoinToken: (seconds) => swarm.makeJoinToken(seconds) },
       fanout: inject.fanout ?? { tracker: new FanoutTracker(), manifests: new ManifestStore(FANOUT_CHUNK_BYTES), enabled: () => settings.fanout !== 'off' },
       boot: {
         agentImageDir: dirs.agentImage,

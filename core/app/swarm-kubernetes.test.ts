@@ -47,6 +47,22 @@ describe('swarm mode on the Kubernetes backend (test server from the published A
     await expect(swarm.instance()).rejects.toThrow(/Kubernetes .* already holds a swarm.*--join TOKEN/);
   });
 
+  it('an operator makes a join token through the API; it admits one instance, a second use is refused naming when', async () => {
+    expect((await b.api.app.inject({ method: 'POST', url: '/api/v1/swarm/join-tokens', payload: {} })).statusCode).toBe(401);
+    expect((await call(b, 'POST', '/api/v1/swarm/join-tokens', b.adminSession().token, { expiresSeconds: 90000 })).json()).toMatchObject({ message: expect.stringMatching(/a join token lives 1 to 86400 seconds, not 90000/) });
+    const made = await call(b, 'POST', '/api/v1/swarm/join-tokens', b.adminSession().token, { expiresSeconds: 600 });
+    expect(made.statusCode, made.body).toBe(201);
+    const { token, expiresAt } = made.json() as { token: string; expiresAt: string };
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(590_000);
+    const d = await swarm.instance(token);
+    expect([d.initialPassword, await whoami(d, a.adminSession().token)]).toEqual([undefined, 200]);
+    const t0 = new Date().toISOString();
+    await expect(swarm.instance(token)).rejects.toThrow(/join token [0-9a-f]{12} was already used at \S+Z: a join token admits one instance; make a new one/);
+    const usedAt = /already used at (\S+Z)/.exec(String(await swarm.instance(token).catch((e: Error) => e.message)))![1];
+    expect(usedAt <= t0).toBe(true);
+    await d.close();
+  });
+
   it('an API token made on A works on B and C; its revocation on B is refused by all within 5 s', async () => {
     const made = await call(a, 'POST', '/api/v1/tokens', a.adminSession().token, { name: 'ci' });
     expect(made.statusCode).toBe(201);

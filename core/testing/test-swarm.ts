@@ -30,7 +30,7 @@ export class TestSwarm {
     this.backendConfig = this.backend === 'etcd' ? { backend: 'etcd', etcdEndpoints: [(this.etcd = await startEtcd()).endpoint] } : await this.startKube();
     const a = await this.instance();
     const b = await this.instance(a.swarm!.joinToken!.token);
-    const c = await this.instance(a.swarm!.joinToken!.token);
+    const c = await this.instance((await a.swarm!.makeJoinToken()).token); // a join token admits one instance
     return { a, b, c };
   }
 
