@@ -1,6 +1,7 @@
 import { defaultDataDir } from './paths.ts';
 import type { EnrolmentOptions } from '../boot/enrolment.ts';
 import { invalid } from '../shared/errors.ts';
+import { imagePeerModes, type ImagePeerMode } from '../images/peers.ts';
 
 export type BackendName = 'memory' | 'lowdb' | 'etcd' | 'kubernetes';
 import { dhcpModes, type DhcpMode } from '../contract/settings.ts';
@@ -47,6 +48,12 @@ export interface ControlPlaneConfig {
   swarmTtlSeconds?: number;
   /** With backend etcd: a join token (`dragonfly swarm join-token`) for an instance joining an existing swarm; needed once. Default none. */
   join?: string;
+  /**
+   * Swarm mode (etcd, kubernetes): a machine needs an image only another instance holds. copy: this
+   * instance copies it first (digest checked; the machine is told to retry meanwhile); redirect:
+   * the machine is sent to the holder's URL and nothing is copied. Default copy.
+   */
+  imagePeers?: ImagePeerMode;
   /** Address pool for full mode, "START-END". */
   dhcpRange?: { start: string; end: string };
   router?: string;
@@ -100,6 +107,11 @@ export function parseBackend(s: string): BackendName {
   return s as BackendName;
 }
 
+export function parseImagePeers(s: string): ImagePeerMode {
+  if (!(imagePeerModes as readonly string[]).includes(s)) throw invalid(`--image-peers "${s}" is not one of ${imagePeerModes.join(', ')}`);
+  return s as ImagePeerMode;
+}
+
 export function parseDhcpMode(s: string): DhcpMode {
   if (!(dhcpModes as readonly string[]).includes(s)) throw invalid(`dhcp mode "${s}" is not one of ${dhcpModes.join(', ')}`);
   return s as DhcpMode;
@@ -131,6 +143,8 @@ export interface ConfigStrings {
   etcdEndpoints?: string;
   kubeconfig?: string;
   kubernetesNamespace?: string;
+  /** copy | redirect: what an instance does for a machine needing an image another instance holds. */
+  imagePeers?: string;
   /** Join token of an existing swarm (backend etcd), from `dragonfly swarm join-token`. */
   join?: string;
   interface?: string;
@@ -162,6 +176,7 @@ const ENV_VARS: Record<string, keyof ConfigStrings> = {
   DRAGONFLY_KUBECONFIG: 'kubeconfig',
   DRAGONFLY_KUBERNETES_NAMESPACE: 'kubernetesNamespace',
   DRAGONFLY_JOIN: 'join',
+  DRAGONFLY_IMAGE_PEERS: 'imagePeers',
   DRAGONFLY_INTERFACE: 'interface',
   DRAGONFLY_DHCP_MODE: 'dhcpMode',
   DRAGONFLY_DHCP_RANGE: 'dhcpRange',
@@ -190,6 +205,7 @@ export function parseConfigStrings(s: ConfigStrings): Partial<ControlPlaneConfig
   if (s.join) c.join = String(s.join);
   if (s.kubeconfig) c.kubeconfig = s.kubeconfig;
   if (s.kubernetesNamespace) c.kubernetesNamespace = s.kubernetesNamespace;
+  if (s.imagePeers) c.imagePeers = parseImagePeers(s.imagePeers);
   if (s.interface) c.interface = s.interface;
   if (s.dhcpMode) c.dhcpMode = parseDhcpMode(s.dhcpMode);
   if (s.dhcpRange) c.dhcpRange = parseRange(s.dhcpRange);

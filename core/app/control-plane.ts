@@ -320,7 +320,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     /** Swarm: images follow the machines (published in the backend, copied from the instance holding one). */
     const shareImages = async (kv: SharedKv) => {
       const shared = await SwarmImages.start({ kv, cache: images, self: serverUrl, fileUrl: (file) => bootUrls(serverUrl()).image(file), logger: log.child({ svc: 'swarm-images' }) });
-      images.usePeers(shared);
+      images.usePeers(shared, config.imagePeers ?? 'copy');
       cleanup.unshift(() => shared.stop());
     };
     const startSweeps = () => {

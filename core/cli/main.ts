@@ -82,6 +82,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS)')
     .option('--kubeconfig <file>', 'backend kubernetes: kubeconfig file (env DRAGONFLY_KUBECONFIG; default KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--kubernetes-namespace <ns>', 'backend kubernetes: namespace of the resources and the swarm\'s Secrets (env DRAGONFLY_KUBERNETES_NAMESPACE; default the context\'s)')
+    .option('--image-peers <copy|redirect>', 'swarm: a machine needs an image only another instance holds: copy it here first, or redirect the machine to that instance (env DRAGONFLY_IMAGE_PEERS; default copy)')
     .option('--join <token>', 'join the swarm in etcd with a token from `dragonfly swarm join-token` (env DRAGONFLY_JOIN; needed once)')
     .option('--interface <name>', 'provisioning interface for DHCP/TFTP (env DRAGONFLY_INTERFACE; default none = off)')
     .option('--dhcp-mode <mode>', 'full, proxy or off (env DRAGONFLY_DHCP_MODE; default proxy)')

@@ -24,6 +24,8 @@ export class TestSwarm {
   constructor(
     private readonly prefix: string,
     readonly backend: 'etcd' | 'kubernetes' = 'etcd',
+    /** Settings every instance gets (e.g. imagePeers). */
+    private readonly extra: Partial<ControlPlaneConfig> = {},
   ) {}
 
   async start(): Promise<{ a: ControlPlane; b: ControlPlane; c: ControlPlane }> {
@@ -49,7 +51,7 @@ export class TestSwarm {
   async instance(joinToken?: string): Promise<ControlPlane> {
     const dataDir = await mkdtemp(join(tmpdir(), this.prefix));
     this.dirs.push(dataDir);
-    const cp = await createControlPlane({ dataDir, ...this.backendConfig, join: joinToken, listen: '127.0.0.1', httpPort: 0, tftpPort: 0, dhcpMode: 'off', logger: discardLogger });
+    const cp = await createControlPlane({ dataDir, ...this.backendConfig, ...this.extra, join: joinToken, listen: '127.0.0.1', httpPort: 0, tftpPort: 0, dhcpMode: 'off', logger: discardLogger });
     this.planes.push(cp);
     return cp;
   }
