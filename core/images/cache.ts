@@ -7,32 +7,10 @@ import { fileDigest, openRawDisk, writeServedGzip, type RawDisk } from './conver
 import { downloadResumable } from './download.ts';
 import { checkFreeSpace, DEFAULT_MAX_IMAGE_BYTES, keepFree, servedBytesBound } from './space.ts';
 import type { ImagePeerMode, ImagePeers, PeerImage } from './peers.ts';
+import type { ImageStatus } from '../model/image-status.ts';
 import { cacheKey, cacheName, digestFromSums, parseDigest, sourceFormat, urlFileName, type Digest, type DigestAlgorithm, type ImageSpec } from './image-spec.ts';
 
-export type ImageState = 'absent' | 'downloading' | 'converting' | 'ready' | 'failed';
-
-export interface ImageStatus {
-  key: string;
-  /** Where the image came from: its URL, or cache:NAME for an imported file. */
-  url: string;
-  state: ImageState;
-  /** While downloading: bytes in the .part file and the whole size when known. */
-  bytesDone?: number;
-  bytesTotal?: number;
-  /** When ready: the served file under the images directory and its size, bytes. */
-  file?: string;
-  fileBytes?: number;
-  /** When ready: size and sha256 (hex) of the raw disk. */
-  rawBytes?: number;
-  rawSha256?: string;
-  /** When failed: why, as a sentence. */
-  error?: string;
-  /** Swarm mode, while copying it from another instance: that instance (its boot URL base). */
-  from?: string;
-  /** Swarm mode: the instances holding it ready, this one included, by boot URL base. */
-  heldBy?: string[];
-  updatedAt: string;
-}
+export type { ImageState, ImageStatus } from '../model/image-status.ts';
 
 export interface ReadyImage {
   key: string;

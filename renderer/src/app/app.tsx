@@ -12,6 +12,7 @@ import { MachineDetail } from '../features/machines/components/machine-detail.ts
 import { TemplatesPanel } from '../features/templates/components/templates-panel.tsx';
 import { TemplatesView } from '../features/templates/components/templates-view.tsx';
 import { RulesView } from '../features/rules/components/rules-view.tsx';
+import { ImagesView } from '../features/images/components/images-view.tsx';
 import { AssignDialog } from '../features/workflows/components/assign-dialog.tsx';
 import { AssignPicker } from '../features/workflows/components/assign-picker.tsx';
 import { ProvisioningView } from '../features/workflows/components/provisioning-view.tsx';
@@ -31,6 +32,7 @@ const views: { id: View; label: string }[] = [
   { id: 'provisioning', label: 'Provisioning' },
   { id: 'templates', label: 'Templates' },
   { id: 'rules', label: 'Rules' },
+  { id: 'images', label: 'Images' },
   { id: 'settings', label: 'Settings' },
 ];
 
@@ -59,6 +61,7 @@ function SignedIn() {
         {view === 'provisioning' && <ProvisioningView />}
         {view === 'templates' && <TemplatesView />}
         {view === 'rules' && <RulesView />}
+        {view === 'images' && <ImagesView />}
         {view === 'settings' && (
           <div className="settings-stack">
             <NetworkSettingsView />

@@ -1,6 +1,6 @@
 import type { SliceCreator } from '../shared/slice.ts';
 
-export type View = 'setup' | 'machines' | 'provisioning' | 'templates' | 'settings' | 'rules';
+export type View = 'setup' | 'machines' | 'provisioning' | 'templates' | 'settings' | 'rules' | 'images';
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
 export interface UiSlice {
