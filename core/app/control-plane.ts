@@ -49,7 +49,7 @@ import { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
 import { openReportSigner, type ReportSigner } from '../report/signing.ts';
 import { openSwarmIdentity, type SwarmIdentity } from './swarm-identity.ts';
-import { isSwarmBackend, type SwarmBackend } from './swarm-kv.ts';
+import { isSwarmBackend, swarmBackendOf } from './swarm-kv.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -146,7 +146,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
   try {
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
     // etcd or Kubernetes: one identity for every instance (operators, tokens, sessions, machine-token key) in the backend
-    const swarm = isSwarmBackend(config.backend) ? await openSwarmIdentity({ dataDir: config.dataDir, shared: swarmBackendOf(config), local: keys, joinToken: config.join }) : undefined;
+    const swarm = isSwarmBackend(config.backend) ? await openSwarmIdentity({ dataDir: config.dataDir, shared: swarmBackendOf({ ...config, backend: config.backend }), local: keys, joinToken: config.join }) : undefined;
     if (swarm) cleanup.unshift(() => swarm.close());
     const { auth, initialPassword } = swarm ?? (await AuthService.open(config.dataDir, inject.auth));
     const index = new HardwareIndex(store);
@@ -356,10 +356,6 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
 }
 
 /** Several instances on one etcd: only the segment's leader answers (no probe: the others are standbys). */
-function swarmBackendOf(c: ControlPlaneConfig): SwarmBackend {
-  return c.backend === 'etcd' ? { backend: 'etcd', etcdEndpoints: c.etcdEndpoints } : { backend: 'kubernetes', kubeconfig: c.kubeconfig, kubernetesNamespace: c.kubernetesNamespace };
-}
-
 function swarmStarter(config: ControlPlaneConfig, log: Logger): SwarmStarter {
   return ({ address, createServer, onState }) =>
     startSwarmDhcp({

@@ -18,3 +18,8 @@ export async function openSwarmKv(b: SwarmBackend): Promise<SharedKv> {
   const { openKubernetesKv } = await import('../store/kubernetes/kubernetes-kv.ts');
   return openKubernetesKv({ kubeconfig: b.kubeconfig, namespace: b.kubernetesNamespace });
 }
+
+/** The swarm backend a configuration names (etcd endpoints, or the kubeconfig and namespace). */
+export function swarmBackendOf(c: { backend: SwarmBackend['backend']; etcdEndpoints?: string[]; kubeconfig?: string; kubernetesNamespace?: string }): SwarmBackend {
+  return c.backend === 'etcd' ? { backend: 'etcd', etcdEndpoints: c.etcdEndpoints?.length ? c.etcdEndpoints : ['http://127.0.0.1:2379'] } : { backend: 'kubernetes', kubeconfig: c.kubeconfig, kubernetesNamespace: c.kubernetesNamespace };
+}

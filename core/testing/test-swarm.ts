@@ -18,7 +18,8 @@ export class TestSwarm {
   /** Data directories, in the order the instances were made (A, B, C, then any more). */
   readonly dirs: string[] = [];
   private readonly planes: ControlPlane[] = [];
-  private backendConfig: Partial<ControlPlaneConfig> = {};
+  /** The backend settings every instance gets (backend, etcd endpoints or kubeconfig), once started. */
+  backendConfig: Partial<ControlPlaneConfig> = {};
   private kubeDir?: string;
 
   constructor(
