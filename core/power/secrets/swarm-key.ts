@@ -58,7 +58,7 @@ export async function openSwarmKey(o: SwarmKeyOptions): Promise<{ key: Buffer; c
   const localBox = await SecretBox.open(o.local);
   const onDisk = await readLocal(o.dataDir, localBox);
   const ring = await readKeyring(o.kv);
-  if (!ring && o.mustExist) throw new DragonflyError('DF_ERR_NOT_FOUND', `${o.kv.description} holds no swarm yet: start the first instance with --backend etcd`);
+  if (!ring && o.mustExist) throw new DragonflyError('DF_ERR_NOT_FOUND', `${o.kv.description} holds no swarm yet: start its first instance (dragonfly serve with this backend) first`);
   if (!ring) return { key: await createSwarm(o, localBox), created: true };
   if (o.joinToken) {
     const key = await redeemJoinToken(o.kv, o.joinToken, o.now ?? Date.now);
