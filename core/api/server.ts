@@ -32,6 +32,7 @@ import { systemPlugin, type SystemDeps } from './system-plugin.ts';
 import { uiPlugin } from './ui-plugin.ts';
 import { reportPlugin, type ReportDeps } from './report-plugin.ts';
 import { inventoryPlugin } from './inventory-plugin.ts';
+import { swarmPlugin, type SwarmDeps } from './swarm-plugin.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -68,6 +69,8 @@ export interface ApiDeps {
   report?: Pick<ReportDeps, 'signer' | 'now'>;
   /** Rack fan-out (tracker, manifests); without it, agents download every image whole from here. */
   fanout?: Pick<FanoutDeps, 'tracker' | 'manifests' | 'enabled'>;
+  /** Swarm mode (etcd, Kubernetes): join tokens through the API; without it, no swarm routes. */
+  swarm?: SwarmDeps;
 }
 
 export interface Api {
@@ -153,6 +156,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
       imageHeaders: deps.images ? (file) => imageHeaders(deps.images!, file) : undefined,
       auth: deps.auth, registrar: deps.registrar, logger: log, serverUrl: deps.serverUrl });
     if (deps.credentials) await inventoryPlugin(scope, { store: deps.store, index: deps.index, credentials: deps.credentials });
+    if (deps.swarm) await swarmPlugin(scope, deps.swarm);
     if (deps.report) await reportPlugin(scope, { ...deps.report, store: deps.store, version });
     await uiPlugin(scope, { uiDir: deps.uiDir });
     scope.get('/api/v1/openapi.json', { schema: { tags: ['System'], summary: 'This document' } }, async () => openApiDocument(routes, version));

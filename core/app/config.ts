@@ -1,6 +1,7 @@
 import { defaultDataDir } from './paths.ts';
 import type { EnrolmentOptions } from '../boot/enrolment.ts';
 import { invalid } from '../shared/errors.ts';
+import { imagePeerModes, type ImagePeerMode } from '../images/peers.ts';
 
 export type BackendName = 'memory' | 'lowdb' | 'etcd' | 'kubernetes';
 import { dhcpModes, type DhcpMode } from '../contract/settings.ts';
@@ -25,6 +26,10 @@ export interface ControlPlaneConfig {
   backend: BackendName;
   /** etcd endpoints for backend=etcd, comma-separated URLs. Default http://127.0.0.1:2379. */
   etcdEndpoints: string[];
+  /** backend=kubernetes: kubeconfig file. Default: KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
+  kubeconfig?: string;
+  /** backend=kubernetes: namespace of the custom resources and the swarm's Secrets. Default: the kubeconfig context's, else "default". */
+  kubernetesNamespace?: string;
   /** Provisioning-network interface; DHCP/TFTP bind only to it. Default: none (DHCP/TFTP off). */
   interface?: string;
   /** full: addresses + boot; proxy: boot info only beside another DHCP server; off. Default proxy. */
@@ -43,6 +48,12 @@ export interface ControlPlaneConfig {
   swarmTtlSeconds?: number;
   /** With backend etcd: a join token (`dragonfly swarm join-token`) for an instance joining an existing swarm; needed once. Default none. */
   join?: string;
+  /**
+   * Swarm mode (etcd, kubernetes): a machine needs an image only another instance holds. copy: this
+   * instance copies it first (digest checked; the machine is told to retry meanwhile); redirect:
+   * the machine is sent to the holder's URL and nothing is copied. Default copy.
+   */
+  imagePeers?: ImagePeerMode;
   /** Address pool for full mode, "START-END". */
   dhcpRange?: { start: string; end: string };
   router?: string;
@@ -96,6 +107,11 @@ export function parseBackend(s: string): BackendName {
   return s as BackendName;
 }
 
+export function parseImagePeers(s: string): ImagePeerMode {
+  if (!(imagePeerModes as readonly string[]).includes(s)) throw invalid(`--image-peers "${s}" is not one of ${imagePeerModes.join(', ')}`);
+  return s as ImagePeerMode;
+}
+
 export function parseDhcpMode(s: string): DhcpMode {
   if (!(dhcpModes as readonly string[]).includes(s)) throw invalid(`dhcp mode "${s}" is not one of ${dhcpModes.join(', ')}`);
   return s as DhcpMode;
@@ -125,6 +141,10 @@ export interface ConfigStrings {
   listen?: string;
   backend?: string;
   etcdEndpoints?: string;
+  kubeconfig?: string;
+  kubernetesNamespace?: string;
+  /** copy | redirect: what an instance does for a machine needing an image another instance holds. */
+  imagePeers?: string;
   /** Join token of an existing swarm (backend etcd), from `dragonfly swarm join-token`. */
   join?: string;
   interface?: string;
@@ -153,7 +173,10 @@ const ENV_VARS: Record<string, keyof ConfigStrings> = {
   DRAGONFLY_LISTEN: 'listen',
   DRAGONFLY_BACKEND: 'backend',
   DRAGONFLY_ETCD_ENDPOINTS: 'etcdEndpoints',
+  DRAGONFLY_KUBECONFIG: 'kubeconfig',
+  DRAGONFLY_KUBERNETES_NAMESPACE: 'kubernetesNamespace',
   DRAGONFLY_JOIN: 'join',
+  DRAGONFLY_IMAGE_PEERS: 'imagePeers',
   DRAGONFLY_INTERFACE: 'interface',
   DRAGONFLY_DHCP_MODE: 'dhcpMode',
   DRAGONFLY_DHCP_RANGE: 'dhcpRange',
@@ -180,6 +203,9 @@ export function parseConfigStrings(s: ConfigStrings): Partial<ControlPlaneConfig
   if (s.backend) c.backend = parseBackend(s.backend);
   if (s.etcdEndpoints) c.etcdEndpoints = String(s.etcdEndpoints).split(',');
   if (s.join) c.join = String(s.join);
+  if (s.kubeconfig) c.kubeconfig = s.kubeconfig;
+  if (s.kubernetesNamespace) c.kubernetesNamespace = s.kubernetesNamespace;
+  if (s.imagePeers) c.imagePeers = parseImagePeers(s.imagePeers);
   if (s.interface) c.interface = s.interface;
   if (s.dhcpMode) c.dhcpMode = parseDhcpMode(s.dhcpMode);
   if (s.dhcpRange) c.dhcpRange = parseRange(s.dhcpRange);

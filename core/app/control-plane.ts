@@ -49,6 +49,7 @@ import { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
 import { openReportSigner, type ReportSigner } from '../report/signing.ts';
 import { openSwarmIdentity, type SwarmIdentity } from './swarm-identity.ts';
+import { isSwarmBackend, swarmBackendOf } from './swarm-kv.ts';
 
 export const VERSION = '0.1.0';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -137,15 +138,15 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
   const log = partial.logger ?? createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
-  const store = inject.store ?? (await openStore({ backend: config.backend, dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, logger: log }));
+  const store = inject.store ?? (await openStore({ backend: config.backend, dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, kubeconfig: config.kubeconfig, kubernetesNamespace: config.kubernetesNamespace, logger: log }));
   const cleanup: Array<() => Promise<void> | void> = [() => store.close()];
   const close = async () => {
     for (const c of cleanup.splice(0)) await c();
   };
   try {
     const keys = partial.keyProvider ?? new FileKeyProvider(config.dataDir);
-    // etcd: one identity for every instance (operators, tokens, sessions, machine-token key) in the backend
-    const swarm = config.backend === 'etcd' ? await openSwarmIdentity({ dataDir: config.dataDir, etcdEndpoints: config.etcdEndpoints, local: keys, joinToken: config.join }) : undefined;
+    // etcd or Kubernetes: one identity for every instance (operators, tokens, sessions, machine-token key) in the backend
+    const swarm = isSwarmBackend(config.backend) ? await openSwarmIdentity({ dataDir: config.dataDir, shared: swarmBackendOf({ ...config, backend: config.backend }), local: keys, joinToken: config.join }) : undefined;
     if (swarm) cleanup.unshift(() => swarm.close());
     const { auth, initialPassword } = swarm ?? (await AuthService.open(config.dataDir, inject.auth));
     const index = new HardwareIndex(store);
@@ -260,6 +261,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       bodyLimit: inject.bodyLimit,
       surfaceOf: inject.surfaceOf ?? ((raw) => bootHttp.surfaceOf(raw, operatorSurface())),
       report: { signer: onceSigner(config.dataDir) },
+      swarm: swarm && { makeJoinToken: (seconds) => swarm.makeJoinToken(seconds) },
       fanout: inject.fanout ?? { tracker: new FanoutTracker(), manifests: new ManifestStore(FANOUT_CHUNK_BYTES), enabled: () => settings.fanout !== 'off' },
       boot: {
         agentImageDir: dirs.agentImage,
@@ -318,7 +320,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     /** Swarm: images follow the machines (published in the backend, copied from the instance holding one). */
     const shareImages = async (kv: SharedKv) => {
       const shared = await SwarmImages.start({ kv, cache: images, self: serverUrl, fileUrl: (file) => bootUrls(serverUrl()).image(file), logger: log.child({ svc: 'swarm-images' }) });
-      images.usePeers(shared);
+      images.usePeers(shared, config.imagePeers ?? 'copy');
       cleanup.unshift(() => shared.stop());
     };
     const startSweeps = () => {

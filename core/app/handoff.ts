@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kindNames, validateObject, type Kind } from '../model/kinds.ts';
 import type { StoredObject } from '../model/meta.ts';
-import type { Credential, CredentialStore } from '../power/secrets/credential-store.ts';
+import type { Credential } from '../power/secrets/credential-store.ts';
+import type { SecretStore } from '../power/secrets/secret-store.ts';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
 import type { Store } from '../store/store.ts';
 
@@ -28,6 +29,8 @@ export interface ExportBundle {
   images: Array<{ file: string; bytes: number }>;
   /** Present only when a recipient key was given; otherwise secrets are left out. */
   secrets?: SealedSecrets;
+  /** Secret template values, the same way (absent in exports written before they travelled). */
+  templateSecrets?: SealedSecrets;
   /** sha256 over everything above, so a damaged file is refused whole. */
   checksum: string;
 }
@@ -59,7 +62,9 @@ function openSealed(privateKeyPem: string, s: SealedSecrets): Record<string, Cre
 export interface ExportSources {
   store: Store;
   dataDir?: string;
-  credentials?: CredentialStore;
+  /** BMC credentials: the instance's 0600 file, or the swarm's store (sealed in the backend). */
+  credentials?: SecretStore;
+  templateSecrets?: SecretStore;
   /** PEM public key of the receiving site; without it secrets are left out, never written in plain text. */
   recipientPublicKey?: string;
 }
@@ -77,12 +82,12 @@ export async function exportState(src: ExportSources): Promise<ExportBundle> {
     leases: Array.isArray(leases) ? leases : Array.isArray((leases as { leases?: unknown[] })?.leases) ? (leases as { leases: unknown[] }).leases : [],
     images: [],
   };
-  if (src.recipientPublicKey && src.credentials) {
-    const all = Object.fromEntries(src.credentials.refs().map((r) => [r, src.credentials!.get(r)!]));
-    body.secrets = sealFor(src.recipientPublicKey, all);
-  }
+  if (src.recipientPublicKey && src.credentials) body.secrets = sealFor(src.recipientPublicKey, everything(src.credentials));
+  if (src.recipientPublicKey && src.templateSecrets) body.templateSecrets = sealFor(src.recipientPublicKey, everything(src.templateSecrets));
   return { ...body, checksum: digest(body) };
 }
+
+const everything = (s: SecretStore): Record<string, Credential> => Object.fromEntries(s.refs().map((r) => [r, s.get(r)!]));
 
 async function readJson(path: string): Promise<unknown> {
   try {
@@ -114,7 +119,8 @@ export function checkBundle(raw: unknown): ExportBundle {
 
 export interface ImportTargets {
   store: Store;
-  credentials?: CredentialStore;
+  credentials?: SecretStore;
+  templateSecrets?: SecretStore;
   privateKey?: string;
 }
 
@@ -125,6 +131,7 @@ export interface ImportTargets {
 export async function importState(raw: unknown, t: ImportTargets): Promise<{ created: number; skipped: number; secrets: number }> {
   const b = checkBundle(raw);
   const secrets = b.secrets && t.privateKey ? openSealed(t.privateKey, b.secrets) : undefined;
+  const templateSecrets = b.templateSecrets && t.privateKey ? openSealed(t.privateKey, b.templateSecrets) : undefined;
   for (const o of b.objects) {
     const exists = await t.store.get(o.kind as Kind, o.metadata.name).then(() => true, (e) => (isDragonflyError(e, 'DF_ERR_NOT_FOUND') ? false : Promise.reject(e)));
     if (exists) throw new DragonflyError('DF_ERR_ALREADY_EXISTS', `${o.kind} "${o.metadata.name}" already exists in the target; import into an empty instance`);
@@ -139,6 +146,11 @@ export async function importState(raw: unknown, t: ImportTargets): Promise<{ cre
     for (const o of created.reverse()) await t.store.delete(o.kind as Kind, o.metadata.name).catch(() => {});
     throw e;
   }
-  if (secrets && t.credentials) for (const [ref, c] of Object.entries(secrets)) t.credentials.set(ref, c);
-  return { created: created.length, skipped: 0, secrets: secrets ? Object.keys(secrets).length : 0 };
+  let n = 0;
+  for (const [sealed, to] of [[secrets, t.credentials], [templateSecrets, t.templateSecrets]] as const) {
+    if (!sealed || !to) continue;
+    for (const [ref, c] of Object.entries(sealed)) await to.set(ref, c);
+    n += Object.keys(sealed).length;
+  }
+  return { created: created.length, skipped: 0, secrets: n };
 }

@@ -48,6 +48,8 @@ describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd',
   it('an instance that has not joined is refused with the way to join; a bad or expired token is refused by name', async () => {
     await expect(instance()).rejects.toThrow(/already holds a swarm.*dragonfly swarm join-token.*--join TOKEN/);
     await expect(instance('dfj1.nonsense')).rejects.toThrow(/not a join token/);
+    // B was admitted with A's token: it is spent in etcd, and a second use names when it was used
+    await expect(instance(a.swarm!.joinToken!.token)).rejects.toThrow(/join token [0-9a-f]{12} was already used at 20\d\d-\d\d-\d\dT[\d:.]+Z: a join token admits one instance/);
     const short = await a.swarm!.makeJoinToken(1);
     await new Promise((r) => setTimeout(r, 1500));
     await expect(instance(short.token)).rejects.toThrow(/join token [0-9a-f]{12} has expired/);

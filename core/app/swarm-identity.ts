@@ -14,7 +14,7 @@ import { SharedSecretStore } from '../power/secrets/shared-secret-store.ts';
 import { makeJoinToken, openSwarmKey, saveLocal } from '../power/secrets/swarm-key.ts';
 import { rotateDataKey, SwarmKeyring } from '../power/secrets/swarm-keyring.ts';
 import type { SharedKv } from '../shared/shared-kv.ts';
-import { openEtcdKv } from '../swarm/etcd-kv.ts';
+import { openSwarmKv, type SwarmBackend } from './swarm-kv.ts';
 
 export interface SwarmIdentity {
   kv: SharedKv;
@@ -36,7 +36,8 @@ export interface SwarmIdentity {
 
 export interface SwarmIdentityOptions {
   dataDir: string;
-  etcdEndpoints: string[];
+  /** etcd or Kubernetes: where the shared entries live (swarm-kv.ts). */
+  shared: SwarmBackend;
   /** This instance's own key (0600 key file or OS keychain): seals the data key on disk. */
   local: KeyProvider;
   joinToken?: string;
@@ -45,7 +46,7 @@ export interface SwarmIdentityOptions {
 }
 
 export async function openSwarmIdentity(o: SwarmIdentityOptions): Promise<SwarmIdentity> {
-  const kv = await openEtcdKv({ endpoints: o.etcdEndpoints });
+  const kv = await openSwarmKv(o.shared);
   const closers: Array<() => unknown> = [() => kv.close()];
   const close = async () => {
     for (const c of closers.splice(0).reverse()) await c();

@@ -65,7 +65,7 @@ export async function serve(flags: ServeFlags, out: (line: string) => void = con
     out(`the first-start admin password is still in ${initialFile}; change it (dragonfly admin password, or Settings in the UI) to delete it`);
   }
   if (cp.swarm?.joinToken) {
-    out(`swarm created; other instances join it with: dragonfly serve --backend etcd --join ${cp.swarm.joinToken.token}`);
+    out(`swarm created; other instances join it with: dragonfly serve --backend ${cp.config.backend} --join ${cp.swarm.joinToken.token}`);
     out(`  (valid until ${cp.swarm.joinToken.expiresAt}; make another with: dragonfly swarm join-token)`);
   }
   const st = await cp.status();

@@ -18,7 +18,7 @@ export function addSwarmCommands(program: Command, io: { out: (s: string) => voi
       .option('--data-dir <dir>', `a member's data directory (env DRAGONFLY_DATA_DIR; default ${defaultDataDir()})`)
       .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS; default http://127.0.0.1:2379)');
   member(swarm.command('join-token'))
-    .description('make a join token: `dragonfly serve --backend etcd --join TOKEN` makes another instance a member')
+    .description('make a join token: `dragonfly serve --backend etcd --join TOKEN` makes one more instance a member (once; operators can also POST /api/v1/swarm/join-tokens)')
     .option('--expires-seconds <n>', `how long it is good for (default ${JOIN_DEFAULT_SECONDS}; at most 86400)`)
     .action(async (opts: MemberFlags & { expiresSeconds?: string }) => {
       const seconds = opts.expiresSeconds === undefined ? JOIN_DEFAULT_SECONDS : Number(opts.expiresSeconds);
@@ -48,7 +48,7 @@ async function withMember(opts: MemberFlags, env: NodeJS.ProcessEnv, fn: (s: Swa
   const etcdEndpoints = (opts.etcdEndpoints ?? env.DRAGONFLY_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379').split(',');
   // Loaded here, not at the top: the etcd client would otherwise load at every CLI start.
   const { openSwarmIdentity } = await import('../app/swarm-identity.ts');
-  const s = await openSwarmIdentity({ dataDir, etcdEndpoints, local: new FileKeyProvider(dataDir), mustExist: true });
+  const s = await openSwarmIdentity({ dataDir, shared: { backend: 'etcd', etcdEndpoints }, local: new FileKeyProvider(dataDir), mustExist: true });
   try {
     await fn(s);
   } finally {

@@ -47,19 +47,5 @@ export interface ImageUploadResult {
   fileBytes: number;
 }
 
-/**
- * One entry of GET /api/v1/images as the UI reads it. The cache's own ImageStatus (core/images
- * may not import the contract) is checked against it where the API answers (images-plugin.ts).
- */
-export interface ImageListItem {
-  key: string;
-  /** Where it came from: its URL, or cache:NAME for an imported or uploaded file. */
-  url: string;
-  state: 'absent' | 'downloading' | 'converting' | 'ready' | 'failed';
-  bytesDone?: number;
-  bytesTotal?: number;
-  rawBytes?: number;
-  rawSha256?: string;
-  error?: string;
-  updatedAt: string;
-}
+/** One row of GET /api/v1/images: the cache's own status type (core/model), one shape for server and page. */
+export type { ImageStatus as ImageListItem } from '../model/image-status.ts';

@@ -6,33 +6,11 @@ import { discardLogger, type Logger } from '../shared/logger.ts';
 import { fileDigest, openRawDisk, writeServedGzip, type RawDisk } from './convert.ts';
 import { downloadResumable } from './download.ts';
 import { checkFreeSpace, DEFAULT_MAX_IMAGE_BYTES, keepFree, servedBytesBound } from './space.ts';
-import type { ImagePeers, PeerImage } from './peers.ts';
+import type { ImagePeerMode, ImagePeers, PeerImage } from './peers.ts';
+import type { ImageStatus } from '../model/image-status.ts';
 import { cacheKey, cacheName, digestFromSums, parseDigest, sourceFormat, urlFileName, type Digest, type DigestAlgorithm, type ImageSpec } from './image-spec.ts';
 
-export type ImageState = 'absent' | 'downloading' | 'converting' | 'ready' | 'failed';
-
-export interface ImageStatus {
-  key: string;
-  /** Where the image came from: its URL, or cache:NAME for an imported file. */
-  url: string;
-  state: ImageState;
-  /** While downloading: bytes in the .part file and the whole size when known. */
-  bytesDone?: number;
-  bytesTotal?: number;
-  /** When ready: the served file under the images directory and its size, bytes. */
-  file?: string;
-  fileBytes?: number;
-  /** When ready: size and sha256 (hex) of the raw disk. */
-  rawBytes?: number;
-  rawSha256?: string;
-  /** When failed: why, as a sentence. */
-  error?: string;
-  /** Swarm mode, while copying it from another instance: that instance (its boot URL base). */
-  from?: string;
-  /** Swarm mode: the instances holding it ready, this one included, by boot URL base. */
-  heldBy?: string[];
-  updatedAt: string;
-}
+export type { ImageState, ImageStatus } from '../model/image-status.ts';
 
 export interface ReadyImage {
   key: string;
@@ -92,6 +70,7 @@ export class ImageCache {
   /** Largest image accepted, bytes (ImageCacheOptions.maxImageBytes); uploads are held to it too. */
   readonly maxBytes: number;
   private peers?: ImagePeers;
+  private peerMode: ImagePeerMode = 'copy';
   private readonly peerFailedAt = new Map<string, number>(); // "KEY INSTANCE" -> ms
   private readonly copyingFrom = new Map<string, string>();
 
@@ -131,24 +110,40 @@ export class ImageCache {
     });
   }
 
-  /** Swarm mode: the other instances, to copy images from (ImageCache.copyFromPeer). */
-  usePeers(peers: ImagePeers): void {
+  /** Swarm mode: the other instances, to copy images from (copyFromPeer) or send machines to (redirectFor). */
+  usePeers(peers: ImagePeers, mode: ImagePeerMode = 'copy'): void {
     this.peers = peers;
+    this.peerMode = mode;
+  }
+
+  /** Another instance holding the image ready, with the digest the spec asks for; none that refused a copy within the last minute. */
+  private holderOf(spec: ImageSpec): PeerImage | undefined {
+    const key = cacheKey(spec);
+    const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
+    const recentlyFailed = (p: PeerImage) => Date.now() - (this.peerFailedAt.get(`${key} ${p.instance}`) ?? 0) < PEER_RETRY_MS;
+    // a copy is verified by sha256 alone, so a template's sha512 could never vouch for it
+    return this.peers?.holders(key).find((p) => !recentlyFailed(p) && (!want || (want.algorithm === 'sha256' && p.rawSha256 === want.hex)));
   }
 
   /**
-   * Swarm mode: starts copying an image this instance lacks from another instance that holds it
+   * Swarm mode with `--image-peers redirect`: the image as another instance serves it, for a
+   * machine to read there, when this instance does not hold it ready; undefined otherwise.
+   */
+  redirectFor(spec: ImageSpec): PeerImage | undefined {
+    if (this.peerMode !== 'redirect' || this.readyFor(spec)) return undefined;
+    return this.holderOf(spec);
+  }
+
+  /**
+   * Swarm mode with `--image-peers copy` (the default): starts copying an image this instance lacks from another instance that holds it
    * (never from the internet), verified by the raw sha256 that instance published; returns that
    * instance, or undefined when none can serve it (each refused copy rules its instance out for a minute).
    */
   copyFromPeer(spec: ImageSpec): string | undefined {
     const key = cacheKey(spec);
-    if (!this.peers || this.readyFor(spec)) return undefined;
+    if (!this.peers || this.peerMode !== 'copy' || this.readyFor(spec)) return undefined;
     if (this.inflight.has(key)) return this.copyingFrom.get(key);
-    const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
-    const recentlyFailed = (p: PeerImage) => Date.now() - (this.peerFailedAt.get(`${key} ${p.instance}`) ?? 0) < PEER_RETRY_MS;
-    // a copy is verified by sha256 alone, so a template's sha512 could never vouch for it
-    const peer = this.peers.holders(key).find((p) => !recentlyFailed(p) && (!want || (want.algorithm === 'sha256' && p.rawSha256 === want.hex)));
+    const peer = this.holderOf(spec);
     if (!peer) return undefined;
     const copy: ImageSpec = { url: spec.url, format: 'gz', checksum: `sha256:${peer.rawSha256}` };
     const work = () =>

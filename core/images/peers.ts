@@ -12,6 +12,15 @@ export interface PeerImage {
   rawBytes: number;
 }
 
+/**
+ * What an instance does for a machine that needs an image only another instance holds
+ * (`--image-peers`): copy it here first (verified by digest; the machine waits with a 503 naming
+ * the holder), or redirect the machine to the holder's own URL (nothing is copied; the machine
+ * reads over the network from that instance, and the checksum it is given still vouches for the bytes).
+ */
+export const imagePeerModes = ['copy', 'redirect'] as const;
+export type ImagePeerMode = (typeof imagePeerModes)[number];
+
 /** What the cache needs to know about the rest of the swarm. */
 export interface ImagePeers {
   /** This instance's name (its boot URL base). */

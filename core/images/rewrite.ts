@@ -19,7 +19,8 @@ export function imageSpecsOf(actions: readonly Action[]): ImageSpec[] {
 
 /**
  * The actions as a machine must see them: every image2disk reads the control plane's cached
- * copy (gzip raw, checksum = the cached raw disk's sha256), never the internet. Throws
+ * copy (gzip raw, checksum = the cached raw disk's sha256), never the internet; in swarm mode
+ * with `--image-peers redirect`, the copy of the instance that holds it, if this one does not. Throws
  * DF_ERR_UNAVAILABLE naming the image when one is not ready yet. `imageUrl` is the boot
  * path's URL layout (core/boot/urls.ts), passed in so images stay below boot.
  */
@@ -28,6 +29,8 @@ export function rewriteForMachines<A extends Action>(actions: readonly A[], imag
     if (a.type !== 'image2disk') return a;
     const spec = (a as Image2Disk).image as ImageSpec;
     const img = cache.readyFor(spec);
+    const there = img ? undefined : cache.redirectFor(spec); // swarm, --image-peers redirect: read it where it is
+    if (there) return { ...a, image: { url: there.fileUrl, format: 'gz' as const, checksum: `sha256:${there.rawSha256}` } };
     if (!img) {
       const peer = cache.copyFromPeer(spec); // swarm mode only: another instance holds it
       if (peer) throw new DragonflyError('DF_ERR_UNAVAILABLE', `image ${spec.url} is not in this instance's image cache yet: it is being fetched from instance ${peer}${percentDone(cache.status(spec)) ?? ''}`);

@@ -25,6 +25,8 @@ const repoRoot = new URL('../..', import.meta.url).pathname;
 export interface StartOptions {
   wrap?: string[];
   args?: string[];
+  /** It joins a swarm (`--join`): no admin password is printed, so none is waited for. */
+  joining?: boolean;
 }
 
 function spawnServe(dataDir: string, port: number, opts: StartOptions = {}): { child: ChildProcess; out: () => string } {
@@ -42,10 +44,10 @@ export async function startControlPlane(timeoutMs = 30_000, opts: StartOptions =
   let proc = spawnServe(dataDir, 0, opts);
   let log = '';
   try {
-    const { url, password } = await waitForBanner(proc.child, proc.out, timeoutMs, true);
+    const { url, password } = await waitForBanner(proc.child, proc.out, timeoutMs, !opts.joining);
     const cp: ControlPlane = {
       url,
-      password: password!,
+      password: password ?? '',
       dataDir,
       output: () => log + proc.out(),
       restart: async (downMs = 0) => {

@@ -10,7 +10,11 @@
  *   It expires (default 1 h): after that, the old key opens nothing in the backend, and a
  *   member that was down longer joins again with a join token.
  * - "joins/<id>": { expiresAt, sealedKey }: the data key sealed under a key derived from the
- *   secret half of a join token (dfj1.<id>.<secret>); it expires (and etcd drops it).
+ *   secret half of a join token (dfj1.<id>.<secret>); it expires (and the backend drops it).
+ *   A join token admits one instance: redeeming it replaces the record by { expiresAt, spentAt }
+ *   (compare-and-set, so two instances racing with one token cannot both win) and the sealed key
+ *   is gone from the backend; the record stays until the token would have expired, so a second
+ *   use is refused naming when the first was.
  */
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -54,7 +58,7 @@ export async function openSwarmKey(o: SwarmKeyOptions): Promise<{ key: Buffer; c
   const localBox = await SecretBox.open(o.local);
   const onDisk = await readLocal(o.dataDir, localBox);
   const ring = await readKeyring(o.kv);
-  if (!ring && o.mustExist) throw new DragonflyError('DF_ERR_NOT_FOUND', `${o.kv.description} holds no swarm yet: start the first instance with --backend etcd`);
+  if (!ring && o.mustExist) throw new DragonflyError('DF_ERR_NOT_FOUND', `${o.kv.description} holds no swarm yet: start its first instance (dragonfly serve with this backend) first`);
   if (!ring) return { key: await createSwarm(o, localBox), created: true };
   if (o.joinToken) {
     const key = await redeemJoinToken(o.kv, o.joinToken, o.now ?? Date.now);
@@ -127,7 +131,7 @@ export function unwrapKey(b64: string): Buffer {
 
 const joinBox = (id: string, secret: Buffer) => new SecretBox(Buffer.from(hkdfSync('sha256', secret, Buffer.from(id), 'dragonfly swarm join', KEY_BYTES)));
 
-/** A join token for this swarm: `dfj1.<id>.<secret>`, good for `seconds` (default 1 h, at most 24 h) and any number of joins until then. */
+/** A join token for this swarm: `dfj1.<id>.<secret>`, good for one join within `seconds` (default 1 h, at most 24 h). */
 export async function makeJoinToken(kv: SharedKv, dataKey: Buffer, seconds = JOIN_DEFAULT_SECONDS, now = Date.now): Promise<{ token: string; expiresAt: string }> {
   if (!(Number.isInteger(seconds) && seconds > 0 && seconds <= JOIN_MAX_SECONDS)) {
     throw new DragonflyError('DF_ERR_INVALID', `a join token lives 1 to ${JOIN_MAX_SECONDS} seconds, not ${seconds}`);
@@ -140,12 +144,29 @@ export async function makeJoinToken(kv: SharedKv, dataKey: Buffer, seconds = JOI
   return { token: `dfj1.${id}.${secret.toString('base64url')}`, expiresAt: new Date(expiresAt).toISOString() };
 }
 
+interface JoinRecord {
+  expiresAt: number;
+  sealedKey?: string;
+  /** When it admitted an instance (ISO time); then sealedKey is gone. */
+  spentAt?: string;
+}
+
 async function redeemJoinToken(kv: SharedKv, token: string, now: () => number): Promise<Buffer> {
   const m = /^dfj1\.([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/.exec(token.trim());
   if (!m) throw new DragonflyError('DF_ERR_INVALID', 'not a join token (want dfj1.<id>.<secret>, from `dragonfly swarm join-token`)');
   const [, id, secret] = m;
   const entry = await kv.get(JOINS + id);
-  const rec = entry ? (JSON.parse(entry.value) as { expiresAt: number; sealedKey: string }) : undefined;
+  const rec = entry ? (JSON.parse(entry.value) as JoinRecord) : undefined;
   if (!rec || rec.expiresAt <= now()) throw new DragonflyError('DF_ERR_FORBIDDEN', `join token ${id} has expired or was never made in ${kv.description}; make a new one`);
-  return unwrapKey(joinBox(id, Buffer.from(secret, 'base64url')).open(rec.sealedKey, `${JOINS}${id}`));
+  if (rec.spentAt || !rec.sealedKey) throw spent(id, rec.spentAt);
+  const key = unwrapKey(joinBox(id, Buffer.from(secret, 'base64url')).open(rec.sealedKey, `${JOINS}${id}`));
+  // spent only once it proved good (a wrong secret must not burn someone else's token)
+  const spentAt = new Date(now()).toISOString();
+  const ttlSeconds = Math.max(1, Math.ceil((rec.expiresAt - now()) / 1000));
+  const won = await kv.put(JOINS + id, JSON.stringify({ expiresAt: rec.expiresAt, spentAt }), { ifVersion: entry!.version, ttlSeconds });
+  if (!won) throw spent(id, (await kv.get(JOINS + id).then((e) => (e ? (JSON.parse(e.value) as JoinRecord) : undefined)))?.spentAt);
+  return key;
 }
+
+const spent = (id: string, at: string | undefined) =>
+  new DragonflyError('DF_ERR_FORBIDDEN', `join token ${id} was already used${at ? ` at ${at}` : ''}: a join token admits one instance; make a new one (\`dragonfly swarm join-token\`, or POST /api/v1/swarm/join-tokens)`);

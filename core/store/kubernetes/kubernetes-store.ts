@@ -1,18 +1,13 @@
-import { CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { DragonflyError, conflict, notFound } from '../../shared/errors.ts';
 import { discardLogger, type Logger } from '../../shared/logger.ts';
 import { kindNames, kinds, type Kind } from '../../model/kinds.ts';
 import { API_GROUP, type ObjectMeta, type StoredObject } from '../../model/meta.ts';
 import { parseLabelSelector } from '../selector.ts';
+import { httpCodeOf, loadKubeTarget, reasonOf, type HttpError, type KubeTarget } from './kube-config.ts';
 import type { ListOptions, ListResult, Store, Unwatch, WatchEvent, WatchEventType, WatchOptions } from '../store.ts';
 
-export interface KubernetesStoreOptions {
-  /** Path of a kubeconfig file. Default: KUBECONFIG, ~/.kube/config, then the in-cluster service account. */
-  kubeconfig?: string;
-  /** A ready KubeConfig (tests); wins over `kubeconfig`. */
-  kubeConfig?: KubeConfig;
-  /** Namespace of the custom resources. Default: the current context's namespace, else "default". */
-  namespace?: string;
+export interface KubernetesStoreOptions extends KubeTarget {
   /** Default: discardLogger. Logs watches the API server ends. */
   logger?: Logger;
 }
@@ -31,31 +26,9 @@ const fromServer = (o: unknown): StoredObject => {
   return { ...obj, metadata: ourMetadata(obj.metadata as unknown as Record<string, unknown>) };
 };
 
-interface HttpError {
-  code?: number;
-  statusCode?: number;
-  body?: unknown;
-  message?: string;
-}
-
-function reasonOf(e: HttpError): string | undefined {
-  const body = typeof e.body === 'string' ? (() => { try { return JSON.parse(e.body as string); } catch { return undefined; } })() : e.body;
-  return (body as { reason?: string } | undefined)?.reason;
-}
-
 /** Custom resources (group dragonfly.computer/v1) in a Kubernetes cluster, as the Store. */
 export async function createKubernetesStore(opts: KubernetesStoreOptions = {}): Promise<Store> {
-  const kc = opts.kubeConfig ?? new KubeConfig();
-  if (!opts.kubeConfig) {
-    try {
-      if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-      else kc.loadFromDefault();
-    } catch (e) {
-      throw new DragonflyError('DF_ERR_INVALID', `cannot load the kubeconfig ${opts.kubeconfig ?? '(default search)'}: ${(e as Error).message}`);
-    }
-  }
-  const server = kc.getCurrentCluster()?.server ?? '(no cluster in kubeconfig)';
-  const namespace = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const { kc, server, namespace } = loadKubeTarget(opts);
   const store = new KubernetesStore(kc, namespace, server, opts.logger ?? discardLogger);
   await store.revision(); // fail the start, not the first request, when the API is unreachable
   return store;
@@ -85,7 +58,7 @@ class KubernetesStore implements Store {
       return await fn();
     } catch (err) {
       const e = err as HttpError;
-      const code = e.code ?? e.statusCode;
+      const code = httpCodeOf(e);
       if (code === 400) throw new DragonflyError('DF_ERR_INVALID', `Kubernetes API at ${this.server} rejected ${what}: ${e.message}`);
       if (code === 404) throw notFound(what);
       if (code === 409 && reasonOf(e) === 'AlreadyExists') throw new DragonflyError('DF_ERR_ALREADY_EXISTS', `${what} already exists`);

@@ -12,6 +12,7 @@ import { MachineDetail } from '../features/machines/components/machine-detail.ts
 import { TemplatesPanel } from '../features/templates/components/templates-panel.tsx';
 import { TemplatesView } from '../features/templates/components/templates-view.tsx';
 import { RulesView } from '../features/rules/components/rules-view.tsx';
+import { ImagesView } from '../features/images/components/images-view.tsx';
 import { AssignDialog } from '../features/workflows/components/assign-dialog.tsx';
 import { AssignPicker } from '../features/workflows/components/assign-picker.tsx';
 import { ProvisioningView } from '../features/workflows/components/provisioning-view.tsx';
@@ -23,7 +24,6 @@ import { StatusBar } from '../features/status/components/status-bar.tsx';
 import { ConnectionBanner } from '../features/status/components/connection-banner.tsx';
 import { Toasts } from '../features/status/components/toasts.tsx';
 import { ReportButton } from '../features/report/components/report-button.tsx';
-import { ImagesView } from '../features/images/components/images-view.tsx';
 
 // The terminal emulator (xterm.js) is most of the bundle's weight and only the Console tab needs it.
 const ConsolePanel = lazy(() => import('../features/console/components/console-panel.tsx').then((m) => ({ default: m.ConsolePanel })));

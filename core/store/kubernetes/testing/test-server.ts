@@ -5,9 +5,11 @@ import { parseLabelSelector } from '../../selector.ts';
 
 /**
  * A small stand-in for the Kubernetes API server, serving custom resources of one group
- * the way the real one does (API conventions: list/get/create/replace/delete, Status
- * objects with 404/409/410, resourceVersion preconditions, newline-delimited watch
- * streams from a resourceVersion). Just enough to test the kubernetes backend on loopback.
+ * and core v1 Secrets the way the real one does (API conventions: list/get/create/replace/delete,
+ * Status objects with 404/409/410, resourceVersion preconditions, newline-delimited watch
+ * streams from a resourceVersion, label selectors on lists and watches, Secret `data` as base64
+ * that a bad value fails with 400). Built from the published API shapes, not from a real
+ * cluster: just enough to test the kubernetes backend and the swarm's entries on loopback.
  */
 export interface KubeTestServer {
   /** e.g. http://127.0.0.1:41234 */
@@ -26,6 +28,19 @@ interface Event {
 }
 
 const ROUTE = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/;
+/** The one core-group resource served: Secrets (the swarm keeps its entries there). */
+const CORE_ROUTE = /^\/api\/v1\/namespaces\/([^/]+)\/(secrets)(?:\/([^/]+))?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** What the real API server refuses in a Secret before storing it (name, base64 data), or undefined. */
+function invalidSecret(body: Obj): string | undefined {
+  if (!DNS_SUBDOMAIN.test(body.metadata?.name ?? '')) return `Secret "${body.metadata?.name}" is invalid: metadata.name: must be a lowercase RFC 1123 subdomain`;
+  for (const [k, v] of Object.entries((body.data as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v !== 'string' || !BASE64.test(v)) return `Secret in version "v1" cannot be handled as a Secret: illegal base64 data in data.${k}`;
+  }
+  return undefined;
+}
 
 function status(res: ServerResponse, code: number, reason: string, message: string): void {
   res.writeHead(code, { 'content-type': 'application/json' });
@@ -46,7 +61,7 @@ async function readBody(req: IncomingMessage): Promise<Obj | undefined> {
 export async function startKubeTestServer(group = API_GROUP): Promise<KubeTestServer> {
   const collections = new Map<string, Map<string, Obj>>(); // "<ns>/<plural>" -> name -> object
   const history: Event[] = [];
-  const watchers = new Set<{ key: string; res: ServerResponse }>();
+  const watchers = new Set<{ key: string; res: ServerResponse; match: (labels?: Record<string, string>) => boolean }>();
   let revision = 0;
   let oldestKept = 0; // a watch from below this revision is Gone
 
@@ -55,7 +70,7 @@ export async function startKubeTestServer(group = API_GROUP): Promise<KubeTestSe
   function emit(type: Event['type'], key: string, object: Obj, rev: number): void {
     const e = { type, key, object, rev };
     history.push(e);
-    for (const w of watchers) if (w.key === key) w.res.write(`${JSON.stringify({ type, object })}\n`);
+    for (const w of watchers) if (w.key === key && w.match(object.metadata.labels as Record<string, string> | undefined)) w.res.write(`${JSON.stringify({ type, object })}\n`);
   }
 
   function list(res: ServerResponse, key: string, kind: string, url: URL): void {
@@ -68,17 +83,23 @@ export async function startKubeTestServer(group = API_GROUP): Promise<KubeTestSe
     const items = [...bucket(key).values()]
       .filter((o) => match(o.metadata.labels as Record<string, string> | undefined))
       .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
-    send(res, 200, { apiVersion: `${group}/v1`, kind: `${kind}List`, metadata: { resourceVersion: String(revision) }, items });
+    send(res, 200, { apiVersion: key.endsWith('/secrets') ? 'v1' : `${group}/v1`, kind: `${kind}List`, metadata: { resourceVersion: String(revision) }, items });
   }
 
   function watch(req: IncomingMessage, res: ServerResponse, key: string, url: URL): void {
+    let match: ReturnType<typeof parseLabelSelector>;
+    try {
+      match = parseLabelSelector(url.searchParams.get('labelSelector') ?? undefined);
+    } catch (e) {
+      return status(res, 400, 'BadRequest', (e as Error).message);
+    }
     const from = url.searchParams.get('resourceVersion');
     const fromRev = from ? Number(from) : revision;
     if (fromRev < oldestKept) return status(res, 410, 'Expired', `too old resource version: ${fromRev} (${oldestKept})`);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders(); // the client's watch() returns once it has the headers
-    for (const e of history) if (e.key === key && e.rev > fromRev) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
-    const w = { key, res };
+    for (const e of history) if (e.key === key && e.rev > fromRev && match(e.object.metadata.labels as Record<string, string> | undefined)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+    const w = { key, res, match };
     watchers.add(w);
     req.on('close', () => watchers.delete(w));
   }
@@ -126,11 +147,14 @@ export async function startKubeTestServer(group = API_GROUP): Promise<KubeTestSe
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const m = ROUTE.exec(url.pathname);
-    if (!m || m[1] !== group || m[2] !== 'v1') return status(res, 404, 'NotFound', `no route for ${url.pathname}`);
-    const [, , , ns, plural, name] = m;
+    const core = CORE_ROUTE.exec(url.pathname);
+    if (!core && (!m || m[1] !== group || m[2] !== 'v1')) return status(res, 404, 'NotFound', `no route for ${url.pathname}`);
+    const [ns, plural, name] = core ? core.slice(1) : m!.slice(3);
     const key = `${ns}/${plural}`;
-    const kind = plural; // only used to name the list kind
+    const kind = core ? 'Secret' : plural; // only used to name the list kind
     const body = req.method === 'GET' ? undefined : await readBody(req);
+    const refused = core && body && req.method !== 'DELETE' ? invalidSecret(body) : undefined;
+    if (refused) return status(res, 400, 'BadRequest', refused);
     if (req.method === 'GET' && !name) {
       const w = url.searchParams.get('watch');
       return w === 'true' || w === '1' ? watch(req, res, key, url) : list(res, key, kind, url);

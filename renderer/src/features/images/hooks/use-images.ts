@@ -3,7 +3,7 @@ import type { ImageListItem } from '../../../../../core/contract/images.ts';
 import { describeError } from '../../../shared/api-client.ts';
 import { listImages } from '../images-api.ts';
 
-/** How often the list is asked again while an image downloads or converts (the event stream does not carry those). */
+/** How often the list is asked again while an image downloads or converts, or in a swarm (the event stream does not carry those). */
 const BUSY_POLL_MS = 3000;
 
 /** The image cache's list, loaded when the page opens, on demand, and while something is in progress. */
@@ -22,7 +22,8 @@ export function useImages(): { images: ImageListItem[] | null; error: string | n
     [],
   );
   useEffect(() => void reload(), [reload]);
-  const busy = images?.some((i) => i.state === 'downloading' || i.state === 'converting') ?? false;
+  // Also in a swarm (heldBy present): other instances' copies change on their own.
+  const busy = images?.some((i) => i.state === 'downloading' || i.state === 'converting' || i.heldBy !== undefined) ?? false;
   useEffect(() => {
     if (!busy) return;
     const t = setInterval(() => void reload(), BUSY_POLL_MS);
