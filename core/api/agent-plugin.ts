@@ -124,11 +124,11 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
    * An enrolment token works once, and only from the address its boot script went to (or a
    * fresh DHCP one). Returns what gives the token back if the registration then fails.
    */
-  const spendEnrolment = (req: FastifyRequest, mac: string): (() => void) => {
+  const spendEnrolment = async (req: FastifyRequest, mac: string): Promise<() => Promise<void>> => {
     const token = bearerToken(req);
     const gate = deps.enrolment;
-    if (!gate || !token?.startsWith('dfe1.')) return () => {};
-    const problem = gate.replayProblem(token, mac, req.ip) ?? gate.spend(token, mac, req.ip);
+    if (!gate || !token?.startsWith('dfe1.')) return async () => {};
+    const problem = (await gate.replayProblem(token, mac, req.ip)) ?? (await gate.spend(token, mac, req.ip));
     if (problem) {
       logger.warn({ mac, ip: req.ip, problem }, 'enrolment token replay refused');
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem);
@@ -149,9 +149,9 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
     async (req) => {
       const mac = machineMac(req, auth, logger, req.body.mac);
-      const giveBack = spendEnrolment(req, mac);
-      const hw = await registrar.register(mac, req.body.facts).catch((e: unknown) => {
-        giveBack(); // refused or failed: nothing was enrolled with it
+      const giveBack = await spendEnrolment(req, mac);
+      const hw = await registrar.register(mac, req.body.facts).catch(async (e: unknown) => {
+        await giveBack(); // refused or failed: nothing was enrolled with it
         throw e;
       });
       return reply(hw, auth.issueAgentToken(mac, await runOf(hw)));
