@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join, sep } from 'node:path';
 import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
-import { fileDigest, openRawDisk, writeServedGzip, type RawDisk } from './convert.ts';
+import { fileDigest, openRawDisk, writeServedGzip, type RawDisk, type SourceFile } from './convert.ts';
 import { downloadResumable } from './download.ts';
 import { checkFreeSpace, DEFAULT_MAX_IMAGE_BYTES, keepFree, servedBytesBound } from './space.ts';
 import type { ImagePeers, PeerImage } from './peers.ts';
@@ -203,11 +203,14 @@ export class ImageCache {
     return this.once(key, spec.url, () => this.download(key, spec));
   }
 
-  /** Imports an image from a file the operator provides; it is then `cache:NAME`. */
-  importFile(path: string, spec: Omit<ImageSpec, 'url'> & { name: string }): Promise<ReadyImage> {
+  /**
+   * Imports an image from a file the operator provides; it is then `cache:NAME`. A descriptor
+   * (an import from the import folder) needs its format given, and stays open: its owner closes it.
+   */
+  importFile(path: SourceFile, spec: Omit<ImageSpec, 'url'> & { name: string }): Promise<ReadyImage> {
     const url = `cache:${spec.name}`;
     const key = cacheName(url) as string;
-    const full = { ...spec, url, format: spec.format ?? sourceFormat({ url: path }) };
+    const full = { ...spec, url, format: spec.format ?? (typeof path === 'string' ? sourceFormat({ url: path }) : 'raw') };
     return this.once(key, url, async () => {
       await this.verifyFile(path, full);
       return this.convert(key, full, path);
@@ -287,7 +290,7 @@ export class ImageCache {
   }
 
   /** Checks the downloaded file against fileChecksum (a digest, or a line of a SUMS file). */
-  private async verifyFile(path: string, spec: ImageSpec): Promise<void> {
+  private async verifyFile(path: SourceFile, spec: ImageSpec): Promise<void> {
     const fc = spec.fileChecksum;
     if (!fc) return;
     const want: Digest = typeof fc === 'string' ? parseDigest(fc, 'fileChecksum') : { algorithm: fc.algorithm, hex: await this.sumsDigest(fc.url, spec.url, fc.algorithm) };
@@ -314,7 +317,7 @@ export class ImageCache {
    * files are removed, so the status says "failed" with the reason and the directory holds nothing of it.
    */
   /** `claim`: who gave the expected raw digest, for the message when it does not match. */
-  private async convert(key: string, spec: ImageSpec, source: string, claim = 'the template says'): Promise<ReadyImage> {
+  private async convert(key: string, spec: ImageSpec, source: SourceFile, claim = 'the template says'): Promise<ReadyImage> {
     this.setStatus({ key, url: spec.url, state: 'converting' });
     const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
     const file = `${key}.${SERVED_EXTENSION}`;
