@@ -12,7 +12,8 @@ import { TestSwarm } from '../testing/test-swarm.ts';
 import { createControlPlane, type ControlPlane } from './control-plane.ts';
 
 // Issue 14: the enrolment state (DHCP evidence, issued and spent enrolment tokens) outlives a
-// restart and is one in a swarm, so a spent token cannot be used once more elsewhere or later.
+// restart and is one in a swarm, so a spent token cannot be used once more elsewhere or later;
+// and a swarm counts password attempts once, however many instances an attacker spreads them over.
 const MAC = '52:54:00:e5:00:01';
 const tokenIn = (body: string) => /dragonfly\.token=(\S+)/.exec(body)?.[1];
 const bootScript = async (cp: ControlPlane, mac = MAC) => (await cp.api.app.inject({ url: `/boot/ipxe?mac=${mac}&platform=pcbios` })).body;
@@ -51,13 +52,14 @@ describe('one instance: the enrolment state survives a restart on the same data 
   });
 });
 
-describeWithPeers(['etcd'], 'a swarm: the enrolment state is in etcd, one for every instance', () => {
+describeWithPeers(['etcd'], 'a swarm: the enrolment state and the login limits are in etcd, one for every instance', () => {
   const swarm = new TestSwarm('df-enrol-swarm-');
   let a: ControlPlane;
   let b: ControlPlane;
+  let c: ControlPlane;
   const kvs: SharedKv[] = [];
   beforeAll(async () => {
-    ({ a, b } = await swarm.start());
+    ({ a, b, c } = await swarm.start());
   }, 120_000);
   afterEach(async () => {
     for (const kv of kvs.splice(0)) await kv.close();
@@ -90,5 +92,19 @@ describeWithPeers(['etcd'], 'a swarm: the enrolment state is in etcd, one for ev
     expect(await onB.spend('dfe1.test-token', mac, '10.9.0.7')).toBeUndefined();
     expect(await onA.spend('dfe1.test-token', mac, '10.9.0.7')).toMatch(/already used at .* from 10\.9\.0\.7/);
     expect(onA.status()).toMatchObject({ replaysRefused: 1, tokensRefused: 0, evidenceDropped: 0 });
+  });
+
+  it('wrong passwords spread over A and B lock the client out on every instance after five; another client signs in', async () => {
+    const login = (cp: ControlPlane, password: string, from: string) =>
+      cp.api.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: from, payload: { username: 'admin', password } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await login(i % 2 ? b : a, `guess-${i}`, '10.9.9.9')).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    for (const cp of [a, b, c]) {
+      const locked = await login(cp, a.initialPassword!, '10.9.9.9');
+      expect(locked.statusCode).toBe(429);
+      expect(locked.json().message).toMatch(/too many wrong passwords from 10\.9\.9\.9; try again later \(retry after \d+ s\)/);
+    }
+    expect((await login(b, a.initialPassword!, '10.9.9.10')).statusCode).toBe(200);
   });
 });
