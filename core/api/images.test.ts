@@ -48,6 +48,9 @@ describe('machines read OS images only from the control plane cache', () => {
     const agent = { authorization: `Bearer ${reg.agentToken}` };
 
     const [a] = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'from-cache', machines: [reg.hardware] } })).json().results;
+    // as the agent does: the heartbeat after the assignment hands out the run's token
+    const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac } });
+    agent.authorization = `Bearer ${hb.json().agentToken}`;
     const wf = (await h.app.inject({ url: `/api/agent/v1/workflows/${a.workflow}`, headers: agent })).json();
     const image = wf.actions[0].image;
     expect(image.url).toMatch(/^http:\/\/10\.0\.0\.1:8080\/images\/.+\.raw\.gz$/);
@@ -68,7 +71,7 @@ describe('machines read OS images only from the control plane cache', () => {
     await h.app.inject({ method: 'POST', url: `/api/v1/hardware/${name}/resolve`, headers: h.headers, payload: { as: 'cancel' } });
     const [a] = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'from-internet', machines: [name] } })).json().results;
     const mac = '52:54:00:1a:00:01';
-    const token = h.auth.issueAgentToken(mac);
+    const token = h.auth.issueAgentToken(mac, `${a.workflow}#1`); // the run's own token
     const res = await h.app.inject({ url: `/api/agent/v1/workflows/${a.workflow}`, headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(503);
     expect(res.json().message).toMatch(/image http:\/\/mirror\.invalid\/disk\.raw is not in the image cache yet/);
