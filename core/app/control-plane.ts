@@ -24,7 +24,7 @@ import { defaults, type ControlPlaneConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices, type SwarmStarter } from '../boot/network-services.ts';
-import { EnrolmentGate } from '../boot/enrolment.ts';
+import { EnrolmentGate, ENROLMENT_STATE_ENTRIES } from '../boot/enrolment.ts';
 import { BootTimeline } from '../boot/timeline.ts';
 import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { parseHelperTarget } from '../privhelper/client.ts';
@@ -208,7 +208,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     if (privSockets) cleanup.push(() => privSockets.close());
     // Evidence of a DHCP exchange can exist only while this server runs DHCP (docs/SECURITY.md).
     // Enrolment state survives a restart (a file beside auth.json) and is shared in a swarm (etcd).
-    const enrolmentKv = swarm?.kv ?? (await FileKv.open({ path: join(config.dataDir, 'enrolment-state.json') }));
+    const enrolmentKv = swarm?.kv ?? (await FileKv.open({ path: join(config.dataDir, 'enrolment-state.json'), maxEntries: ENROLMENT_STATE_ENTRIES }));
     if (!swarm) cleanup.unshift(() => enrolmentKv.close());
     const timeline = inject.timeline ?? new BootTimeline(registrar, new EnrolmentGate({ ...config.enrolment, kv: enrolmentKv, dhcpRuns: () => Boolean(settings.interface) && settings.dhcpMode !== 'off' }));
     const network = new NetworkServices({

@@ -54,7 +54,13 @@ export interface EnrolmentStatus {
  * Writes an unauthenticated booter can cause (evidence, issued tokens) per minute and instance:
  * with their TTLs this bounds what the backend holds under a flood (issue 14 point 4).
  */
-const WRITES_PER_MINUTE = 2000;
+const WRITES_PER_MINUTE = 1000;
+/**
+ * Entries the backend must be able to hold for this gate (one instance's file): with the default
+ * windows, evidence for 5 minutes and issued tokens for 30 at WRITES_PER_MINUTE, and spent tokens
+ * at most as many as issued: 65,000. Past it the oldest would go, so it is kept well above.
+ */
+export const ENROLMENT_STATE_ENTRIES = 100_000;
 const EVIDENCE: ReadonlySet<DhcpEvent['type']> = new Set(['ack', 'request']);
 /** Key prefixes in the backend: one entry per MAC and address, per issued token, per spent token. */
 const KEYS = { evidence: 'enrolment/evidence/', issued: 'enrolment/issued/', spent: 'enrolment/spent/' } as const;
