@@ -133,7 +133,9 @@ describe('boot fate and the agent', () => {
     const mac = '52:54:00:dd:00:01';
     const reg = (await register(mac, h.auth.issueEnrolmentToken(mac), sampleFacts([mac], { dmi: { uuid: 'aaaaaaaa-0000-0000-0000-000000000001' } }))).json();
     const wfName = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'debian-12', machines: [reg.hardware] } })).json().results[0].workflow;
-    const agent = { authorization: `Bearer ${reg.agentToken}` };
+    // as the agent does: the heartbeat after the assignment hands out the run's token
+    const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: { authorization: `Bearer ${reg.agentToken}` }, payload: { mac } });
+    const agent = { authorization: `Bearer ${hb.json().agentToken}` };
     const ev = (payload: object) => h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${wfName}/events`, headers: agent, payload });
     await ev({ action: 0, phase: 'Succeeded' });
     await ev({ action: 1, phase: 'Failed', message: 'partition 1 not found' });
@@ -164,7 +166,8 @@ describe('boot fate and the agent', () => {
     const assign = await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'kexec-cmdline', machines: [reg.hardware] } });
     const wfName = assign.json().results[0].workflow;
     expect(wfName, assign.body).toBeTruthy();
-    const res = await h.app.inject({ url: `/api/agent/v1/workflows/${wfName}`, headers: { authorization: `Bearer ${reg.agentToken}` } });
+    const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: { authorization: `Bearer ${reg.agentToken}` }, payload: { mac } });
+    const res = await h.app.inject({ url: `/api/agent/v1/workflows/${wfName}`, headers: { authorization: `Bearer ${hb.json().agentToken}` } });
     expect(res.statusCode, res.body).toBe(200);
     const wf = res.json();
     expect(wf.actions[2].cmdline).toBe(`console=ttyS0 dragonfly.host=${reg.hardware} root=/dev/vda1`);

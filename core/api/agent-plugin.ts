@@ -17,7 +17,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Store } from '../store/store.ts';
 import { renderTemplateText, type ContentFormat } from '../workflow/variables.ts';
 import type { WorkflowService } from '../workflow/workflow-service.ts';
-import { currentRun, runKey } from '../workflow/agent-run.ts';
+import { currentRun, runKey, runKeyOf } from '../workflow/agent-run.ts';
 import { bearerToken } from './auth-hook.ts';
 import { templateSecretValues, type SecretVault } from './template-secrets-plugin.ts';
 
@@ -93,13 +93,25 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     const reason = await deps.workflows.whyNotRunnable(wf);
     return reason ? { workflow: running, reason } : undefined;
   };
-  const reply = async (hw: Hardware, token?: string, running?: string) => {
+  /**
+   * A reply that says "run" carries a token for that run, also when the run was assigned between
+   * reading the machine's run and its next step: a token bound to no run cannot fetch it.
+   */
+  const tokenForNext = (mac: string, held: string, fresh: string | undefined, n: Awaited<ReturnType<typeof next>>) => {
+    if (n.action !== 'run') return fresh;
+    const run = runKeyOf(n.workflow, n.attempt);
+    return auth.agentTokenRun(fresh ?? held) === run ? fresh : auth.issueAgentToken(mac, run);
+  };
+  /** `held`: the token the agent holds now; `fresh`: one to hand out in its place. */
+  const reply = async (hw: Hardware, mac: string, held: string, fresh?: string, running?: string) => {
     const stop = await cancelled(hw, running);
+    const step = await next(hw);
+    const token = tokenForNext(mac, held, fresh, step);
     return {
       hardware: hw.metadata.name,
       displayName: hw.spec.displayName,
       ...(token ? { agentToken: token } : {}),
-      next: await next(hw),
+      next: step,
       ...(stop ? { cancelled: stop } : {}),
       heartbeatSeconds: deps.heartbeatSeconds ?? 10,
     };
@@ -124,11 +136,11 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
    * An enrolment token works once, and only from the address its boot script went to (or a
    * fresh DHCP one). Returns what gives the token back if the registration then fails.
    */
-  const spendEnrolment = (req: FastifyRequest, mac: string): (() => void) => {
+  const spendEnrolment = async (req: FastifyRequest, mac: string): Promise<() => Promise<void>> => {
     const token = bearerToken(req);
     const gate = deps.enrolment;
-    if (!gate || !token?.startsWith('dfe1.')) return () => {};
-    const problem = gate.replayProblem(token, mac, req.ip) ?? gate.spend(token, mac, req.ip);
+    if (!gate || !token?.startsWith('dfe1.')) return async () => {};
+    const problem = (await gate.replayProblem(token, mac, req.ip)) ?? (await gate.spend(token, mac, req.ip));
     if (problem) {
       logger.warn({ mac, ip: req.ip, problem }, 'enrolment token replay refused');
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem);
@@ -149,12 +161,13 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     },
     async (req) => {
       const mac = machineMac(req, auth, logger, req.body.mac);
-      const giveBack = spendEnrolment(req, mac);
-      const hw = await registrar.register(mac, req.body.facts).catch((e: unknown) => {
-        giveBack(); // refused or failed: nothing was enrolled with it
+      const giveBack = await spendEnrolment(req, mac);
+      const hw = await registrar.register(mac, req.body.facts).catch(async (e: unknown) => {
+        await giveBack(); // refused or failed: nothing was enrolled with it
         throw e;
       });
-      return reply(hw, auth.issueAgentToken(mac, await runOf(hw)));
+      const token = auth.issueAgentToken(mac, await runOf(hw));
+      return reply(hw, mac, token, token);
     },
   );
 
@@ -173,7 +186,8 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
       const name = deps.index.nameByMac(mac);
       if (!name) throw new DragonflyError('DF_ERR_NOT_FOUND', `no machine registered with MAC ${mac}; register first`);
       const hw = await registrar.heartbeat(name);
-      return reply(hw, await heartbeatToken(bearerToken(req)!, mac, hw), req.body.workflow);
+      const held = bearerToken(req)!;
+      return reply(hw, mac, held, await heartbeatToken(held, mac, hw), req.body.workflow);
     },
   );
 
@@ -182,12 +196,13 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     const wf = await store.get<Workflow>('Workflow', req.params.name);
     const hw = await store.get<Hardware>('Hardware', wf.spec.hardwareRef);
     if (!hw.spec.macs.includes(mac)) throw new DragonflyError('DF_ERR_FORBIDDEN', `workflow ${wf.metadata.name} belongs to another machine`);
-    // A token issued while the machine had no run (discovery) may act for the run assigned
-    // since, until the agent's next heartbeat exchanges it; one bound to a run, only for that run.
+    // A token works for the one run it was issued for. One issued while the machine had no run
+    // (discovery) works for none: the heartbeat that announces a run hands out its token.
     const bound = auth.agentTokenRun(bearerToken(req)!);
-    if (bound && bound !== runKey(wf)) {
+    if (bound !== runKey(wf)) {
       logger.warn({ mac, workflow: runKey(wf), bound, ip: req.ip }, 'agent token used for another run');
-      throw new DragonflyError('DF_ERR_FORBIDDEN', `this agent token is for run ${bound}, not ${runKey(wf)}; it ended with its run`);
+      const issuedFor = bound ? `run ${bound}` : 'no run (issued while the machine had none)';
+      throw new DragonflyError('DF_ERR_FORBIDDEN', `this agent token is for ${issuedFor}, not ${runKey(wf)}; it works for that run only (a heartbeat hands out the current run's)`);
     }
     return { wf, hw };
   };

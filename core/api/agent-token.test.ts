@@ -118,6 +118,25 @@ describe('the rendered workflow goes out only while it is the machine’s curren
     expect((await heartbeat(m.mac, m.agent)).statusCode).toBe(401);
   });
 
+  it('a token issued while the machine had no run works for no run: the next run is 403 naming both, until a heartbeat hands out its token', async () => {
+    seq++;
+    const mac = `52:54:00:7a:00:${seq.toString(16).padStart(2, '0')}`;
+    const facts = sampleFacts([mac], { dmi: { uuid: `7a7a7a7a-0000-0000-0000-0000000000${seq.toString(16).padStart(2, '0')}` } });
+    const reg = await h.app.inject({ method: 'POST', url: '/api/agent/v1/register', headers: { authorization: `Bearer ${h.auth.issueEnrolmentToken(mac)}` }, payload: { mac, facts } });
+    expect(reg.json().next).toMatchObject({ action: 'wait' });
+    const discovery = { authorization: `Bearer ${reg.json().agentToken as string}` };
+    const workflow = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'debian-12', machines: [reg.json().hardware] } })).json().results[0].workflow as string;
+    const early = await fetchWorkflow(workflow, discovery);
+    expect(early.statusCode).toBe(403);
+    expect(early.json().message).toBe(`this agent token is for no run (issued while the machine had none), not ${workflow}#1; it works for that run only (a heartbeat hands out the current run's)`);
+    const ev = await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${workflow}/events`, headers: discovery, payload: { action: 0, phase: 'Failed', message: 'forged' } });
+    expect(ev.statusCode).toBe(403);
+    expect((await h.app.inject({ url: `/api/v1/workflows/${workflow}`, headers: h.headers })).json().status.phase).toBe('Pending');
+    const hb = (await heartbeat(mac, discovery)).json();
+    expect(hb).toMatchObject({ next: { action: 'run', workflow, attempt: 1 }, agentToken: expect.stringMatching(/^dfa2\./) });
+    expect((await fetchWorkflow(workflow, { authorization: `Bearer ${hb.agentToken as string}` })).statusCode).toBe(200);
+  });
+
   it('events for another run are refused and change nothing', async () => {
     const m = await assignedMachine();
     const n = await assignedMachine();

@@ -66,7 +66,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
         return renderNoAgentScript(noAgent);
       }
       deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
-      return renderIpxeScript({ fate, mac, firmware, serverUrl: deps.serverUrl(), enrolmentToken: enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
+      return renderIpxeScript({ fate, mac, firmware, serverUrl: deps.serverUrl(), enrolmentToken: await enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
     },
   );
 
@@ -86,20 +86,21 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       const fate = bootFate(hw);
       await timeline.script(mac, req.ip, fate, 'uefi');
       deps.logger.info({ mac, fate: fate.kind, chain: 'grub' }, 'GRUB configuration served');
-      return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
+      return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: await enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
     },
   );
 
   /** The machine's object, or why this request gets no token and creates nothing (issue 14). */
   async function admit(mac: string, ip: string): Promise<Hardware | string> {
-    if (!gate.mayIssue(mac, ip)) return `no DHCP exchange of ${mac} from ${ip} seen in the last minutes`;
+    const refused = await gate.mayIssue(mac, ip);
+    if (refused) return refused;
     if (!knownMac(mac) && !gate.mayDiscover()) return 'too many new machines at once; waiting for room';
     return deps.registrar.ensureDiscovered(mac);
   }
 
-  function enrolmentToken(mac: string, ip: string): string {
+  async function enrolmentToken(mac: string, ip: string): Promise<string> {
     const token = deps.auth.issueEnrolmentToken(mac);
-    gate.recordIssued(token, ip);
+    await gate.recordIssued(token, ip);
     return token;
   }
 

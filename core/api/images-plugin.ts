@@ -4,7 +4,7 @@ import Type from 'typebox';
 import type { ImageCache } from '../images/cache.ts';
 import type { ImageSpec } from '../images/image-spec.ts';
 import { sourceFormat } from '../images/image-spec.ts';
-import { resolveImportFile } from '../images/import-folder.ts';
+import { openImportFile } from '../images/import-folder.ts';
 import { ImageSource } from '../model/template.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import { imageUploadRoute } from './image-upload-route.ts';
@@ -47,8 +47,13 @@ export async function imagesPlugin(app: FastifyInstance, deps: { images: ImageCa
     },
     async (req) => {
       if (!deps.importDir) throw new DragonflyError('DF_ERR_UNAVAILABLE', 'this server has no import folder; imports are turned off');
-      const path = await resolveImportFile(deps.importDir, req.body.path);
-      return images.importFile(path, { name: req.body.name, format: req.body.format ?? sourceFormat({ url: req.body.path }), checksum: req.body.checksum });
+      const { handle } = await openImportFile(deps.importDir, req.body.path);
+      try {
+        // read through the descriptor that was checked, never the name again (docs/SECURITY.md)
+        return await images.importFile(handle, { name: req.body.name, format: req.body.format ?? sourceFormat({ url: req.body.path }), checksum: req.body.checksum });
+      } finally {
+        await handle.close();
+      }
     },
   );
 

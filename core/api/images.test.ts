@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageCache } from '../images/cache.ts';
+import { openImportFile } from '../images/import-folder.ts';
 import { createHarness, offlineImageCache, sampleFacts, type Harness } from '../testing/api-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'df-images-api-'));
@@ -46,6 +48,9 @@ describe('machines read OS images only from the control plane cache', () => {
     const agent = { authorization: `Bearer ${reg.agentToken}` };
 
     const [a] = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'from-cache', machines: [reg.hardware] } })).json().results;
+    // as the agent does: the heartbeat after the assignment hands out the run's token
+    const hb = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: agent, payload: { mac } });
+    agent.authorization = `Bearer ${hb.json().agentToken}`;
     const wf = (await h.app.inject({ url: `/api/agent/v1/workflows/${a.workflow}`, headers: agent })).json();
     const image = wf.actions[0].image;
     expect(image.url).toMatch(/^http:\/\/10\.0\.0\.1:8080\/images\/.+\.raw\.gz$/);
@@ -66,7 +71,7 @@ describe('machines read OS images only from the control plane cache', () => {
     await h.app.inject({ method: 'POST', url: `/api/v1/hardware/${name}/resolve`, headers: h.headers, payload: { as: 'cancel' } });
     const [a] = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'from-internet', machines: [name] } })).json().results;
     const mac = '52:54:00:1a:00:01';
-    const token = h.auth.issueAgentToken(mac);
+    const token = h.auth.issueAgentToken(mac, `${a.workflow}#1`); // the run's own token
     const res = await h.app.inject({ url: `/api/agent/v1/workflows/${a.workflow}`, headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode).toBe(503);
     expect(res.json().message).toMatch(/image http:\/\/mirror\.invalid\/disk\.raw is not in the image cache yet/);
@@ -99,6 +104,33 @@ describe('the image cache holds and serves only what the operator meant', () => 
     const missing = await importAs('missing', 'nope.raw');
     expect(missing.statusCode).toBe(404);
     expect(missing.json().message).toMatch(/no file "nope.raw" in the import folder/);
+  });
+
+  it('a link inside the folder, a FIFO and a name swapped after the check: refused by name, or harmless (the checked file is read)', async () => {
+    const folder = join(h.dataDir, 'import');
+    symlinkSync(join(folder, 'tiny.raw'), join(folder, 'alias.raw')); // stays inside, still a link
+    const link = await importAs('alias', 'alias.raw');
+    expect(link.statusCode).toBe(403);
+    expect(link.json().message).toBe(`"alias.raw" in the import folder ${folder} is a symbolic link: copy the image file there (not a link to it)`);
+    execFileSync('mkfifo', [join(folder, 'pipe.raw')]); // nobody writes: a blocking open would hang the request forever
+    const fifo = await importAs('pipe', 'pipe.raw');
+    expect(fifo.statusCode).toBe(400);
+    expect(fifo.json().message).toBe(`"pipe.raw" in the import folder ${folder} is a FIFO (named pipe), not a regular file: copy the image file there`);
+
+    // The name is swapped for a link to auth.json once the file is open and checked: the import
+    // reads the checked file through its descriptor, never the name again.
+    writeFileSync(join(folder, 'swap.raw'), raw);
+    const { handle } = await openImportFile(folder, 'swap.raw');
+    symlinkSync(join(h.dataDir, 'auth.json'), join(folder, 'swap.link'));
+    renameSync(join(folder, 'swap.link'), join(folder, 'swap.raw'));
+    const img = await images.importFile(handle, { name: 'swap', format: 'raw' }).finally(() => handle.close());
+    expect(img.rawSha256).toBe(rawSha);
+    const served = gunzipSync(readFileSync(join(images.dir, img.file)));
+    expect(served.equals(raw)).toBe(true);
+    expect(served.includes(readFileSync(join(h.dataDir, 'auth.json')))).toBe(false);
+    const again = await importAs('swap-again', 'swap.raw'); // and the link itself is refused
+    expect(again.statusCode).toBe(403);
+    expect(await cachedUrls()).not.toContain('cache:alias');
   });
 
   it('/images/* never follows a link, never serves .incoming/*.part or a record, and decodes the path once', async () => {

@@ -150,8 +150,6 @@ describe('cancel through the API', () => {
     const auth = { authorization: `Bearer ${token}` };
     const runToken = () => auth.authorization;
     const old = await assign(name);
-    const running = await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${old}/events`, headers: auth, payload: { action: 0, phase: 'Running' } });
-    expect(running.statusCode).toBe(200);
     // as the agent does, a heartbeat's fresh token replaces the one it holds
     const beat = async () => {
       const body = (await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: auth, payload: { mac, workflow: old } })).json();
@@ -159,6 +157,8 @@ describe('cancel through the API', () => {
       return body;
     };
     expect((await beat()).cancelled).toBeUndefined();
+    const running = await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${old}/events`, headers: auth, payload: { action: 0, phase: 'Running' } });
+    expect(running.statusCode).toBe(200);
 
     const cancel = await h.app.inject({ method: 'POST', url: `/api/v1/hardware/${name}/resolve`, headers: h.headers, payload: { as: 'cancel' } });
     expect(cancel.statusCode, cancel.body).toBe(200);
@@ -174,7 +174,7 @@ describe('cancel through the API', () => {
     const late = await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${old}/events`, headers: auth, payload: { action: 0, phase: 'Failed', message: 'dd: I/O error' } });
     // the agent now holds the new run's token: a report for the old run is refused, naming both
     expect(late.statusCode).toBe(403);
-    expect(late.json().message).toBe(`this agent token is for run ${fresh}#1, not ${old}#1; it ended with its run`);
+    expect(late.json().message).toBe(`this agent token is for run ${fresh}#1, not ${old}#1; it works for that run only (a heartbeat hands out the current run's)`);
     expect((await get(`/api/v1/hardware/${name}`)).status).toMatchObject({ state: 'Assigned', currentWorkflow: fresh });
     expect((await get(`/api/v1/workflows/${fresh}`)).status.phase).toBe('Pending');
   });

@@ -16,6 +16,7 @@ import { createLowdbStore } from '../store/lowdb/lowdb-store.ts';
 import { createMemoryStore } from '../store/memory/memory-store.ts';
 import type { Store } from '../store/store.ts';
 import { createHarness, type Harness } from '../testing/api-harness.ts';
+import { runKey } from '../workflow/agent-run.ts';
 
 const MACHINES = 2; // per run; ops name them by index
 const ACTIONS = 3;
@@ -145,7 +146,8 @@ async function inject(w: World, method: 'GET' | 'POST', url: string, payload?: o
   return res;
 }
 
-const agentHeaders = (w: World, m: string) => ({ authorization: `Bearer ${w.h.auth.issueAgentToken(w.macs.get(m)!)}` });
+/** The agent's token: bound to `run` (the workflow it reports on, as the agent of that run holds), or to none. */
+const agentHeaders = (w: World, m: string, run = '') => ({ authorization: `Bearer ${w.h.auth.issueAgentToken(w.macs.get(m)!, run)}` });
 const hardware = (w: World, m: string) => w.store.get<Hardware>('Hardware', m);
 const workflow = (w: World, name: string) => w.store.get<Workflow>('Workflow', name);
 
@@ -159,7 +161,7 @@ async function sendEvent(w: World, m: string, wf: string, body: object, solo: bo
   w.lastEvent = { m, wf, body };
   const stale = solo && (await givenUp(w, m, wf));
   const before = solo ? [await hardware(w, m), await workflow(w, wf)] : [];
-  const res = await inject(w, 'POST', `/api/agent/v1/workflows/${wf}/events`, body, agentHeaders(w, m));
+  const res = await inject(w, 'POST', `/api/agent/v1/workflows/${wf}/events`, body, agentHeaders(w, m, runKey(await workflow(w, wf))));
   if (stale) {
     expect(res.statusCode, res.body).toBe(410);
     expect([await hardware(w, m), await workflow(w, wf)]).toEqual(before); // not one field, not the version

@@ -46,6 +46,12 @@ async function registered() {
   return { mac, hardware: res.json().hardware as string, agent: { authorization: `Bearer ${res.json().agentToken as string}` } };
 }
 
+/** As the agent does: the heartbeat after an assignment hands out the run's token, which it goes on with. */
+async function heartbeat(m: { mac: string; agent: { authorization: string } }): Promise<void> {
+  const res = await h.app.inject({ method: 'POST', url: '/api/agent/v1/heartbeat', headers: m.agent, payload: { mac: m.mac } });
+  if (res.json().agentToken) m.agent.authorization = `Bearer ${res.json().agentToken as string}`;
+}
+
 describe('secret template variables', () => {
   it('a template may not carry a secret variable in clear', async () => {
     const tpl = secretTemplate('clear');
@@ -76,6 +82,7 @@ describe('secret template variables', () => {
   it('before a value is put, the agent is told which secret is missing and nothing is rendered', async () => {
     const m = await registered();
     const wf = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'with-secret', machines: [m.hardware] } })).json().results[0].workflow;
+    await heartbeat(m);
     const res = await h.app.inject({ url: `/api/agent/v1/workflows/${wf}`, headers: m.agent });
     expect(res.statusCode).toBe(409);
     expect(res.json().message).toMatch(/secret variable "rootPassword" of template with-secret has no value yet/);
@@ -91,6 +98,7 @@ describe('secret template variables', () => {
     const owner = await registered();
     const intruder = await registered();
     const wf = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'with-secret', machines: [owner.hardware] } })).json().results[0].workflow;
+    await heartbeat(owner);
     const rendered = await h.app.inject({ url: `/api/agent/v1/workflows/${wf}`, headers: owner.agent });
     expect(rendered.statusCode, rendered.body).toBe(200);
     expect(rendered.json().actions[1].content).toBe(`PW='S3cr3t-r00t-pa55 with '\\''quote'\n`);
@@ -113,6 +121,7 @@ describe('secret template variables', () => {
   it('once the run is over, even the owner’s agent cannot read the secret again', async () => {
     const m = await registered();
     const wf = (await h.app.inject({ method: 'POST', url: '/api/v1/assign', headers: h.headers, payload: { template: 'with-secret', machines: [m.hardware] } })).json().results[0].workflow;
+    await heartbeat(m);
     for (const action of [0, 1, 2]) {
       await h.app.inject({ method: 'POST', url: `/api/agent/v1/workflows/${wf}/events`, headers: m.agent, payload: { action, phase: 'Succeeded' } });
     }

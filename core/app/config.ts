@@ -41,7 +41,7 @@ export interface ControlPlaneConfig {
    * while DHCP runs), evidenceWindowMs (default 5 min), discoveriesPerMinute (default 60) and
    * discoveriesTotal since start (default 1000); 0 for a cap creates no new machines.
    */
-  enrolment?: Omit<EnrolmentOptions, 'dhcpRuns' | 'now'>;
+  enrolment?: Omit<EnrolmentOptions, 'dhcpRuns' | 'now' | 'kv'>;
   /** With backend etcd: elect one DHCP leader per segment and keep leases in etcd. Default true with etcd; false turns it off. */
   swarm?: boolean;
   /** Swarm leader lease TTL, seconds: the failover bound is about TTL + 1 s. Default 3. */

@@ -24,7 +24,7 @@ import { defaults, type ControlPlaneConfig } from './config.ts';
 import { createLogger } from './logging.ts';
 import { loadNetworkSettings, saveNetworkSettings, validateNetworkSettings, type NetworkSettings } from './network-settings.ts';
 import { NetworkServices, type SwarmStarter } from '../boot/network-services.ts';
-import { EnrolmentGate } from '../boot/enrolment.ts';
+import { EnrolmentGate, ENROLMENT_STATE_ENTRIES } from '../boot/enrolment.ts';
 import { BootTimeline } from '../boot/timeline.ts';
 import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { parseHelperTarget } from '../privhelper/client.ts';
@@ -40,6 +40,7 @@ import { ImageCache } from '../images/cache.ts';
 import { imageSpecsOf } from '../images/rewrite.ts';
 import { SwarmImages } from '../images/swarm-images.ts';
 import type { SharedKv } from '../shared/shared-kv.ts';
+import { FileKv } from '../shared/file-kv.ts';
 import { importFolderOf } from '../images/import-folder.ts';
 import { CredentialStore } from '../power/secrets/credential-store.ts';
 import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider.ts';
@@ -207,7 +208,10 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     const privSockets = config.privHelper ? helperBackedSockets(parseHelperTarget(config.privHelper), log.child({ svc: 'privhelper' })) : undefined;
     if (privSockets) cleanup.push(() => privSockets.close());
     // Evidence of a DHCP exchange can exist only while this server runs DHCP (docs/SECURITY.md).
-    const timeline = inject.timeline ?? new BootTimeline(registrar, new EnrolmentGate({ ...config.enrolment, dhcpRuns: () => Boolean(settings.interface) && settings.dhcpMode !== 'off' }));
+    // Enrolment state survives a restart (a file beside auth.json) and is shared in a swarm (etcd).
+    const enrolmentKv = swarm?.kv ?? (await FileKv.open({ path: join(config.dataDir, 'enrolment-state.json'), maxEntries: ENROLMENT_STATE_ENTRIES }));
+    if (!swarm) cleanup.unshift(() => enrolmentKv.close());
+    const timeline = inject.timeline ?? new BootTimeline(registrar, new EnrolmentGate({ ...config.enrolment, kv: enrolmentKv, dhcpRuns: () => Boolean(settings.interface) && settings.dhcpMode !== 'off' }));
     const network = new NetworkServices({
       steps: registrar,
       timeline,

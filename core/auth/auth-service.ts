@@ -6,7 +6,8 @@ import { writeFileDurable } from '../shared/durable-file.ts';
 import { parseMac } from '../shared/mac.ts';
 import type { SharedKv } from '../shared/shared-kv.ts';
 import { FileAuthPersistence, readAuthFile, type ApiTokenRecord, type AuthDoc, type AuthPersistence } from './auth-persistence.ts';
-import { LoginGuard, type LoginGuardOptions } from './login-guard.ts';
+import { LoginGuard, type LoginGuardOptions, type PasswordGuard } from './login-guard.ts';
+import { SharedLoginGuard } from './shared-login-guard.ts';
 import { generatePassword, hashPassword, hashToken, sameHash, verifyPassword } from './passwords.ts';
 import { SharedAuthPersistence, type Sealer } from './shared-auth.ts';
 
@@ -49,11 +50,14 @@ export class AuthService {
     private readonly dataDir: string,
     private readonly persist: AuthPersistence,
     private readonly opts: Required<AuthOptions>,
+    kv?: SharedKv,
   ) {
-    this.guard = new LoginGuard({ now: opts.now, ...opts.loginGuard });
+    const limits = { now: opts.now, ...opts.loginGuard };
+    // a swarm counts each client's attempts in the backend: one limit, however many instances
+    this.guard = kv ? new SharedLoginGuard(kv, limits) : new LoginGuard(limits);
   }
 
-  private readonly guard: LoginGuard;
+  private readonly guard: PasswordGuard;
 
   private get data(): AuthDoc {
     return this.persist.doc;
@@ -76,10 +80,10 @@ export class AuthService {
     const local = await readAuthFile(join(dataDir, AUTH_FILE));
     const first = local ? { password: undefined, doc: async () => local } : newIdentity();
     const { persistence, created } = await SharedAuthPersistence.open(kv, sealer, first.doc, options.now);
-    return AuthService.started(dataDir, persistence, created ? first.password : undefined, options);
+    return AuthService.started(dataDir, persistence, created ? first.password : undefined, options, kv);
   }
 
-  private static async started(dataDir: string, persistence: AuthPersistence, initialPassword: string | undefined, options: AuthOptions) {
+  private static async started(dataDir: string, persistence: AuthPersistence, initialPassword: string | undefined, options: AuthOptions, kv?: SharedKv) {
     const opts: Required<AuthOptions> = {
       sessionSeconds: options.sessionSeconds ?? 12 * 3600,
       enrolmentSeconds: options.enrolmentSeconds ?? 30 * 60,
@@ -88,7 +92,7 @@ export class AuthService {
       now: options.now ?? Date.now,
     };
     if (initialPassword) await writeFileDurable(join(dataDir, INITIAL_PASSWORD_FILE), `${initialPassword}\n`);
-    return { auth: new AuthService(dataDir, persistence, opts), initialPassword };
+    return { auth: new AuthService(dataDir, persistence, opts, kv), initialPassword };
   }
 
   async close(): Promise<void> {
@@ -161,14 +165,14 @@ export class AuthService {
   }
 
   private async checkPassword(password: string, client: string, username = this.data.admin.username): Promise<void> {
-    this.guard.admit(client);
+    await this.guard.admit(client);
     await this.persist.refresh(); // the password may have been changed by `dragonfly admin password --data-dir`
     const ok = username === this.data.admin.username && (await verifyPassword(password, this.data.admin.passwordHash));
     if (!ok) {
-      this.guard.failed(client);
+      await this.guard.failed(client);
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'wrong user name or password');
     }
-    this.guard.succeeded(client);
+    await this.guard.succeeded(client);
   }
 
   /** Who a bearer token belongs to, or undefined. */

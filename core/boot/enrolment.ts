@@ -11,8 +11,11 @@
  *   names no address, so it is no evidence.
  * With DHCP off there is no evidence at all: the gate is open and status says so.
  */
+import { createHash } from 'node:crypto';
 import type { DhcpEvent } from '../dhcp/events.ts';
+import { FileKv } from '../shared/file-kv.ts';
 import { normalizeIp } from '../shared/ipv4.ts';
+import type { SharedKv } from '../shared/shared-kv.ts';
 
 export interface EnrolmentOptions {
   /** Issue tokens only to an address seen in this MAC's DHCP exchange, while DHCP runs; default true. */
@@ -29,6 +32,8 @@ export interface EnrolmentOptions {
   discoveriesTotal?: number;
   /** Clock, ms since the epoch. */
   now?: () => number;
+  /** Where the state lives (a file in the data dir, or etcd in a swarm); default memory only. */
+  kv?: SharedKv;
 }
 
 /** What /api/v1/status shows about enrolment. */
@@ -40,13 +45,25 @@ export interface EnrolmentStatus {
   tokensRefused: number;
   /** Registrations refused: an enrolment token used again (single use), or from another address than it was issued to. */
   replaysRefused: number;
+  /** DHCP exchanges not recorded as evidence: more than the write budget a minute (a flood). */
+  evidenceDropped: number;
   discovery: { created: number; refused: number; perMinute: number; total: number };
 }
 
-/** Addresses remembered per MAC and MACs remembered at most: a flood cannot grow memory. */
-const IPS_PER_MAC = 4;
-const MAX_MACS = 10_000;
+/**
+ * Writes an unauthenticated booter can cause (evidence, issued tokens) per minute and instance:
+ * with their TTLs this bounds what the backend holds under a flood (issue 14 point 4).
+ */
+const WRITES_PER_MINUTE = 1000;
+/**
+ * Entries the backend must be able to hold for this gate (one instance's file): with the default
+ * windows, evidence for 5 minutes and issued tokens for 30 at WRITES_PER_MINUTE, and spent tokens
+ * at most as many as issued: 65,000. Past it the oldest would go, so it is kept well above.
+ */
+export const ENROLMENT_STATE_ENTRIES = 100_000;
 const EVIDENCE: ReadonlySet<DhcpEvent['type']> = new Set(['ack', 'request']);
+/** Key prefixes in the backend: one entry per MAC and address, per issued token, per spent token. */
+const KEYS = { evidence: 'enrolment/evidence/', issued: 'enrolment/issued/', spent: 'enrolment/spent/' } as const;
 
 export function isEvidence(e: DhcpEvent): boolean {
   if (!e.ip || e.ip === '0.0.0.0' || !EVIDENCE.has(e.type)) return false;
@@ -54,14 +71,28 @@ export function isEvidence(e: DhcpEvent): boolean {
   return e.mode === 'proxy' || e.type === 'ack';
 }
 
+/** Where an enrolment token went, or where it was used, and when (epoch ms). */
+interface Use {
+  ip: string;
+  at: number;
+}
+
+/** The backend never holds a usable token: entries are keyed by its hash. */
+const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex');
+const ttl = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/**
+ * The enrolment state (DHCP evidence, issued and spent enrolment tokens) lives in `kv`: a file
+ * in the data directory for one instance, etcd for a swarm (core/app wires it), so a restart or
+ * another instance knows what this one saw and spent. Times are the gate's clock; the backend's
+ * TTL only cleans up.
+ */
 export class EnrolmentGate {
-  private readonly seen = new Map<string, Map<string, number>>();
-  private readonly issued = new Map<string, { ip: string; at: number }>();
-  /** Enrolment tokens a registration has used, kept for a token's life: each works once. */
-  private readonly spent = new Map<string, { ip: string; at: number }>();
+  private readonly kv: SharedKv;
   private readonly minute = { start: 0, count: 0 };
-  private readonly counts = { tokensRefused: 0, replaysRefused: 0, created: 0, refused: 0 };
-  private readonly o: Required<EnrolmentOptions>;
+  private readonly writes = { start: 0, count: 0 };
+  private readonly counts = { tokensRefused: 0, replaysRefused: 0, created: 0, refused: 0, evidenceDropped: 0 };
+  private readonly o: Required<Omit<EnrolmentOptions, 'kv'>>;
 
   constructor(options: EnrolmentOptions = {}) {
     this.o = {
@@ -73,6 +104,7 @@ export class EnrolmentGate {
       now: options.now ?? Date.now,
       dhcpRuns: options.dhcpRuns ?? (() => false),
     };
+    this.kv = options.kv ?? FileKv.memory({ now: this.o.now });
   }
 
   /** With DHCP off no evidence can exist: the gate is then open, and status warns (docs/SECURITY.md). */
@@ -80,71 +112,82 @@ export class EnrolmentGate {
     return this.o.requireDhcpEvidence && this.o.dhcpRuns();
   }
 
-  observe(e: DhcpEvent): void {
+  /** One unauthenticated write more this minute, if the budget allows. */
+  private mayWrite(): boolean {
+    const now = this.o.now();
+    if (now - this.writes.start >= 60_000) Object.assign(this.writes, { start: now, count: 0 });
+    return this.writes.count++ < WRITES_PER_MINUTE;
+  }
+
+  /**
+   * Records DHCP evidence; resolves once the backend holds it (the DHCP server does not wait).
+   * Never rejects: evidence the backend did not take is counted as dropped.
+   */
+  async observe(e: DhcpEvent): Promise<void> {
     if (!isEvidence(e)) return;
-    const ips = this.seen.get(e.mac) ?? new Map<string, number>();
-    ips.delete(e.ip!);
-    ips.set(e.ip!, this.o.now());
-    if (ips.size > IPS_PER_MAC) ips.delete(ips.keys().next().value!);
-    this.seen.delete(e.mac);
-    this.seen.set(e.mac, ips);
-    if (this.seen.size > MAX_MACS) this.seen.delete(this.seen.keys().next().value!);
+    const use: Use = { ip: normalizeIp(e.ip!), at: this.o.now() };
+    const stored = this.mayWrite() && (await this.kv.put(`${KEYS.evidence}${e.mac}/${use.ip}`, JSON.stringify(use), { ttlSeconds: ttl(this.o.evidenceWindowMs) }).catch(() => false));
+    if (!stored) this.counts.evidenceDropped++;
   }
 
   /** May a boot script for `mac`, asked from `ip`, carry an enrolment token? Counts a refusal. */
-  mayIssue(mac: string, ip: string): boolean {
-    if (!this.required() || this.sawDhcp(mac, ip)) return true;
-    this.counts.tokensRefused++;
-    return false;
+  async mayIssue(mac: string, ip: string): Promise<string | undefined> {
+    if (this.required() && !(await this.sawDhcp(mac, ip))) {
+      this.counts.tokensRefused++;
+      return `no DHCP exchange of ${mac} from ${ip} seen in the last minutes`;
+    }
+    if (!this.mayWrite()) {
+      this.counts.tokensRefused++;
+      return `more than ${WRITES_PER_MINUTE} enrolments a minute; waiting for room`;
+    }
+    return undefined;
   }
 
   /** Remembers which address a token went to, so it cannot be used from another one. */
-  recordIssued(token: string, ip: string): void {
-    this.issued.set(token, { ip: normalizeIp(ip), at: this.o.now() });
-    const oldest = this.issued.entries().next().value;
-    if (oldest && this.o.now() - oldest[1].at > this.o.tokenWindowMs) this.issued.delete(oldest[0]);
-    if (this.issued.size > MAX_MACS) this.issued.delete(this.issued.keys().next().value!);
+  async recordIssued(token: string, ip: string): Promise<void> {
+    const use: Use = { ip: normalizeIp(ip), at: this.o.now() };
+    await this.kv.put(KEYS.issued + tokenKey(token), JSON.stringify(use), { ttlSeconds: ttl(this.o.tokenWindowMs) });
   }
 
   /**
    * An enrolment token presented at registration: it must come from the address it was issued
    * to, or from one this MAC has fresh DHCP evidence for (the agent's own DHCP). Undefined: fine.
    */
-  replayProblem(token: string, mac: string, ip: string): string | undefined {
+  async replayProblem(token: string, mac: string, ip: string): Promise<string | undefined> {
     if (!this.required()) return undefined;
-    const at = this.issued.get(token);
+    const at = await this.read(KEYS.issued + tokenKey(token), this.o.tokenWindowMs);
     const from = normalizeIp(ip);
-    if (at && at.ip === from) return undefined;
-    if (this.sawDhcp(mac, from)) return undefined;
+    if (at?.use.ip === from) return undefined;
+    if (await this.sawDhcp(mac, from)) return undefined;
     this.counts.replaysRefused++;
     return at
-      ? `enrolment token for ${mac} was issued to ${at.ip}, not ${from}; boot the machine again`
-      : `enrolment token for ${mac} is not known to this server (issued before a restart?); boot the machine again`;
+      ? `enrolment token for ${mac} was issued to ${at.use.ip}, not ${from}; boot the machine again`
+      : `enrolment token for ${mac} is not known to this server (issued more than ${ttl(this.o.tokenWindowMs) / 60} minutes ago?); boot the machine again`;
   }
 
   /**
    * Spends an enrolment token on one registration (single use, also with the gate open): the
-   * problem if it was spent already. `unspend` gives it back when that registration failed.
+   * problem if it was spent already, here, before a restart or on another instance. A
+   * compare-and-set, so two instances racing on one token spend it once. `unspend` gives it
+   * back when that registration failed.
    */
-  spend(token: string, mac: string, ip: string): string | undefined {
-    const now = this.o.now();
-    for (const [t, use] of this.spent) {
-      if (now - use.at <= this.o.tokenWindowMs) break;
-      this.spent.delete(t); // oldest first: the rest are younger
+  async spend(token: string, mac: string, ip: string): Promise<string | undefined> {
+    const key = KEYS.spent + tokenKey(token);
+    const use: Use = { ip: normalizeIp(ip), at: this.o.now() };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const held = await this.read(key, this.o.tokenWindowMs);
+      if (held?.fresh) {
+        this.counts.replaysRefused++;
+        const when = new Date(held.use.at).toISOString();
+        return `enrolment token for ${mac} was already used at ${when} from ${held.use.ip}; it works once: boot the machine again for a new one`;
+      }
+      if (await this.kv.put(key, JSON.stringify(use), { ifVersion: held?.version ?? '', ttlSeconds: ttl(this.o.tokenWindowMs) })) return undefined;
     }
-    const used = this.spent.get(token);
-    if (used) {
-      this.counts.replaysRefused++;
-      const when = new Date(used.at).toISOString();
-      return `enrolment token for ${mac} was already used at ${when} from ${used.ip}; it works once: boot the machine again for a new one`;
-    }
-    this.spent.set(token, { ip: normalizeIp(ip), at: now });
-    if (this.spent.size > MAX_MACS) this.spent.delete(this.spent.keys().next().value!);
-    return undefined;
+    return `enrolment token for ${mac} is being used by several registrations at once; boot the machine again`;
   }
 
-  unspend(token: string): void {
-    this.spent.delete(token);
+  async unspend(token: string): Promise<void> {
+    await this.kv.delete(KEYS.spent + tokenKey(token));
   }
 
   /** May an unknown MAC create a discovery record now? Counts it either way. */
@@ -167,6 +210,7 @@ export class EnrolmentGate {
       ...(required ? {} : { warning: this.openReason() }),
       tokensRefused: this.counts.tokensRefused,
       replaysRefused: this.counts.replaysRefused,
+      evidenceDropped: this.counts.evidenceDropped,
       discovery: { created: this.counts.created, refused: this.counts.refused, perMinute: this.o.discoveriesPerMinute, total: this.o.discoveriesTotal },
     };
   }
@@ -177,8 +221,19 @@ export class EnrolmentGate {
       : 'requireDhcpEvidence is off: any host that can reach the boot listener receives an enrolment token for any MAC';
   }
 
-  private sawDhcp(mac: string, ip: string): boolean {
-    const at = this.seen.get(mac)?.get(normalizeIp(ip));
-    return at !== undefined && this.o.now() - at <= this.o.evidenceWindowMs;
+  private async sawDhcp(mac: string, ip: string): Promise<boolean> {
+    return Boolean((await this.read(`${KEYS.evidence}${mac}/${normalizeIp(ip)}`, this.o.evidenceWindowMs))?.fresh);
+  }
+
+  /** An entry and whether it is within `windowMs` by the gate's clock; an unreadable one counts as absent. */
+  private async read(key: string, windowMs: number): Promise<{ use: Use; fresh: boolean; version: string } | undefined> {
+    const entry = await this.kv.get(key);
+    if (!entry) return undefined;
+    try {
+      const use = JSON.parse(entry.value) as Use;
+      return { use, fresh: this.o.now() - use.at <= windowMs, version: entry.version };
+    } catch {
+      return undefined;
+    }
   }
 }

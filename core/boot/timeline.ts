@@ -35,7 +35,7 @@ export class BootTimeline {
   }
 
   dhcp(e: DhcpEvent): void {
-    this.enrolment.observe(e);
+    void this.enrolment.observe(e); // the DHCP reply does not wait for the backend
     if (e.ip && e.ip !== '0.0.0.0') this.learn(e.ip, e.mac);
     if (!DHCP_STEPS.has(e.type)) return;
     const ip = e.ip && e.ip !== '0.0.0.0' ? ` ${e.ip}` : '';

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join, sep } from 'node:path';
 import { DragonflyError, invalid, isDragonflyError } from '../shared/errors.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
-import { fileDigest, openRawDisk, writeServedGzip, type RawDisk } from './convert.ts';
+import { fileDigest, openRawDisk, writeServedGzip, type RawDisk, type SourceFile } from './convert.ts';
 import { downloadResumable } from './download.ts';
 import { checkFreeSpace, DEFAULT_MAX_IMAGE_BYTES, keepFree, servedBytesBound } from './space.ts';
 import type { ImagePeerMode, ImagePeers, PeerImage } from './peers.ts';
@@ -199,11 +199,14 @@ export class ImageCache {
     return this.once(key, spec.url, () => this.download(key, spec));
   }
 
-  /** Imports an image from a file the operator provides; it is then `cache:NAME`. */
-  importFile(path: string, spec: Omit<ImageSpec, 'url'> & { name: string }): Promise<ReadyImage> {
+  /**
+   * Imports an image from a file the operator provides; it is then `cache:NAME`. A descriptor
+   * (an import from the import folder) needs its format given, and stays open: its owner closes it.
+   */
+  importFile(path: SourceFile, spec: Omit<ImageSpec, 'url'> & { name: string }): Promise<ReadyImage> {
     const url = `cache:${spec.name}`;
     const key = cacheName(url) as string;
-    const full = { ...spec, url, format: spec.format ?? sourceFormat({ url: path }) };
+    const full = { ...spec, url, format: spec.format ?? (typeof path === 'string' ? sourceFormat({ url: path }) : 'raw') };
     return this.once(key, url, async () => {
       await this.verifyFile(path, full);
       return this.convert(key, full, path);
@@ -296,7 +299,7 @@ export class ImageCache {
   }
 
   /** Checks the downloaded file against fileChecksum (a digest, or a line of a SUMS file). */
-  private async verifyFile(path: string, spec: ImageSpec): Promise<void> {
+  private async verifyFile(path: SourceFile, spec: ImageSpec): Promise<void> {
     const fc = spec.fileChecksum;
     if (!fc) return;
     const want: Digest = typeof fc === 'string' ? parseDigest(fc, 'fileChecksum') : { algorithm: fc.algorithm, hex: await this.sumsDigest(fc.url, spec.url, fc.algorithm) };
@@ -323,8 +326,8 @@ export class ImageCache {
    * files are removed, so the status says "failed" with the reason and the directory holds nothing of it.
    */
   /** `claim`: who gave the expected raw digest, for the message when it does not match. */
-  /** `source`: a file path, or the raw disk of a stream (an upload). */
-  private async convert(key: string, spec: ImageSpec, source: string | (() => RawDisk), claim = 'the template says'): Promise<ReadyImage> {
+  /** `source`: a file path or an open file (an import), or the raw disk of a stream (an upload). */
+  private async convert(key: string, spec: ImageSpec, source: SourceFile | (() => RawDisk), claim = 'the template says'): Promise<ReadyImage> {
     this.setStatus({ key, url: spec.url, state: 'converting' });
     const want = spec.checksum ? parseDigest(spec.checksum, 'checksum') : undefined;
     const file = `${key}.${SERVED_EXTENSION}`;
@@ -335,7 +338,7 @@ export class ImageCache {
     await mkdir(this.incoming, { recursive: true });
     try {
       const limits = { maxRawBytes: this.maxBytes };
-      disk = typeof source === 'string' ? await openRawDisk(source, sourceFormat(spec), limits) : source();
+      disk = typeof source === 'function' ? source() : await openRawDisk(source, sourceFormat(spec), limits);
       const r = await writeServedGzip(await this.withinFreeSpace(disk, spec.url), tmp, want?.algorithm, limits);
       if (want && r.rawDigests[want.algorithm] !== want.hex) {
         throw invalid(`image ${spec.url}: the raw disk's ${want.algorithm} is ${r.rawDigests[want.algorithm]}, but ${claim} ${want.hex}`);

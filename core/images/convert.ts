@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -11,6 +11,19 @@ import { openQcow2 } from './qcow2.ts';
 import { bytesText, DEFAULT_MAX_IMAGE_BYTES } from './space.ts';
 
 type Bytes = AsyncIterable<Uint8Array>;
+
+/**
+ * An image file to read: a path, or a descriptor already opened and checked (an import: the
+ * bytes read are those of the file checked, whatever happens to its name meanwhile). A
+ * descriptor is read by position, never moved or closed here: its owner closes it.
+ */
+export type SourceFile = string | FileHandle;
+
+/** The whole file as a stream, from its first byte. */
+export function sourceStream(src: SourceFile): Readable {
+  const options = { highWaterMark: 1 << 20, start: 0 };
+  return typeof src === 'string' ? createReadStream(src, options) : src.createReadStream({ ...options, autoClose: false });
+}
 
 /**
  * gzip level of the served copy. 6 (zlib's default) is within a few percent of 9 in size at
@@ -40,9 +53,9 @@ export interface RawDiskLimits {
  * (qcow2 tables, the tar member's size and sparse map), so a corrupt or hostile file fails
  * before any output exists.
  */
-export async function openRawDisk(path: string, format: SourceFormat, limits: RawDiskLimits = {}): Promise<RawDisk> {
+export async function openRawDisk(path: SourceFile, format: SourceFormat, limits: RawDiskLimits = {}): Promise<RawDisk> {
   const max = limits.maxRawBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-  const file = () => createReadStream(path, { highWaterMark: 1 << 20 });
+  const file = () => sourceStream(path);
   const unsized = (data: () => Bytes): RawDisk => ({ data: lazy(data), close: async () => undefined });
   switch (format) {
     case 'raw':
@@ -81,8 +94,8 @@ export function rawDiskFromStream(src: Readable, format: StreamFormat, rawBytes?
 }
 
 /** A raw file: its size is the disk's; blocks the filesystem never allocated (a sparse file) are zeros. */
-async function openRaw(path: string, max: number, file: () => Readable): Promise<RawDisk> {
-  const st = await stat(path);
+async function openRaw(path: SourceFile, max: number, file: () => Readable): Promise<RawDisk> {
+  const st = typeof path === 'string' ? await stat(path) : await path.stat();
   if (st.size > max) throw new Error(`raw image is ${bytesText(st.size)}, larger than the limit of ${bytesText(max)} (the image cache's maxImageBytes)`);
   return { size: st.size, dataBytes: Math.min(st.size, st.blocks * 512), data: lazy(file), close: async () => undefined };
 }
@@ -170,8 +183,8 @@ export async function writeServedGzip(raw: Bytes, outPath: string, extraAlgorith
   }
 }
 
-export async function fileDigest(path: string, algorithm: DigestAlgorithm): Promise<string> {
+export async function fileDigest(path: SourceFile, algorithm: DigestAlgorithm): Promise<string> {
   const h = createHash(algorithm);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  for await (const chunk of sourceStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
 }

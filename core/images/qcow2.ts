@@ -37,8 +37,8 @@ export interface Qcow2Image {
  * Reads and checks the header, the L1 table and every L2 table it uses, so a corrupt or
  * hostile image fails here, before any output is written; the data is read later, per stream.
  */
-export async function openQcow2(path: string, limits: Qcow2Limits = {}): Promise<Qcow2Image> {
-  const fh = await open(path, 'r');
+export async function openQcow2(path: string | FileHandle, limits: Qcow2Limits = {}): Promise<Qcow2Image> {
+  const fh = typeof path === 'string' ? await open(path, 'r') : path;
   try {
     const fileSize = (await fh.stat()).size;
     const header = decodeQcow2Header(await readAt(fh, HEADER_READ_BYTES, 0), limits);
@@ -53,7 +53,7 @@ export async function openQcow2(path: string, limits: Qcow2Limits = {}): Promise
       createReadStream: () => Readable.from(readDisk(path, header, l1, fileSize), { objectMode: false, highWaterMark: CHUNK }),
     };
   } finally {
-    await fh.close();
+    if (fh !== path) await fh.close(); // a descriptor given to us stays its owner's
   }
 }
 
@@ -125,15 +125,15 @@ function* zeros(n: number): Generator<Buffer> {
   for (let left = n; left > 0; left -= CHUNK) yield Buffer.alloc(Math.min(CHUNK, left));
 }
 
-async function* readDisk(path: string, h: Qcow2Header, l1: BigUint64Array, fileSize: number): AsyncGenerator<Buffer> {
-  const fh = await open(path, 'r');
+async function* readDisk(path: string | FileHandle, h: Qcow2Header, l1: BigUint64Array, fileSize: number): AsyncGenerator<Buffer> {
+  const fh = typeof path === 'string' ? await open(path, 'r') : path;
   try {
     for (const r of l2Ranges(h, l1)) {
       if (r.offset === 0) yield* zeros(r.rangeBytes);
       else yield* readL2Range(fh, h, await readL2(fh, h, r.offset, r.index, fileSize), r.rangeBytes, fileSize, r.index);
     }
   } finally {
-    await fh.close();
+    if (fh !== path) await fh.close();
   }
 }
 

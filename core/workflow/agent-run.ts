@@ -7,7 +7,12 @@ import type { Store } from '../store/store.ts';
  * and counts up), so a token from a finished run cannot read or report the next one.
  */
 export function runKey(wf: Workflow): string {
-  return `${wf.metadata.name}#${wf.status?.attempts ?? 1}`;
+  return runKeyOf(wf.metadata.name, wf.status?.attempts);
+}
+
+/** The same key from a workflow's name and attempt (the agent's "run" step names both). */
+export function runKeyOf(workflow: string, attempt = 1): string {
+  return `${workflow}#${attempt}`;
 }
 
 /**
