@@ -163,6 +163,8 @@ export function checkReport(r: BootResult): string[] {
   expect(JSON.stringify(sizes) === JSON.stringify(VM.disks.map((d) => d.sizeBytes)), `disk sizes ${sizes}`);
   expect((facts?.nics ?? []).some((n: { mac: string }) => n.mac === VM.mac), `no NIC with ${VM.mac}`);
   expect(facts?.firmware === r.firmware, `firmware ${facts?.firmware}, want ${r.firmware}`);
+  // Neither firmware here enforces Secure Boot (OVMF_VARS_4M.fd has no keys): a known false, not unknown.
+  expect(facts?.secureBoot === false, `secureBoot ${facts?.secureBoot}, want false`);
   const hb = r.calls.filter((c) => c.path === '/api/agent/v1/heartbeat');
   expect(hb.length >= 2 && hb.every((c) => c.authorization === 'Bearer agent-tok'), `heartbeats ${hb.length} with agent token`);
   const ev = r.calls.find((c) => c.path === '/api/agent/v1/workflows/wf-1/events');
