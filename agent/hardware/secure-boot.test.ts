@@ -30,6 +30,10 @@ describe('secureBoot fact from efivarfs', () => {
     expect(facts).not.toHaveProperty('secureBoot');
     expect(detectHardware(collectSnapshot(machine([0x06, 0, 0])))).not.toHaveProperty('secureBoot');
   });
+  it('reads the file the kernel shows: SecureBoot under the EFI_GLOBAL_VARIABLE GUID (UEFI 2.10 §3.3)', () => {
+    // Spelled out, not derived: a wrong GUID here once made every VM report "unknown".
+    expect(SECURE_BOOT_VAR).toBe('/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c');
+  });
   it('BIOS has no Secure Boot: false', () => {
     root = mkdtempSync(join(tmpdir(), 'dfa-bios-'));
     mkdirSync(dirname(join(root, '/proc/cpuinfo')), { recursive: true });

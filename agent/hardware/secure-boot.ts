@@ -1,10 +1,11 @@
+import { EFI_GLOBAL_VARIABLE } from '../actions/efi-load-option.ts';
 import type { Snapshot } from './snapshot.ts';
 
 /**
  * The UEFI global variable SecureBoot (UEFI 2.10 §3.3, EFI_GLOBAL_VARIABLE GUID). efivarfs
  * shows it as a file of 4 attribute bytes followed by the 1-byte value: 1 enforcing, 0 not.
  */
-export const SECURE_BOOT_VAR = '/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c904d9a0';
+export const SECURE_BOOT_VAR = `/sys/firmware/efi/efivars/SecureBoot-${EFI_GLOBAL_VARIABLE}`;
 
 /**
  * Whether the firmware booted with Secure Boot enforcing. BIOS has no Secure Boot (false);

@@ -2,7 +2,7 @@
  * Boots the agent image straight from vmlinuz + initramfs.img in QEMU (TCG, user-mode
  * networking) against a fake control plane on 127.0.0.1, and checks what the agent reports.
  * Opt-in: about 30-60 s per boot. Run: node --import tsx build/agent/boot-direct.ts [options]
- *   --firmware bios|uefi|both   (default both)
+ *   --firmware bios|uefi|uefi-sb|both   (default both; uefi-sb: Secure Boot, shim -> GRUB)
  *   --snapshot DIR              instead record hardware snapshots (fixtures) into DIR/qemu-<fw>.json
  *   --image DIR                 where vmlinuz/initramfs.img are (default dist/agent-image)
  *   --log DIR                   keep each serial console log as DIR/serial-<fw>.log
@@ -17,8 +17,10 @@ import { join, resolve } from 'node:path';
 import { Value } from 'typebox/value';
 import { HardwareFacts } from '../../core/model/hardware.ts';
 import { SNAPSHOT_BEGIN, SNAPSHOT_END } from '../../agent/hardware/snapshot.ts';
+import { signedChainArgs } from './boot-signed-chain.ts';
 
-export type Firmware = 'bios' | 'uefi';
+/** uefi-sb: OVMF with Secure Boot enforced, booted through the signed chain (boot-signed-chain.ts). */
+export type Firmware = 'bios' | 'uefi' | 'uefi-sb';
 
 export const VM = {
   memoryMiB: 1536,
@@ -91,7 +93,8 @@ export async function bootDirect(opts: { firmware: Firmware; imageDir: string; m
   const port = (server.address() as AddressInfo).port;
   try {
     const args = qemuArgs(opts.firmware, opts.imageDir, work, port, opts.mode ?? 'discovery');
-    const exitCode = await runQemu(args, opts.timeoutMs ?? 240_000);
+    // The signed chain loads the agent over TFTP (GRUB's HTTP cannot reach the port): minutes under TCG.
+    const exitCode = await runQemu(args, opts.timeoutMs ?? (opts.firmware === 'uefi-sb' ? 540_000 : 240_000));
     const serial = readFileSync(join(work, 'serial.log'), 'utf8');
     const reg = calls.find((c) => c.path === '/api/agent/v1/register');
     return { firmware: opts.firmware, calls, serial, registerMs: reg?.atMs, exitCode };
@@ -102,6 +105,7 @@ export async function bootDirect(opts: { firmware: Firmware; imageDir: string; m
 }
 
 export function qemuArgs(firmware: Firmware, imageDir: string, work: string, port: number, mode: string): string[] {
+  if (firmware === 'uefi-sb') return [...commonArgs(work), ...diskArgs(work), ...signedChainArgs(work, imageDir, VM.mac, port)];
   const append = [
     'console=ttyS0',
     'no_timer_check', // under a loaded host TCG is too slow for the kernel's IO-APIC timer check and panics
@@ -112,17 +116,11 @@ export function qemuArgs(firmware: Firmware, imageDir: string, work: string, por
     `dragonfly.mode=${mode}`,
   ].filter(Boolean).join(' ');
   const args = [
-    '-accel', 'tcg', '-m', String(VM.memoryMiB), '-smp', String(VM.cpus), '-nographic', '-no-reboot',
-    '-monitor', 'none', '-serial', `file:${join(work, 'serial.log')}`,
+    ...commonArgs(work),
     '-kernel', join(imageDir, 'vmlinuz'), '-initrd', join(imageDir, 'initramfs.img'), '-append', append,
     '-netdev', 'user,id=n0', '-device', `virtio-net-pci,netdev=n0,mac=${VM.mac},romfile=`,
+    ...diskArgs(work),
   ];
-  VM.disks.forEach((d, i) => {
-    const file = join(work, `disk${i}.img`);
-    writeFileSync(file, '');
-    truncateSync(file, d.sizeBytes); // sparse: costs no disk space
-    args.push('-drive', `file=${file},format=raw,if=none,id=d${i}`, '-device', `virtio-blk-pci,drive=d${i},serial=${d.serial}`);
-  });
   if (firmware === 'uefi') {
     copyFileSync(OVMF_VARS, join(work, 'vars.fd'));
     args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,unit=1,file=${join(work, 'vars.fd')}`);
@@ -130,6 +128,19 @@ export function qemuArgs(firmware: Firmware, imageDir: string, work: string, por
   return args;
 }
 
+function commonArgs(work: string): string[] {
+  return ['-accel', 'tcg', '-m', String(VM.memoryMiB), '-smp', String(VM.cpus), '-nographic', '-no-reboot', '-monitor', 'none', '-serial', `file:${join(work, 'serial.log')}`];
+}
+
+/** The VM's disks, as sparse files in WORK (they cost no disk space). */
+function diskArgs(work: string): string[] {
+  return VM.disks.flatMap((d, i) => {
+    const file = join(work, `disk${i}.img`);
+    writeFileSync(file, '');
+    truncateSync(file, d.sizeBytes);
+    return ['-drive', `file=${file},format=raw,if=none,id=d${i}`, '-device', `virtio-blk-pci,drive=d${i},serial=${d.serial}`];
+  });
+}
 
 function runQemu(args: string[], timeoutMs: number): Promise<number | null> {
   return new Promise((resolveExit, reject) => {
@@ -162,7 +173,11 @@ export function checkReport(r: BootResult): string[] {
   const sizes = (facts?.disks ?? []).map((d: { sizeBytes: number }) => d.sizeBytes).sort((a: number, b: number) => a - b);
   expect(JSON.stringify(sizes) === JSON.stringify(VM.disks.map((d) => d.sizeBytes)), `disk sizes ${sizes}`);
   expect((facts?.nics ?? []).some((n: { mac: string }) => n.mac === VM.mac), `no NIC with ${VM.mac}`);
-  expect(facts?.firmware === r.firmware, `firmware ${facts?.firmware}, want ${r.firmware}`);
+  const firmware = r.firmware === 'bios' ? 'bios' : 'uefi';
+  expect(facts?.firmware === firmware, `firmware ${facts?.firmware}, want ${firmware}`);
+  // Only uefi-sb enforces Secure Boot; plain OVMF (OVMF_VARS_4M.fd, no keys) and SeaBIOS are a known false, not unknown.
+  const secureBoot = r.firmware === 'uefi-sb';
+  expect(facts?.secureBoot === secureBoot, `secureBoot ${facts?.secureBoot}, want ${secureBoot}`);
   const hb = r.calls.filter((c) => c.path === '/api/agent/v1/heartbeat');
   expect(hb.length >= 2 && hb.every((c) => c.authorization === 'Bearer agent-tok'), `heartbeats ${hb.length} with agent token`);
   const ev = r.calls.find((c) => c.path === '/api/agent/v1/workflows/wf-1/events');

@@ -26,11 +26,26 @@
 # writes it: lines "hostname=NAME" and "seed=WORD"; GRUB reads it), else "unnamed"/"none".
 # Then it powers off (QEMU with -no-reboot exits).
 #
-# Environment: DISK_MIB (image size, default 64), LAB_DISK_DIR (output dir), FORCE=1 (rebuild).
+#   DRAGONFLY-SECURE-BOOT on|off|unknown|bios lockdown=<the kernel's lockdown mode>
+# (the SecureBoot EFI variable read through efivarfs, and whether the kernel locked itself down).
+#
+# DISK_VARIANT=signed (output .cache/lab-disk-signed): the UEFI chain is Debian's signed one,
+# for Secure Boot: \EFI\BOOT\BOOTX64.EFI = shim (shim-signed, Microsoft-signed), next to it
+# grubx64.efi (grub-efi-amd64-signed, Debian-signed); the kernel is Debian's signed one either way.
+#
+# Environment: DISK_MIB (image size, default 64), LAB_DISK_DIR (output dir), FORCE=1 (rebuild),
+#   DISK_VARIANT (plain, default, or signed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
-out=${LAB_DISK_DIR:-$repo/.cache/lab-disk}
+DISK_VARIANT=${DISK_VARIANT:-plain}
+case "$DISK_VARIANT" in
+  plain) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk} ;;
+  signed) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk-signed} ;;
+  *) echo "DISK_VARIANT must be plain or signed, not \"$DISK_VARIANT\"" >&2; exit 2 ;;
+esac
+SIGNED_SHIM=/usr/lib/shim/shimx64.efi.signed
+SIGNED_GRUB=/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
 DISK_MIB=${DISK_MIB:-64}
 ESP_LABEL=DFESP
 MARKER=DRAGONFLY-LOCAL-BOOT-OK
@@ -39,7 +54,9 @@ log() { printf '[disk-image %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
 
 # The inputs that decide the image's bytes; an unchanged stamp means nothing to rebuild.
-stamp_of() { { cat "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB"; } | sha256sum | cut -c1-16; }
+stamp_of() {
+  { cat "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB $DISK_VARIANT"; [ "$DISK_VARIANT" = plain ] || cat "$SIGNED_SHIM" "$SIGNED_GRUB"; } | sha256sum | cut -c1-16
+}
 
 need_tools() {
   local missing=()
@@ -51,6 +68,10 @@ need_tools() {
   command -v mcopy >/dev/null || missing+=(mtools)
   command -v cpio >/dev/null || missing+=(cpio)
   command -v zstd >/dev/null || missing+=(zstd)
+  if [ "$DISK_VARIANT" = signed ]; then
+    [ -f "$SIGNED_SHIM" ] || missing+=(shim-signed)
+    [ -f "$SIGNED_GRUB" ] || missing+=(grub-efi-amd64-signed)
+  fi
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing Debian packages (install as root): ${missing[*]}"
   log "installing ${missing[*]}"
@@ -84,6 +105,8 @@ build_initramfs() {
   mkdir -p "$root"/{bin,dev,proc,sys}
   dpkg --fsys-tarfile "$BDEB" | tar -x -O ./bin/busybox >"$root/bin/busybox"
   chmod 755 "$root/bin/busybox"
+  # efivarfs is a module in Debian's kernel (signed by Debian: loads under lockdown too).
+  dpkg --fsys-tarfile "$KDEB" | tar -x -O "./lib/modules/$KVER/kernel/fs/efivarfs/efivarfs.ko" >"$root/efivarfs.ko"
   cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
 # The lab's installed OS: say where we booted from, show the seed file, power off.
@@ -100,6 +123,21 @@ for w in $(cat /proc/cmdline); do
 done
 echo "DRAGONFLY-LOCAL-BOOT-OK ${host:-unnamed} firmware=$([ -d /sys/firmware/efi ] && echo uefi || echo bios)"
 echo "DRAGONFLY-SEED ${seed:-none}"
+# Secure Boot as the firmware says (the SecureBoot variable, EFI_GLOBAL_VARIABLE GUID: 4 bytes
+# of attributes, then 1 = enforcing) and as the kernel took it (lockdown under Secure Boot).
+sb=bios
+if [ -d /sys/firmware/efi ]; then
+  insmod /efivarfs.ko 2>/dev/null
+  mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
+  # The whole file, then its 5th byte: efivarfs files cannot seek (od -j fails on them).
+  set -- $(od -An -tu1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null)
+  case "${5:-}" in
+    1) sb=on ;; 0) sb=off ;; *) sb=unknown ;;
+  esac
+fi
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+lockdown=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/security/lockdown 2>/dev/null)
+echo "DRAGONFLY-SECURE-BOOT $sb lockdown=${lockdown:-unknown}"
 sync
 poweroff -f
 EOF
@@ -200,8 +238,17 @@ mcopy -i "$esp" "$WORK/grub.cfg" ::/boot/grub/grub.cfg
 printf 'search --no-floppy --label --set=root %s\nset prefix=($root)/boot/grub\n' "$ESP_LABEL" >"$WORK/early.cfg"
 mods="part_gpt fat search search_label normal configfile linux echo test sleep"
 mkdir -p "$WORK/pc"
-grub-mkimage -O x86_64-efi -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/BOOTX64.EFI" $mods all_video
-mcopy -i "$esp" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+if [ "$DISK_VARIANT" = signed ]; then
+  # shim loads grubx64.efi from its own directory; Debian's signed GRUB has the prefix
+  # /EFI/debian on the device it came from and sources grub.cfg there.
+  mcopy -i "$esp" "$SIGNED_SHIM" ::/EFI/BOOT/BOOTX64.EFI
+  mcopy -i "$esp" "$SIGNED_GRUB" ::/EFI/BOOT/grubx64.efi
+  mmd -i "$esp" ::/EFI/debian
+  mcopy -i "$esp" "$WORK/grub.cfg" ::/EFI/debian/grub.cfg
+else
+  grub-mkimage -O x86_64-efi -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/BOOTX64.EFI" $mods all_video
+  mcopy -i "$esp" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+fi
 grub-mkimage -O i386-pc -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/pc/core.img" biosdisk $mods
 bios_setup "$img" "$WORK/pc/core.img" 2048
 sgdisk -v "$img" | grep -q 'No problems found' || die "GPT is damaged after the BIOS boot code was written: $(sgdisk -v "$img")"
@@ -217,6 +264,7 @@ echo "$zst_sha" >"$out/disk.raw.zst.sha256"
 cat >"$out/manifest.json" <<EOF
 {
   "stamp": "$STAMP",
+  "variant": "$DISK_VARIANT",
   "kernel": "$KVER",
   "marker": "$MARKER",
   "espLabel": "$ESP_LABEL",

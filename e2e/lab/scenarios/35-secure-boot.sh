@@ -2,11 +2,13 @@
 # keys enrolled (OVMF_VARS_4M.ms.fd). Control first: with --secure-boot off the firmware is
 # given the unsigned snponly.efi and refuses it, so the signed-chain check below can fail.
 # Then --secure-boot auto: shim (Microsoft-signed) -> Debian's signed network GRUB -> per-MAC
-# GRUB configuration over TFTP -> Debian-signed agent kernel, and the agent reports secureBoot.
+# GRUB configuration over TFTP -> Debian-signed agent kernel, and the agent reports secureBoot
+# true. Negative: OVMF without Secure Boot, through the same chain, reports false.
 SCENARIOS+=(secure_boot)
 
 SB_MAC=52:54:00:98:00:31
 SB_CTRL_MAC=52:54:00:98:00:32
+SB_OFF_MAC=52:54:00:98:00:33
 
 # sb_vm NAME MAC [QEMU ARGS]: boot_vm on OVMF's Secure Boot build (SMM, secure flash: the
 # variables cannot be changed behind the firmware's back).
@@ -52,8 +54,19 @@ scenario_secure_boot() {
   else
     agent_unavailable "secure-boot: signed agent kernel registered (uefi)"
   fi
-  if passed; then sb_fact_check secure-boot; fi
+  if passed; then check "secure-boot: agent reports secureBoot true" sb_fact_check secure-boot true; fi
   vm_stop secure-boot
+
+  # The same chain on OVMF without Secure Boot (no keys enrolled): shim and GRUB boot, and the
+  # agent must say false, so a fact stuck at true would fail here.
+  boot_vm sb-off uefi dfltap1 "$SB_OFF_MAC" -m 1536 -smp 2
+  check "secure-boot off: shim -> GRUB -> agent config" check_signed_chain sb-off
+  if passed && has_agent_image; then
+    check "secure-boot off: agent reports secureBoot false" sb_fact_check sb-off false "${LAB_AGENT_TIMEOUT:-300}"
+  else
+    agent_unavailable "secure-boot off: agent reports secureBoot false"
+  fi
+  vm_stop sb-off
   unset DRAGONFLY_SECURE_BOOT
   CP_MODE="" # the next scenario gets a control plane without the setting
 }
@@ -68,15 +81,11 @@ check_registered_sb() {
   note "registered at $(vm_age "$name")s after power-on: $out"
 }
 
-# The agent's secureBoot fact: true passes, false fails. Unreported is a SKIP with its reason:
-# in this VM the agent has not yet seen the SecureBoot variable (docs/SECURE-BOOT.md "Not done
-# yet"), although the unit tests read it from a fake efivarfs.
+# sb_fact_check NAME true|false [TIMEOUT]: the machine registered with that secureBoot fact,
+# read by the agent from the SecureBoot EFI variable (agent/hardware/secure-boot.ts).
 sb_fact_check() {
-  local label="secure-boot: agent reports secureBoot true" out
-  out=$(api wait-registered --mac "$(cat "$(vm_dir "$1")/mac")" --firmware uefi --secure-boot true --timeout 5) || true
-  case "$out" in
-    *"secureBoot undefined"*) skip "$label" "the agent did not report the fact (efivarfs SecureBoot not read in the VM yet; docs/SECURE-BOOT.md)" ;;
-    *) check "$label" sb_fact_ok "$out" ;;
-  esac
+  local out
+  out=$(api wait-registered --mac "$(cat "$(vm_dir "$1")/mac")" --since "$(vm_started_iso "$1")" \
+    --firmware uefi --secure-boot "$2" --timeout "${3:-5}") || { note "$out"; return 1; }
+  note "registered at $(vm_age "$1")s after power-on: $out"
 }
-sb_fact_ok() { note "$1"; [[ "$1" == *"secureBoot true"* ]]; }
