@@ -1,5 +1,6 @@
 import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
+import { DISTRIBUTION_EFI_LOADERS, efiFilePath } from './local-loaders.ts';
 import { AGENT_INITRD, bootUrls } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
@@ -55,11 +56,25 @@ function agentLines(i: ScriptInput): string[] {
 }
 
 function localLines(firmware: Firmware): string[] {
+  const say = 'echo Dragonfly: booting from the local disk';
   // BIOS: hand the first hard disk to the BIOS boot path directly.
-  // UEFI: leave iPXE; the firmware then tries its next boot option, the installed disk.
-  return firmware === 'bios'
-    ? ['echo Dragonfly: booting from the local disk', 'sanboot --no-describe --drive 0x80 || exit 1']
-    : ['echo Dragonfly: booting from the local disk', 'exit 1'];
+  if (firmware === 'bios') return [say, 'sanboot --no-describe --drive 0x80 || exit 1'];
+  return [say, ...uefiLocalLines()];
+}
+
+// UEFI: boot the installed disk's loader directly. `exit 1` alone hands the machine back to the
+// firmware, which then walks the rest of its boot list (IPv6 PXE, HTTP boot) before the disk
+// whenever its order is fixed network-first: ~80 s a boot (issue 16). iPXE (2024 on) treats
+// `--drive 0` as "any local disk holding this file"; without --filename it looks for the
+// removable-media loader of its own architecture. An iPXE without local sanboot fails each
+// line and reaches `exit 1`, today's behaviour.
+function uefiLocalLines(): string[] {
+  const sanboot = 'sanboot --no-describe --drive 0';
+  return [
+    `${sanboot} || echo Dragonfly: no removable-media loader on a local disk`,
+    ...DISTRIBUTION_EFI_LOADERS.map((p) => `${sanboot} --filename ${efiFilePath(p)} || echo Dragonfly: no ${efiFilePath(p)} on a local disk`),
+    'exit 1',
+  ];
 }
 
 /** The iPXE script for one machine: a pure function of its fate and the server's addresses. */
