@@ -1,7 +1,7 @@
 import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
 import { DISTRIBUTION_EFI_LOADERS, efiFilePath } from './local-loaders.ts';
-import { AGENT_INITRD, bootUrls } from './urls.ts';
+import { AGENT_INITRD, bootUrls, type AgentImageArch } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
 
@@ -15,6 +15,8 @@ export interface ScriptInput {
   enrolmentToken: string;
   /** Display name, for the comment line only. */
   displayName?: string;
+  /** Which agent image the machine runs (agent-arch.ts); default amd64. */
+  agentArch?: AgentImageArch;
 }
 
 // iPXE's UEFI loader passes the initrd to the kernel only when the kernel command line
@@ -42,10 +44,11 @@ export function agentKernelArgs(i: Pick<ScriptInput, 'serverUrl' | 'mac' | 'enro
 
 function agentLines(i: ScriptInput): string[] {
   const urls = bootUrls(i.serverUrl);
+  const agent = urls.agentFor(i.agentArch ?? 'amd64');
   const args = [`initrd=${INITRD_NAME}`, ...agentKernelArgs(i)];
   return [
-    `kernel ${urls.agentKernel} ${args.join(' ')} || goto failed`,
-    `initrd --name ${INITRD_NAME} ${urls.agentInitrd} || goto failed`,
+    `kernel ${agent.kernel} ${args.join(' ')} || goto failed`,
+    `initrd --name ${INITRD_NAME} ${agent.initrd} || goto failed`,
     'boot || goto failed',
     ':failed',
     `echo Dragonfly: could not load the agent from ${i.serverUrl}; retrying in 10 s`,
