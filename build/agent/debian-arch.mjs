@@ -35,11 +35,16 @@ function run(cmd, args, opts = {}) {
 
 /**
  * apt for `arch` with a private state directory: the host's sources, that architecture only.
- * Package lists are fetched once (delete the directory to refresh them).
+ * Package lists are fetched once, and again when a download fails (the mirror moved on).
  */
 export function foreignApt(cache, arch, log) {
   const root = resolve(cache, `apt-${arch}`);
   const conf = join(root, 'apt.conf');
+  const update = () => {
+    log(`apt-get update (${arch} package lists, private to ${root})`);
+    run('apt-get', ['update', '-q'], { env: { ...process.env, APT_CONFIG: conf } });
+    writeFileSync(join(root, '.updated'), new Date().toISOString() + '\n');
+  };
   if (!existsSync(join(root, '.updated'))) {
     for (const d of ['lists/partial', 'archives/partial', 'cache']) mkdirSync(join(root, d), { recursive: true });
     writeFileSync(join(root, 'status'), '');
@@ -52,9 +57,7 @@ export function foreignApt(cache, arch, log) {
       `Dir::Cache::archives "${root}/archives";`,
       '',
     ].join('\n'));
-    log(`apt-get update (${arch} package lists, private to ${root})`);
-    run('apt-get', ['update', '-q'], { env: { ...process.env, APT_CONFIG: conf } });
-    writeFileSync(join(root, '.updated'), new Date().toISOString() + '\n');
+    update();
   }
   const env = { ...process.env, APT_CONFIG: conf };
   const debs = resolve(cache, `debs-${arch}`);
@@ -65,7 +68,13 @@ export function foreignApt(cache, arch, log) {
     deb(pkg) {
       if (!have(pkg)) {
         log(`apt-get download ${pkg}:${arch}`);
-        run('apt-get', ['download', '-q', `${pkg}:${arch}`], { cwd: debs, env });
+        const download = () => run('apt-get', ['download', '-q', `${pkg}:${arch}`], { cwd: debs, env });
+        try {
+          download();
+        } catch {
+          update(); // lists fetched long ago name versions the mirror no longer has
+          download();
+        }
       }
       return join(debs, have(pkg));
     },

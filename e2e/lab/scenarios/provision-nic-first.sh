@@ -9,8 +9,10 @@
 # The console lines that mark a phase, in boot order: "label<TAB>regex".
 NF_PHASES=(
   $'pxe\tStart PXE over IPv4'
+  $'ip\tStation IP address is'
   $'nbp\tNBP file downloaded successfully'
   $'ipxe\tiPXE initialising'
+  $'ipxedhcp\tConfiguring \\(net'
   $'script\tDragonfly: booting from the local disk'
   $'marker\tDRAGONFLY-LOCAL-BOOT-OK '
 )
