@@ -39,9 +39,11 @@ describe('the arm64 agent image, once built beside the host image', () => {
     await writeFile(join(dir, 'initramfs.img'), 'ARM64-INITRD');
     const body = await script('arm64');
     expect(body).toContain('kernel http://10.0.0.1:8080/boot/agent/arm64/vmlinuz initrd=initramfs.img ');
+    expect(body).toMatch(/dragonfly\.token=\S+ console=ttyAMA0,115200n8 \|\| goto failed\n/);
     expect(body).toContain('initrd --name initramfs.img http://10.0.0.1:8080/boot/agent/arm64/initramfs.img ');
     expect((await h.app.inject({ url: '/boot/agent/arm64/vmlinuz' })).body).toBe('ARM64-KERNEL');
     expect(await script('x86_64')).toContain('kernel http://10.0.0.1:8080/boot/agent/vmlinuz');
+    expect(await script('x86_64')).not.toContain('ttyAMA0');
   });
 
   it('serves nothing but the two files of a known foreign architecture', async () => {

@@ -42,10 +42,16 @@ export function agentKernelArgs(i: Pick<ScriptInput, 'serverUrl' | 'mac' | 'enro
   ];
 }
 
+// arm64 machines (QEMU virt, most servers) have a PL011 UART, ttyAMA0, not ttyS0. Named last,
+// it is /dev/console, so /init and the agent print there; ttyS0 before it is then ignored.
+function armSerialConsole(arch: AgentImageArch | undefined): string[] {
+  return arch === 'arm64' ? ['console=ttyAMA0,115200n8'] : [];
+}
+
 function agentLines(i: ScriptInput): string[] {
   const urls = bootUrls(i.serverUrl);
   const agent = urls.agentFor(i.agentArch ?? 'amd64');
-  const args = [`initrd=${INITRD_NAME}`, ...agentKernelArgs(i)];
+  const args = [`initrd=${INITRD_NAME}`, ...agentKernelArgs(i), ...armSerialConsole(i.agentArch)];
   return [
     `kernel ${agent.kernel} ${args.join(' ')} || goto failed`,
     `initrd --name ${INITRD_NAME} ${agent.initrd} || goto failed`,
