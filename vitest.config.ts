@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig, type ViteUserConfig } from 'vitest/config';
 
 /** Checks of the built agent image: they run after npm run build:agent-image (npm run test:agent-image). */
-export const agentImageTests = ['build/agent/built-image.test.ts', 'build/agent/boot-direct.test.ts', 'core/power/ipmi/sol-qemu.test.ts'];
+export const agentImageTests = ['build/agent/built-image.test.ts', 'build/agent/boot-direct.test.ts', 'core/power/ipmi/sol-qemu.test.ts', 'build/agent/built-image-arm64.test.ts'];
 
 /** What every run shares, this one and build/agent/vitest.image.config.ts. */
 export const sharedTestOptions: NonNullable<ViteUserConfig['test']> = {

@@ -18,6 +18,7 @@ pkgs=(
   grub-pc-bin grub-efi-amd64-bin grub2-common dosfstools mtools
   qemu-system-arm qemu-efi-aarch64
   shim-signed grub-efi-amd64-signed sbsigntool
+  qemu-user-static
 )
 in_ci() { [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; }
 say_and_leave() { echo "$1"; if in_ci; then exit 1; fi; exit 0; }

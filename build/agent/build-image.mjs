@@ -5,7 +5,10 @@
 // libraries it needs (the host's, or the Debian packages' when the host lacks them), the agent
 // bundle, /init. Every ELF file's libraries are checked to resolve inside the image.
 // Re-running with unchanged inputs does nothing.
-// Usage: node build/agent/build-image.mjs [--force] [--reference] [--out DIR]
+// Usage: node build/agent/build-image.mjs [--force] [--reference] [--out DIR] [--arch arm64]
+//   --arch arm64 builds dist/agent-image-arm64/ for arm64 machines from Debian's arm64 packages
+//                only (kernel, busybox, Debian's nodejs and what it needs, kexec, zstd), fetched
+//                through a private apt state (debian-arch.mjs); the host's dpkg is not changed.
 //   --out DIR    writes the image to DIR instead of dist/agent-image (npm start's first-start
 //                build and its tests use this; the download cache stays in .cache/agent-image)
 //   --reference  builds dist/agent-image-reference/ instead: the same kernel, drivers and /init
@@ -18,6 +21,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleAgent } from './bundle.mjs';
 import { encodeCpio } from './cpio.mjs';
+import { archInfo, ensureForeignTool, foreignApt, nodeSharedBuiltins } from './debian-arch.mjs';
 import { LOADER_DIRS, unresolvedLibraries } from './elf.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -192,8 +196,9 @@ function dirsOf(paths) {
 }
 
 /** The slow-changing layer: directories, busybox, Node, kexec and their libraries, kernel modules. */
-function baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools = [] }) {
-  const applets = run(busybox, ['--list']).split('\n').filter((a) => a && a !== 'busybox');
+function baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools = [], emulator }) {
+  // A foreign busybox lists its applets under user-mode emulation (it is static).
+  const applets = (emulator ? run(emulator, [busybox, '--list']) : run(busybox, ['--list'])).split('\n').filter((a) => a && a !== 'busybox');
   const entries = [
     ...['bin', 'dev', 'proc', 'sys', 'run', 'tmp', 'etc', 'root', 'agent', 'mnt', 'usr'].map((d) => ({ path: d, type: 'dir' })),
     { path: 'dev/console', type: 'char', mode: 0o600, major: 5, minor: 1 }, // the kernel opens it before /init runs
@@ -247,20 +252,22 @@ function zstd(entries, target, level) {
  * The base layer (99 % of the bytes, minutes of zstd -19), cached by its own inputs so that
  * changing the agent or /init rebuilds only the small top layer.
  */
-function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tools }) {
+function ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tools, arch, loaderDirs, emulator }) {
   const ids = [kdeb, bdeb, ...(withAgent ? [nodeBin, ...toolInputs(tools, libs)] : [])].map(fileId);
   const key = sha256([...ids, MODULES.join(','), String(withAgent), level, readFileSync(join(here, 'cpio.mjs')), readFileSync(join(here, 'elf.mjs'))]).slice(0, 16);
-  const prefix = `base-${withAgent ? 'agent' : 'reference'}-`;
+  // Per architecture: an arm64 build must not evict the host's cached base, nor the reverse.
+  const prefix = `base-${withAgent ? 'agent' : 'reference'}-${arch ? `${arch}-` : ''}`;
   const file = join(cache, `${prefix}${key}.cpio.zst`);
   const meta = `${file}.json`;
   if (existsSync(file) && existsSync(meta)) return { file, ...JSON.parse(readFileSync(meta, 'utf8')) };
-  for (const old of readdirSync(cache).filter((f) => f.startsWith(prefix))) rmSync(join(cache, old)); // superseded inputs
+  const superseded = (f) => f.startsWith(prefix) && (arch || !/^base-\w+-[a-z0-9]+-/.test(f));
+  for (const old of readdirSync(cache).filter(superseded)) rmSync(join(cache, old)); // superseded inputs
   const kdir = extractKernel(kdeb, version);
   const busybox = extractBusybox(bdeb);
   const { stage, count } = stageModules(kdir, version);
   try {
-    const entries = baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools });
-    checkBase(entries, withAgent);
+    const entries = baseEntries({ busybox, nodeBin, libs, stage, withAgent, tools, emulator });
+    checkBase(entries, withAgent, loaderDirs);
     const cpioBytes = zstd(entries, file, level);
     writeFileSync(meta, JSON.stringify({ modules: count, cpioBytes }));
     return { file, modules: count, cpioBytes };
@@ -283,10 +290,10 @@ export const DEB_TOOLS = [{ pkg: 'kexec-tools', bin: 'sbin/kexec' }];
 export const REQUIRED_AGENT_FILES = ['bin/node', ...DEB_TOOLS.map((t) => `bin/${basename(t.bin)}`)];
 
 /** Refuses a base layer that lacks a required program or whose programs would not find their libraries. */
-export function checkBase(entries, withAgent) {
+export function checkBase(entries, withAgent, loaderDirs = LOADER_DIRS) {
   const paths = new Set(entries.map((e) => e.path));
   const absent = withAgent ? REQUIRED_AGENT_FILES.filter((p) => !paths.has(p)) : [];
-  const problems = [...absent.map((p) => `${p} is missing`), ...unresolvedLibraries(entries)];
+  const problems = [...absent.map((p) => `${p} is missing`), ...unresolvedLibraries(entries, loaderDirs)];
   if (problems.length) throw new Error(`the agent image would be broken:\n  ${problems.join('\n  ')}`);
 }
 
@@ -400,18 +407,10 @@ function isOnPath(bin) {
 /** A reason the build cannot run on this host at all (exit code 2), as opposed to a failed build. */
 export class HostProblem extends Error {}
 
-export async function buildImage({ force = false, reference = false, out: outDir } = {}) {
-  const started = Date.now();
-  const problem = hostProblem();
-  if (problem) throw new HostProblem(problem);
-  const out = outDir ? resolve(outDir) : join(repo, reference ? 'dist/agent-image-reference' : 'dist/agent-image');
-  const withAgent = !reference;
-  const level = process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? '19';
+/** The image's inputs from the build host: Debian packages of its architecture, its own Node and tools. */
+async function hostInputs(withAgent) {
   const { outfile: agentJs } = await bundleAgent();
   const kpkg = kernelPackage();
-  const version = kpkg.replace(/^linux-image-/, '');
-  const kdeb = ensureDeb(kpkg);
-  const bdeb = ensureDeb('busybox-static');
   const nodeBin = realpathSync(process.execPath);
   // Host tools the actions use when present: zstd lets image2disk decompress at native speed.
   const hostTools = AGENT_TOOLS.filter((t) => existsSync(t));
@@ -421,10 +420,40 @@ export async function buildImage({ force = false, reference = false, out: outDir
     ...[nodeBin, ...hostTools].flatMap((b) => lddLibs(b)).map((l) => ({ at: l, src: realpathSync(l) })),
     ...debTools.flatMap((t) => t.libs),
   ]);
+  return { agentJs, kpkg, kdeb: ensureDeb(kpkg), bdeb: ensureDeb('busybox-static'), nodeBin, nodeVersion: process.version, tools, libs, loaderDirs: LOADER_DIRS };
+}
+
+/** Programs from Debian packages in a foreign image that the host image takes from the host (AGENT_TOOLS). */
+const FOREIGN_TOOLS = [{ pkg: 'zstd', bin: 'usr/bin/zstd' }];
+
+/** The image's inputs for another architecture: every program, library and the kernel from its Debian packages. */
+async function foreignInputs(arch, withAgent) {
+  const info = archInfo(arch);
+  const apt = foreignApt(cache, arch, log);
+  const kpkg = apt.kernelPackage(info.kernelMeta);
+  const node = withAgent ? ensureForeignTool(cache, arch, info.node, log) : undefined;
+  const tools = withAgent ? [...FOREIGN_TOOLS, ...DEB_TOOLS].map((t) => ensureForeignTool(cache, arch, t, log)) : [];
+  const libs = node ? uniqueLibs([...node.libs, ...nodeSharedBuiltins(node), ...tools.flatMap((t) => t.libs)]) : [];
+  const { outfile: agentJs } = await bundleAgent(join(repo, `dist/agent-${arch}/agent.js`), info.node.target);
+  const nodeVersion = node ? `${basename(node.debs.find((d) => basename(d).startsWith('nodejs_')) ?? 'nodejs')} (Debian ${arch})` : null;
+  if (!isOnPath(info.emulator.bin)) throw new HostProblem(`${info.emulator.bin} is missing on this host (it lists the ${arch} busybox's applets); install with: sudo apt-get install ${info.emulator.pkg}`);
+  return { agentJs, kpkg, kdeb: apt.deb(kpkg), bdeb: apt.deb('busybox-static'), nodeBin: node?.bin, nodeVersion, tools, libs, loaderDirs: info.loaderDirs, emulator: info.emulator.bin };
+}
+
+export async function buildImage({ force = false, reference = false, out: outDir, arch } = {}) {
+  const started = Date.now();
+  const problem = hostProblem();
+  if (problem) throw new HostProblem(problem);
+  if (arch && reference) throw new Error('--reference is built for the host architecture only');
+  const out = outDir ? resolve(outDir) : join(repo, reference ? 'dist/agent-image-reference' : `dist/agent-image${arch ? `-${arch}` : ''}`);
+  const withAgent = !reference;
+  const level = process.env.DRAGONFLY_AGENT_ZSTD_LEVEL ?? '19';
+  const { agentJs, kpkg, kdeb, bdeb, nodeBin, nodeVersion, tools, libs, loaderDirs, emulator } = arch ? await foreignInputs(arch, withAgent) : await hostInputs(withAgent);
+  const version = kpkg.replace(/^linux-image-/, '');
   const inputsHash = sha256([
     ...[kdeb, bdeb, nodeBin, ...toolInputs(tools, libs)].map(fileId),
     ...[agentJs, join(here, 'init.sh'), join(here, 'udhcpc.sh'), join(here, 'cpio.mjs'), join(here, 'elf.mjs'), fileURLToPath(import.meta.url)].map((p) => readFileSync(p)),
-    MODULES.join(','), String(withAgent), level,
+    MODULES.join(','), String(withAgent), level, arch ?? 'host', readFileSync(join(here, 'debian-arch.mjs')),
   ]);
   const stamp = join(out, 'inputs.sha256');
   const outputs = ['vmlinuz', 'initramfs.img'].map((f) => join(out, f));
@@ -433,7 +462,7 @@ export async function buildImage({ force = false, reference = false, out: outDir
     return { upToDate: true };
   }
   if (force) for (const f of readdirSync(cache).filter((f) => f.startsWith('base-'))) rmSync(join(cache, f));
-  const base = ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tools });
+  const base = ensureBase({ kdeb, bdeb, version, nodeBin, libs, withAgent, level, tools, arch, loaderDirs, emulator });
   mkdirSync(out, { recursive: true });
   const topFile = join(cache, `top-${process.pid}.cpio.zst`);
   const topCpioBytes = zstd(topEntries({ agentJs, withAgent }), topFile, level);
@@ -450,7 +479,8 @@ export async function buildImage({ force = false, reference = false, out: outDir
     kernel: version,
     kernelPackage: basename(kdeb),
     busyboxPackage: basename(bdeb),
-    node: withAgent ? process.version : null,
+    ...(arch ? { arch } : {}),
+    node: withAgent ? nodeVersion : null,
     tools: (withAgent ? tools : []).map((t) => `/bin/${t.name}${t.debs ? ` (${t.debs.map((d) => basename(d)).join(', ')})` : ' (build host)'}`),
     modules: base.modules,
     cpioBytes: base.cpioBytes + topCpioBytes,
@@ -485,7 +515,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = outAt > 0 ? process.argv[outAt + 1] : undefined;
   if (outAt > 0 && !out) throw new Error('--out needs a directory');
   try {
-    await buildImage({ force: process.argv.includes('--force'), reference: process.argv.includes('--reference'), out });
+    const archAt = process.argv.indexOf('--arch');
+    const arch = archAt > 0 ? process.argv[archAt + 1] : undefined;
+    if (archAt > 0) archInfo(arch ?? ''); // an unknown or missing architecture fails here, naming the known ones
+    await buildImage({ force: process.argv.includes('--force'), reference: process.argv.includes('--reference'), out, arch });
   } catch (e) {
     // One line a person can act on; the stack helps nobody running npm start.
     const host = e instanceof HostProblem;

@@ -15,7 +15,8 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  */
 export const ALLOWED_INPUT = /^(agent|core\/model|core\/shared|node_modules\/(typebox|fzstd|xz-decompress))\//;
 
-export async function bundleAgent(outfile = resolve(repo, 'dist/agent/agent.js')) {
+/** `target`: the Node the image carries (node18 for an arm64 image with Debian's Node). */
+export async function bundleAgent(outfile = resolve(repo, 'dist/agent/agent.js'), target = 'node20') {
   const pkg = JSON.parse(readFileSync(resolve(repo, 'package.json'), 'utf8'));
   mkdirSync(dirname(outfile), { recursive: true });
   const result = await build({
@@ -24,7 +25,7 @@ export async function bundleAgent(outfile = resolve(repo, 'dist/agent/agent.js')
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target,
     format: 'cjs',
     minify: true,
     legalComments: 'none',

@@ -96,9 +96,10 @@ export function lookupInImage(byPath, path) {
  * Every ELF file in the image whose interpreter or needed libraries the image's loader would
  * not find: one line per problem, naming the file and the library. Empty when all resolve.
  * @param {import('./cpio.mjs').CpioEntry[]} entries later entries replace earlier ones
+ * @param {readonly string[]} [loaderDirs] the loader's system directories (another architecture's for a foreign image)
  * @returns {string[]}
  */
-export function unresolvedLibraries(entries) {
+export function unresolvedLibraries(entries, loaderDirs = LOADER_DIRS) {
   const byPath = new Map(entries.map((e) => [e.path.replace(/^\/+/, ''), e]));
   const problems = [];
   const elves = [];
@@ -113,7 +114,7 @@ export function unresolvedLibraries(entries) {
   for (const { path, elf } of elves) {
     if (elf.interp && !lookupInImage(byPath, elf.interp)) problems.push(`${path}: its loader ${elf.interp} is not in the image`);
     const origin = '/' + path.split('/').slice(0, -1).join('/');
-    const dirs = [...elf.runpath.map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin)), ...LOADER_DIRS];
+    const dirs = [...elf.runpath.map((d) => d.replace(/\$\{?ORIGIN\}?/g, origin)), ...loaderDirs];
     for (const soname of elf.needed) {
       if (loaders.has(soname)) continue;
       const found = soname.includes('/') ? lookupInImage(byPath, soname) : dirs.map((d) => lookupInImage(byPath, `${d}/${soname}`)).find(Boolean);

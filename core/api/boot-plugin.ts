@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthService } from '../auth/auth-service.ts';
-import { agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
+import { agentImageArchFor, agentImageDirFor, agentImageFilesIn, agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
 import { renderGrubConfig, renderGrubRetryConfig } from '../boot/grub.ts';
 import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
 import { BootTimeline } from '../boot/timeline.ts';
-import { AGENT_FILES, bootRoutes } from '../boot/urls.ts';
+import { AGENT_FILES, AGENT_IMAGE_ARCHES, bootRoutes, type AgentImageArch } from '../boot/urls.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { Registrar } from '../inventory/registration.ts';
 import { isMac, parseMac } from '../shared/mac.ts';
@@ -21,7 +21,7 @@ export interface BootDeps {
   registrar: Registrar;
   logger: Logger;
   serverUrl: () => string;
-  /** Directory holding vmlinuz and initramfs.img of the agent image. */
+  /** Directory holding vmlinuz and initramfs.img of the agent image (an arm64 image lives beside it: agent-arch.ts). */
   agentImageDir: string;
   /** While the image is being built or cannot be, a booting machine is told so instead of a bare 404. */
   agentImageState?: () => { state: 'present' | 'building' | 'missing'; detail: string };
@@ -60,13 +60,14 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       }
       const fate = bootFate(hw);
       await timeline.script(mac, req.ip, fate, firmware);
-      const noAgent = fate.kind === 'local' ? undefined : agentUnavailableFor(req.query.arch);
+      const noAgent = fate.kind === 'local' ? undefined : agentUnavailableFor(req.query.arch, hasForeignImage);
       if (noAgent) {
         deps.logger.warn({ mac, arch: req.query.arch }, noAgent);
         return renderNoAgentScript(noAgent);
       }
-      deps.logger.info({ mac, fate: fate.kind, firmware }, 'boot script served');
-      return renderIpxeScript({ fate, mac, firmware, serverUrl: deps.serverUrl(), enrolmentToken: await enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
+      const agentArch = agentImageArchFor(req.query.arch) ?? 'amd64';
+      deps.logger.info({ mac, fate: fate.kind, firmware, agentArch }, 'boot script served');
+      return renderIpxeScript({ fate, mac, firmware, serverUrl: deps.serverUrl(), enrolmentToken: await enrolmentToken(mac, req.ip), displayName: hw.spec.displayName, agentArch });
     },
   );
 
@@ -89,6 +90,11 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: await enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
     },
   );
+
+  /** Whether the image of another architecture than the host's is built (read at each request: it may be built while serving). */
+  function hasForeignImage(arch: AgentImageArch): boolean {
+    return agentImageFilesIn(agentImageDirFor(deps.agentImageDir, arch), existsSync);
+  }
 
   /** The machine's object, or why this request gets no token and creates nothing (issue 14). */
   async function admit(mac: string, ip: string): Promise<Hardware | string> {
@@ -128,6 +134,18 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
         }
         timeline.httpFile(req.ip, `agent ${req.params.file}`);
         return sendFile(req, reply, path);
+      },
+    });
+    app.route<{ Params: { arch: string; file: string } }>({
+      method,
+      url: bootRoutes.agentArchFile,
+      ...publicRoute,
+      schema: { tags: ['Boot'], summary: 'Agent kernel and initramfs of another architecture (arm64)' },
+      handler: async (req, reply) => {
+        const arch = AGENT_IMAGE_ARCHES.find((a) => a !== 'amd64' && a === req.params.arch);
+        if (!arch || !AGENT_FILES.includes(req.params.file)) throw new DragonflyError('DF_ERR_NOT_FOUND', `no agent file ${req.params.arch}/${req.params.file}`);
+        timeline.httpFile(req.ip, `agent ${arch}/${req.params.file}`);
+        return sendFile(req, reply, join(agentImageDirFor(deps.agentImageDir, arch), req.params.file));
       },
     });
     app.route<{ Params: { file: string } }>({

@@ -5,6 +5,7 @@
  */
 import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
+import { LOCAL_EFI_LOADERS } from './local-loaders.ts';
 import { agentKernelArgs } from './script.ts';
 import { tftpPaths } from './urls.ts';
 
@@ -19,22 +20,8 @@ export interface GrubConfigInput {
   displayName?: string;
 }
 
-/**
- * Loaders tried on the local disks, in order: the removable-media path every UEFI OS installer
- * writes (and the one firmware itself falls back to), then the shims of common distributions,
- * for an install that registered only its own boot entry. Under Secure Boot the firmware checks
- * the signature of whichever is chainloaded, so only a signed loader starts.
- */
-export const LOCAL_EFI_LOADERS: readonly string[] = [
-  '/EFI/BOOT/BOOTX64.EFI',
-  '/EFI/debian/shimx64.efi',
-  '/EFI/ubuntu/shimx64.efi',
-  '/EFI/redhat/shimx64.efi',
-  '/EFI/rocky/shimx64.efi',
-  '/EFI/centos/shimx64.efi',
-  '/EFI/fedora/shimx64.efi',
-  '/EFI/sles/shim.efi',
-];
+// The loaders live in local-loaders.ts (shared with the iPXE script); re-exported for callers of this module.
+export { LOCAL_EFI_LOADERS };
 
 /**
  * What grubnetx64 reads first (grub/grub.cfg): the same for every machine, it sends GRUB to the

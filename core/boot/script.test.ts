@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DISTRIBUTION_EFI_LOADERS, LOCAL_EFI_LOADERS, REMOVABLE_MEDIA_LOADER_X64 } from './local-loaders.ts';
 import { renderIpxeScript, renderChainScript, renderRetryScript } from './script.ts';
 
 const base = { mac: '52:54:00:12:34:56', serverUrl: 'http://10.77.0.1:8080', enrolmentToken: 'dfe1.tok', displayName: 'Amber Falcon Orbit' };
@@ -44,14 +45,28 @@ sanboot --no-describe --drive 0x80 || exit 1
     );
   });
 
-  it('local boot, UEFI: exit to the firmware boot manager', () => {
+  it('local boot, UEFI: sanboot the local disk holding a loader, each distribution shim next, exit to the firmware last', () => {
     expect(renderIpxeScript({ ...base, fate: { kind: 'local' }, firmware: 'uefi' })).toBe(
       `#!ipxe
 # Dragonfly boot script for Amber Falcon Orbit (52:54:00:12:34:56): local
 echo Dragonfly: booting from the local disk
+sanboot --no-describe --drive 0 || echo Dragonfly: no removable-media loader on a local disk
+sanboot --no-describe --drive 0 --filename \\EFI\\debian\\shimx64.efi || echo Dragonfly: no \\EFI\\debian\\shimx64.efi on a local disk
+sanboot --no-describe --drive 0 --filename \\EFI\\ubuntu\\shimx64.efi || echo Dragonfly: no \\EFI\\ubuntu\\shimx64.efi on a local disk
+sanboot --no-describe --drive 0 --filename \\EFI\\redhat\\shimx64.efi || echo Dragonfly: no \\EFI\\redhat\\shimx64.efi on a local disk
+sanboot --no-describe --drive 0 --filename \\EFI\\rocky\\shimx64.efi || echo Dragonfly: no \\EFI\\rocky\\shimx64.efi on a local disk
+sanboot --no-describe --drive 0 --filename \\EFI\\centos\\shimx64.efi || echo Dragonfly: no \\EFI\\centos\\shimx64.efi on a local disk
+sanboot --no-describe --drive 0 --filename \\EFI\\fedora\\shimx64.efi || echo Dragonfly: no \\EFI\\fedora\\shimx64.efi on a local disk
+sanboot --no-describe --drive 0 --filename \\EFI\\sles\\shim.efi || echo Dragonfly: no \\EFI\\sles\\shim.efi on a local disk
 exit 1
 `,
     );
+  });
+
+  it('local boot, UEFI: the iPXE and the GRUB path try the same loaders', () => {
+    const ipxe = renderIpxeScript({ ...base, fate: { kind: 'local' }, firmware: 'uefi' });
+    for (const loader of DISTRIBUTION_EFI_LOADERS) expect(ipxe).toContain(`--filename ${loader.replace(/\//g, '\\')} `);
+    expect(LOCAL_EFI_LOADERS).toEqual([REMOVABLE_MEDIA_LOADER_X64, ...DISTRIBUTION_EFI_LOADERS]);
   });
 
   it('chain script asks again with the MAC, and hands a failure back to the firmware (UEFI local boot)', () => {

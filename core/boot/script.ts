@@ -1,6 +1,7 @@
 import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
-import { AGENT_INITRD, bootUrls } from './urls.ts';
+import { DISTRIBUTION_EFI_LOADERS, efiFilePath } from './local-loaders.ts';
+import { AGENT_INITRD, bootUrls, type AgentImageArch } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
 
@@ -14,6 +15,8 @@ export interface ScriptInput {
   enrolmentToken: string;
   /** Display name, for the comment line only. */
   displayName?: string;
+  /** Which agent image the machine runs (agent-arch.ts); default amd64. */
+  agentArch?: AgentImageArch;
 }
 
 // iPXE's UEFI loader passes the initrd to the kernel only when the kernel command line
@@ -39,12 +42,19 @@ export function agentKernelArgs(i: Pick<ScriptInput, 'serverUrl' | 'mac' | 'enro
   ];
 }
 
+// arm64 machines (QEMU virt, most servers) have a PL011 UART, ttyAMA0, not ttyS0. Named last,
+// it is /dev/console, so /init and the agent print there; ttyS0 before it is then ignored.
+function armSerialConsole(arch: AgentImageArch | undefined): string[] {
+  return arch === 'arm64' ? ['console=ttyAMA0,115200n8'] : [];
+}
+
 function agentLines(i: ScriptInput): string[] {
   const urls = bootUrls(i.serverUrl);
-  const args = [`initrd=${INITRD_NAME}`, ...agentKernelArgs(i)];
+  const agent = urls.agentFor(i.agentArch ?? 'amd64');
+  const args = [`initrd=${INITRD_NAME}`, ...agentKernelArgs(i), ...armSerialConsole(i.agentArch)];
   return [
-    `kernel ${urls.agentKernel} ${args.join(' ')} || goto failed`,
-    `initrd --name ${INITRD_NAME} ${urls.agentInitrd} || goto failed`,
+    `kernel ${agent.kernel} ${args.join(' ')} || goto failed`,
+    `initrd --name ${INITRD_NAME} ${agent.initrd} || goto failed`,
     'boot || goto failed',
     ':failed',
     `echo Dragonfly: could not load the agent from ${i.serverUrl}; retrying in 10 s`,
@@ -55,11 +65,25 @@ function agentLines(i: ScriptInput): string[] {
 }
 
 function localLines(firmware: Firmware): string[] {
+  const say = 'echo Dragonfly: booting from the local disk';
   // BIOS: hand the first hard disk to the BIOS boot path directly.
-  // UEFI: leave iPXE; the firmware then tries its next boot option, the installed disk.
-  return firmware === 'bios'
-    ? ['echo Dragonfly: booting from the local disk', 'sanboot --no-describe --drive 0x80 || exit 1']
-    : ['echo Dragonfly: booting from the local disk', 'exit 1'];
+  if (firmware === 'bios') return [say, 'sanboot --no-describe --drive 0x80 || exit 1'];
+  return [say, ...uefiLocalLines()];
+}
+
+// UEFI: boot the installed disk's loader directly. `exit 1` alone hands the machine back to the
+// firmware, which then walks the rest of its boot list (IPv6 PXE, HTTP boot) before the disk
+// whenever its order is fixed network-first: ~80 s a boot (issue 16). iPXE (2024 on) treats
+// `--drive 0` as "any local disk holding this file"; without --filename it looks for the
+// removable-media loader of its own architecture. An iPXE without local sanboot fails each
+// line and reaches `exit 1`, today's behaviour.
+function uefiLocalLines(): string[] {
+  const sanboot = 'sanboot --no-describe --drive 0';
+  return [
+    `${sanboot} || echo Dragonfly: no removable-media loader on a local disk`,
+    ...DISTRIBUTION_EFI_LOADERS.map((p) => `${sanboot} --filename ${efiFilePath(p)} || echo Dragonfly: no ${efiFilePath(p)} on a local disk`),
+    'exit 1',
+  ];
 }
 
 /** The iPXE script for one machine: a pure function of its fate and the server's addresses. */

@@ -11,6 +11,8 @@ export const bootRoutes = {
   /** First script of an iPXE loaded over TFTP (its embedded or default autoexec name). */
   autoexec: '/boot/autoexec.ipxe',
   agentFile: '/boot/agent/:file',
+  /** The agent image of another architecture than the control plane's own (e.g. /boot/agent/arm64/vmlinuz). */
+  agentArchFile: '/boot/agent/:arch/:file',
   ipxeFile: '/boot/files/:file',
   images: '/images/*',
   /** Per-MAC GRUB configuration (the Secure Boot chain); TFTP serves the same text (tftpPaths). */
@@ -21,6 +23,13 @@ export const bootRoutes = {
 export const AGENT_KERNEL = 'vmlinuz';
 export const AGENT_INITRD = 'initramfs.img';
 export const AGENT_FILES: readonly string[] = [AGENT_KERNEL, AGENT_INITRD];
+
+/**
+ * The agent images by the Debian architecture they are built for: amd64 is the build host's own
+ * (served at /boot/agent/), the others are built with `build-image.mjs --arch` (/boot/agent/ARCH/).
+ */
+export const AGENT_IMAGE_ARCHES = ['amd64', 'arm64'] as const;
+export type AgentImageArch = (typeof AGENT_IMAGE_ARCHES)[number];
 
 /**
  * iPXE expands these when it fetches the URL. `netX` is the network device iPXE last opened,
@@ -39,6 +48,8 @@ export interface BootUrls {
   readonly fateScript: string;
   readonly agentKernel: string;
   readonly agentInitrd: string;
+  /** The kernel and initramfs URLs of the agent image for an architecture (amd64: the two above). */
+  agentFor(arch: AgentImageArch): { kernel: string; initrd: string };
   /** Prefix of every cached OS image URL, with its trailing slash. */
   readonly imagesBase: string;
   /** An iPXE binary by name, for UEFI HTTP boot. */
@@ -55,6 +66,10 @@ export function bootUrls(serverUrl: string): BootUrls {
     fateScript: `${base}${bootRoutes.script}?${IPXE_QUERY}`,
     agentKernel: `${base}/boot/agent/${AGENT_KERNEL}`,
     agentInitrd: `${base}/boot/agent/${AGENT_INITRD}`,
+    agentFor: (arch) => {
+      const dir = arch === 'amd64' ? `${base}/boot/agent` : `${base}/boot/agent/${arch}`;
+      return { kernel: `${dir}/${AGENT_KERNEL}`, initrd: `${dir}/${AGENT_INITRD}` };
+    },
     imagesBase: `${base}/images/`,
     ipxeFile: (name) => `${base}/boot/files/${encodeURIComponent(name)}`,
     image: (file) => `${base}/images/${file}`,

@@ -44,6 +44,7 @@ export const peers = {
   'mkfs.ext4': { pkg: 'e2fsprogs', for: 'writefile on a real ext4 file system' },
   setpriv: { pkg: 'util-linux', for: 'servers run as an unprivileged user (the privileged port helper)' },
   blockdev: { pkg: 'util-linux', for: 'disktest flushes the loop device cache before reading back' },
+  'qemu-aarch64-static': { pkg: 'qemu-user-static', for: 'the arm64 agent image: its busybox and Node run at build and test time' },
 } as const satisfies Record<string, Peer>;
 
 export type PeerName = keyof typeof peers;

@@ -5,7 +5,7 @@
  *
  *   node --import tsx e2e/lab/api.ts wait-boot --mac M --steps dhcp,tftp,script [--since ISO] [--dhcp-mode full|proxy] [--timeout S]
  *   node --import tsx e2e/lab/api.ts wait-registered --mac M [--since ISO] [--cpus N] [--memory-mib N]
- *        [--disk-bytes A,B] [--firmware bios|uefi] [--secure-boot true|false] [--timeout S]
+ *        [--disk-bytes A,B] [--firmware bios|uefi] [--secure-boot true|false] [--arch aarch64|x86_64] [--timeout S]
  *   node --import tsx e2e/lab/api.ts show --mac M
  *   node --import tsx e2e/lab/api.ts same-machine --mac M --other-macs M2[,M3]
  *   node --import tsx e2e/lab/api.ts identity-conflict --mac M --pinned-serial A --offered-serial B [--timeout S]
@@ -80,6 +80,8 @@ interface Opts {
   firmware?: string;
   /** The agent's secureBoot fact, when the scenario knows what the firmware enforces. */
   secureBoot?: boolean;
+  /** The CPU architecture the agent must report (facts.cpu.arch). */
+  arch?: string;
   otherMacs?: string[];
   pinnedSerial?: string;
   offeredSerial?: string;
@@ -119,6 +121,7 @@ export function factProblems(hw: Hardware, o: Opts): string[] {
   }
   if (o.firmware && f.firmware !== o.firmware) p.push(`firmware ${f.firmware}, want ${o.firmware}`);
   if (o.secureBoot !== undefined && f.secureBoot !== o.secureBoot) p.push(`secureBoot ${f.secureBoot}, want ${o.secureBoot}`);
+  if (o.arch && f.cpu.arch !== o.arch) p.push(`cpu arch ${f.cpu.arch}, want ${o.arch}`);
   if (!f.nics.some((n) => n.mac === o.mac)) p.push(`no NIC with MAC ${o.mac} in facts`);
   return p;
 }
@@ -140,7 +143,7 @@ async function waitRegistered(o: Opts): Promise<string> {
       ok: true,
       summary:
         `${hw.metadata.name} "${hw.spec.displayName}" uid ${hw.metadata.uid}: Registered, ${f.cpu.threads} CPUs, ` +
-        `${f.memoryBytes / 2 ** 20} MiB, disks ${f.disks.map((d) => `${d.name}=${d.sizeBytes}`).join(' ')}, ${f.firmware}${f.secureBoot === undefined ? '' : `, secureBoot ${f.secureBoot}`}; script->agent ${secondsBetween(script?.at, agent.at)} s`,
+        `${f.memoryBytes / 2 ** 20} MiB, disks ${f.disks.map((d) => `${d.name}=${d.sizeBytes}`).join(' ')}, ${f.firmware}, ${f.cpu.arch ?? 'arch ?'}${f.secureBoot === undefined ? '' : `, secureBoot ${f.secureBoot}`}; script->agent ${secondsBetween(script?.at, agent.at)} s`,
     };
   });
 }
@@ -211,6 +214,7 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       'disk-bytes': { type: 'string' },
       firmware: { type: 'string' },
       'secure-boot': { type: 'string' },
+      arch: { type: 'string' },
       'other-macs': { type: 'string' },
       'pinned-serial': { type: 'string' },
       'offered-serial': { type: 'string' },
@@ -231,6 +235,7 @@ function parse(argv: string[]): { cmd: string; o: Opts } {
       diskBytes: values['disk-bytes']?.split(',').map(Number),
       firmware: values.firmware,
       secureBoot: values['secure-boot'] === undefined ? undefined : values['secure-boot'] === 'true',
+      arch: values.arch,
       otherMacs: values['other-macs']?.toLowerCase().split(',').filter(Boolean) ?? [],
       pinnedSerial: values['pinned-serial'],
       offeredSerial: values['offered-serial'],

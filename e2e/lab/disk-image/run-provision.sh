@@ -88,6 +88,7 @@ log "network up: $NS_SRV ($BR0 $SRV_IP), taps dfptap0-3"
 
 SCENARIOS=()
 source "$lab/scenarios/provision.sh"
+source "$lab/scenarios/provision-nic-first.sh" # ck_nic_first, run by provision_uefi
 source "$lab/scenarios/provision-burnin.sh"
 source "$lab/scenarios/zero-touch.sh" # scenario_zero_touch; not in the default list (npm run e2e:zero-touch)
 for s in ${*:-${SCENARIOS[@]}}; do

@@ -174,6 +174,10 @@ prov_install_scenario() { # PREFIX NAME FW TAP MAC
     prov_wait_off "$name" 30 >/dev/null || vm_stop "$name"
     check "$p: lifecycle vs floor" ck_floor "$name" "$fw"
     check "$p: ${PROV_REBOOTS:-3} reboots stay local" ck_reboots "$name" "$fw" "$tap" "$mac"
+    if [ "$fw" = uefi ]; then # provision-nic-first.sh
+      check "$p: NIC first (bootindex) boots the disk directly" ck_nic_first "$name" "$tap" "$mac"
+      passed && check "$p: NIC first <= ${LAB_NIC_FIRST_MAX_RATIO:-1.5}x disk first" ck_nic_ratio
+    fi
   fi
   vm_stop "$name"
 }
