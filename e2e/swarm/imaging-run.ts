@@ -149,7 +149,7 @@ try {
     if (s?.phase === 'Failed') throw new Error(`STOP workflow failed: ${s.error}`);
     return s?.phase === 'Succeeded' ? Date.now() : undefined;
   }, 1000);
-  await Promise.race([qemuExited, new Promise((r) => setTimeout(r, 120_000))]);
+  await Promise.race([qemuExited, new Promise((r) => setTimeout(r, 120_000).unref())]); // unref: a timer left pending would keep this process up
   const ready = await hwByMac(survivor!, session);
   const diskSha = sha256File(disk);
   check(ready?.status?.state === 'Ready' && diskSha === rawSha, `${hw.metadata.name} is ${ready?.status?.state} through n${survivor!.k}; the VM's disk sha256 ${diskSha.slice(0, 16)}… equals the image's (${rawSha.slice(0, 16)}…)`);
