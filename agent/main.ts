@@ -16,6 +16,9 @@ import { collectSnapshot } from './hardware/collect.ts';
 import { detectHardware } from './hardware/detect.ts';
 import { SNAPSHOT_BEGIN, SNAPSHOT_END } from './hardware/snapshot.ts';
 import { createWorkflowRunner } from './actions/entry.ts';
+import { nodeHttpGet } from './actions/http-get.ts';
+import { ControlPlane } from './control-plane.ts';
+import { dhcpServerFinder } from './dhcp-probe.ts';
 
 declare const __DRAGONFLY_AGENT_VERSION__: string | undefined;
 const AGENT_VERSION = typeof __DRAGONFLY_AGENT_VERSION__ === 'string' ? __DRAGONFLY_AGENT_VERSION__ : 'dev';
@@ -38,16 +41,18 @@ async function main(argv: string[]): Promise<number> {
   if (params.mode === 'snapshot') return printSnapshotAndPowerOff();
   const facts = detectHardware(collectSnapshot());
   say(`detected ${facts.cpu.threads} CPUs, ${gib(facts.memoryBytes)} GiB, ${facts.disks.length} disks, ${facts.nics.length} NICs, ${facts.firmware}`);
+  // swarm: when this instance dies, the one DHCP names next takes over (agent/control-plane.ts)
+  const controlPlane = new ControlPlane({ url: params.url, find: dhcpServerFinder(params.mac, say), say });
   await runAgent({
     params,
-    api: new AgentApi(params.url),
+    api: new AgentApi(params.url, controlPlane.fetch),
     facts,
     sleep: (ms) => sleep(ms),
     random: Math.random,
     say,
     reboot: async () => forceReboot(),
     bootLocal: async () => forceReboot(),
-    runWorkflow: createWorkflowRunner({ serverUrl: params.url, facts }),
+    runWorkflow: createWorkflowRunner({ serverUrl: params.url, facts, fetch: controlPlane.fetch, httpGet: controlPlane.httpGet(nodeHttpGet()), controlPlane }),
   });
   return 0;
 }

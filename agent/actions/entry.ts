@@ -3,6 +3,7 @@ import type { HardwareFacts } from '../../core/model/hardware.ts';
 import type { Action } from '../../core/model/template.ts';
 import type { FetchFn } from '../api.ts';
 import type { WorkflowRunner } from '../agent.ts';
+import type { ControlPlane } from '../control-plane.ts';
 import { spawnExec, type Exec } from './exec.ts';
 import type { HttpGet } from './http-get.ts';
 import { runWorkflow, type ActionEvent, type AgentWorkflow } from './runner.ts';
@@ -16,6 +17,8 @@ export interface ActionsConfig {
   exec?: Exec;
   httpGet?: HttpGet;
   sleep?: (ms: number) => Promise<void>;
+  /** Swarm: after a switch to another instance, the running workflow is fetched there first, so that instance holds its image. */
+  controlPlane?: Pick<ControlPlane, 'onSwitch'>;
 }
 
 /** Tries for a final event (Succeeded/Failed): the control plane must learn it, or the workflow sits in Running until it times out. */
@@ -54,7 +57,13 @@ export function createWorkflowRunner(cfg: ActionsConfig): WorkflowRunner {
       say(`workflow ${name}: ${wf}`);
       return report({ action: 0, phase: 'Failed', message: wf });
     }
-    const outcome = await runWorkflow({ workflow: wf, facts: cfg.facts, report, exec: cfg.exec ?? spawnExec, httpGet: cfg.httpGet, serverUrl: cfg.serverUrl, token, say, signal: stop.signal });
+    // The new instance copies the image when asked for the workflow (503 until it holds it); the
+    // download's retry then finds the file there. Plain fetch: a failure here must not start a second switch.
+    const off = cfg.controlPlane?.onSwitch(async (url) => {
+      const again = await fetchWorkflow((u, i) => fetch(u, i), url, token, name, wait, 5, say);
+      say(`workflow ${name}: ${typeof again === 'string' ? again : `fetched again from ${url}`}`);
+    });
+    const outcome = await runWorkflow({ workflow: wf, facts: cfg.facts, report, exec: cfg.exec ?? spawnExec, httpGet: cfg.httpGet, fetch: cfg.fetch, serverUrl: cfg.serverUrl, token, say, signal: stop.signal }).finally(() => off?.());
     say(outcome.ok ? `workflow ${name}: done (${outcome.ran} actions)` : `workflow ${name}: ${outcome.cancelled ? 'cancelled' : 'stopped'} at action ${outcome.action + 1}`);
   };
 }

@@ -7,6 +7,7 @@ import { runBurnin } from './burnin.ts';
 import { selectDisk } from './disk-select.ts';
 import { runEfiBootOrder } from './efibootorder.ts';
 import type { Exec } from './exec.ts';
+import type { FetchFn } from '../api.ts';
 import { nodeHttpGet, type HttpGet } from './http-get.ts';
 import { writeImage, type Progress } from './image2disk.ts';
 import { writeImageByFanout } from '../fanout/image2disk-fanout.ts';
@@ -35,6 +36,8 @@ export interface RunnerDeps {
   exec: Exec;
   /** Image downloads; default node:http(s). */
   httpGet?: HttpGet;
+  /** Calls to the control plane (fan-out tracker); default the global fetch. */
+  fetch?: FetchFn;
   /** Control plane base URL: "cache:NAME" image URLs become {serverUrl}/images/NAME. */
   serverUrl?: string;
   /** The agent token of this run: with serverUrl, image2disk may fetch through the rack's swarm (agent/fanout). */
@@ -152,7 +155,7 @@ async function runImage2Disk(a: Static<typeof Image2DiskAction>, i: number, d: R
   if (!a.image.checksum) throw new Error(`image ${url} came without a checksum of the disk; refusing to write it unverified`);
   const progress = progressReporter(i, d.report);
   const checksum = a.image.checksum as string;
-  const swarm = d.token && d.serverUrl ? await writeImageByFanout({ url, serverUrl: d.serverUrl, token: d.token, checksum, target, onProgress: progress.update, say: d.say }) : undefined;
+  const swarm = d.token && d.serverUrl ? await writeImageByFanout({ url, serverUrl: d.serverUrl, token: d.token, checksum, target, onProgress: progress.update, say: d.say, fetch: d.fetch, httpGet: d.httpGet }) : undefined;
   const r = swarm ?? (await writeImage({ url, checksum, format: a.image.format, target, httpGet: d.httpGet ?? nodeHttpGet(), onProgress: progress.update }));
   await progress.idle();
   if (swarm) d.say?.(`${target}: ${swarm.bytesFromPeers} bytes from peers, ${swarm.bytesFromServer} from the control plane${swarm.dropped.length ? `; dropped ${swarm.dropped.map((p) => `${p.peer} (${p.problem})`).join(', ')}` : ''}`);

@@ -1,5 +1,11 @@
 #!/bin/sh
 # busybox udhcpc event script: applies the lease (udhcpc sets $interface $ip $mask $router $dns).
+# Probe mode (the agent's failover, agent/dhcp-probe.ts): DRAGONFLY_DHCP_PROBE names a file that
+# gets the answering server's identifier; the interface and its lease are left alone.
+if [ -n "$DRAGONFLY_DHCP_PROBE" ]; then
+  [ "$1" = bound ] && echo "$serverid" >"$DRAGONFLY_DHCP_PROBE"
+  exit 0
+fi
 case "$1" in
   deconfig)
     ip -4 addr flush dev "$interface"

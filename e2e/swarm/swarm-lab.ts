@@ -5,6 +5,7 @@
  *   dfs-sw-etcd   dfs-etcd  10.79.0.2/24   etcd
  *   dfs-sw-nK     dfs-nK    10.79.0.1K/24  Dragonfly instance K (K = 1..3)
  *   dfs-sw-c      dfs-c     no address     DHCP clients
+ *   dfs-sw        dfs-tapN  (taps)         QEMU VMs of the imaging scenario, run in dfs-sw
  *
  * Nothing here touches the root namespace's interfaces; close() removes every namespace.
  */
@@ -14,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
-const ROOT_NS = 'dfs-sw';
+/** The namespace that holds the bridge (and the VMs' taps). */
+export const ROOT_NS = 'dfs-sw';
 
 /** The last 2000 characters each spawned child wrote to stderr, for the error when it dies. */
 const stderrTails = new WeakMap<ChildProcess, string>();
@@ -30,7 +32,8 @@ export interface SwarmLab {
   close(): Promise<void>;
 }
 
-export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>): SwarmLab {
+/** `taps`: tap interfaces made in ROOT_NS on the bridge, for QEMU run there. */
+export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>, taps: string[] = []): SwarmLab {
   const namespaces: string[] = [];
   const children = new Set<ChildProcess>();
   const dir = mkdtempSync(join(tmpdir(), 'dfs-sw-'));
@@ -62,6 +65,8 @@ export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>): S
       }),
     async close() {
       for (const c of children) c.kill('SIGKILL');
+      // Processes a child started in these namespaces (the imaging scenario's instances, QEMU) die with them.
+      for (const n of namespaces) for (const pid of sh(`ip netns pids ${n} 2>/dev/null || true`).split(/\s+/).filter(Boolean)) sh(`kill -9 ${pid} 2>/dev/null || true`);
       await new Promise((r) => setTimeout(r, 100));
       for (const n of namespaces.reverse()) sh(`ip netns del ${n} 2>/dev/null || true`);
       rmSync(dir, { recursive: true, force: true });
@@ -81,6 +86,7 @@ export function createSwarmLab(hosts: Array<{ name: string; cidr?: string }>): S
       // Broadcasts from 0.0.0.0 need a route, else ENETUNREACH (LAB.md).
       sh(`ip -n ${n} route add 255.255.255.255/32 dev ${inside}`);
     }
+    for (const t of taps) sh(`ip netns exec ${ROOT_NS} ip tuntap add dev ${t} mode tap && ip -n ${ROOT_NS} link set ${t} master dfs-br0 up`);
   } catch (e) {
     void lab.close();
     throw e;
