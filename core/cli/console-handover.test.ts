@@ -1,7 +1,8 @@
 /**
  * The console hand-over: while a machine provisions, Dragonfly's boot log recorder holds the
- * BMC's one SOL session, so a real `ipmitool sol activate` is refused. One API call releases it;
- * then ipmitool gets the console and the recorder does not take it back. Against the real
+ * BMC's one SOL session, so a real `ipmitool sol activate` is refused. One command
+ * (`dragonfly console NAME --release`) releases it; then ipmitool gets the console and the
+ * recorder does not take it back. Against the real
  * OpenIPMI ipmi_sim on 127.0.0.1, whose serial port is a loopback TCP server.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +21,7 @@ import { machineConsoleHolder, openMachineConsole } from '../power/console.ts';
 import { startIpmiSim, type IpmiSim } from '../power/ipmi/testing/ipmi-sim-harness.ts';
 import { startSerialPort, type SerialPort } from '../power/ipmi/testing/serial-port-harness.ts';
 import { createHarness, type Harness } from '../testing/api-harness.ts';
+import { consoleHolding } from './console-command.ts';
 import { describeWithPeers } from '../testing/peers.ts';
 
 const run = promisify(execFile);
@@ -34,6 +36,7 @@ let sim: IpmiSim;
 let serial: SerialPort;
 let ipmitoolChild: ChildProcess | undefined;
 let viewer: WebSocket | undefined;
+let url = '';
 
 const ipmitoolArgs = () => ['-I', 'lanplus', '-C', '3', '-H', sim.endpoints[0].host, '-p', String(sim.endpoints[0].port), '-U', 'admin', '-P', 'secret'];
 
@@ -49,6 +52,7 @@ describeWithPeers(['ipmi_sim', 'ipmitool'], 'console hand-over from the boot log
     // A recorder that retries every 200 ms: if the release did not hold, it would take the console back at once.
     bootLogs = new BootConsoleLogs({ hub: consoles, dir: logDir, retryMs: 200 });
     h = await createHarness({ consoles, bootLogs });
+    url = await h.app.listen({ host: '127.0.0.1', port: 0 });
     const { host, port } = sim.endpoints[0];
     await h.store.create({ apiVersion: 'dragonfly.computer/v1', kind: 'Hardware', metadata: { name: MACHINE }, spec: { macs: ['52:54:00:00:21:01'], bmc: { protocol: 'ipmi', address: `${host}:${port}`, credentialRef: 'bmc' } } });
     unwatch = await recordProvisioningConsoles(h.store, bootLogs);
@@ -78,10 +82,9 @@ describeWithPeers(['ipmi_sim', 'ipmitool'], 'console hand-over from the boot log
     const refused = await run('ipmitool', [...ipmitoolArgs(), 'sol', 'activate'], { timeout: 20_000 }).then((r) => r.stdout + r.stderr, (e: { stdout: string; stderr: string }) => e.stdout + e.stderr);
     expect(refused).toMatch(/SOL payload already active on another session/);
 
-    const res = await h.app.inject({ method: 'POST', url: `/api/v1/machines/${MACHINE}/console/release`, headers: h.headers });
-    expect(res.statusCode).toBe(200);
-    const released = res.json() as ConsoleHolding;
-    expect(released).toMatchObject({ heldBy: 'nobody', viewers: 0, recorder: { state: 'released', boot: 'wf-handover' } });
+    const said = await consoleHolding({ url, token: h.token, machine: MACHINE }, 'release'); // dragonfly console NAME --release
+    expect(said).toMatch(new RegExp(`^released; nobody holds the console of ${MACHINE} \\(released by .+ during wf-handover; not recorded further\\)$`));
+    expect(await holding()).toMatchObject({ heldBy: 'nobody', viewers: 0, recorder: { state: 'released', boot: 'wf-handover' } });
     await until('the UI viewer to be told', async () => viewerSaw.some((m) => m.type === 'ended' && m.reason === 'released'));
 
     const tool = ipmitoolConsole();
@@ -106,7 +109,7 @@ async function holding(): Promise<ConsoleHolding> {
 
 /** A second Dragonfly viewer (as the UI opens one); its server messages, collected. */
 async function openViewer(): Promise<ConsoleServerMessage[]> {
-  const base = (await h.app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
+  const base = url.replace('http', 'ws');
   const messages: ConsoleServerMessage[] = [];
   viewer = new WebSocket(`${base}/api/v1/machines/${MACHINE}/console`, { headers: h.headers });
   viewer.on('message', (d: Buffer, binary: boolean) => binary || messages.push(JSON.parse(String(d)) as ConsoleServerMessage));
