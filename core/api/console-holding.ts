@@ -28,7 +28,8 @@ export function holdingMessage(h: Omit<ConsoleHolding, 'message'>, bmcError?: st
     ...(rec.state === 'recording' ? [`recording the boot log of ${rec.boot}`] : []),
     ...(h.viewers ? [`${h.viewers} viewer${h.viewers === 1 ? '' : 's'}`] : []),
   ];
-  const released = rec.state === 'released' ? ` (released by ${rec.releasedBy} during ${rec.boot}; not recorded further)` : '';
+  const released = rec.state === 'released' ? ` (released by ${rec.releasedBy} during ${rec.boot}; not recorded further)`
+    : rec.state === 'waiting' ? ` (the boot log recorder of ${rec.boot} waits for it)` : '';
   if (h.heldBy === 'dragonfly') return `Dragonfly holds the console of ${h.machine}: ${parts.join(', ') || 'opening'}`;
   if (h.heldBy === 'other') return `${describeHolder(h.holder)} holds the console of ${h.machine}${released}`;
   if (h.heldBy === 'nobody') return `nobody holds the console of ${h.machine}${released}`;

@@ -44,10 +44,10 @@ describeWithPeers(['ipmi_sim', 'ipmitool'], 'console hand-over from the boot log
   beforeAll(async () => {
     serial = await startSerialPort();
     sim = await startIpmiSim({ sol: serial.device });
-    const hw = () => h.store.get<Hardware>('Hardware', MACHINE);
+    const hw = (machine: string) => h.store.get<Hardware>('Hardware', machine);
     consoles = new ConsoleHub({
-      open: async (_m, handlers, takeOver) => openMachineConsole(await hw(), credentialOf, handlers, takeOver),
-      holderOf: async () => machineConsoleHolder(await hw(), credentialOf),
+      open: async (machine, handlers, takeOver) => openMachineConsole(await hw(machine), credentialOf, handlers, takeOver),
+      holderOf: async (machine) => machineConsoleHolder(await hw(machine), credentialOf),
     });
     // A recorder that retries every 200 ms: if the release did not hold, it would take the console back at once.
     bootLogs = new BootConsoleLogs({ hub: consoles, dir: logDir, retryMs: 200 });
@@ -99,6 +99,13 @@ describeWithPeers(['ipmi_sim', 'ipmitool'], 'console hand-over from the boot log
     expect(log).toMatch(/\[dragonfly: console released to another client by .+; the rest of this boot is not recorded\]/);
     expect(log).not.toContain('after the hand-over');
   }, 90_000);
+
+  it('names an unknown machine instead of guessing who holds its console', async () => {
+    const res = await h.app.inject({ url: '/api/v1/machines/no-such-node/console/holder', headers: h.headers });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().message).toMatch(/no-such-node/);
+    await expect(consoleHolding({ url, token: h.token, machine: 'no-such-node' }, 'release')).rejects.toThrow(/no-such-node/);
+  });
 });
 
 async function holding(): Promise<ConsoleHolding> {
