@@ -9,12 +9,13 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleProtocol, ConsoleServerMessage } from '../contract/console.ts';
-import { describeHolder, type ConsoleEnd } from '../power/console.ts';
-import type { ConsoleHub } from '../power/console-hub.ts';
+import { describeHolder } from '../power/console.ts';
+import type { ConsoleHub, HubEnd } from '../power/console-hub.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { DragonflyError } from '../shared/errors.ts';
 import { bearerToken } from './auth-hook.ts';
 import { toDragonflyError } from './http-errors.ts';
+import { consoleHoldingRoutes } from './console-holding.ts';
 
 export interface ConsoleDeps {
   consoles: ConsoleHub;
@@ -40,7 +41,8 @@ function checkOrigin(req: FastifyRequest): void {
 
 const send = (ws: WebSocket, m: ConsoleServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
 
-function endMessage(end: ConsoleEnd): ConsoleServerMessage {
+function endMessage(end: HubEnd): ConsoleServerMessage {
+  if (end.reason === 'released') return { type: 'ended', reason: 'released', message: `${end.by} released the console for another client (ipmitool, the BMC's own console)` };
   if (end.reason === 'taken') return { type: 'ended', reason: 'taken', message: `the console was taken by ${describeHolder(end.holder)}`, holder: end.holder };
   if (end.reason === 'closed') return { type: 'ended', reason: 'closed', message: 'console closed' };
   return { type: 'ended', reason: end.reason, message: end.message };
@@ -68,6 +70,7 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Pr
     },
     (ws, req) => void serveConsole(ws, req.params.name, req.query.takeOver === '1', deps.consoles),
   );
+  await consoleHoldingRoutes(app, deps);
   const logs = deps.bootLogs;
   if (!logs) return;
   app.get<{ Params: { name: string } }>(

@@ -47,7 +47,7 @@ import { FileKeyProvider, type KeyProvider } from '../power/secrets/key-provider
 import { SecretBox } from '../power/secrets/secret-box.ts';
 import { ConsoleHub } from '../power/console-hub.ts';
 import { BootConsoleLogs } from '../power/boot-console-log.ts';
-import { consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
+import { consoleHolderOf, consoleOpener, recordProvisioningConsoles } from '../fleet/console-control.ts';
 import { openReportSigner, type ReportSigner } from '../report/signing.ts';
 import { openSwarmIdentity, type SwarmIdentity } from './swarm-identity.ts';
 import { isSwarmBackend, swarmBackendOf } from './swarm-kv.ts';
@@ -174,7 +174,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
     // secret template variables: same key, own file, so the credentials list never shows them
     const templateSecrets = swarm?.templateSecrets ?? new CredentialStore(join(config.dataDir, 'template-secrets.json'), box);
     const power = new PowerControl(store, credentials, log.child({ svc: 'power' }));
-    const consoles = inject.consoles ?? new ConsoleHub({ open: consoleOpener(store, credentials) });
+    const consoles = inject.consoles ?? new ConsoleHub({ open: consoleOpener(store, credentials), holderOf: consoleHolderOf(store, credentials) });
     cleanup.unshift(() => consoles.close());
     const bootLogs = inject.bootLogs ?? new BootConsoleLogs({ hub: consoles, dir: join(config.dataDir, 'console-logs'), logger: log });
     cleanup.unshift(() => bootLogs.close());

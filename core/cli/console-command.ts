@@ -2,10 +2,13 @@
  * `dragonfly console NAME`: attaches this terminal to a machine's serial console through
  * the API's console WebSocket. The terminal goes raw so every key reaches the machine;
  * `~.` at the start of a line leaves, `~B` sends a break (console-escape.ts).
+ * `--holder` says who holds the console; `--release` makes Dragonfly let go of it (the boot log
+ * recorder and every viewer) so that another client, such as ipmitool, can activate SOL.
  */
 import type { Command } from 'commander';
 import WebSocket from 'ws';
-import type { ConsoleServerMessage } from '../contract/console.ts';
+import type { ConsoleHolding, ConsoleServerMessage } from '../contract/console.ts';
+import { ApiClient } from './client.ts';
 import { EscapeScanner } from './console-escape.ts';
 
 export interface ConsoleIo {
@@ -74,13 +77,33 @@ export function runConsole(t: ConsoleTarget, io: ConsoleIo): Promise<number> {
   });
 }
 
+/** `--holder` and `--release`: one request each, the answer as one line. */
+export async function consoleHolding(t: ConsoleTarget, action: 'holder' | 'release'): Promise<string> {
+  const path = `/api/v1/machines/${encodeURIComponent(t.machine)}/console/${action}`;
+  const h = await new ApiClient(t).request<ConsoleHolding>(action === 'holder' ? 'GET' : 'POST', path);
+  return action === 'release' ? `released; ${h.message}` : h.message;
+}
+
+interface ConsoleOpts {
+  takeOver?: boolean;
+  holder?: boolean;
+  release?: boolean;
+}
+
 export function addConsoleCommand(program: Command, target: (cmd: Command) => { url: string; token?: string }, io: ConsoleIo): void {
   program
     .command('console <name>')
     .description('attach this terminal to a machine\'s serial console (~. leaves, ~B sends a break)')
     .option('--take-over', 'end another client\'s console on the BMC first')
-    .action(async (name: string, opts: { takeOver?: boolean }, cmd: Command) => {
+    .option('--holder', 'say who holds the console (Dragonfly\'s boot log recorder and viewers, or another client) and leave')
+    .option('--release', 'make Dragonfly let go of the console (recorder and viewers) so another client such as ipmitool can take it')
+    .action(async (name: string, opts: ConsoleOpts, cmd: Command) => {
+      const t = { ...target(cmd), machine: name, takeOver: opts.takeOver };
+      if (opts.holder || opts.release) {
+        io.stdout.write(`${await consoleHolding(t, opts.release ? 'release' : 'holder')}\n`);
+        return;
+      }
       // The reason is already on stderr; only the exit status is left to set.
-      process.exitCode = await runConsole({ ...target(cmd), machine: name, takeOver: opts.takeOver }, io);
+      process.exitCode = await runConsole(t, io);
     });
 }

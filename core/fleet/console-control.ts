@@ -1,5 +1,5 @@
 import type { Hardware } from '../model/hardware.ts';
-import { openMachineConsole, type ConsoleOpener } from '../power/console.ts';
+import { machineConsoleHolder, openMachineConsole, type ConsoleHolder, type ConsoleOpener } from '../power/console.ts';
 import type { SecretStore } from '../power/secrets/secret-store.ts';
 import type { Store, Unwatch } from '../store/store.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
@@ -8,6 +8,11 @@ import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 export function consoleOpener(store: Store, credentials: SecretStore): ConsoleOpener {
   return async (machine, handlers, takeOver) =>
     openMachineConsole(await store.get<Hardware>('Hardware', machine), (ref) => credentials.get(ref), handlers, takeOver);
+}
+
+/** Asks a machine's BMC who holds its console, with its decrypted credential. */
+export function consoleHolderOf(store: Store, credentials: SecretStore): (machine: string) => Promise<ConsoleHolder | undefined> {
+  return async (machine) => machineConsoleHolder(await store.get<Hardware>('Hardware', machine), (ref) => credentials.get(ref));
 }
 
 /** Machines being provisioned: power-cycled into PXE (Assigned) or running the agent. */

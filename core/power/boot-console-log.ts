@@ -4,12 +4,14 @@
  * failed install comes with what the screen said. Only output is recorded, never input
  * (typed secrets stay out); each log is capped, and only the newest few per machine are kept.
  * Files: <dir>/<machine>/<boot>.log, where <boot> is the workflow name.
+ * Recording holds the BMC's one SOL session; an operator can release it for another client
+ * (ipmitool), and then this boot is not recorded further (a new boot records again).
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { discardLogger, type Logger } from '../shared/logger.ts';
 import { DragonflyError } from '../shared/errors.ts';
-import type { ConsoleAttachment, ConsoleHub } from './console-hub.ts';
+import type { ConsoleAttachment, ConsoleHub, HubEnd } from './console-hub.ts';
 import { describeHolder } from './console.ts';
 
 export interface BootConsoleLogOptions {
@@ -24,6 +26,9 @@ export interface BootConsoleLogOptions {
   logger?: Logger;
 }
 
+/** The recorder and one machine's console: recording (holds SOL), waiting to retry, released for this boot, or not recording. */
+export type RecorderState = 'recording' | 'waiting' | 'released' | 'off';
+
 export interface BootLogInfo {
   boot: string;
   bytes: number;
@@ -37,6 +42,8 @@ interface Recording {
   attachment?: ConsoleAttachment;
   retry?: NodeJS.Timeout;
   stopped: boolean;
+  /** Who released the console for another client; the recording of this boot ends there. */
+  releasedBy?: string;
 }
 
 const SAFE = /^[a-z0-9][a-z0-9.-]{0,252}$/;
@@ -54,6 +61,28 @@ export class BootConsoleLogs {
     const current = this.recordings.get(machine);
     if (current && (!provisioning || current.boot !== boot)) void this.stop(machine);
     if (provisioning && boot && this.recordings.get(machine)?.boot !== boot) this.start(machine, boot);
+  }
+
+  /** What the recorder does with `machine`'s console now. */
+  state(machine: string): { state: RecorderState; boot?: string; releasedBy?: string } {
+    const rec = this.recordings.get(machine);
+    if (!rec) return { state: 'off' };
+    const state = rec.releasedBy ? 'released' : rec.attachment ? 'recording' : 'waiting';
+    return { state, boot: rec.boot, ...(rec.releasedBy ? { releasedBy: rec.releasedBy } : {}) };
+  }
+
+  /**
+   * Stops recording `machine`'s console for the rest of this boot and lets go of SOL, so that
+   * another client can have it. Returns whether a recording was released.
+   */
+  async release(machine: string, by: string): Promise<boolean> {
+    const rec = this.recordings.get(machine);
+    if (!rec || rec.releasedBy) return false;
+    this.markReleased(rec, by);
+    const a = rec.attachment;
+    rec.attachment = undefined;
+    await a?.detach();
+    return true;
   }
 
   list(machine: string): BootLogInfo[] {
@@ -97,13 +126,9 @@ export class BootConsoleLogs {
     try {
       const a = await this.opts.hub.attach(machine, {
         onData: (bytes) => this.append(rec, bytes),
-        onEnd: (end) => {
-          rec.attachment = undefined;
-          this.note(rec, end.reason === 'taken' ? `console taken by ${describeHolder(end.holder)}` : `console ended (${end.reason})`);
-          this.retryLater(machine, rec);
-        },
+        onEnd: (end) => this.ended(machine, rec, end),
       }, { replay: false }); // output from before this boot is not this boot's log
-      if (rec.stopped) await a.detach();
+      if (rec.stopped || rec.releasedBy) await a.detach();
       else rec.attachment = a;
     } catch (e) {
       this.note(rec, `console not recorded: ${(e as Error).message}`);
@@ -112,9 +137,23 @@ export class BootConsoleLogs {
     }
   }
 
+  private ended(machine: string, rec: Recording, end: HubEnd): void {
+    rec.attachment = undefined;
+    if (end.reason === 'released') return this.markReleased(rec, end.by);
+    this.note(rec, end.reason === 'taken' ? `console taken by ${describeHolder(end.holder)}` : `console ended (${end.reason})`);
+    this.retryLater(machine, rec);
+  }
+
+  private markReleased(rec: Recording, by: string): void {
+    if (rec.releasedBy) return;
+    this.note(rec, `console released to another client by ${by}; the rest of this boot is not recorded`);
+    rec.releasedBy = by;
+    clearTimeout(rec.retry);
+  }
+
   private retryLater(machine: string, rec: Recording): void {
-    if (rec.stopped) return;
-    rec.retry = setTimeout(() => void (rec.stopped || this.attach(machine, rec)), this.opts.retryMs ?? 15_000);
+    if (rec.stopped || rec.releasedBy) return;
+    rec.retry = setTimeout(() => void (rec.stopped || rec.releasedBy || this.attach(machine, rec)), this.opts.retryMs ?? 15_000);
   }
 
   private append(rec: Recording, bytes: Uint8Array): void {

@@ -5,12 +5,15 @@
  * New viewers get the recent output (scrollback) first. The connection closes when the
  * last viewer leaves.
  */
-import type { ConsoleEnd, ConsoleOpener } from './console.ts';
+import type { ConsoleEnd, ConsoleHolder, ConsoleOpener } from './console.ts';
 import type { SolConsole } from './ipmi/sol.ts';
+
+/** How a viewer's console ended: as the BMC or SOL says, or released by an operator (`by`) for another client. */
+export type HubEnd = ConsoleEnd | { reason: 'released'; by: string };
 
 export interface ConsoleViewer {
   onData(bytes: Uint8Array): void;
-  onEnd(end: ConsoleEnd): void;
+  onEnd(end: HubEnd): void;
 }
 
 export interface ConsoleAttachment {
@@ -32,6 +35,8 @@ export interface ConsoleHubOptions {
   scrollbackBytes?: number;
   /** Sees every byte of output of every machine (boot logs); never input. */
   onOutput?: (machine: string, bytes: Uint8Array) => void;
+  /** Asks a machine's BMC who holds its console, without taking it (default: cannot tell). */
+  holderOf?: (machine: string) => Promise<ConsoleHolder | undefined>;
 }
 
 export class ConsoleHub {
@@ -74,6 +79,34 @@ export class ConsoleHub {
   /** Machines whose console is open now. */
   get open(): string[] {
     return [...this.lines.keys()];
+  }
+
+  /** Who holds `machine`'s console on its BMC, as the BMC says. */
+  holderOnBmc(machine: string): Promise<ConsoleHolder | undefined> {
+    if (!this.opts.holderOf) return Promise.reject(new Error('this control plane cannot ask BMCs who holds a console'));
+    return this.opts.holderOf(machine);
+  }
+
+  /** How many viewers (the boot log recorder counts as one) share `machine`'s open console. */
+  viewers(machine: string): number {
+    return this.lines.get(machine)?.viewers.size ?? 0;
+  }
+
+  /**
+   * Lets go of `machine`'s console on the BMC so that another client (ipmitool, a BMC's web
+   * console) can activate SOL: every viewer is told who released it. IPMI v2.0 gives a
+   * holder no signal that someone else wants the console (the BMC just refuses them), so
+   * the hand-over is an operator's explicit act. Returns whether Dragonfly held it.
+   */
+  async release(machine: string, by: string): Promise<boolean> {
+    const line = this.lines.get(machine);
+    if (!line) return false;
+    this.lines.delete(machine);
+    const viewers = [...line.viewers];
+    line.viewers.clear(); // the SOL's own 'closed' end then reaches nobody twice
+    for (const v of viewers) v.onEnd({ reason: 'released', by });
+    await line.console.then((c) => c.close(), () => undefined);
+    return true;
   }
 
   async close(): Promise<void> {

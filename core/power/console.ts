@@ -9,7 +9,8 @@ import { hostPort, redfishBaseUrl } from './factory.ts';
 import { listSystemPaths } from './redfish/redfish-discovery.ts';
 import { RedfishHttp } from './redfish/redfish-http.ts';
 import { refusalOf, serialConsoleOffer } from './redfish/serial-console.ts';
-import { describeHolder, openSolConsole, type SolConsole, type SolEnd, type SolHolder } from './ipmi/sol.ts';
+import { describeHolder, openSolConsole, querySolHolder, type SolConsole, type SolEnd, type SolHolder } from './ipmi/sol.ts';
+import type { IpmiSessionOptions } from './ipmi/session.ts';
 import type { Credential } from './secrets/credential-store.ts';
 
 export type { SolEnd as ConsoleEnd, SolHolder as ConsoleHolder };
@@ -23,16 +24,18 @@ export interface ConsoleHandlers {
 /** Opens the console of one machine; `takeOver` ends another client's console first. */
 export type ConsoleOpener = (machine: string, handlers: ConsoleHandlers, takeOver: boolean) => Promise<SolConsole>;
 
-export async function openConsole(bmc: BmcRef, credential: Credential | undefined, handlers: ConsoleHandlers, takeOver: boolean): Promise<SolConsole> {
+/** The IPMI session that carries the console of this BMC (directly, or as a Redfish manager's offer). */
+async function solSession(bmc: BmcRef, credential: Credential | undefined): Promise<IpmiSessionOptions> {
   if (bmc.protocol !== 'ipmi' && bmc.protocol !== 'redfish') {
     throw new DragonflyError('DF_ERR_UNAVAILABLE', `no serial console over ${bmc.protocol}: Dragonfly opens consoles over IPMI Serial-over-LAN`);
   }
   if (!credential) throw new DragonflyError('DF_ERR_INVALID', `BMC ${bmc.address} has no credential (set spec.bmc.credentialRef to a stored credential)`);
   const { host, port } = bmc.protocol === 'ipmi' ? hostPort(bmc.address, 623) : await redfishSolEndpoint(bmc, credential);
-  return openSolConsole({
-    host, port, username: credential.username ?? 'admin', password: credential.secret,
-    cipherSuite: bmc.options?.cipherSuite === '17' ? 17 : 3, takeOver, ...handlers,
-  });
+  return { host, port, username: credential.username ?? 'admin', password: credential.secret, cipherSuite: bmc.options?.cipherSuite === '17' ? 17 : 3 };
+}
+
+export async function openConsole(bmc: BmcRef, credential: Credential | undefined, handlers: ConsoleHandlers, takeOver: boolean): Promise<SolConsole> {
+  return openSolConsole({ ...(await solSession(bmc, credential)), takeOver, ...handlers });
 }
 
 /**
@@ -65,11 +68,22 @@ async function systemPathOf(http: RedfishHttp, system: string | undefined): Prom
 export function openMachineConsole(
   hw: Hardware, credentialOf: (ref: string) => Credential | undefined, handlers: ConsoleHandlers, takeOver: boolean,
 ): Promise<SolConsole> {
+  const { bmc, credential } = bmcOf(hw, credentialOf);
+  return openConsole(bmc, credential, handlers, takeOver);
+}
+
+/** Who holds `hw`'s console on its BMC (undefined: nobody), asked without taking it. */
+export async function machineConsoleHolder(hw: Hardware, credentialOf: (ref: string) => Credential | undefined): Promise<SolHolder | undefined> {
+  const { bmc, credential } = bmcOf(hw, credentialOf);
+  return querySolHolder(await solSession(bmc, credential));
+}
+
+function bmcOf(hw: Hardware, credentialOf: (ref: string) => Credential | undefined): { bmc: BmcRef; credential?: Credential } {
   const name = hw.metadata.name;
   const bmc = hw.spec.bmc;
   if (!bmc) throw new DragonflyError('DF_ERR_UNAVAILABLE', `${name} has no BMC configured (spec.bmc), so no serial console`);
   const ref = bmc.credentialRef;
   const credential = ref ? credentialOf(ref) : undefined;
   if (ref && !credential) throw new DragonflyError('DF_ERR_INVALID', `credential "${ref}" of ${name} does not exist`);
-  return openConsole(bmc, credential, handlers, takeOver);
+  return { bmc, credential };
 }

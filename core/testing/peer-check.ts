@@ -45,6 +45,8 @@ export const peers = {
   setpriv: { pkg: 'util-linux', for: 'servers run as an unprivileged user (the privileged port helper)' },
   blockdev: { pkg: 'util-linux', for: 'disktest flushes the loop device cache before reading back' },
   'qemu-aarch64-static': { pkg: 'qemu-user-static', for: 'the arm64 agent image: its busybox and Node run at build and test time' },
+  mcopy: { pkg: 'mtools', for: 'the lab disk image and its seed file (the installed-OS console test)' },
+  'grub-mkimage': { pkg: 'grub2-common', for: 'the lab disk image (e2e/lab/disk-image/build.sh)' },
 } as const satisfies Record<string, Peer>;
 
 export type PeerName = keyof typeof peers;

@@ -129,5 +129,21 @@ test('open a machine\'s console, type a command, read the answer; hand-over with
     await page.screenshot({ path: new URL('../artifacts/console-boot-log.png', import.meta.url).pathname });
   });
 
+  await test.step('the recorder holds the console, so ipmitool is refused; released in the UI, ipmitool gets it', async () => {
+    const detail = page.getByRole('dialog');
+    const holder = detail.getByTestId('console-holder');
+    await detail.getByRole('button', { name: 'Who holds the console?' }).click();
+    await expect(holder).toHaveText(/^Dragonfly holds the console of .+: recording the boot log of .+, 1 viewer$/);
+    const refused = await run('ipmitool', [...ipmitoolArgs(), 'sol', 'activate'], { timeout: 20_000 }).then((r) => r.stdout + r.stderr, (e: { stdout: string; stderr: string }) => e.stdout + e.stderr);
+    expect(refused).toMatch(/SOL payload already active on another session/);
+    await detail.getByRole('button', { name: 'Release to another client' }).click();
+    await expect(holder).toHaveText(/^nobody holds the console of .+ \(released by .+; not recorded further\)$/);
+    await expect(page.getByRole('alert')).toContainText(/released the console for another client/);
+    await ipmitoolHolds();
+    await detail.getByRole('button', { name: 'Who holds the console?' }).click();
+    await expect(holder).toHaveText(/^user 'admin' holds the console of /);
+    await page.screenshot({ path: new URL('../artifacts/console-released.png', import.meta.url).pathname });
+  });
+
   expect(errors).toEqual([]);
 });

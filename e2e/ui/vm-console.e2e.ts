@@ -5,25 +5,19 @@
  * so nothing the firmware prints is missed: with no OS it falls back to its UEFI shell, whose
  * banner names the firmware; a command typed in the browser is answered by that shell.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { expect, test } from '@playwright/test';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unmetNeeds } from '../../core/testing/peer-check.ts';
-import { freeTcpPort, startIpmiSim, type IpmiSim } from '../../core/power/ipmi/testing/ipmi-sim-harness.ts';
-import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { SimAgent, operatorCall, operatorToken } from './sim-agent.ts';
+import { openMachineConsole, screenLines, screenShows, startVmConsoleMachine, type VmConsoleMachine } from './vm-console-machine.ts';
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 const unmet = unmetNeeds(['qemu-system-x86_64', 'ipmi_sim', { ok: existsSync(OVMF_CODE) && existsSync(OVMF_VARS), why: `no OVMF at ${OVMF_CODE}: apt-get install ovmf` }]);
 
-let cp: ControlPlane;
-let sim: IpmiSim;
-let qemu: ChildProcess | undefined;
+let vm: VmConsoleMachine | undefined;
 let vmDir = '';
-let agent: SimAgent;
 
 test.beforeAll(async () => {
   // In CI a missing peer is a failure, never a skip (core/testing/peers.ts says why).
@@ -31,52 +25,27 @@ test.beforeAll(async () => {
   test.skip(unmet.length > 0, `not run: ${unmet.join('; ')} (a VM whose serial console is reached through ipmi_sim)`);
   vmDir = mkdtempSync(join(tmpdir(), 'df-vm-console-'));
   copyFileSync(OVMF_VARS, join(vmDir, 'vars.fd')); // the firmware writes its variables
-  const serialPort = await freeTcpPort();
-  qemu = spawn('qemu-system-x86_64', [
-    '-M', 'q35', '-m', '256', '-display', 'none', '-monitor', 'none', '-nic', 'none', '-no-reboot',
+  vm = await startVmConsoleMachine([
+    '-M', 'q35', '-m', '256',
     '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
     '-drive', `if=pflash,format=raw,unit=1,file=${join(vmDir, 'vars.fd')}`,
-    '-serial', `tcp:127.0.0.1:${serialPort},server=on,wait=on`,
-  ], { stdio: 'ignore' });
-  sim = await startIpmiSim({ sol: `tcp:127.0.0.1:${serialPort}` });
-  cp = await startControlPlane();
-  const token = await operatorToken(cp.url, cp.password);
-  agent = new SimAgent(cp.url, '52:54:00:e2:19:02');
-  await agent.register();
-  await operatorCall(cp.url, token, 'POST', '/api/v1/credentials', { name: 'vm-bmc', username: 'admin', secret: 'secret' });
-  const { host, port } = sim.endpoints[0];
-  await operatorCall(cp.url, token, 'PATCH', `/api/v1/hardware/${agent.hardware}`, { spec: { bmc: { protocol: 'ipmi', address: `${host}:${port}`, credentialRef: 'vm-bmc' } } });
+  ], '52:54:00:e2:19:02');
 });
 
 test.afterAll(async () => {
-  qemu?.kill('SIGKILL');
-  await cp?.stop();
-  await sim?.stop();
+  await vm?.stop();
   if (vmDir) rmSync(vmDir, { recursive: true, force: true });
 });
-
-/** The screen's lines; xterm draws spaces as U+00A0. */
-async function screenLines(page: Page): Promise<string[]> {
-  const text = await page.getByTestId('console-screen').locator('.xterm-rows').innerText();
-  return text.split('\n').map((l) => l.replace(/\u00a0/g, ' ').trimEnd());
-}
 
 test('the console of a VM shows its firmware\'s banner and its shell answers a command typed in the browser', async ({ page }) => {
   test.setTimeout(360_000); // OVMF under TCG on a shared 2-core machine
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-
-  await page.goto(cp.url);
-  await page.getByLabel('Password', { exact: true }).fill(cp.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator(`.machine-row[data-machine="${agent.hardware}"]`).getByRole('button', { name: agent.displayName }).click();
-  const detail = page.getByRole('dialog');
-  await detail.getByRole('button', { name: 'Open console' }).click();
-  await expect(detail.getByText('Connected', { exact: true })).toBeVisible();
+  await openMachineConsole(page, vm!);
 
   // The VM starts when SOL first connects its serial port. With no OS, the firmware's boot manager
   // falls back to its UEFI shell, which clears the screen and prints the firmware's banner.
-  await expect.poll(async () => (await screenLines(page)).some((l) => l.startsWith('Shell>')), { timeout: 300_000, intervals: [1000] }).toBe(true);
+  await screenShows(page, (l) => l.startsWith('Shell>'), 300_000);
   const lines = await screenLines(page);
   expect(lines).toContain('UEFI Interactive Shell v2.2');
   expect(lines.some((l) => /^UEFI v2\.\d+ \(EDK II, 0x[0-9A-F]+\)$/.test(l))).toBe(true);

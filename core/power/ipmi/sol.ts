@@ -71,6 +71,17 @@ export async function solHolder(session: IpmiSession): Promise<SolHolder | undef
   return holder;
 }
 
+/** Who holds SOL on the BMC now, asked over a session of our own that activates nothing. */
+export async function querySolHolder(opts: IpmiSessionOptions): Promise<SolHolder | undefined> {
+  const session = new IpmiSession(opts);
+  try {
+    await session.open();
+    return await solHolder(session);
+  } finally {
+    await session.close();
+  }
+}
+
 interface Activated {
   inboundSize: number;
   encrypted: boolean;

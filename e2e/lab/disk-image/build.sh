@@ -24,7 +24,9 @@
 #   DRAGONFLY-SEED <seed>
 # <host> and <seed> come from /dragonfly-seed.txt on the ESP (the template's writefile action
 # writes it: lines "hostname=NAME" and "seed=WORD"; GRUB reads it), else "unnamed"/"none".
-# Then it powers off (QEMU with -no-reboot exits).
+# Then it powers off (QEMU with -no-reboot exits). With a line "console=login" in the seed file
+# (kernel argument dragonfly.console=login) it stays up instead: hostname NAME, and busybox getty
+# on ttyS0 asks "NAME login:"; user root has no password (a lab OS, never a real one).
 #
 #   DRAGONFLY-SECURE-BOOT on|off|unknown|bios lockdown=<the kernel's lockdown mode>
 # (the SecureBoot EFI variable read through efivarfs, and whether the kernel locked itself down).
@@ -114,11 +116,12 @@ build_initramfs() {
 mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t sysfs sysfs /sys
-host="" seed=""
+host="" seed="" console=""
 for w in $(cat /proc/cmdline); do
   case "$w" in
     dragonfly.host=*) host=${w#dragonfly.host=} ;;
     dragonfly.seed=*) seed=${w#dragonfly.seed=} ;;
+    dragonfly.console=*) console=${w#dragonfly.console=} ;;
   esac
 done
 echo "DRAGONFLY-LOCAL-BOOT-OK ${host:-unnamed} firmware=$([ -d /sys/firmware/efi ] && echo uefi || echo bios)"
@@ -138,6 +141,16 @@ fi
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 lockdown=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/security/lockdown 2>/dev/null)
 echo "DRAGONFLY-SECURE-BOOT $sb lockdown=${lockdown:-unknown}"
+if [ "$console" = login ]; then
+  # An installed OS an operator logs into on the serial console (the console tests).
+  mkdir -p /etc /root /tmp
+  echo 'root::0:0:root:/root:/bin/sh' >/etc/passwd
+  echo 'root:x:0:' >/etc/group
+  hostname "${host:-unnamed}"
+  echo "DRAGONFLY-LOGIN getty on ttyS0"
+  # PID 1 must not exit; getty ends with each logout and starts again.
+  while true; do setsid getty -L 115200 ttyS0 vt100; sleep 1; done
+fi
 sync
 poweroff -f
 EOF
@@ -156,10 +169,11 @@ set timeout=0
 set default=0
 set hostname=
 set seed=
+set console=
 if [ -f /dragonfly-seed.txt ]; then source /dragonfly-seed.txt; fi
 menuentry "Dragonfly lab disk" {
   echo "dragonfly lab disk: loading the kernel"
-  linux /vmlinuz console=ttyS0,115200 quiet panic=-1 dragonfly.host=\$hostname dragonfly.seed=\$seed
+  linux /vmlinuz console=ttyS0,115200 quiet panic=-1 dragonfly.host=\$hostname dragonfly.seed=\$seed dragonfly.console=\$console
   initrd /initrd.img
 }
 EOF

@@ -8,6 +8,10 @@
 #   own IPMI driver sets next boot PXE and power-cycles -> agent images the disk -> reboot ->
 #   Dragonfly sets next boot disk -> the machine starts from its disk (no iPXE at all) -> the
 #   marker on serial -> it powers itself off -> Ready, and the BMC says off.
+# The BMC has SOL: its `sol` device is a serial relay (scenarios/serial-relay.ts, TCP
+# 127.0.0.1:IPMI_PORT+100) that every QEMU start connects to (+200), so one SOL session lasts
+# across power cycles. Dragonfly records the console while the machine provisions; the scenario
+# types into the console during iPXE and reads the recorded boot log back through the API.
 # Nobody touches the VM: every start and stop is in the chassis log ($LAB_DIR/vm-dfi-ipmi/chassis.log),
 # "bmc set ..." lines from the BMC, "machine ..." lines from the machine.
 # Reuses the provisioning scenario's disk image and template (provision.sh: prov_can_run, papi).
@@ -30,6 +34,7 @@ IPMI_SECRET=dfi$RANDOM$RANDOM # the BMC password: must never come back out of th
 IPMI_DISK_BYTES=268435456 # 256 MiB, empty
 
 iapi() { ip netns exec "$NS_SRV" env LAB_TOKEN="$LAB_TOKEN" LAB_API_URL="${IAPI_URL:-$CP_URL}" node --import tsx "$LAB_REPO/e2e/lab/scenarios/ipmi-api.ts" "$@"; }
+capi() { ip netns exec "$NS_SRV" env LAB_TOKEN="$LAB_TOKEN" LAB_API_URL="${IAPI_URL:-$CP_URL}" node --import tsx "$LAB_REPO/e2e/lab/scenarios/console-api.ts" "$@"; }
 ipmitool_srv() { in_srv ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$IPMI_PORT" -U "$IPMI_USER" -P "$IPMI_SECRET" "$@"; }
 ipmi_chassis_log() { echo "$(vm_dir "$IPMI_VM")/chassis.log"; }
 ipmi_lines() { local f; f=$(ipmi_chassis_log); [ -f "$f" ] && wc -l <"$f" || echo 0; }
@@ -68,7 +73,7 @@ d='$d'
 on() {
   alive && return 0
   cd '$LAB_REPO' || return 1
-  node --import tsx e2e/lab/scenarios/ipmi-machine.ts --dir "\$d" --tap '$IPMI_TAP' --mac '$IPMI_MAC' --disk "\$d/disk.img" ${IPMI_MACHINE_ARGS:-} </dev/null >>"\$d/machine.out" 2>&1 &
+  node --import tsx e2e/lab/scenarios/ipmi-machine.ts --dir "\$d" --tap '$IPMI_TAP' --mac '$IPMI_MAC' --disk "\$d/disk.img" --serial-relay $IPMI_SERIAL_PORT ${IPMI_MACHINE_ARGS:-} </dev/null >>"\$d/machine.out" 2>&1 &
   echo \$! >"\$d/machine.pid"
 }
 alive() { local p; p=\$(cat "\$d/machine.pid" 2>/dev/null) && [ -n "\$p" ] && kill -0 "\$p" 2>/dev/null; }
@@ -102,13 +107,29 @@ EOF
   chmod 755 "$s"
 }
 
+# ipmi_relay_start DIR: the serial relay in $NS_SRV (ipmi_sim's SOL <-> each QEMU start); what
+# reaches the machine from the BMC side is appended to DIR/typed.log.
+ipmi_relay_start() {
+  local d=$1 ready="$LAB_DIR/serial-relay${IPMI_INSTANCE:-}.ready" i
+  rm -f "$ready"
+  ip netns exec "$NS_SRV" node --import tsx "$LAB_REPO/e2e/lab/scenarios/serial-relay.ts" --bmc-port "$IPMI_SOL_PORT" \
+    --machine-port "$IPMI_SERIAL_PORT" --typed "$d/typed.log" --ready "$ready" </dev/null >>"$d/relay.out" 2>&1 &
+  echo $! >"$LAB_DIR/serial-relay${IPMI_INSTANCE:-}.pid"
+  for ((i = 0; i < 60; i++)); do [ -s "$ready" ] && return 0; sleep 0.5; done
+  note "serial relay did not start: $(tr '\n' ' ' <"$d/relay.out" | cut -c1-200)"
+  return 1
+}
+
 # ipmi_start: ipmi_sim inside $NS_SRV on 127.0.0.1:$IPMI_PORT, up when ipmitool gets an answer.
 ipmi_start() {
   local b="$LAB_DIR/ipmi${IPMI_INSTANCE:-}" d i p auths='none md2 md5 straight'
   d=$(vm_dir "$IPMI_VM")
+  # TCP ports of the serial relay (set here: the zero-touch scenario runs several BMCs).
+  IPMI_SOL_PORT=$((IPMI_PORT + 100)) IPMI_SERIAL_PORT=$((IPMI_PORT + 200))
   mkdir -p "$b/state" "$d"
   [ -f "$d/disk.img" ] || truncate -s "$IPMI_DISK_BYTES" "$d/disk.img"
   : >"$d/chassis.log"
+  ipmi_relay_start "$d" || return 1
   ipmi_write_chassis "$d" "$b/chassis.sh"
   {
     echo 'name "dfi-bmc"'
@@ -120,6 +141,7 @@ ipmi_start() {
     echo '    guid a123456789abcdefa123456789abcdef'
     echo '  endlan'
     echo "  chassis_control \"$b/chassis.sh $IPMI_VM\""
+    echo "  sol \"tcp:127.0.0.1:$IPMI_SOL_PORT\" 115200"
     echo "  user 2 true \"$IPMI_USER\" \"$IPMI_SECRET\" admin 10 $auths"
   } >"$b/lan.conf"
   printf '%s\n' 'mc_setbmc 0x20' 'mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr' \
@@ -140,6 +162,7 @@ ipmi_stop() {
   stop_pidfile "$LAB_DIR/ipmi-sim${IPMI_INSTANCE:-}.pid" 5
   [ -n "${p:-}" ] && for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   stop_pidfile "$(vm_dir "$IPMI_VM")/qemu.pid" 5
+  stop_pidfile "$LAB_DIR/serial-relay${IPMI_INSTANCE:-}.pid" 5
 }
 
 ck_ipmi_bmc_up() {
@@ -181,6 +204,23 @@ ck_ipmi_assign() {
   ipmi_in_order "$since" 'bmc set boot pxe' 'bmc set (power 0|reset 1)' 'machine stop' 'machine start [0-9]+ boot=pxe' || return 1
   ipmi_lines >"$d/lines-after-assign" # the install and its reboot come after this line
   note "workflow $out; chassis: $(ipmi_since "$since")"
+}
+
+# While iPXE runs (it reads the serial console for Ctrl-B and echoes nothing), an operator types a
+# password-like word into the console through the API; the relay shows it reached the machine.
+ck_ipmi_type_into_console() {
+  local d out i secret="dfi-typed-$RANDOM$RANDOM"; d=$(vm_dir "$IPMI_VM")
+  for ((i = 0; i < 120; i++)); do
+    tr -d '\r' <"$d/serial.log" | awk '/^=== dfi-machine: power-on/ { s = "" } { s = s $0 "\n" } END { printf "%s", s }' | grep -q 'iPXE' && break
+    sleep 0.5
+  done
+  # Typed later, the agent's shell would echo it (output, which the log keeps): not this check's point.
+  [ "$i" -lt 120 ] || { note "iPXE never started after the last power-on"; return 1; }
+  out=$(capi type --name "$IPMI_HW" --text "$secret") || { note "$out"; return 1; }
+  for ((i = 0; i < 40; i++)); do grep -qF "$secret" "$d/typed.log" 2>/dev/null && break; sleep 0.5; done
+  grep -qF "$secret" "$d/typed.log" 2>/dev/null || { note "$out, but it never reached the machine's serial port"; return 1; }
+  echo "$secret" >"$d/typed-secret"
+  note "$out during iPXE; it reached the machine's serial port (relay)"
 }
 
 ck_ipmi_installed() {
@@ -232,6 +272,13 @@ ck_ipmi_ready() {
   [ "$st" = off ] && [ "$tool" = 'Chassis Power is off' ]
 }
 
+# The console Dragonfly recorded while the machine provisioned, read back through the API.
+ck_ipmi_boot_log() {
+  local d out; d=$(vm_dir "$IPMI_VM")
+  out=$(capi boot-log --name "$IPMI_HW" --workflow "$(cat "$d/workflow")" --started "$(cat "$d/started.iso")" --absent "$(cat "$d/typed-secret")") || { note "$out"; return 1; }
+  note "$out"
+}
+
 scenario_ipmi_power() {
   local p=ipmi-power
   if ! prov_can_run; then skip "$p: Ready via IPMI" "$PROV_WHY"; return 0; fi
@@ -240,8 +287,10 @@ scenario_ipmi_power() {
   passed && check "$p: credential + BMC via API" ck_ipmi_api_bmc
   passed && check "$p: power on -> PXE -> registered" ck_ipmi_power_on
   passed && check "$p: assign -> next boot PXE, cycle" ck_ipmi_assign
+  passed && check "$p: typed into the console (iPXE)" ck_ipmi_type_into_console
   passed && check "$p: image written" ck_ipmi_installed
   passed && check "$p: next boot disk -> marker" ck_ipmi_disk_boot
   passed && check "$p: Ready, powered off" ck_ipmi_ready
+  passed && check "$p: boot log: firmware + agent, not typed" ck_ipmi_boot_log
   ipmi_stop
 }

@@ -13,8 +13,11 @@
  * (the BMC's power off) ends QEMU and exits. The serial console is appended to DIR/serial.log
  * across starts; every start, reboot and stop is a line in DIR/chassis.log (the BMC's script
  * writes its "set" commands there too), so a test can check the order of events.
+ * With --serial-relay PORT the serial port is also a TCP client of serial-relay.ts on 127.0.0.1:PORT
+ * (the BMC's SOL is on the relay's other side, so it survives this process's QEMU restarts);
+ * QEMU's chardev logfile keeps DIR/serial.log as before.
  *
- *   node --import tsx ipmi-machine.ts --dir D --tap TAP --mac MAC --disk IMG [--memory MIB] [--cpus N] [--post-delay S] [--serial SMBIOS_SERIAL]
+ *   node --import tsx ipmi-machine.ts --dir D --tap TAP --mac MAC --disk IMG [--memory MIB] [--cpus N] [--post-delay S] [--serial SMBIOS_SERIAL] [--serial-relay PORT]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -63,6 +66,16 @@ interface Opts {
   postDelayMs: number;
   /** The SMBIOS system serial (type 1) the machine reports, as a vendor burns it in. */
   serial?: string;
+  /** The loopback TCP port of serial-relay.ts's machine side, if the BMC has SOL. */
+  serialRelay?: string;
+}
+
+/** The serial port: a file, or a client of the lab's serial relay that also logs to the file. */
+function serialArgs(o: Opts): string[] {
+  const log = join(o.dir, 'serial.log');
+  // A client without reconnect connects before the guest runs, so no early output is lost.
+  const chardev = o.serialRelay ? `socket,id=ser,host=127.0.0.1,port=${o.serialRelay},logfile=${log},logappend=on` : `file,id=ser,path=${log},append=on`;
+  return ['-chardev', chardev, '-serial', 'chardev:ser'];
 }
 
 const chassisLog = (dir: string, line: string) => appendFileSync(join(dir, 'chassis.log'), `${new Date().toISOString()} machine ${line}\n`);
@@ -96,7 +109,7 @@ async function runOnce(o: Opts, boot: BootDevice, onChild: (c: ChildProcess) => 
   appendFileSync(join(o.dir, 'serial.log'), `\r\n=== dfi-machine: power-on, boot ${boot}, ${new Date().toISOString()} ===\r\n`);
   const child = spawn('qemu-system-x86_64', [
     '-accel', 'tcg', '-m', o.memory, '-smp', o.cpus, '-nographic', '-no-reboot', '-no-shutdown', '-monitor', 'none',
-    '-chardev', `file,id=ser,path=${join(o.dir, 'serial.log')},append=on`, '-serial', 'chardev:ser',
+    ...serialArgs(o),
     '-chardev', `socket,id=qmp,path=${sock}`, '-mon', 'chardev=qmp,mode=control',
     '-pidfile', join(o.dir, 'qemu.pid'),
     ...(o.serial ? ['-smbios', `type=1,serial=${o.serial}`] : []),
@@ -114,10 +127,11 @@ async function runOnce(o: Opts, boot: BootDevice, onChild: (c: ChildProcess) => 
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
-    options: Object.fromEntries(['dir', 'tap', 'mac', 'disk', 'memory', 'cpus', 'post-delay', 'serial'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['dir', 'tap', 'mac', 'disk', 'memory', 'cpus', 'post-delay', 'serial', 'serial-relay'].map((k) => [k, { type: 'string' as const }])),
   });
   if (!v.dir || !v.tap || !v.mac || !v.disk) throw new Error('--dir, --tap, --mac and --disk are required');
-  const o: Opts = { dir: v.dir, tap: v.tap, mac: v.mac, disk: v.disk, memory: v.memory ?? '1024', cpus: v.cpus ?? '2', postDelayMs: Number(v['post-delay'] ?? 2) * 1000, serial: v.serial };
+  const o: Opts = { dir: v.dir, tap: v.tap, mac: v.mac, disk: v.disk, memory: v.memory ?? '1024', cpus: v.cpus ?? '2', postDelayMs: Number(v['post-delay'] ?? 2) * 1000, serial: v.serial, serialRelay: v['serial-relay'] };
+  if (o.serialRelay && !/^\d{1,5}$/.test(o.serialRelay)) throw new Error(`--serial-relay must be a TCP port, not "${o.serialRelay}"`);
   let stopping = false;
   let child: ChildProcess | undefined;
   process.on('SIGTERM', () => {

@@ -4,6 +4,7 @@ import '@xterm/xterm/css/xterm.css';
 import type { ConsoleServerMessage } from '../../../../../core/contract/console.ts';
 import { openConsoleSocket, type ConsoleSocket } from '../console-socket.ts';
 import { BootLogs } from './boot-logs.tsx';
+import { ConsoleHolder } from './console-holder.tsx';
 
 type Banner = { kind: 'held' | 'ended' | 'error'; text: string } | null;
 
@@ -20,6 +21,7 @@ export function ConsolePanel({ machine }: { machine: string }) {
       ) : (
         <button type="button" onClick={() => { setTakeOver(false); setOpen(true); }}>Open console</button>
       )}
+      <ConsoleHolder machine={machine} />
       <h4>Boot console logs</h4>
       <BootLogs machine={machine} />
     </section>
