@@ -176,7 +176,7 @@ prov_install_scenario() { # PREFIX NAME FW TAP MAC
     check "$p: ${PROV_REBOOTS:-3} reboots stay local" ck_reboots "$name" "$fw" "$tap" "$mac"
     if [ "$fw" = uefi ]; then # provision-nic-first.sh
       check "$p: NIC first (bootindex) boots the disk directly" ck_nic_first "$name" "$tap" "$mac"
-      passed && check "$p: NIC first <= ${LAB_NIC_FIRST_MAX_RATIO:-1.5}x disk first" ck_nic_ratio
+      passed && nf_report_ratio
     fi
   fi
   vm_stop "$name"
