@@ -80,15 +80,37 @@ function firstLine(c: ChildProcess): Promise<string> {
   });
 }
 
+/** Kernel TCP counters summed over namespaces: what shows a listen backlog overflowing or SYNs lost. */
+const TCP_COUNTERS = ['TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPSynRetrans', 'TcpRetransSegs', 'TcpExtTCPTimeouts'];
+function tcpCounters(nss: string[]): Record<string, number> {
+  const sum: Record<string, number> = Object.fromEntries(TCP_COUNTERS.map((k) => [k, 0]));
+  for (const ns of nss) {
+    for (const line of execFileSync('ip', ['netns', 'exec', ns, 'nstat', '-az', ...TCP_COUNTERS], { encoding: 'utf8' }).split('\n')) {
+      const [k, v] = line.trim().split(/\s+/);
+      if (k in sum) sum[k] += Number(v);
+    }
+  }
+  return sum;
+}
+const tbfDrops = (nss: string[]) => nss.reduce((n, ns) => n + Number(/dropped (\d+)/.exec(tc(ns, '-s', 'qdisc', 'show', 'dev', 'eth0'))?.[1] ?? 0), 0);
+const addUp = (all: Array<Record<string, number> | undefined>) =>
+  all.reduce<Record<string, number>>((t, r) => {
+    for (const [k, v] of Object.entries(r ?? {})) t[k] = (t[k] ?? 0) + v;
+    return t;
+  }, {});
+
 const sentBytes = () => Number(/Sent (\d+) bytes/.exec(tc('dffo-cp', '-s', 'qdisc', 'show', 'dev', 'eth0'))?.[1] ?? NaN);
 
 async function round(mode: 'unicast' | 'fanout', n: number, cp: { url: string; tokens: string[] }, file: string, checksum: string, agentJs: string, dir: string) {
   await mkdir(dir, { recursive: true });
   const agents = Array.from({ length: n }, (_, i) => run(`dffo-a${i}`, ['node', agentJs, mode, cp.url, cp.tokens[i], file, checksum, join(dir, `disk-${mode}-${i}`)]));
   await Promise.all(agents.map(firstLine));
+  const nss = Array.from({ length: n }, (_, i) => `dffo-a${i}`);
+  const tcp0 = tcpCounters([...nss, 'dffo-cp']);
+  const drops0 = tbfDrops(nss);
   const before = sentBytes();
   const t0 = performance.now();
-  const results = agents.map((a) => new Promise<{ ms: number; fromServer: number; fromPeers: number }>((resolve, reject) => {
+  const results = agents.map((a) => new Promise<{ ms: number; fromServer: number; fromPeers: number; failures?: Record<string, number> }>((resolve, reject) => {
     const lines = createInterface({ input: a.stdout! });
     lines.once('line', (l) => resolve(JSON.parse(l)));
     a.once('exit', (code) => code !== 0 && reject(new Error(`a ${mode} agent exited ${code}`)));
@@ -98,6 +120,9 @@ async function round(mode: 'unicast' | 'fanout', n: number, cp: { url: string; t
   const wall = Math.max(...r.map((x) => x.ms)) / 1000;
   await Promise.all(agents.map((a) => new Promise((res) => (a.exitCode !== null ? res(0) : a.once('exit', res)))));
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  const tcp1 = tcpCounters([...nss, 'dffo-cp']);
+  const tcp = Object.fromEntries(TCP_COUNTERS.map((k) => [k, tcp1[k] - tcp0[k]]));
+  console.error(`${mode} N=${n}: failures ${JSON.stringify(addUp(r.map((x) => x.failures)))}; tcp ${JSON.stringify(tcp)}; tbf drops on agent links ${tbfDrops(nss) - drops0}`);
   return { seconds: wall, cpBytes: sentBytes() - before, fromPeers: r.reduce((s, x) => s + x.fromPeers, 0), spent: (performance.now() - t0) / 1000 };
 }
 
