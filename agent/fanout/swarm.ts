@@ -59,6 +59,9 @@ export interface FanoutResult {
 /** Wait after a plan that brought nothing (its peers were all busy), ms. */
 const BUSY_WAIT_MS = 200;
 
+/** Tracker calls failed in a row before the agent takes chunks from the control plane without a plan. */
+const TRACKER_FAILURES_BEFORE_FALLBACK = 6;
+
 /** Chunks one worker asks a plan for: a share of the image, so the workers' plans differ. */
 const WANT_PER_PLAN = 64;
 
@@ -74,6 +77,8 @@ interface Swarm {
   fromServer: number;
   fromPeers: number;
   serverFailures: number;
+  /** Tracker calls failed in a row (any worker). */
+  trackerFailures: number;
   failures: Record<string, number>;
   error?: Error;
   lastReport: number;
@@ -94,7 +99,7 @@ export async function fanoutWriteImage(o: FanoutOptions): Promise<FanoutResult> 
   let peer: PeerServer | undefined;
   try {
     peer = await startPeerServer(o.target, m, o.peerHost, o.peerPort);
-    const s: Swarm = { o, fh, peer, missing: new Set(m.sha256.keys()), inflight: new Set(), fresh: [], bad: new Map(), fromServer: 0, fromPeers: 0, serverFailures: 0, failures: {}, lastReport: 0 };
+    const s: Swarm = { o, fh, peer, missing: new Set(m.sha256.keys()), inflight: new Set(), fresh: [], bad: new Map(), fromServer: 0, fromPeers: 0, serverFailures: 0, trackerFailures: 0, failures: {}, lastReport: 0 };
     await Promise.all(Array.from({ length: o.workers ?? 3 }, () => worker(s)));
     if (s.error) throw s.error;
     await fh.sync();
@@ -136,14 +141,22 @@ async function worker(s: Swarm): Promise<void> {
   }
 }
 
-/** The tracker's plan; without a tracker, the next chunks from the control plane (the plain download). */
+/**
+ * The tracker's plan; without a tracker, the next chunks from the control plane (the plain
+ * download). A tracker that fails once or twice is a busy control plane, not a gone one: the
+ * agent waits and asks again. Falling back at once turned every slow answer into a run of chunks
+ * from that same busy control plane (bench, 50 agents: 207 tracker timeouts, 53xS sent).
+ */
 async function ask(s: Swarm, want: number[]): Promise<SourcesReply> {
   const have = s.fresh.splice(0);
   try {
-    return await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have, want });
+    const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have, want });
+    s.trackerFailures = 0;
+    return reply;
   } catch (err) {
     count(s, `tracker ${failureCause(err as Error)}`);
     s.fresh.push(...have);
+    if (++s.trackerFailures < TRACKER_FAILURES_BEFORE_FALLBACK) return { plan: [], wanting: 0, retryMs: Math.min(5000, 1000 * s.trackerFailures) };
     return { plan: [{ chunks: want.slice(0, 8) }], wanting: 0 };
   }
 }
@@ -188,8 +201,8 @@ async function peerChunk(s: Swarm, peer: { url: string }, c: number): Promise<Pe
 
 /** A failed fetch's cause, coarse enough to count: the socket error code, an idle transfer, or an HTTP status. */
 function failureCause(err: Error & { code?: string }): string {
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return err.name; // DOMExceptions, whose numeric code says less
   if (err.code) return err.code;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return err.name;
   if (/^no data for/.test(err.message)) return 'idle';
   return /^HTTP \d+/.exec(err.message)?.[0] ?? err.message.slice(0, 40);
 }
