@@ -9,6 +9,7 @@
  *   node --import tsx bench/fanout.bench.ts [Ns=10,25,50] [imageMiB=8] [mbit=40] [chunkKiB=256] [--svg=docs/fanout-curve.svg] [--no-unicast-above=N]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,22 @@ function teardown(): void {
   }
 }
 process.on('exit', teardown);
+
+/**
+ * The kernel's ARP table is one for all namespaces, capped by gc_thresh3 (1024 here). N+1
+ * namespaces that all talk to each other need about (N+1)^2 entries: at N=50 (2,601) the table
+ * overflowed ("neighbor table overflow!" in dmesg), new neighbours got no entry, SYNs were lost
+ * (5,234 SYN retransmits, 13 EHOSTUNREACH, 1,283 peer fetches idle for 10 s; 0 tbf drops, 0
+ * listen overflows) and peers looked unreachable. A rack of real machines has one table each.
+ * Raised for the run, restored on exit.
+ */
+const NEIGH = ['gc_thresh1', 'gc_thresh2', 'gc_thresh3'].map((k) => `/proc/sys/net/ipv4/neigh/default/${k}`);
+const neighBefore = NEIGH.map((f) => readFileSync(f, 'utf8').trim());
+function roomForNeighbours(n: number): void {
+  const need = 2 * (n + 1) ** 2 + 1024;
+  NEIGH.forEach((f, i) => writeFileSync(f, String(Math.max(Number(neighBefore[i]), i === 0 ? 128 : need))));
+}
+process.on('exit', () => NEIGH.forEach((f, i) => writeFileSync(f, neighBefore[i])));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 const agentAddr = (i: number) => `10.151.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
@@ -140,6 +157,7 @@ async function main(): Promise<void> {
   console.log(`image ${S / 2 ** 20} MiB (incompressible), every link ${MBIT} Mbit/s tbf, chunks ${CHUNK / 1024} KiB; S/L = ${(S / L).toFixed(1)} s`);
   console.log('N\tunicast s\tfan-out s\tgoal 2S/L s\tcp bytes/S unicast\tcp bytes/S fan-out\tfrom peers/S');
   for (const n of Ns) {
+    roomForNeighbours(n);
     build(n);
     // In a rack the control plane is a computer of its own; here it shares 2 cores with N agents
     // and at equal priority got 1/(N+1) of them: at N=50 its tracker answers took over 10 s.
