@@ -102,6 +102,24 @@ describe('rack fan-out over loopback', () => {
     lie.close();
   });
 
+  it('a tracker that fails a few times (a busy control plane) is asked again, not bypassed: the control plane still sends each chunk once', async () => {
+    const cp = await controlPlane();
+    const [a, b] = await Promise.all([1, 2].map((n) => machine(n)));
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    let calls = 0; // b's calls 2-4 time out: b is known to the tracker (so a serves on), then its tracker is busy
+    const flaky = {
+      sources: (r: Parameters<FanoutClient['sources']>[0]) => (++calls >= 2 && calls <= 4 ? Promise.reject(new DOMException('timed out', 'TimeoutError')) : b.client.sources(r)),
+      report: (r: Parameters<FanoutClient['report']>[0]) => b.client.report(r),
+    };
+    const write = (m: typeof a, tracker: typeof flaky) =>
+      fanoutWriteImage({ manifest, checksum, target: m.disk, tracker, seed: m.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 10_000, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 100))) });
+    const [, rb] = await Promise.all([write(a, a.client), write(b, flaky)]);
+    for (const m of [a, b]) expect(await digestOfFile(m.disk)).toBe(checksum);
+    expect(cp.sentBytes()).toBe(image.length);
+    expect(rb.failures['tracker TimeoutError']).toBe(3);
+  });
+
   it('fan-out switched off: the manifest is refused, naming the setting, so the agent downloads as before', async () => {
     await controlPlane();
     fanoutOn = false;

@@ -52,10 +52,15 @@ export interface FanoutResult {
   bytesFromPeers: number;
   /** Peers dropped for serving wrong chunks or vanishing, with the reason. */
   dropped: Array<{ peer: string; problem: PeerReport['problem'] }>;
+  /** Failed peer fetches, tracker calls and control-plane runs by cause ("peer ECONNREFUSED", "tracker TimeoutError", "peer busy (503)"): why chunks came from where they did. */
+  failures: Record<string, number>;
 }
 
 /** Wait after a plan that brought nothing (its peers were all busy), ms. */
 const BUSY_WAIT_MS = 200;
+
+/** Tracker calls failed in a row before the agent takes chunks from the control plane without a plan. */
+const TRACKER_FAILURES_BEFORE_FALLBACK = 6;
 
 /** Chunks one worker asks a plan for: a share of the image, so the workers' plans differ. */
 const WANT_PER_PLAN = 64;
@@ -72,6 +77,9 @@ interface Swarm {
   fromServer: number;
   fromPeers: number;
   serverFailures: number;
+  /** Tracker calls failed in a row (any worker). */
+  trackerFailures: number;
+  failures: Record<string, number>;
   error?: Error;
   lastReport: number;
 }
@@ -91,7 +99,7 @@ export async function fanoutWriteImage(o: FanoutOptions): Promise<FanoutResult> 
   let peer: PeerServer | undefined;
   try {
     peer = await startPeerServer(o.target, m, o.peerHost, o.peerPort);
-    const s: Swarm = { o, fh, peer, missing: new Set(m.sha256.keys()), inflight: new Set(), fresh: [], bad: new Map(), fromServer: 0, fromPeers: 0, serverFailures: 0, lastReport: 0 };
+    const s: Swarm = { o, fh, peer, missing: new Set(m.sha256.keys()), inflight: new Set(), fresh: [], bad: new Map(), fromServer: 0, fromPeers: 0, serverFailures: 0, trackerFailures: 0, failures: {}, lastReport: 0 };
     await Promise.all(Array.from({ length: o.workers ?? 3 }, () => worker(s)));
     if (s.error) throw s.error;
     await fh.sync();
@@ -100,7 +108,7 @@ export async function fanoutWriteImage(o: FanoutOptions): Promise<FanoutResult> 
     if (digest !== sum.hex) throw new Error(`checksum mismatch for ${m.image}: expected ${sum.algorithm}:${sum.hex}, got ${sum.algorithm}:${digest} (${m.rawBytes} bytes written to ${o.target})`);
     o.onVerified?.();
     await linger(s);
-    return { bytes: m.rawBytes, digest, bytesFromServer: s.fromServer, bytesFromPeers: s.fromPeers, dropped: [...s.bad].map(([p, problem]) => ({ peer: p, problem })) };
+    return { bytes: m.rawBytes, digest, bytesFromServer: s.fromServer, bytesFromPeers: s.fromPeers, dropped: [...s.bad].map(([p, problem]) => ({ peer: p, problem })), failures: s.failures };
   } finally {
     if (peer) await o.tracker.sources({ image: m.image, peerPort: peer.port, have: [], want: [], leaving: true }).catch(() => undefined);
     await peer?.close();
@@ -133,13 +141,22 @@ async function worker(s: Swarm): Promise<void> {
   }
 }
 
-/** The tracker's plan; without a tracker, the next chunks from the control plane (the plain download). */
+/**
+ * The tracker's plan; without a tracker, the next chunks from the control plane (the plain
+ * download). A tracker that fails once or twice is a busy control plane, not a gone one: the
+ * agent waits and asks again. Falling back at once turned every slow answer into a run of chunks
+ * from that same busy control plane (bench, 50 agents: 207 tracker timeouts, 53xS sent).
+ */
 async function ask(s: Swarm, want: number[]): Promise<SourcesReply> {
   const have = s.fresh.splice(0);
   try {
-    return await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have, want });
-  } catch {
+    const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have, want });
+    s.trackerFailures = 0;
+    return reply;
+  } catch (err) {
+    count(s, `tracker ${failureCause(err as Error)}`);
     s.fresh.push(...have);
+    if (++s.trackerFailures < TRACKER_FAILURES_BEFORE_FALLBACK) return { plan: [], wanting: 0, retryMs: Math.min(5000, 1000 * s.trackerFailures) };
     return { plan: [{ chunks: want.slice(0, 8) }], wanting: 0 };
   }
 }
@@ -167,17 +184,31 @@ async function peerChunk(s: Swarm, peer: { url: string }, c: number): Promise<Pe
     try {
       const res = await s.o.httpGet(url, {});
       if (res.status === 503 || res.status === 404) {
+        count(s, `peer busy (${res.status})`);
         res.abort();
         return 'busy';
       }
       data = await bodyOf(res, chunkLength(s.o.manifest, c));
-    } catch {
+    } catch (err) {
+      count(s, `peer ${failureCause(err as Error)}`);
       continue; // a peer that vanishes costs one retry
     }
     if (!(await accept(s, c, data, 'peer'))) return 'corrupt';
     return undefined;
   }
   return 'unreachable';
+}
+
+/** A failed fetch's cause, coarse enough to count: the socket error code, an idle transfer, or an HTTP status. */
+function failureCause(err: Error & { code?: string }): string {
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return err.name; // DOMExceptions, whose numeric code says less
+  if (err.code) return err.code;
+  if (/^no data for/.test(err.message)) return 'idle';
+  return /^HTTP \d+/.exec(err.message)?.[0] ?? err.message.slice(0, 40);
+}
+
+function count(s: Swarm, what: string): void {
+  s.failures[what] = (s.failures[what] ?? 0) + 1;
 }
 
 async function dropPeer(s: Swarm, id: string, problem: PeerReport['problem'], chunk: number): Promise<void> {
@@ -220,6 +251,7 @@ async function serverRun(s: Swarm, run: number[]): Promise<number[]> {
     if (next < run.length) throw new Error(`the control plane ended chunks ${run[0]}-${run.at(-1)} after ${next}`);
     return [];
   } catch (err) {
+    count(s, `server ${failureCause(err as Error)}`);
     const max = s.o.maxServerFailures ?? 9;
     if (++s.serverFailures > max) s.error ??= new Error(`fetching ${s.o.manifest.image} from the control plane failed ${s.serverFailures} times in a row, last: ${(err as Error).message}`);
     else await (s.o.sleep ?? ((ms: number) => delay(ms)))(Math.min(30_000, 1000 * 2 ** (s.serverFailures - 1)));

@@ -17,14 +17,14 @@ process.stdout.write('ready\n');
 await new Promise((r) => lines.once('line', r));
 const t0 = performance.now();
 const url = `${serverUrl}/images/${file}`;
-let out: { fromServer: number; fromPeers: number };
+let out: { fromServer: number; fromPeers: number; failures?: Record<string, number> };
 let verifiedMs: number | undefined;
 if (mode === 'fanout') {
   const onVerified = () => (verifiedMs = performance.now() - t0);
   const r = await writeImageByFanout({ url, serverUrl, token, checksum, target, onVerified, say: (l) => process.stderr.write(l + '\n') });
   if (!r) throw new Error('fan-out refused');
   if (r.dropped.length) process.stderr.write(`dropped ${JSON.stringify(r.dropped)}\n`);
-  out = { fromServer: r.bytesFromServer, fromPeers: r.bytesFromPeers };
+  out = { fromServer: r.bytesFromServer, fromPeers: r.bytesFromPeers, failures: r.failures };
 } else {
   const r = await writeImage({ url, checksum, target, httpGet: nodeHttpGet() });
   out = { fromServer: r.bytes, fromPeers: 0 };

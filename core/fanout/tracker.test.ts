@@ -31,6 +31,29 @@ describe('FanoutTracker', () => {
     expect(t.sources('img', 'b', 'http://b', [], [0]).plan).toEqual([{ chunks: [0] }]);
   });
 
+  it('a lease holds as long as its agent keeps calling (a slow link), so the control plane never sends that chunk twice', () => {
+    let now = 0;
+    const t = new FanoutTracker({ serverLeaseMs: 1000, maxServerChunks: 2, now: () => now });
+    expect(t.sources('img', 'a', 'http://a', [], [0, 1]).plan).toEqual([{ chunks: [0, 1] }]);
+    for (now = 500; now <= 5000; now += 500) {
+      t.sources('img', 'a', 'http://a', [], [2]); // a's other worker, still busy with 0 and 1
+      expect(t.sources('img', 'b', 'http://b', [], [0, 1]).plan).toEqual([]);
+    }
+    now += 1001; // a went silent: its lease runs out
+    expect(t.sources('img', 'b', 'http://b', [], [0, 1]).plan).toEqual([{ chunks: [0, 1] }]);
+  });
+
+  it('an agent has at most maxServerChunks from the control plane at once, so the link is not split into many slow runs', () => {
+    const t = new FanoutTracker({ maxServerChunks: 3 });
+    expect(t.sources('img', 'a', 'http://a', [], [0, 1, 2]).plan).toEqual([{ chunks: [0, 1, 2] }]);
+    // a's second worker, while 0-2 are still coming: nothing more from the control plane
+    expect(t.sources('img', 'a', 'http://a', [], [3, 4, 5]).plan).toEqual([]);
+    // its run failed after 0 and it asks for 1-3: 1 and 2 are its own again, 0 is still coming, no room for 3
+    expect(t.sources('img', 'a', 'http://a', [], [1, 2, 3]).plan).toEqual([{ chunks: [1, 2] }]);
+    // 0 and 1 arrived, 2 is coming: room for two
+    expect(t.sources('img', 'a', 'http://a', [0, 1], [4, 5, 6]).plan).toEqual([{ chunks: [4, 5] }]);
+  });
+
   it('asks for the rarest chunks first and spreads them over the least-loaded holders', () => {
     const t = new FanoutTracker({ maxPerPeer: 1 });
     t.sources('img', 'p1', 'http://p1', [0, 1], []);

@@ -13,9 +13,14 @@ export interface FanoutEvent {
 
 export interface TrackerOptions {
   now?: () => number;
-  /** A chunk handed to one agent from the control plane is not handed to another for this long, ms; default 30 000. */
+  /**
+   * A chunk handed to one agent from the control plane is not handed to another for this long
+   * after that agent's last call, ms; default 30 000. (While it keeps calling, its run is still
+   * coming: over a slow link a run takes longer than any fixed lease, and a second agent
+   * fetching the same chunk doubles what the link has to carry.)
+   */
   serverLeaseMs?: number;
-  /** Most chunks one plan asks of the control plane; default 8 (32 MiB). */
+  /** Most chunks one agent has from the control plane at once (leased, not yet announced); default 8 (32 MiB). */
   maxServerChunks?: number;
   /** Most chunks one plan asks of one peer; default 4, so a plan spreads over several peers. */
   maxPerPeer?: number;
@@ -76,7 +81,8 @@ export class FanoutTracker {
       return { plan: [], wanting: this.wanting(swarm, agent) };
     }
     const me = this.announce(swarm, agent, peerUrl, have, want.length > 0);
-    const plan = this.plan(swarm, agent, want.filter((c) => !me.have.has(c)));
+    const wanted = want.filter((c) => !me.have.has(c));
+    const plan = this.plan(swarm, agent, wanted, this.o.maxServerChunks - this.outstanding(swarm, agent, wanted));
     return { plan, wanting: this.wanting(swarm, agent), ...(plan.length === 0 && want.length > 0 ? { retryMs: 250 } : {}) };
   }
 
@@ -125,7 +131,15 @@ export class FanoutTracker {
     return p;
   }
 
-  private plan(swarm: Swarm, agent: string, want: number[]): SourceAssignment[] {
+  /** Chunks leased to `agent` from the control plane that it has not announced and is not asking for again: its runs still coming. */
+  private outstanding(swarm: Swarm, agent: string, want: number[]): number {
+    const asked = new Set(want);
+    let n = 0;
+    for (const [c, lease] of swarm.serverLeases) if (lease.agent === agent && !asked.has(c)) n++;
+    return n;
+  }
+
+  private plan(swarm: Swarm, agent: string, want: number[], serverRoom: number): SourceAssignment[] {
     const now = this.now();
     const others = [...swarm.peers].filter(([id]) => id !== agent && !swarm.dropped.has(id) && !swarm.unreachableBy.get(id)?.has(agent));
     for (const [, p] of others) p.assigned = p.assigned.filter((t) => now - t < LOAD_WINDOW_MS);
@@ -137,7 +151,7 @@ export class FanoutTracker {
     const fromServer: number[] = [];
     for (const { c, holders } of byRarity) {
       if (holders.length > 0) this.assignToPeer(c, holders.filter(([, p]) => p.assigned.length < SATURATED), fromPeer, now);
-      else if (fromServer.length < this.o.maxServerChunks && this.leaseFromServer(swarm, c, agent, now)) fromServer.push(c);
+      else if (fromServer.length < serverRoom && this.leaseFromServer(swarm, c, agent, now)) fromServer.push(c);
     }
     const plan: SourceAssignment[] = [...fromPeer].map(([id, chunks]) => ({ chunks: chunks.sort((a, b) => a - b), peer: { id, url: swarm.peers.get(id)!.url } }));
     if (fromServer.length) plan.push({ chunks: fromServer.sort((a, b) => a - b) });
@@ -154,7 +168,8 @@ export class FanoutTracker {
 
   private leaseFromServer(swarm: Swarm, c: number, agent: string, now: number): boolean {
     const lease = swarm.serverLeases.get(c);
-    if (lease && lease.agent !== agent && lease.until > now && swarm.peers.has(lease.agent)) return false;
+    const lessee = lease && lease.agent !== agent ? swarm.peers.get(lease.agent) : undefined;
+    if (lessee && (lease!.until > now || now - lessee.seen < this.o.serverLeaseMs)) return false;
     swarm.serverLeases.set(c, { agent, until: now + this.o.serverLeaseMs });
     return true;
   }

@@ -91,6 +91,7 @@ source "$lab/scenarios/provision.sh"
 source "$lab/scenarios/provision-nic-first.sh" # ck_nic_first, run by provision_uefi
 source "$lab/scenarios/provision-burnin.sh"
 source "$lab/scenarios/zero-touch.sh" # scenario_zero_touch; not in the default list (npm run e2e:zero-touch)
+source "$lab/scenarios/fanout.sh" # scenario_fanout_rack; not in the default list (.ci/run names it)
 for s in ${*:-${SCENARIOS[@]}}; do
   declare -F "scenario_$s" >/dev/null || die "no scenario \"$s\" (have: ${SCENARIOS[*]})"
   log "=== scenario $s"
