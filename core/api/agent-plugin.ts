@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthService, MachineTokenKind } from '../auth/auth-service.ts';
 import { nextActionFor } from '../boot/fate.ts';
@@ -140,7 +141,9 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     const token = bearerToken(req);
     const gate = deps.enrolment;
     if (!gate || !token?.startsWith('dfe1.')) return async () => {};
-    const problem = (await gate.replayProblem(token, mac, req.ip)) ?? (await gate.spend(token, mac, req.ip));
+    // The request's digest tells an agent's retry of a lost answer from a replay (enrolment.ts).
+    const request = createHash('sha256').update(JSON.stringify(req.body)).digest('hex');
+    const problem = (await gate.replayProblem(token, mac, req.ip)) ?? (await gate.spend(token, mac, req.ip, request));
     if (problem) {
       logger.warn({ mac, ip: req.ip, problem }, 'enrolment token replay refused');
       throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem);

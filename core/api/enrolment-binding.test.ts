@@ -78,6 +78,17 @@ describe('enrolment token only for the address of this MAC\'s DHCP exchange', ()
     expect((await status()).replaysRefused).toBe(1);
   });
 
+  it("the agent's retry of a registration whose answer was lost (same request, same address, within 2 minutes) is answered again", async () => {
+    const { timeline } = await harness();
+    timeline.dhcp(ack(VICTIM, VICTIM_IP));
+    const token = tokenIn((await script(VICTIM, VICTIM_IP)).body)!;
+    expect((await register(VICTIM, token, VICTIM_IP)).statusCode).toBe(200);
+    const retry = await register(VICTIM, token, VICTIM_IP);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json().agentToken).toMatch(/^dfa2\./);
+    expect((await status()).replaysRefused).toBe(0);
+  });
+
   it('an enrolment token works once: replayed from the same address it is a 401 saying it was used, and changes nothing', async () => {
     const { timeline } = await harness();
     timeline.dhcp(ack(VICTIM, VICTIM_IP));

@@ -75,7 +75,17 @@ export function isEvidence(e: DhcpEvent): boolean {
 interface Use {
   ip: string;
   at: number;
+  /** sha256 of the registration that spent the token: the same one again is a retry, not a replay. */
+  request?: string;
 }
+
+/**
+ * A registration whose answer was lost (a dropped packet, a congested link) is sent again by the
+ * agent with the same token. The same request from the same address this soon after is that
+ * retry, and is answered again; anything else is a replay. Only someone who can also take the
+ * machine's address on its segment could pose as it (docs/SECURITY.md says so).
+ */
+const RETRY_WINDOW_MS = 2 * 60_000;
 
 /** The backend never holds a usable token: entries are keyed by its hash. */
 const tokenKey = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -171,11 +181,12 @@ export class EnrolmentGate {
    * compare-and-set, so two instances racing on one token spend it once. `unspend` gives it
    * back when that registration failed.
    */
-  async spend(token: string, mac: string, ip: string): Promise<string | undefined> {
+  async spend(token: string, mac: string, ip: string, request?: string): Promise<string | undefined> {
     const key = KEYS.spent + tokenKey(token);
-    const use: Use = { ip: normalizeIp(ip), at: this.o.now() };
+    const use: Use = { ip: normalizeIp(ip), at: this.o.now(), ...(request ? { request } : {}) };
     for (let attempt = 0; attempt < 5; attempt++) {
       const held = await this.read(key, this.o.tokenWindowMs);
+      if (held?.fresh && isRetry(held.use, use)) return undefined;
       if (held?.fresh) {
         this.counts.replaysRefused++;
         const when = new Date(held.use.at).toISOString();
@@ -186,6 +197,7 @@ export class EnrolmentGate {
     return `enrolment token for ${mac} is being used by several registrations at once; boot the machine again`;
   }
 
+  /** Gives a token back after its registration failed. */
   async unspend(token: string): Promise<void> {
     await this.kv.delete(KEYS.spent + tokenKey(token));
   }
@@ -236,4 +248,9 @@ export class EnrolmentGate {
       return undefined;
     }
   }
+}
+
+/** The same registration again from the same address within the retry window (see RETRY_WINDOW_MS). */
+function isRetry(first: Use, now: Use): boolean {
+  return first.request !== undefined && first.request === now.request && first.ip === now.ip && now.at - first.at <= RETRY_WINDOW_MS;
 }
