@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers, itWithPeers } from '../../core/testing/peers.ts';
 import { REQUIRED_AGENT_FILES } from './build-image.mjs';
-import { decodeCpio, type CpioEntry } from './cpio.mjs';
+import { imageEntries } from './image-entries.ts';
 import { ARCHES } from './debian-arch.mjs';
 import { elfDynamic, unresolvedLibraries } from './elf.mjs';
 
@@ -21,15 +21,7 @@ const built = { ok: existsSync(imageFile), why: `no arm64 agent image at ${image
 const EM_AARCH64 = 183;
 
 describeWithPeers([built, 'zstd'], `the built arm64 agent image (${imageFile})`, () => {
-  let cached: CpioEntry[] | undefined;
-  const image = () => {
-    if (cached) return cached;
-    const r = spawnSync('zstd', ['-dcq', imageFile], { maxBuffer: 1 << 30 });
-    if (r.status !== 0) throw new Error(`zstd -d ${imageFile}: ${r.stderr}`);
-    const byPath = new Map<string, CpioEntry>();
-    for (const e of decodeCpio(r.stdout)) byPath.set(e.path, e);
-    return (cached = [...byPath.values()]);
-  };
+  const image = imageEntries(imageFile);
   const root = mkdtempSync(join(tmpdir(), 'dfa-arm64-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers, itWithPeers } from '../../core/testing/peers.ts';
 import { REQUIRED_AGENT_FILES } from './build-image.mjs';
-import { decodeCpio, type CpioEntry } from './cpio.mjs';
+import { imageEntries } from './image-entries.ts';
 import { elfDynamic, lookupInImage, unresolvedLibraries } from './elf.mjs';
 
 const imageDir = resolve(process.env.DRAGONFLY_AGENT_IMAGE ?? 'dist/agent-image');
@@ -19,16 +19,7 @@ const imageFile = join(imageDir, 'initramfs.img');
 const built = { ok: existsSync(imageFile), why: `no agent image at ${imageFile}: npm run build:agent-image` };
 
 describeWithPeers([built, 'zstd'], `the built agent image (${imageFile})`, () => {
-  let cached: CpioEntry[] | undefined;
-  const image = () => {
-    if (cached) return cached;
-    const r = spawnSync('zstd', ['-dcq', imageFile], { maxBuffer: 1 << 30 });
-    if (r.status !== 0) throw new Error(`zstd -d ${imageFile}: ${r.stderr}`);
-    // Layers in order, a later entry replacing an earlier one, as the kernel unpacks them.
-    const byPath = new Map<string, CpioEntry>();
-    for (const e of decodeCpio(r.stdout)) byPath.set(e.path, e);
-    return (cached = [...byPath.values()]);
-  };
+  const image = imageEntries(imageFile);
   const root = mkdtempSync(join(tmpdir(), 'dfa-image-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

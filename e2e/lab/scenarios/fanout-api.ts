@@ -14,20 +14,9 @@
 import { parseArgs } from 'node:util';
 import type { Hardware } from '../../../core/model/hardware.ts';
 import type { Workflow } from '../../../core/model/workflow.ts';
+import { labCall } from '../lab-client.ts';
 
-const API = process.env.LAB_API_URL ?? 'http://127.0.0.1:8080';
-const TOKEN = process.env.LAB_TOKEN ?? '';
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${API}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : {}) as T;
-}
+const call = labCall;
 
 type O = Record<string, string | undefined>;
 const need = (o: O, k: string) => {
