@@ -11,7 +11,8 @@ import { describeWithPeers, itWithPeers } from '../testing/peers.ts';
 import { startIpmiSim } from '../power/ipmi/testing/ipmi-sim-harness.ts';
 import { main } from '../cli/main.ts';
 import { sampleFacts } from '../testing/api-harness.ts';
-import { cacheTemplate, importImage, patternDisk, sha256 } from '../testing/swarm-images.ts';
+import { cacheTemplate, importImage, patternDisk, sha256, untilTrue } from '../testing/swarm-images.ts';
+import { call, untilRefused, whoami } from '../testing/swarm-calls.ts';
 import { createControlPlane, type ControlPlane } from './control-plane.ts';
 import { TestSwarm } from '../testing/test-swarm.ts';
 import type { SwarmIdentity } from './swarm-identity.ts';
@@ -21,11 +22,8 @@ const swarm = new TestSwarm('df-swarm-');
 const instance = (joinToken?: string) => swarm.instance(joinToken);
 const join_ = join;
 
-const call = (cp: ControlPlane, method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) =>
-  cp.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
 const swarmOf = (cp: ControlPlane) => cp.swarm as SwarmIdentity;
 const etcdDump = () => execFileSync('etcdctl', ['--endpoints', swarm.etcd.endpoint, 'get', '--prefix', '/dragonfly'], { env: { ...process.env, ETCDCTL_API: '3' } }).toString('utf8');
-const whoami = async (cp: ControlPlane, token: string) => (await call(cp, 'GET', '/api/v1/auth/whoami', token)).statusCode;
 
 describeWithPeers(['etcd'], 'swarm mode is one control plane: identity in etcd', () => {
   let a: ControlPlane;
@@ -245,16 +243,4 @@ const throws = (fn: () => unknown) => {
   }
 };
 
-async function untilTrue(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`not true within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
-/** ms from t0 until `cp` answers 401 to `token` (polling every 20 ms; fails after 10 s). */
-async function untilRefused(cp: ControlPlane, token: string, t0: number): Promise<number> {
-  await untilTrue(async () => (await whoami(cp, token)) === 401, 10_000);
-  return Date.now() - t0;
-}

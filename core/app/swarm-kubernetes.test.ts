@@ -4,6 +4,7 @@ import { FileKeyProvider } from '../power/secrets/key-provider.ts';
 import { readLocalDataKey } from '../power/secrets/swarm-key.ts';
 import { cacheTemplate, enrolAndAssign, importImage, patternDisk, sha256, untilTrue } from '../testing/swarm-images.ts';
 import { TestSwarm } from '../testing/test-swarm.ts';
+import { call, untilRefused, whoami } from '../testing/swarm-calls.ts';
 import type { ControlPlane } from './control-plane.ts';
 import type { SwarmIdentity } from './swarm-identity.ts';
 
@@ -12,9 +13,6 @@ import type { SwarmIdentity } from './swarm-identity.ts';
 // loopback; no cluster runs here). The same cross-instance promises as on etcd.
 const swarm = new TestSwarm('df-swarm-k8s-', 'kubernetes');
 
-const call = (cp: ControlPlane, method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) =>
-  cp.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
-const whoami = async (cp: ControlPlane, token: string) => (await call(cp, 'GET', '/api/v1/auth/whoami', token)).statusCode;
 const swarmOf = (cp: ControlPlane) => cp.swarm as SwarmIdentity;
 
 /** Every swarm Secret as the API server holds it, and its `data` decoded: what someone who may read Secrets sees. */
@@ -25,11 +23,6 @@ async function secretsDump(): Promise<{ raw: string; decoded: string; names: str
   return { raw: JSON.stringify(list), decoded: decoded.join('\n'), names: list.items.map((s) => s.metadata.name) };
 }
 
-/** ms from t0 until `cp` answers 401 to `token` (polling every 50 ms; fails after 10 s). */
-async function untilRefused(cp: ControlPlane, token: string, t0: number): Promise<number> {
-  await untilTrue(async () => (await whoami(cp, token)) === 401, 10_000);
-  return Date.now() - t0;
-}
 
 describe('swarm mode on the Kubernetes backend (test server from the published API shapes)', () => {
   let a: ControlPlane;

@@ -1,0 +1,16 @@
+/** Test support for swarm mode: operator calls through one instance, and how long until one refuses a token. */
+import type { ControlPlane } from '../app/control-plane.ts';
+import { untilTrue } from './swarm-images.ts';
+
+/** An operator API call through `cp`, in-process. */
+export const call = (cp: ControlPlane, method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) =>
+  cp.api.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
+
+/** The status `cp` answers to `token`: 200 while it is good, 401 once revoked or ended. */
+export const whoami = async (cp: ControlPlane, token: string) => (await call(cp, 'GET', '/api/v1/auth/whoami', token)).statusCode;
+
+/** ms from t0 until `cp` answers 401 to `token` (polling; fails after 10 s). */
+export async function untilRefused(cp: ControlPlane, token: string, t0: number): Promise<number> {
+  await untilTrue(async () => (await whoami(cp, token)) === 401, 10_000);
+  return Date.now() - t0;
+}
