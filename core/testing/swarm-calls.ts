@@ -1,4 +1,5 @@
 /** Test support for swarm mode: operator calls through one instance, and how long until one refuses a token. */
+import { expect } from 'vitest';
 import type { ControlPlane } from '../app/control-plane.ts';
 import { untilTrue } from './swarm-images.ts';
 
@@ -13,4 +14,18 @@ export const whoami = async (cp: ControlPlane, token: string) => (await call(cp,
 export async function untilRefused(cp: ControlPlane, token: string, t0: number): Promise<number> {
   await untilTrue(async () => (await whoami(cp, token)) === 401, 10_000);
   return Date.now() - t0;
+}
+
+/**
+ * An API token made on `a` works on `a`, `b` and `c`; revoked through `b`, it is refused by all.
+ * Returns, per instance, the ms from the revocation until it refused the token.
+ */
+export async function revokeEverywhere(a: ControlPlane, b: ControlPlane, c: ControlPlane): Promise<number[]> {
+  const made = await call(a, 'POST', '/api/v1/tokens', a.adminSession().token, { name: 'ci' });
+  expect(made.statusCode).toBe(201);
+  const { id, token } = made.json() as { id: string; token: string };
+  expect([await whoami(a, token), await whoami(b, token), await whoami(c, token)]).toEqual([200, 200, 200]);
+  const t0 = Date.now();
+  expect((await call(b, 'DELETE', `/api/v1/tokens/${id}`, token)).statusCode).toBe(204);
+  return Promise.all([a, b, c].map((cp) => untilRefused(cp, token, t0)));
 }
