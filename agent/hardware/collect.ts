@@ -16,7 +16,8 @@ export function collectSnapshot(root = ''): Snapshot {
     c.files(cpu, ['topology/physical_package_id', 'topology/core_id']);
   }
   c.file('/sys/devices/system/memory/block_size_bytes');
-  for (const block of c.list('/sys/devices/system/memory', /^memory\d+$/)) c.file(`${block}/state`);
+  for (const block of c.list('/sys/devices/system/memory', /^memory\d+$/)) c.files(block, ['state', 'phys_index']);
+  c.file('/proc/iomem');
   for (const disk of c.list('/sys/block')) {
     c.link(disk);
     c.files(disk, ['size', 'removable', 'queue/rotational', 'serial', 'wwid', 'device/model', 'device/serial', 'device/wwid']);

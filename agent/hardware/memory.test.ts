@@ -18,6 +18,30 @@ describe('memory', () => {
     expect(detectMemoryBytes(s)).toBe(1536 * 2 ** 20);
   });
 
+  it('on arm64 (QEMU virt, AAVMF) a block with no System RAM, the firmware flash at 64 MiB, is not memory', () => {
+    // Read off the arm64 agent image booted under AAVMF with -m 1024 (2026-12-05).
+    const s = emptySnapshot();
+    s.files['/sys/devices/system/memory/block_size_bytes'] = '8000000\n';
+    for (const i of [0, 8, 9, 10, 11, 12, 13, 14, 15]) {
+      s.files[`/sys/devices/system/memory/memory${i}/state`] = 'online\n';
+      s.files[`/sys/devices/system/memory/memory${i}/phys_index`] = `${i.toString(16).padStart(8, '0')}\n`;
+    }
+    s.files['/proc/iomem'] = [
+      '04000000-07ffffff : reserved',
+      '09000000-09000fff : ARMH0011:00',
+      '40000000-7c43ffff : System RAM',
+      '  72400000-763fffff : reserved',
+      '7c440000-7c72ffff : reserved',
+      '7c730000-7fbfffff : System RAM',
+      '  7e400000-7f7fffff : reserved',
+      '4010000000-401fffffff : PCI ECAM',
+    ].join('\n');
+    expect(memoryBlocksBytes(s)).toBe(1024 * 2 ** 20);
+    // iomem as a non-root reader sees it (all zeros): every online block counts, as before
+    s.files['/proc/iomem'] = '00000000-00000000 : System RAM\n';
+    expect(memoryBlocksBytes(s)).toBe(1152 * 2 ** 20);
+  });
+
   it('falls back to MemTotal without memory blocks, and to 0 without either', () => {
     const s = emptySnapshot();
     s.files['/proc/meminfo'] = 'MemTotal: 1024 kB\n';
