@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unmetNeeds } from '../../core/testing/peer-check.ts';
 import { buildLabDisk, seededLabDisk } from '../lab/disk-image/seeded-disk.ts';
-import { openMachineConsole, screenLines, screenShows, startVmConsoleMachine, type VmConsoleMachine } from './vm-console-machine.ts';
+import { needPeers, openMachineConsole, screenLines, screenShows, startVmConsoleMachine, type VmConsoleMachine } from './vm-console-machine.ts';
 
 const HOST = 'lab-login';
 // build.sh's own tools (grub, mtools, ...) are installed by .ci/apt-packages.sh; mcopy writes the seed.
@@ -22,8 +22,7 @@ let vmDir = '';
 
 test.beforeAll(async () => {
   test.setTimeout(600_000); // the first build of the lab disk fetches a kernel package
-  if (unmet.length && process.env.CI) throw new Error(`CI=true and the installed-OS console suite's peers are missing: ${unmet.join('; ')}`);
-  test.skip(unmet.length > 0, `not run: ${unmet.join('; ')} (a VM booting the lab disk, its console reached through ipmi_sim)`);
+  needPeers(unmet, 'installed-OS console', 'a VM booting the lab disk, its console reached through ipmi_sim');
   buildLabDisk();
   vmDir = mkdtempSync(join(tmpdir(), 'df-os-console-'));
   const disk = seededLabDisk(vmDir, { hostname: HOST, console: 'login' });

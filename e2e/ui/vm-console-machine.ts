@@ -4,11 +4,20 @@
  * connects to, and a control plane that knows it as a registered machine with that BMC. QEMU
  * waits for the SOL connection before it runs, so nothing the machine prints is missed.
  */
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freeTcpPort, startIpmiSim, type IpmiSim } from '../../core/power/ipmi/testing/ipmi-sim-harness.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { SimAgent, operatorCall, operatorToken } from './sim-agent.ts';
+
+/**
+ * For a VM console suite's beforeAll: with a peer missing it is a failure under CI=true (never
+ * a skip there, as core/testing/peers.ts says), elsewhere a skip that names what is missing.
+ */
+export function needPeers(unmet: string[], suite: string, what: string): void {
+  if (unmet.length && process.env.CI) throw new Error(`CI=true and the ${suite} suite's peers are missing: ${unmet.join('; ')}`);
+  test.skip(unmet.length > 0, `not run: ${unmet.join('; ')} (${what})`);
+}
 
 export interface VmConsoleMachine {
   cp: ControlPlane;

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unmetNeeds } from '../../core/testing/peer-check.ts';
-import { openMachineConsole, screenLines, screenShows, startVmConsoleMachine, type VmConsoleMachine } from './vm-console-machine.ts';
+import { needPeers, openMachineConsole, screenLines, screenShows, startVmConsoleMachine, type VmConsoleMachine } from './vm-console-machine.ts';
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
@@ -20,9 +20,7 @@ let vm: VmConsoleMachine | undefined;
 let vmDir = '';
 
 test.beforeAll(async () => {
-  // In CI a missing peer is a failure, never a skip (core/testing/peers.ts says why).
-  if (unmet.length && process.env.CI) throw new Error(`CI=true and the VM console suite's peers are missing: ${unmet.join('; ')}`);
-  test.skip(unmet.length > 0, `not run: ${unmet.join('; ')} (a VM whose serial console is reached through ipmi_sim)`);
+  needPeers(unmet, 'VM console', 'a VM whose serial console is reached through ipmi_sim');
   vmDir = mkdtempSync(join(tmpdir(), 'df-vm-console-'));
   copyFileSync(OVMF_VARS, join(vmDir, 'vars.fd')); // the firmware writes its variables
   vm = await startVmConsoleMachine([
