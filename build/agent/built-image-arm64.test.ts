@@ -5,13 +5,13 @@
  * agent bundle inside the image, under user-mode emulation (qemu-aarch64-static in a chroot).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers, itWithPeers } from '../../core/testing/peers.ts';
 import { REQUIRED_AGENT_FILES } from './build-image.mjs';
-import { imageEntries } from './image-entries.ts';
+import { imageEntries, unpackImage } from './image-entries.ts';
 import { ARCHES } from './debian-arch.mjs';
 import { elfDynamic, unresolvedLibraries } from './elf.mjs';
 
@@ -46,14 +46,7 @@ describeWithPeers([built, 'zstd'], `the built arm64 agent image (${imageFile})`,
   });
 
   itWithPeers(['root', 'qemu-aarch64-static'], "runs Debian's arm64 Node and the agent inside the image (chroot, user-mode emulation)", () => {
-    for (const e of image()) {
-      if (e.path.startsWith('lib/modules/')) continue;
-      const at = join(root, e.path);
-      mkdirSync(dirname(at), { recursive: true });
-      if (e.type === 'dir') mkdirSync(at, { recursive: true });
-      else if (e.type === 'symlink') symlinkSync(e.target!, at);
-      else if (e.type === 'file') writeFileSync(at, e.data!, { mode: e.mode });
-    }
+    unpackImage(image(), root);
     const emulator = spawnSync('sh', ['-c', 'command -v qemu-aarch64-static'], { encoding: 'utf8' }).stdout.trim();
     copyFileSync(emulator, join(root, 'qemu-aarch64-static'));
     const inImage = (...args: string[]) => {

@@ -4,13 +4,13 @@
  * after the build (.ci/run does), and there a missing image fails, naming the command.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithPeers, itWithPeers } from '../../core/testing/peers.ts';
 import { REQUIRED_AGENT_FILES } from './build-image.mjs';
-import { imageEntries } from './image-entries.ts';
+import { imageEntries, unpackImage } from './image-entries.ts';
 import { elfDynamic, lookupInImage, unresolvedLibraries } from './elf.mjs';
 
 const imageDir = resolve(process.env.DRAGONFLY_AGENT_IMAGE ?? 'dist/agent-image');
@@ -40,14 +40,7 @@ describeWithPeers([built, 'zstd'], `the built agent image (${imageFile})`, () =>
 
   // The strongest check: the image's own loader runs the programs, with only the image's files.
   itWithPeers(['root'], 'runs /sbin/kexec, zstd and node inside the image (chroot, as root)', () => {
-    for (const e of image()) {
-      if (e.path.startsWith('lib/modules/')) continue;
-      const at = join(root, e.path);
-      mkdirSync(dirname(at), { recursive: true });
-      if (e.type === 'dir') mkdirSync(at, { recursive: true });
-      else if (e.type === 'symlink') symlinkSync(e.target!, at);
-      else if (e.type === 'file') writeFileSync(at, e.data!, { mode: e.mode });
-    }
+    unpackImage(image(), root);
     const inImage = (cmd: string, ...args: string[]) => {
       const r = spawnSync('chroot', [root, cmd, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH } });
       return `${r.status} ${r.stdout}${r.stderr}`.trim();
