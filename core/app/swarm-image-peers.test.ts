@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheTemplate, enrolAndAssign, importImage, patternDisk, sha256, untilTrue } from '../testing/swarm-images.ts';
+import { cacheTemplate, enrolAndAssign, importImage, patternDisk, rowOf, sha256, untilTrue, workflowThrough } from '../testing/swarm-images.ts';
 import { TestSwarm } from '../testing/test-swarm.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { parseConfigStrings, stringsFromEnv } from './config.ts';
@@ -10,10 +10,6 @@ import { parseConfigStrings, stringsFromEnv } from './config.ts';
 // `--image-peers copy|redirect` (issue 18): what an instance answers a machine that needs an image
 // only another instance holds. Three control planes on loopback sharing the Kubernetes test server
 // (the image logic is the same over etcd; swarm-images.test.ts runs copy there).
-type Row = { key: string; state: string; heldBy?: string[] };
-const rowOf = async (cp: ControlPlane, key: string) =>
-  ((await cp.api.app.inject({ url: '/api/v1/images', headers: { authorization: `Bearer ${cp.adminSession().token}` } })).json() as { items: Row[] }).items.find((r) => r.key === key);
-const workflowThrough = (cp: ControlPlane, w: { workflow: string; token: string }) => cp.api.app.inject({ url: `/api/agent/v1/workflows/${w.workflow}`, headers: { authorization: `Bearer ${w.token}` } });
 type ImageRef = { url: string; format: string; checksum: string };
 const imageOf = (body: string) => (JSON.parse(body) as { actions: Array<{ image?: ImageRef }> }).actions[0].image!;
 

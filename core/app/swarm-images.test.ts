@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../testing/peers.ts';
-import { cacheTemplate, enrolAndAssign, importImage, patternDisk, sha256, untilTrue } from '../testing/swarm-images.ts';
+import { cacheTemplate, enrolAndAssign, importImage, patternDisk, rowOf, sha256, untilTrue, workflowThrough } from '../testing/swarm-images.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { TestSwarm } from '../testing/test-swarm.ts';
 import type { SwarmIdentity } from './swarm-identity.ts';
@@ -13,11 +13,6 @@ import type { SwarmIdentity } from './swarm-identity.ts';
 // TFTP off) on one real etcd on loopback; copies between them go over loopback HTTP.
 const swarm = new TestSwarm('df-swarm-img-');
 
-type ImageRow = { key: string; state: string; heldBy?: string[]; error?: string };
-const imagesOf = async (cp: ControlPlane) =>
-  ((await cp.api.app.inject({ url: '/api/v1/images', headers: { authorization: `Bearer ${cp.adminSession().token}` } })).json() as { items: ImageRow[] }).items;
-const rowOf = async (cp: ControlPlane, key: string) => (await imagesOf(cp)).find((r) => r.key === key);
-const workflowThrough = (cp: ControlPlane, w: { workflow: string; token: string }) => cp.api.app.inject({ url: `/api/agent/v1/workflows/${w.workflow}`, headers: { authorization: `Bearer ${w.token}` } });
 
 describeWithPeers(['etcd'], 'swarm mode: images follow the machines', () => {
   let a: ControlPlane;

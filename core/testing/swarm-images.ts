@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { ControlPlane } from '../app/control-plane.ts';
+import type { ImageStatus } from '../model/image-status.ts';
 import { importFolderOf } from '../images/import-folder.ts';
 import { sampleFacts, sampleTemplate } from './api-harness.ts';
 
@@ -60,3 +61,14 @@ export async function untilTrue(check: () => boolean | Promise<boolean>, ms = 10
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** GET /api/v1/images through `cp`, as its operator. */
+export const imagesOf = async (cp: ControlPlane) =>
+  ((await cp.api.app.inject({ url: '/api/v1/images', headers: { authorization: `Bearer ${cp.adminSession().token}` } })).json() as { items: ImageStatus[] }).items;
+
+/** One image's row of that list. */
+export const rowOf = async (cp: ControlPlane, key: string) => (await imagesOf(cp)).find((r) => r.key === key);
+
+/** The agent's fetch of its workflow through `cp`, with its run's token. */
+export const workflowThrough = (cp: ControlPlane, w: { workflow: string; token: string }) =>
+  cp.api.app.inject({ url: `/api/agent/v1/workflows/${w.workflow}`, headers: { authorization: `Bearer ${w.token}` } });
