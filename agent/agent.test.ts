@@ -86,6 +86,45 @@ describe('agent loop', () => {
     expect(h.requests.map((r) => r.path)).toEqual(['/api/agent/v1/register', '/api/agent/v1/register']);
   });
 
+  it('reboots for a fresh enrolment token after three refusals of registration in a row, saying why on the console', async () => {
+    const spent = { status: 401, body: { code: 'DF_ERR_UNAUTHORIZED', message: 'enrolment token was already used', details: { refusal: 'spent' } } };
+    const h = harness([spent, spent, spent]);
+    await h.run();
+    expect(h.reboots).toEqual(['reboot']);
+    expect(h.sleeps).toEqual([1000, 2000]);
+    expect(h.lines).toContain('registration failed: enrolment token refused (spent): HTTP 401: enrolment token was already used; retrying in 1.0 s');
+    expect(h.lines).toContain('registration refused 3 times (enrolment token spent): HTTP 401: enrolment token was already used');
+    expect(h.lines.at(-1)).toMatch(/^rebooting to boot from the network again/);
+  });
+
+  it('never reboots on network errors or 5xx, nor when they come between refusals and registration then succeeds', async () => {
+    const refusedToken = { status: 401, body: { message: 'machine token expired', details: { refusal: 'expired' } } };
+    const h = harness([refusedToken, 'refused', { status: 502, body: 'Bad Gateway' }, refusedToken, { status: 503, body: {} }, 'refused', { status: 200, body: REG }]);
+    await h.run();
+    expect(h.reboots).toEqual([]);
+    expect(h.lines).toContain('registered as "Amber Falcon Orbit" (hw-1); heartbeat every 10 s');
+  });
+
+  it('when its machine is deleted mid-workflow, finishes the current action and only then reboots', async () => {
+    const order: string[] = [];
+    // A run whose action is half done when the refusals come: it ends that action, then stops.
+    const runner: WorkflowRunner = (_name, ctx) =>
+      new Promise((resolve) =>
+        ctx.signal!.addEventListener('abort', () => {
+          order.push('action 0 finished');
+          resolve();
+        }),
+      );
+    const gone = { status: 401, body: { message: 'no machine registered with MAC 52:54:00:00:00:01 (deleted?); enrol again', details: { refusal: 'no-machine' } } };
+    const spent = { status: 401, body: { message: 'enrolment token was already used', details: { refusal: 'spent' } } };
+    const h = harness([{ status: 200, body: { ...REG, next: { action: 'run', workflow: 'wf-7' } } }, gone, spent, spent, spent], runner);
+    const reboot = h.run().then(() => order.push(...h.reboots));
+    await reboot;
+    expect(order).toEqual(['action 0 finished', 'reboot']);
+    expect(h.lines).toContain('heartbeat refused: HTTP 401: no machine registered with MAC 52:54:00:00:00:01 (deleted?); enrol again; registering again');
+    expect(h.lines).toContain('stopping workflow wf-7 after the current action before rebooting');
+  });
+
   it('registers again when a heartbeat is refused', async () => {
     const h = harness([{ status: 200, body: REG }, { status: 403, body: { message: 'unknown agent token' } }, { status: 200, body: REG }]);
     await h.run();

@@ -43,6 +43,7 @@ export async function runAgent(d: AgentDeps): Promise<void> {
   const state: ActState = { lastWorkflow: undefined, running: undefined, runningName: undefined, stop: undefined };
   while (!d.stopped?.()) {
     const reg = await registerUntilAccepted(d, backoff);
+    if (reg === 'refused') return rebootForFreshToken(d, state);
     if (!reg) return;
     d.say(`registered as "${reg.displayName}" (${reg.hardware}); heartbeat every ${reg.heartbeatSeconds} s`);
     await act(d, reg.agentToken, reg.next, state);
@@ -50,7 +51,18 @@ export async function runAgent(d: AgentDeps): Promise<void> {
   }
 }
 
-async function registerUntilAccepted(d: AgentDeps, backoff: Backoff): Promise<RegisterReply | undefined> {
+/**
+ * Refusals of the enrolment token (401/403) in a row after which the agent reboots: the token is
+ * single use and short-lived, so once spent or expired it is refused for ever (the control plane
+ * forgot the machine, or an operator deleted it). A new network boot gets a fresh one and the
+ * control plane decides the machine's fate afresh. More than one, so a race between two
+ * instances over one token is not enough; network errors and 5xx do not count.
+ */
+export const REFUSALS_BEFORE_REBOOT = 3;
+
+/** The reply of an accepted registration; 'refused' when the enrolment token was refused too often; undefined when stopped. */
+async function registerUntilAccepted(d: AgentDeps, backoff: Backoff): Promise<RegisterReply | 'refused' | undefined> {
+  let refusals = 0;
   while (!d.stopped?.()) {
     d.say(`registering ${d.params.mac} with ${d.params.url}`);
     const res = await d.api.register(d.params.token, d.params.mac, d.facts);
@@ -58,12 +70,27 @@ async function registerUntilAccepted(d: AgentDeps, backoff: Backoff): Promise<Re
       backoff.reset();
       return res.value;
     }
+    if (res.kind === 'auth' && ++refusals >= REFUSALS_BEFORE_REBOOT) {
+      d.say(`registration refused ${refusals} times (enrolment token ${res.refusal ?? 'refused'}): ${res.reason}`);
+      return 'refused';
+    }
     const delay = backoff.next();
-    const hint = res.kind === 'auth' ? `enrolment token refused (it may have expired): ${res.reason}` : res.reason;
+    const hint = res.kind === 'auth' ? `enrolment token refused (${res.refusal ?? 'it may have expired'}): ${res.reason}` : res.reason;
     d.say(`registration failed: ${hint}; retrying in ${(delay / 1000).toFixed(1)} s`);
     await d.sleep(delay);
   }
   return undefined;
+}
+
+/** Back to the network boot, for a fresh enrolment token; a running workflow stops first, after its current action, as on a cancel. */
+async function rebootForFreshToken(d: AgentDeps, state: ActState): Promise<void> {
+  if (state.running) {
+    d.say(`stopping workflow ${state.runningName} after the current action before rebooting`);
+    state.stop?.abort(new Error('the control plane refused this machine; rebooting'));
+    await state.running;
+  }
+  d.say('rebooting to boot from the network again: a new boot gets a fresh enrolment token and the control plane decides this machine afresh');
+  await d.reboot();
 }
 
 async function heartbeatUntilRefused(d: AgentDeps, reg: RegisterReply, backoff: Backoff, state: ActState): Promise<void> {

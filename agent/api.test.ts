@@ -29,6 +29,14 @@ describe('interpret', () => {
     expect(interpret(403, '', checkRegisterReply)).toMatchObject({ kind: 'auth', reason: 'HTTP 403: (empty body)' });
   });
 
+  it("carries the control plane's reason for the refusal (details.refusal) when it is one the contract names", () => {
+    const body = (refusal: unknown) => JSON.stringify({ code: 'DF_ERR_UNAUTHORIZED', message: 'refused', details: { refusal } });
+    expect(interpret(401, body('spent'), checkRegisterReply)).toEqual({ ok: false, kind: 'auth', status: 401, reason: 'HTTP 401: refused', refusal: 'spent' });
+    expect(interpret(401, body('no-machine'), checkRegisterReply)).toMatchObject({ refusal: 'no-machine' });
+    expect(interpret(401, body('bored'), checkRegisterReply)).not.toHaveProperty('refusal');
+    expect(interpret(401, 'null', checkRegisterReply)).not.toHaveProperty('refusal');
+  });
+
   it('classes 5xx, HTML error pages and wrong shapes as retryable, saying why', () => {
     expect(interpret(503, '<html>Bad Gateway</html>', checkRegisterReply)).toMatchObject({ kind: 'retry', reason: 'HTTP 503: <html>Bad Gateway</html>' });
     expect(interpret(200, '{"hardware":', checkRegisterReply)).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^unparsable reply/) });

@@ -1,3 +1,4 @@
+import type { TokenRefusal } from '../core/contract/agent.ts';
 import type { HardwareFacts } from '../core/model/hardware.ts';
 import {
   checkHeartbeatReply,
@@ -9,8 +10,8 @@ import {
 
 /** Why a call failed, sorted by what the agent does next. */
 export type CallFailure =
-  /** 401/403: the token was refused; register again (the enrolment token may have expired). */
-  | { kind: 'auth'; status: number; reason: string }
+  /** 401/403: the token was refused; register again, or boot again for a fresh enrolment token. `refusal`: why, when the control plane said. */
+  | { kind: 'auth'; status: number; reason: string; refusal?: TokenRefusal }
   /** 410: the control plane gave up what the call was about (a cancelled or replaced workflow); do not retry. */
   | { kind: 'gone'; reason: string }
   /** 5xx, other unexpected status, connection refused, timeout, unparsable reply: retry later. */
@@ -62,7 +63,10 @@ export class AgentApi {
 
 /** Status + body -> result; pure, so every branch is tested without a server. */
 export function interpret<T>(status: number, text: string, check: (v: unknown) => T | string): CallResult<T> {
-  if (status === 401 || status === 403) return { ok: false, kind: 'auth', status, reason: `HTTP ${status}: ${serverMessage(text)}` };
+  if (status === 401 || status === 403) {
+    const refusal = serverRefusal(text);
+    return { ok: false, kind: 'auth', status, reason: `HTTP ${status}: ${serverMessage(text)}`, ...(refusal ? { refusal } : {}) };
+  }
   if (status === 410) return { ok: false, kind: 'gone', reason: `HTTP ${status}: ${serverMessage(text)}` };
   if (status < 200 || status > 299) return { ok: false, kind: 'retry', reason: `HTTP ${status}: ${serverMessage(text)}` };
   let json: unknown = null;
@@ -87,6 +91,19 @@ function serverMessage(text: string): string {
     // not JSON
   }
   return text.trim().slice(0, 120) || '(empty body)';
+}
+
+/** Every refusal of the contract's TokenRefusal: the compiler fails here when the contract adds one. */
+const knownRefusals: Record<TokenRefusal, true> = { spent: true, expired: true, unknown: true, elsewhere: true, revoked: true, invalid: true, 'no-machine': true };
+
+/** Why the control plane refused the token (`details.refusal` of its error body), if it said so in a form this agent knows. */
+function serverRefusal(text: string): TokenRefusal | undefined {
+  try {
+    const r = (JSON.parse(text) as { details?: { refusal?: unknown } } | null)?.details?.refusal;
+    return typeof r === 'string' && Object.hasOwn(knownRefusals, r) ? (r as TokenRefusal) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** undici hides the useful part (ECONNREFUSED, timeout) in err.cause. */

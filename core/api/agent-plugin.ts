@@ -5,7 +5,7 @@ import { nextActionFor } from '../boot/fate.ts';
 import type { EnrolmentGate } from '../boot/enrolment.ts';
 import { bootUrls } from '../boot/urls.ts';
 import type { Hardware } from '../model/hardware.ts';
-import { HeartbeatRequest, RegisterRequest, WorkflowEvent } from '../contract/agent.ts';
+import { HeartbeatRequest, RegisterRequest, WorkflowEvent, type TokenRefused } from '../contract/agent.ts';
 import type { Action, Template } from '../model/template.ts';
 import type { ImageCache } from '../images/cache.ts';
 import { rewriteForMachines } from '../images/rewrite.ts';
@@ -145,8 +145,8 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     const request = createHash('sha256').update(JSON.stringify(req.body)).digest('hex');
     const problem = (await gate.replayProblem(token, mac, req.ip)) ?? (await gate.spend(token, mac, req.ip, request));
     if (problem) {
-      logger.warn({ mac, ip: req.ip, problem }, 'enrolment token replay refused');
-      throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem);
+      logger.warn({ mac, ip: req.ip, problem: problem.message }, 'enrolment token replay refused');
+      throw new DragonflyError('DF_ERR_UNAUTHORIZED', problem.message, { refusal: problem.refusal } satisfies TokenRefused);
     }
     return () => gate.unspend(token);
   };
@@ -187,7 +187,8 @@ export async function agentPlugin(app: FastifyInstance, deps: AgentDeps): Promis
     async (req) => {
       const mac = machineMac(req, auth, logger, req.body.mac, ['dfa2']);
       const name = deps.index.nameByMac(mac);
-      if (!name) throw new DragonflyError('DF_ERR_NOT_FOUND', `no machine registered with MAC ${mac}; register first`);
+      // The machine was deleted (or never registered): its token stands for nothing; the agent enrols again.
+      if (!name) throw new DragonflyError('DF_ERR_UNAUTHORIZED', `no machine registered with MAC ${mac} (deleted?); enrol again`, { refusal: 'no-machine' } satisfies TokenRefused);
       const hw = await registrar.heartbeat(name);
       const held = bearerToken(req)!;
       return reply(hw, mac, held, await heartbeatToken(held, mac, hw), req.body.workflow);

@@ -90,9 +90,9 @@ describeWithPeers(['etcd'], 'a swarm: the enrolment state and the login limits a
     expect(await onB.mayIssue(mac, '10.9.0.8')).toMatch(/no DHCP exchange/);
 
     await onA.recordIssued('dfe1.test-token', '10.9.0.7');
-    expect(await onB.replayProblem('dfe1.test-token', '52:54:00:e5:00:03', '10.9.0.66')).toMatch(/issued to 10\.9\.0\.7, not 10\.9\.0\.66/);
+    expect(await onB.replayProblem('dfe1.test-token', '52:54:00:e5:00:03', '10.9.0.66')).toEqual({ refusal: 'elsewhere', message: expect.stringMatching(/issued to 10\.9\.0\.7, not 10\.9\.0\.66/) });
     expect(await onB.spend('dfe1.test-token', mac, '10.9.0.7')).toBeUndefined();
-    expect(await onA.spend('dfe1.test-token', mac, '10.9.0.7')).toMatch(/already used at .* from 10\.9\.0\.7/);
+    expect(await onA.spend('dfe1.test-token', mac, '10.9.0.7')).toEqual({ refusal: 'spent', message: expect.stringMatching(/already used at .* from 10\.9\.0\.7/) });
     expect(onA.status()).toMatchObject({ replaysRefused: 1, tokensRefused: 0, evidenceDropped: 0 });
   });
 

@@ -32,6 +32,15 @@ export interface AuthOptions {
   now?: () => number;
 }
 
+/**
+ * Why a machine token was refused, in the 401's details: the ones of core/contract/agent.ts
+ * TokenRefusal that this service decides (core/auth may not import the contract; the API's tests
+ * check that the agent gets these).
+ */
+export type MachineTokenRefusal = 'invalid' | 'expired' | 'revoked';
+
+const machineTokenRefused = (refusal: MachineTokenRefusal, message: string) => new DragonflyError('DF_ERR_UNAUTHORIZED', message, { refusal });
+
 export const AUTH_FILE = 'auth.json';
 export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 
@@ -292,13 +301,13 @@ export class AuthService {
    * revoked token with a reason that says which.
    */
   verifyMachineToken(token: string | undefined, kinds: MachineTokenKind[] = ['dfe1', 'dfa2']): string {
-    if (!token) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token missing (Authorization: Bearer ...)');
+    if (!token) throw machineTokenRefused('invalid', 'machine token missing (Authorization: Bearer ...)');
     const t = this.decodeMachineToken(token);
-    if (!kinds.includes(t.kind)) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
-    if (t.expiresAt <= this.opts.now()) throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token expired');
+    if (!kinds.includes(t.kind)) throw machineTokenRefused('invalid', 'machine token malformed');
+    if (t.expiresAt <= this.opts.now()) throw machineTokenRefused('expired', 'machine token expired');
     const revokedBefore = t.kind === 'dfa2' ? this.data.agentRevokedBefore?.[t.macHex] : undefined;
     if (revokedBefore !== undefined && t.issuedAt <= revokedBefore) {
-      throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'agent token revoked; the machine must enrol again');
+      throw machineTokenRefused('revoked', 'agent token revoked; the machine must enrol again');
     }
     return parseMac(t.macHex);
   }
@@ -315,12 +324,12 @@ export class AuthService {
     const kind = parts[0] as MachineTokenKind;
     const wellFormed = kind === 'dfe1' ? parts.length === 5 : kind === 'dfa2' && (parts.length === 5 || parts.length === 6);
     if (!wellFormed || !parts.slice(1, -1).every((p) => /^[0-9a-f]+$/.test(p))) {
-      throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token malformed');
+      throw machineTokenRefused('invalid', 'machine token malformed');
     }
     const sig = parts[parts.length - 1];
     const expected = this.sign(parts.slice(0, -1).join('.'));
     if (!sameHash(Buffer.from(sig, 'base64url').toString('hex'), Buffer.from(expected, 'base64url').toString('hex'))) {
-      throw new DragonflyError('DF_ERR_UNAUTHORIZED', 'machine token signature invalid');
+      throw machineTokenRefused('invalid', 'machine token signature invalid');
     }
     const expStr = parts[parts.length - 2];
     const run = kind === 'dfa2' && parts.length === 6 && parts[3] !== '0' ? Buffer.from(parts[3], 'hex').toString('utf8') : '';

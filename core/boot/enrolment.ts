@@ -12,6 +12,7 @@
  * With DHCP off there is no evidence at all: the gate is open and status says so.
  */
 import { createHash } from 'node:crypto';
+import type { TokenRefused } from '../contract/agent.ts';
 import type { DhcpEvent } from '../dhcp/events.ts';
 import { FileKv } from '../shared/file-kv.ts';
 import { normalizeIp } from '../shared/ipv4.ts';
@@ -69,6 +70,11 @@ export function isEvidence(e: DhcpEvent): boolean {
   if (!e.ip || e.ip === '0.0.0.0' || !EVIDENCE.has(e.type)) return false;
   // In full mode a REQUEST names an address we have not granted yet: only our ACK counts.
   return e.mode === 'proxy' || e.type === 'ack';
+}
+
+/** An enrolment token refused: why, for the agent (core/contract), and what to tell the operator. */
+export interface EnrolmentRefusal extends TokenRefused {
+  message: string;
 }
 
 /** Where an enrolment token went, or where it was used, and when (epoch ms). */
@@ -163,7 +169,7 @@ export class EnrolmentGate {
    * An enrolment token presented at registration: it must come from the address it was issued
    * to, or from one this MAC has fresh DHCP evidence for (the agent's own DHCP). Undefined: fine.
    */
-  async replayProblem(token: string, mac: string, ip: string): Promise<string | undefined> {
+  async replayProblem(token: string, mac: string, ip: string): Promise<EnrolmentRefusal | undefined> {
     if (!this.required()) return undefined;
     const at = await this.read(KEYS.issued + tokenKey(token), this.o.tokenWindowMs);
     const from = normalizeIp(ip);
@@ -171,8 +177,8 @@ export class EnrolmentGate {
     if (await this.sawDhcp(mac, from)) return undefined;
     this.counts.replaysRefused++;
     return at
-      ? `enrolment token for ${mac} was issued to ${at.use.ip}, not ${from}; boot the machine again`
-      : `enrolment token for ${mac} is not known to this server (issued more than ${ttl(this.o.tokenWindowMs) / 60} minutes ago?); boot the machine again`;
+      ? { refusal: 'elsewhere', message: `enrolment token for ${mac} was issued to ${at.use.ip}, not ${from}; boot the machine again` }
+      : { refusal: 'unknown', message: `enrolment token for ${mac} is not known to this server (issued more than ${ttl(this.o.tokenWindowMs) / 60} minutes ago?); boot the machine again` };
   }
 
   /**
@@ -181,7 +187,7 @@ export class EnrolmentGate {
    * compare-and-set, so two instances racing on one token spend it once. `unspend` gives it
    * back when that registration failed.
    */
-  async spend(token: string, mac: string, ip: string, request?: string): Promise<string | undefined> {
+  async spend(token: string, mac: string, ip: string, request?: string): Promise<EnrolmentRefusal | undefined> {
     const key = KEYS.spent + tokenKey(token);
     const use: Use = { ip: normalizeIp(ip), at: this.o.now(), ...(request ? { request } : {}) };
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -190,11 +196,11 @@ export class EnrolmentGate {
       if (held?.fresh) {
         this.counts.replaysRefused++;
         const when = new Date(held.use.at).toISOString();
-        return `enrolment token for ${mac} was already used at ${when} from ${held.use.ip}; it works once: boot the machine again for a new one`;
+        return { refusal: 'spent', message: `enrolment token for ${mac} was already used at ${when} from ${held.use.ip}; it works once: boot the machine again for a new one` };
       }
       if (await this.kv.put(key, JSON.stringify(use), { ifVersion: held?.version ?? '', ttlSeconds: ttl(this.o.tokenWindowMs) })) return undefined;
     }
-    return `enrolment token for ${mac} is being used by several registrations at once; boot the machine again`;
+    return { refusal: 'spent', message: `enrolment token for ${mac} is being used by several registrations at once; boot the machine again` };
   }
 
   /** Gives a token back after its registration failed. */

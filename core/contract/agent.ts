@@ -58,3 +58,25 @@ export const WorkflowEvent = Type.Object(
   { additionalProperties: false },
 );
 export type WorkflowEvent = Static<typeof WorkflowEvent>;
+
+/**
+ * Why the control plane refused a machine token (HTTP 401, in the error body's `details`). A new
+ * network boot mends each one, since it hands out a fresh enrolment token: spent (an enrolment
+ * token works once), expired, unknown (not issued by this control plane, or too long ago),
+ * elsewhere (issued to another address), revoked (an operator revoked the machine's agent
+ * tokens), invalid (missing, malformed or forged), no-machine (the machine it names was deleted).
+ */
+export const TokenRefusal = Type.Union([
+  Type.Literal('spent'),
+  Type.Literal('expired'),
+  Type.Literal('unknown'),
+  Type.Literal('elsewhere'),
+  Type.Literal('revoked'),
+  Type.Literal('invalid'),
+  Type.Literal('no-machine'),
+]);
+export type TokenRefusal = Static<typeof TokenRefusal>;
+
+/** The `details` of a refused machine token. */
+export const TokenRefused = Type.Object({ refusal: TokenRefusal });
+export type TokenRefused = Static<typeof TokenRefused>;
