@@ -10,6 +10,7 @@ import type { ServeFlags } from './serve.ts';
 import { addHandoffCommands } from './handoff-commands.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addSwarmCommands } from './swarm-commands.ts';
+import { swarmBackendOptions } from './backend-options.ts';
 import { openLocalAuth } from './local-auth.ts';
 import { addConsoleCommand } from './console-command.ts';
 import { addReportCommands } from './report-commands.ts';
@@ -72,17 +73,15 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
-  program
+  const serveCommand = program
     .command('serve')
     .description('run the headless control plane')
     .option('--config <file>', 'YAML/JSON config file (keys are the flag names in camelCase)')
     .option('--data-dir <dir>', `data directory (env DRAGONFLY_DATA_DIR; default ${defaultDataDir()})`)
     .option('--http-port <port>', 'HTTP port for API, UI and boot files (env DRAGONFLY_HTTP_PORT; default 8080; 0 = any free port)')
     .option('--listen <address>', 'address the operator API and UI bind (env DRAGONFLY_LISTEN; default 127.0.0.1 = this host only; boot routes get their own listener on the --interface address)')
-    .option('--backend <name>', 'storage: lowdb, memory, etcd, kubernetes (env DRAGONFLY_BACKEND; default lowdb)')
-    .option('--etcd-endpoints <urls>', 'comma-separated etcd URLs (env DRAGONFLY_ETCD_ENDPOINTS)')
-    .option('--kubeconfig <file>', 'backend kubernetes: kubeconfig file (env DRAGONFLY_KUBECONFIG; default KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--kubernetes-namespace <ns>', 'backend kubernetes: namespace of the resources and the swarm\'s Secrets (env DRAGONFLY_KUBERNETES_NAMESPACE; default the context\'s)')
+    .option('--backend <name>', 'storage: lowdb, memory, etcd, kubernetes (env DRAGONFLY_BACKEND; default lowdb)');
+  swarmBackendOptions(serveCommand)
     .option('--image-peers <copy|redirect>', 'swarm: a machine needs an image only another instance holds: copy it here first, or redirect the machine to that instance (env DRAGONFLY_IMAGE_PEERS; default copy)')
     .option('--join <token>', 'join the swarm in etcd with a token from `dragonfly swarm join-token` (env DRAGONFLY_JOIN; needed once)')
     .option('--interface <name>', 'provisioning interface for DHCP/TFTP (env DRAGONFLY_INTERFACE; default none = off)')
