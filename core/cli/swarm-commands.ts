@@ -8,8 +8,9 @@ import { JOIN_DEFAULT_SECONDS } from '../power/secrets/swarm-key.ts';
 import { invalid } from '../shared/errors.ts';
 import { swarmBackendOptions } from './backend-options.ts';
 
-/** Where the member's data and its swarm's backend are: the same flags and environment as `serve`. */
-type MemberFlags = Pick<ConfigStrings, 'dataDir' | 'backend' | 'etcdEndpoints' | 'kubeconfig' | 'kubernetesNamespace'>;
+/** Where the member's data and its swarm's backend are: the same flags and environment variables as `serve`. */
+const MEMBER_SETTINGS = ['dataDir', 'backend', 'etcdEndpoints', 'kubeconfig', 'kubernetesNamespace'] as const satisfies ReadonlyArray<keyof ConfigStrings>;
+type MemberFlags = Pick<ConfigStrings, (typeof MEMBER_SETTINGS)[number]>;
 
 /** `dragonfly swarm ...`: run on a member's host; it reads that member's data key from its data directory. */
 export function addSwarmCommands(program: Command, io: { out: (s: string) => void; env: NodeJS.ProcessEnv }): void {
@@ -48,8 +49,9 @@ export function addSwarmCommands(program: Command, io: { out: (s: string) => voi
 
 /** The member's data directory and its swarm's backend, parsed as `serve` parses them (flags over environment); etcd unless named. */
 function memberOf(opts: MemberFlags, env: NodeJS.ProcessEnv): { dataDir: string; backend: SwarmBackend } {
-  const given = Object.fromEntries(Object.entries(opts).filter(([k, v]) => v !== undefined && ['dataDir', 'backend', 'etcdEndpoints', 'kubeconfig', 'kubernetesNamespace'].includes(k)));
-  const c = parseConfigStrings({ ...stringsFromEnv(env), ...given });
+  // commander sets only the options given, so each overrides its variable; other serve settings in the environment are not this command's
+  const merged: ConfigStrings = { ...stringsFromEnv(env), ...opts };
+  const c = parseConfigStrings(Object.fromEntries(MEMBER_SETTINGS.map((k) => [k, merged[k]])));
   const backend = c.backend ?? 'etcd';
   if (!isSwarmBackend(backend)) throw invalid(`backend "${backend}" holds no swarm: dragonfly swarm works on backend etcd or kubernetes`);
   return { dataDir: c.dataDir ?? defaultDataDir(), backend: swarmBackendOf({ ...c, backend }) };
