@@ -1,10 +1,11 @@
 /**
  * iPXE's EFI autoexec.ipxe, answered per machine (issue 16 part 3). An EFI iPXE loaded over
- * TFTP first asks the same TFTP server for `autoexec.ipxe`, through the firmware's PXE base code
- * and the lease the firmware already holds, and runs it instead of its own autoboot (DHCP, then
- * the script URL). For a machine whose fate is local, the answer boots the disk straight away:
- * no second DHCP, no HTTP script, about 5 s less per boot with the NIC first. For every other
- * fate the answer is "file not found", and iPXE goes on exactly as it does without one.
+ * TFTP first asks the same TFTP server for `autoexec.ipxe`, through a temporary device on the
+ * firmware's network stack and the lease the firmware already holds (iPXE's efi_autoexec.c),
+ * and runs it instead of its own autoboot (DHCP, then the script URL). For a machine whose fate
+ * is local, the answer boots the disk straight away: no second DHCP, no HTTP script (in the lab,
+ * iPXE's start to the script went from 12 s to 4 s: docs/BENCHMARKS.md). For every other fate
+ * the answer is "file not found", and iPXE goes on exactly as it does without one.
  */
 import type { TftpFile, TftpResolver } from '../tftp/server.ts';
 import type { BootFate } from './fate.ts';

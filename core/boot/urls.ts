@@ -97,8 +97,8 @@ export const tftpPaths = {
 } as const;
 
 /**
- * The script an EFI iPXE asks for over TFTP, through the firmware's PXE base code and its cached
- * lease, before any DHCP of its own; it runs it instead of its autoboot. The name sits in the
- * directory of the NBP, which Dragonfly serves from the TFTP root.
+ * The script an EFI iPXE asks for over TFTP, through the firmware's network stack and the lease
+ * the firmware holds, before any DHCP of its own; it runs it instead of its autoboot. The name
+ * is relative to the NBP's directory, which is the TFTP root here (iPXE then tries the root too).
  */
 export const IPXE_AUTOEXEC_TFTP = 'autoexec.ipxe';
