@@ -6,6 +6,7 @@ import { agentImageArchFor, agentImageDirFor, agentImageFilesIn, agentUnavailabl
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
 import { renderGrubConfig, renderGrubRetryConfig } from '../boot/grub.ts';
+import { renderIpxeAutoexec } from '../boot/ipxe-autoexec.ts';
 import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
 import { BootTimeline } from '../boot/timeline.ts';
 import { AGENT_FILES, AGENT_IMAGE_ARCHES, bootRoutes, type AgentImageArch } from '../boot/urls.ts';
@@ -88,6 +89,26 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       await timeline.script(mac, req.ip, fate, 'uefi');
       deps.logger.info({ mac, fate: fate.kind, chain: 'grub' }, 'GRUB configuration served');
       return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: await enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
+    },
+  );
+
+  // iPXE's EFI autoexec.ipxe, asked over TFTP (core/boot/ipxe-autoexec.ts): a local boot is
+  // answered without iPXE's own DHCP. It carries no token and creates nothing, so only a machine
+  // we know is answered; every other case is "not found" and iPXE takes the script route above.
+  app.get<{ Params: { mac: string } }>(
+    bootRoutes.ipxeAutoexec,
+    { ...publicRoute, schema: { tags: ['Boot'], summary: "iPXE's EFI autoexec.ipxe for a MAC: the local boot script, or 404 for every other fate" } },
+    async (req, reply) => {
+      if (!isMac(req.params.mac)) throw new DragonflyError('DF_ERR_INVALID', `mac "${req.params.mac}" is not a MAC address`);
+      const mac = parseMac(req.params.mac);
+      const hw = knownMac(mac) ? await deps.registrar.ensureDiscovered(mac) : undefined;
+      const fate = bootFate(hw);
+      const text = hw && renderIpxeAutoexec(fate, mac, hw.spec.displayName);
+      if (!text) throw new DragonflyError('DF_ERR_NOT_FOUND', `no autoexec for ${mac} (${hw ? fate.kind : 'unknown machine'}): iPXE boots through its script`);
+      await timeline.script(mac, req.ip, fate, 'uefi');
+      deps.logger.info({ mac, fate: fate.kind, chain: 'ipxe-autoexec' }, 'iPXE autoexec served');
+      reply.type('text/plain; charset=utf-8');
+      return text;
     },
   );
 

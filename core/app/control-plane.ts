@@ -31,6 +31,7 @@ import { parseHelperTarget } from '../privhelper/client.ts';
 import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { BootListener } from './boot-listener.ts';
 import { secureBootTftp, uefiChainFor } from './secure-boot.ts';
+import { firstTftpResolver, ipxeAutoexecTftp } from './ipxe-autoexec.ts';
 import type { Surface } from '../api/surfaces.ts';
 import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
 import { PowerControl } from '../fleet/power-control.ts';
@@ -219,7 +220,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       dataDir: config.dataDir,
       ipxeDir: dirs.ipxe,
       uefiChain: () => uefiChainFor(config.secureBoot),
-      tftpResolve: secureBootTftp(config, dirs, () => api.app),
+      tftpResolve: firstTftpResolver(ipxeAutoexecTftp(timeline, () => api.app), secureBootTftp(config, dirs, () => api.app)),
       http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,
       sockets: privSockets,

@@ -88,10 +88,21 @@ function uefiLocalLines(): string[] {
 
 /** The iPXE script for one machine: a pure function of its fate and the server's addresses. */
 export function renderIpxeScript(i: ScriptInput): string {
+  if (i.fate.kind === 'local') return renderLocalScript(i);
+  return [...scriptHead(i, i.fate.kind), ...agentLines(i), ''].join('\n');
+}
+
+/**
+ * The script of a machine whose fate is local. It needs neither the server's address nor a
+ * token, so it is also what iPXE's EFI autoexec.ipxe answer holds (ipxe-autoexec.ts).
+ */
+export function renderLocalScript(i: Pick<ScriptInput, 'mac' | 'firmware' | 'displayName'>): string {
+  return [...scriptHead(i, 'local'), ...localLines(i.firmware), ''].join('\n');
+}
+
+function scriptHead(i: Pick<ScriptInput, 'mac' | 'displayName'>, fate: BootFate['kind']): string[] {
   const who = i.displayName ? `${scriptSafeText(i.displayName)} (${i.mac})` : i.mac;
-  const head = ['#!ipxe', `# Dragonfly boot script for ${who}: ${i.fate.kind}`];
-  const body = i.fate.kind === 'local' ? localLines(i.firmware) : agentLines(i);
-  return [...head, ...body, ''].join('\n');
+  return ['#!ipxe', `# Dragonfly boot script for ${who}: ${fate}`];
 }
 
 /**

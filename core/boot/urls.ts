@@ -17,6 +17,8 @@ export const bootRoutes = {
   images: '/images/*',
   /** Per-MAC GRUB configuration (the Secure Boot chain); TFTP serves the same text (tftpPaths). */
   grubConfig: '/boot/grub/:mac',
+  /** iPXE's EFI autoexec.ipxe for a MAC (asked over TFTP, ipxe-autoexec.ts): answered only for a local boot. */
+  ipxeAutoexec: '/boot/autoexec/:mac',
 } as const;
 
 /** The agent image's files, as served under /boot/agent/. */
@@ -93,3 +95,10 @@ export const tftpPaths = {
   agentKernel: `agent/${AGENT_KERNEL}`,
   agentInitrd: `agent/${AGENT_INITRD}`,
 } as const;
+
+/**
+ * The script an EFI iPXE asks for over TFTP, through the firmware's network stack and the lease
+ * the firmware holds, before any DHCP of its own; it runs it instead of its autoboot. The name
+ * is relative to the NBP's directory, which is the TFTP root here (iPXE then tries the root too).
+ */
+export const IPXE_AUTOEXEC_TFTP = 'autoexec.ipxe';
