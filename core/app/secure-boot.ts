@@ -8,12 +8,27 @@ import { dirname, join } from 'node:path';
 import type { UefiChain } from '../boot/bootfile.ts';
 import { secureBootTftpResolver } from '../boot/secure-boot-tftp.ts';
 import { bootRoutes } from '../boot/urls.ts';
+import type { HardwareIndex } from '../inventory/hardware-index.ts';
+import type { Mac } from '../shared/mac.ts';
 import type { TftpResolver } from '../tftp/server.ts';
 import type { ControlPlaneConfig } from './config.ts';
 
-/** auto: every UEFI x64 PXE client gets the signed chain (it boots with Secure Boot on or off); off: iPXE. */
-export function uefiChainFor(mode: ControlPlaneConfig['secureBoot']): UefiChain {
-  return mode === 'auto' ? 'shim' : 'ipxe';
+/**
+ * The one decision of which chain a UEFI x64 PXE client gets (docs/SECURE-BOOT.md). DHCP cannot
+ * tell whether the firmware enforces Secure Boot, so auto (the default) goes by what the control
+ * plane knows of the machine: iPXE (faster, HTTP) only when its agent reported Secure Boot off;
+ * shim when it reported on, and when nothing is known (never registered, or fact unknown),
+ * because shim -> GRUB boots with Secure Boot on or off while iPXE would be refused.
+ */
+export function uefiChainFor(mode: ControlPlaneConfig['secureBoot'], secureBoot: boolean | undefined): UefiChain {
+  if (mode === 'off') return 'ipxe';
+  if (mode === 'on') return 'shim';
+  return secureBoot === false ? 'ipxe' : 'shim';
+}
+
+/** The per-MAC chooser the DHCP server asks: the setting and the machine's last reported fact. */
+export function uefiChainByMac(mode: ControlPlaneConfig['secureBoot'], index: Pick<HardwareIndex, 'secureBootByMac'>): (mac: Mac) => UefiChain {
+  return (mac) => uefiChainFor(mode, index.secureBootByMac(mac));
 }
 
 /** The signed binaries sit beside the iPXE ones: assets/secureboot, or resources/secureboot when packaged. */
@@ -22,7 +37,7 @@ export function secureBootDirOf(ipxeDir: string): string {
 }
 
 export function secureBootTftp(c: Pick<ControlPlaneConfig, 'secureBoot'>, dirs: { ipxe: string; agentImage: string }, app: () => FastifyInstance): TftpResolver | undefined {
-  if (uefiChainFor(c.secureBoot) !== 'shim') return undefined;
+  if (c.secureBoot === 'off') return undefined; // no client is ever sent shim
   return secureBootTftpResolver({
     signedDir: secureBootDirOf(dirs.ipxe),
     agentImageDir: dirs.agentImage,
