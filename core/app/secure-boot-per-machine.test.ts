@@ -5,7 +5,7 @@ import type { ClientClass } from '../dhcp/classify.ts';
 import { parseMac } from '../shared/mac.ts';
 import { createHarness, sampleFacts, type Harness } from '../testing/api-harness.ts';
 import type { SecureBootMode } from './config.ts';
-import { uefiChainByMac } from './secure-boot.ts';
+import { uefiChainByMac, type DhcpRole } from './secure-boot.ts';
 
 // What the DHCP server answers a UEFI x64 PXE ROM (option 93 = 7), per machine, as the control
 // plane wires it: the registrar's facts -> the hardware index -> uefiChainByMac -> bootPolicy.
@@ -19,7 +19,10 @@ describe('which chain a UEFI x64 machine is given, by what its agent reported', 
     h = await createHarness();
   });
   afterEach(async () => h.close());
-  const bootfileOf = async (mode: SecureBootMode | undefined) => (await bootPolicy(() => bootUrls('http://10.0.0.1:8080'), undefined, uefiChainByMac(mode, h.index))(uefiPxe, MAC, {} as never))?.bootfile;
+  const bootfileOf = async (mode: SecureBootMode | undefined, dhcp: DhcpRole = 'full') => {
+    const chain = uefiChainByMac(mode, h.index);
+    return (await bootPolicy(() => bootUrls('http://10.0.0.1:8080'), undefined, (mac) => chain(mac, dhcp))(uefiPxe, MAC, {} as never))?.bootfile;
+  };
 
   it('default: an unknown machine gets shim; after it reports Secure Boot off, iPXE; on again, shim', async () => {
     expect(await bootfileOf(undefined)).toBe('shimx64.efi');
@@ -41,6 +44,13 @@ describe('which chain a UEFI x64 machine is given, by what its agent reported', 
     const del = await h.app.inject({ method: 'DELETE', url: `/api/v1/hardware/${hw.metadata.name}`, headers: h.headers });
     expect(del.statusCode).toBe(204);
     await vi.waitFor(async () => expect(await bootfileOf('auto')).toBe('shimx64.efi'), { timeout: 10_000, interval: 50 });
+  });
+
+  it('behind proxyDHCP auto keeps iPXE (GRUB cannot find us there); on still sends shim', async () => {
+    expect(await bootfileOf('auto', 'proxy')).toBe('snponly.efi');
+    await h.registrar.register(MAC, uefiFacts(true));
+    expect(await bootfileOf('auto', 'proxy')).toBe('snponly.efi');
+    expect(await bootfileOf('on', 'proxy')).toBe('shimx64.efi');
   });
 
   it('on and off override the fact', async () => {

@@ -16,6 +16,7 @@ describe('Secure Boot wiring', () => {
     for (const fact of [true, false, undefined]) {
       expect(uefiChainFor('on', fact)).toBe('shim');
       expect(uefiChainFor('off', fact)).toBe('ipxe');
+      expect(uefiChainFor('auto', fact, 'proxy')).toBe('ipxe'); // GRUB never reaches us behind proxyDHCP
     }
   });
   it('a bad value is a clear error naming the choices', () => {
