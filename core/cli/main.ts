@@ -152,6 +152,14 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     });
 
   machines
+    .command('forget <name>')
+    .description('delete the machine: its next network boot is a new discovery (e.g. after Secure Boot was turned on: docs/SECURE-BOOT.md)')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      await client(cmd, io).request('DELETE', `/api/v1/hardware/${encodeURIComponent(name)}`);
+      io.out(`${name}: forgotten; its next network boot discovers it again`);
+    });
+
+  machines
     .command('approve <name>')
     .description('approve a machine awaiting approval (enrolment: approve): it becomes Registered and may be assigned')
     .action(async (name: string, _o: unknown, cmd: Command) => {
