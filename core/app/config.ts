@@ -67,12 +67,13 @@ export interface ControlPlaneConfig {
   /** iPXE binaries served over TFTP and HTTP. Default assets/ipxe in the install (packaged apps: resources/ipxe). */
   ipxeDir?: string;
   /**
-   * How UEFI x64 PXE clients boot (docs/SECURE-BOOT.md). auto: the signed chain shim -> GRUB from
-   * assets/secureboot for every one (boots with Secure Boot on or off; a provisioned machine's disk
-   * is chainloaded directly); off: iPXE (snponly.efi), which a machine with Secure Boot on refuses.
-   * Default off.
+   * How UEFI x64 PXE clients boot (docs/SECURE-BOOT.md, "Which machines get which chain").
+   * auto: per machine, by MAC: one whose agent reported secureBoot false gets iPXE (snponly.efi);
+   * every other one (Secure Boot on, never registered, fact unknown) gets the signed chain
+   * shim -> GRUB from assets/secureboot, which boots with Secure Boot on or off. on: shim for all;
+   * off: iPXE for all (a machine with Secure Boot on refuses it). Default (unset) auto.
    */
-  secureBoot?: 'auto' | 'off';
+  secureBoot?: SecureBootMode;
   /** Agent kernel and initramfs. Default dist/agent-image in the install (packaged apps: resources/agent-image). */
   agentImageDir?: string;
   /** Serve the built UI from this directory. Default dist/renderer in the install. */
@@ -158,7 +159,7 @@ export interface ConfigStrings {
   logLevel?: string;
   privHelper?: string;
   agentImageDir?: string;
-  /** auto | off: the signed shim -> GRUB chain for UEFI x64 PXE clients (docs/SECURE-BOOT.md). */
+  /** auto | on | off: which UEFI x64 PXE clients get the signed shim -> GRUB chain (docs/SECURE-BOOT.md). */
   secureBoot?: string;
   /** on | off: tokens only for the address of the MAC's DHCP exchange while DHCP runs (issue 14). */
   requireDhcpEvidence?: string;
@@ -252,7 +253,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Con
   return parseConfigStrings(stringsFromEnv(env));
 }
 
-export function parseSecureBoot(s: string): 'auto' | 'off' {
-  if (s !== 'auto' && s !== 'off') throw invalid(`--secure-boot "${s}" is not one of auto, off`);
-  return s;
+export const SECURE_BOOT_MODES = ['auto', 'on', 'off'] as const;
+export type SecureBootMode = (typeof SECURE_BOOT_MODES)[number];
+
+export function parseSecureBoot(s: string): SecureBootMode {
+  const mode = SECURE_BOOT_MODES.find((m) => m === s);
+  if (!mode) throw invalid(`--secure-boot "${s}" is not one of ${SECURE_BOOT_MODES.join(', ')}`);
+  return mode;
 }

@@ -30,7 +30,7 @@ import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { parseHelperTarget } from '../privhelper/client.ts';
 import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { BootListener } from './boot-listener.ts';
-import { secureBootTftp, uefiChainFor } from './secure-boot.ts';
+import { secureBootTftp, uefiChainByMac } from './secure-boot.ts';
 import { firstTftpResolver, ipxeAutoexecTftp } from './ipxe-autoexec.ts';
 import type { Surface } from '../api/surfaces.ts';
 import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
@@ -219,7 +219,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
       ipxeDir: dirs.ipxe,
-      uefiChain: () => uefiChainFor(config.secureBoot),
+      uefiChain: uefiChainByMac(config.secureBoot, index),
       tftpResolve: firstTftpResolver(ipxeAutoexecTftp(timeline, () => api.app), secureBootTftp(config, dirs, () => api.app)),
       http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,

@@ -8,12 +8,32 @@ import { dirname, join } from 'node:path';
 import type { UefiChain } from '../boot/bootfile.ts';
 import { secureBootTftpResolver } from '../boot/secure-boot-tftp.ts';
 import { bootRoutes } from '../boot/urls.ts';
+import type { HardwareIndex } from '../inventory/hardware-index.ts';
+import type { Mac } from '../shared/mac.ts';
 import type { TftpResolver } from '../tftp/server.ts';
 import type { ControlPlaneConfig } from './config.ts';
 
-/** auto: every UEFI x64 PXE client gets the signed chain (it boots with Secure Boot on or off); off: iPXE. */
-export function uefiChainFor(mode: ControlPlaneConfig['secureBoot']): UefiChain {
-  return mode === 'auto' ? 'shim' : 'ipxe';
+/** Which DHCP server the client's boot answer comes from: ours alone (full) or ours beside the site's (proxy). */
+export type DhcpRole = 'full' | 'proxy';
+
+/**
+ * The one decision of which chain a UEFI x64 PXE client gets (docs/SECURE-BOOT.md). DHCP cannot
+ * tell whether the firmware enforces Secure Boot, so auto (the default) goes by what the control
+ * plane knows of the machine: iPXE (faster, HTTP) only when its agent reported Secure Boot off;
+ * shim when it reported on, and when nothing is known (never registered, or fact unknown),
+ * because shim -> GRUB boots with Secure Boot on or off while iPXE would be refused.
+ * Behind proxyDHCP auto keeps iPXE: Debian's network GRUB takes its server from the site's
+ * DHCPACK, not from our proxy offer, and never asks us for its configuration (lab, 50-proxy).
+ */
+export function uefiChainFor(mode: ControlPlaneConfig['secureBoot'], secureBoot: boolean | undefined, dhcp: DhcpRole = 'full'): UefiChain {
+  if (mode === 'off') return 'ipxe';
+  if (mode === 'on') return 'shim';
+  return secureBoot === false || dhcp === 'proxy' ? 'ipxe' : 'shim';
+}
+
+/** The per-MAC chooser the DHCP server asks: the setting and the machine's last reported fact. */
+export function uefiChainByMac(mode: ControlPlaneConfig['secureBoot'], index: Pick<HardwareIndex, 'secureBootByMac'>): (mac: Mac, dhcp: DhcpRole) => UefiChain {
+  return (mac, dhcp) => uefiChainFor(mode, index.secureBootByMac(mac), dhcp);
 }
 
 /** The signed binaries sit beside the iPXE ones: assets/secureboot, or resources/secureboot when packaged. */
@@ -22,7 +42,7 @@ export function secureBootDirOf(ipxeDir: string): string {
 }
 
 export function secureBootTftp(c: Pick<ControlPlaneConfig, 'secureBoot'>, dirs: { ipxe: string; agentImage: string }, app: () => FastifyInstance): TftpResolver | undefined {
-  if (uefiChainFor(c.secureBoot) !== 'shim') return undefined;
+  if (c.secureBoot === 'off') return undefined; // no client is ever sent shim
   return secureBootTftpResolver({
     signedDir: secureBootDirOf(dirs.ipxe),
     agentImageDir: dirs.agentImage,

@@ -5,6 +5,7 @@
  */
 import type { BootAnswer, BootPolicy } from '../dhcp/boot-policy.ts';
 import type { ClientArch, ClientClass } from '../dhcp/classify.ts';
+import type { Mac } from '../shared/mac.ts';
 import { tftpPaths, type BootUrls } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
@@ -74,10 +75,11 @@ export function dhcpAnswerFor(f: BootFile, nextServer?: string): BootAnswer | un
 
 /**
  * The callback the DHCP server is given. URLs are read at every request, so a change of
- * the advertised address (network settings) reaches the very next client.
+ * the advertised address (network settings) reaches the very next client; so is the UEFI
+ * chain, per MAC (core/app/secure-boot.ts decides it).
  */
-export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined, uefiChain?: () => UefiChain): BootPolicy {
-  return (client) => dhcpAnswerFor(bootfileFor(client, urls(), uefiChain?.()), nextServer?.());
+export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined, uefiChain?: (mac: Mac) => UefiChain): BootPolicy {
+  return (client, mac) => dhcpAnswerFor(bootfileFor(client, urls(), uefiChain?.(mac)), nextServer?.());
 }
 
 /** iPXE's ${platform} ("pcbios" or "efi") as the firmware the script is written for. */

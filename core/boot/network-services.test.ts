@@ -73,6 +73,18 @@ describe('NetworkServices: the advertised address follows the network settings',
     expect(services.health().dhcp).toEqual({ ok: true, detail: 'full on dflbr1' });
   });
 
+  it('the UEFI chain is asked per MAC with the DHCP mode actually running (full, or proxy after the probe)', async () => {
+    const asked: string[] = [];
+    const uefiChain = (mac: string, dhcp: 'full' | 'proxy') => (asked.push(`${mac} ${dhcp}`), dhcp === 'full' ? ('shim' as const) : ('ipxe' as const));
+    const uefi: ClientClass = { arch: 'uefi-x64', archCode: 7, isPxe: true, isHttpClient: false, isIpxe: false };
+    for (const [otherDhcp, file] of [[[], 'shimx64.efi'], [['10.77.0.254'], 'snponly.efi']] as const) {
+      const { services, started } = harness({ uefiChain, otherDhcp: [...otherDhcp] });
+      await services.apply(settings());
+      expect((await started[0].bootPolicy!(uefi, MAC, {} as never))?.bootfile).toBe(file);
+    }
+    expect(asked).toEqual([`${MAC} full`, `${MAC} proxy`]);
+  });
+
   it('an advertise address wins over the interface address', async () => {
     const { services, started } = harness();
     await services.apply(settings({ advertiseAddress: '10.77.0.250' }));

@@ -10,6 +10,7 @@ import type { LeaseStore } from '../dhcp/lease-store.ts';
 import { probeExistingDhcp } from '../dhcp/probe.ts';
 import { createDhcpServer, type DhcpServer, type DhcpServerOptions } from '../dhcp/server.ts';
 import { isDragonflyError } from '../shared/errors.ts';
+import type { Mac } from '../shared/mac.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
 import { createTftpServer, type TftpResolver, type TftpServer, type TftpServerOptions } from '../tftp/server.ts';
 import { advertisedBase, type AdvertiseInput } from './advertise.ts';
@@ -71,8 +72,8 @@ export interface NetworkServicesDeps extends NetworkSeams {
   dataDir: string;
   /** Directory of the iPXE binaries served over TFTP. */
   ipxeDir: string;
-  /** How UEFI x64 PXE clients boot (bootfile.ts), read at each request; default 'ipxe'. */
-  uefiChain?: () => UefiChain;
+  /** How a UEFI x64 PXE client boots (bootfile.ts), asked per MAC and DHCP mode at each request; default 'ipxe'. */
+  uefiChain?: (mac: Mac, dhcp: 'full' | 'proxy') => UefiChain;
   /** Generated TFTP content, asked before ipxeDir: the Secure Boot chain (secure-boot-tftp.ts). */
   tftpResolve?: TftpResolver;
   /** The HTTP listener: address it is bound to and its port (read at each apply: known only once listening). */
@@ -211,7 +212,7 @@ export class NetworkServices {
       dns: s.dns,
       leaseSeconds: s.leaseSeconds,
       leaseStore,
-      bootPolicy: bootPolicy(() => this.currentUrls(), undefined, this.deps.uefiChain),
+      bootPolicy: bootPolicy(() => this.currentUrls(), undefined, (mac) => this.deps.uefiChain?.(mac, mode) ?? 'ipxe'),
       logger: this.log,
       socketFactory: this.deps.sockets?.dhcp,
       onEvent: (e) => this.timeline.dhcp(e),

@@ -205,5 +205,9 @@ describe('dragonfly CLI against a running `dragonfly serve`', { timeout: 120_000
     expect(ok.out.trim()).toBe(`${name}: approved (Registered)`);
     expect(cli(['machines', 'approve', name], env).err).toMatch(/not awaiting approval/);
     cli(['enrolment', 'open'], env);
-  }, 120_000); // five CLI processes on a loaded machine
+    // Forgotten, the MAC is unknown again (docs/SECURE-BOOT.md: shim at its next boot).
+    expect(cli(['machines', 'forget', name], env).out.trim()).toBe(`${name}: forgotten; its next network boot discovers it again`);
+    expect(cli(['machines', 'list'], env).out).not.toContain(name);
+    expect(cli(['machines', 'forget', name], env).code).toBe(1);
+  }, 180_000); // eight CLI processes on a loaded machine
 });

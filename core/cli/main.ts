@@ -95,7 +95,7 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .option('--log-level <level>', 'debug, info, warn, error (default info)')
     .option('--priv-helper <where>', 'helper that binds UDP 67/69/4011 when this user may not: unix:/path or exec:COMMAND (env DRAGONFLY_PRIV_HELPER; docs/PRIVILEGES.md)')
     .option('--agent-image-dir <dir>', 'agent kernel + initramfs directory (env DRAGONFLY_AGENT_IMAGE_DIR; default dist/agent-image in the install)')
-    .option('--secure-boot <auto|off>', 'auto: UEFI x64 PXE clients boot the signed shim -> GRUB chain (works with Secure Boot on) (env DRAGONFLY_SECURE_BOOT; default off = iPXE; docs/SECURE-BOOT.md)')
+    .option('--secure-boot <auto|on|off>', 'which UEFI x64 PXE clients boot the signed shim -> GRUB chain: auto = all but machines whose agent reported Secure Boot off (they get iPXE), on = all, off = none (env DRAGONFLY_SECURE_BOOT; default auto; docs/SECURE-BOOT.md)')
     .option('--require-dhcp-evidence <on|off>', 'while DHCP runs, enrolment tokens only for the address of the MAC\'s DHCP exchange (default on; docs/SECURITY.md)')
     .option('--discoveries-per-minute <n>', 'new machines from unknown MACs per minute (default 60; 0 = none)')
     .option('--discoveries-total <n>', 'new machines from unknown MACs since start (default 1000; 0 = none)')
@@ -148,6 +148,14 @@ export function buildCli(io: CliIo = defaultIo, onServe?: (stop: () => Promise<v
     .action(async (name: string, _o: unknown, cmd: Command) => {
       const res = await client(cmd, io).request<{ hardware: string; revoked: string[] }>('POST', `/api/v1/hardware/${encodeURIComponent(name)}/revoke-agent-tokens`);
       io.out(isJson(cmd) ? JSON.stringify(res, null, 2) : `${name}: agent tokens revoked for ${res.revoked.join(', ')}`);
+    });
+
+  machines
+    .command('forget <name>')
+    .description('delete the machine: its next network boot is a new discovery (e.g. after Secure Boot was turned on: docs/SECURE-BOOT.md)')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      await client(cmd, io).request('DELETE', `/api/v1/hardware/${encodeURIComponent(name)}`);
+      io.out(`${name}: forgotten; its next network boot discovers it again`);
     });
 
   machines

@@ -9,6 +9,7 @@ export class HardwareIndex {
   private readonly byMac = new Map<string, string>();
   private readonly byUuid = new Map<string, string>();
   private readonly macsOf = new Map<string, string[]>();
+  private readonly secureBootOf = new Map<string, boolean>(); // the agent's last fact; absent: unknown
   private readonly names = new Map<string, string>(); // display name → object name
   private unwatch: Unwatch | undefined;
 
@@ -31,6 +32,7 @@ export class HardwareIndex {
     this.remove(hw.metadata.name);
     const name = hw.metadata.name;
     this.macsOf.set(name, hw.spec.macs);
+    if (hw.spec.facts?.secureBoot !== undefined) this.secureBootOf.set(name, hw.spec.facts.secureBoot);
     for (const m of hw.spec.macs) this.byMac.set(m, name);
     const uuid = hw.spec.facts?.dmi.uuid;
     if (uuid) this.byUuid.set(uuid.toLowerCase(), name);
@@ -40,12 +42,19 @@ export class HardwareIndex {
   remove(name: string): void {
     for (const m of this.macsOf.get(name) ?? []) if (this.byMac.get(m) === name) this.byMac.delete(m);
     this.macsOf.delete(name);
+    this.secureBootOf.delete(name);
     for (const [k, v] of this.byUuid) if (v === name) this.byUuid.delete(k);
     for (const [k, v] of this.names) if (v === name) this.names.delete(k);
   }
 
   nameByMac(mac: string): string | undefined {
     return this.byMac.get(mac);
+  }
+
+  /** Whether the machine with this MAC last reported Secure Boot on; undefined: not known (DHCP asks: core/app/secure-boot.ts). */
+  secureBootByMac(mac: string): boolean | undefined {
+    const name = this.byMac.get(mac);
+    return name === undefined ? undefined : this.secureBootOf.get(name);
   }
 
   nameByUuid(uuid: string): string | undefined {

@@ -1,6 +1,8 @@
 # proxyDHCP beside the site's DHCP server (dnsmasq in its own namespace on dflbr0 hands out
 # the addresses): a BIOS VM (iPXE ROM) and a UEFI VM (OVMF PXE) both get their address from
-# dnsmasq and their boot instructions from Dragonfly, and reach Dragonfly's iPXE script.
+# dnsmasq and their boot instructions from Dragonfly, and reach Dragonfly's iPXE script. The
+# UEFI VM is unknown, yet gets iPXE, not shim: behind proxyDHCP --secure-boot auto keeps iPXE
+# (docs/SECURE-BOOT.md), which this asserts.
 SCENARIOS+=(proxy)
 
 PROXY_BIOS_MAC=52:54:00:98:00:31

@@ -1,0 +1,62 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bootPolicy } from '../boot/bootfile.ts';
+import { bootUrls } from '../boot/urls.ts';
+import type { ClientClass } from '../dhcp/classify.ts';
+import { parseMac } from '../shared/mac.ts';
+import { createHarness, sampleFacts, type Harness } from '../testing/api-harness.ts';
+import type { SecureBootMode } from './config.ts';
+import { uefiChainByMac, type DhcpRole } from './secure-boot.ts';
+
+// What the DHCP server answers a UEFI x64 PXE ROM (option 93 = 7), per machine, as the control
+// plane wires it: the registrar's facts -> the hardware index -> uefiChainByMac -> bootPolicy.
+const uefiPxe: ClientClass = { arch: 'uefi-x64', archCode: 7, isPxe: true, isHttpClient: false, isIpxe: false };
+const MAC = parseMac('52:54:00:5b:00:01');
+const uefiFacts = (secureBoot: boolean | undefined) => sampleFacts([MAC], { firmware: 'uefi', ...(secureBoot === undefined ? {} : { secureBoot }) });
+
+describe('which chain a UEFI x64 machine is given, by what its agent reported', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => h.close());
+  const bootfileOf = async (mode: SecureBootMode | undefined, dhcp: DhcpRole = 'full') => {
+    const chain = uefiChainByMac(mode, h.index);
+    return (await bootPolicy(() => bootUrls('http://10.0.0.1:8080'), undefined, (mac) => chain(mac, dhcp))(uefiPxe, MAC, {} as never))?.bootfile;
+  };
+
+  it('default: an unknown machine gets shim; after it reports Secure Boot off, iPXE; on again, shim', async () => {
+    expect(await bootfileOf(undefined)).toBe('shimx64.efi');
+    await h.registrar.register(MAC, uefiFacts(false));
+    expect(await bootfileOf(undefined)).toBe('snponly.efi');
+    await h.registrar.register(MAC, uefiFacts(true)); // Secure Boot turned on, booted through shim
+    expect(await bootfileOf('auto')).toBe('shimx64.efi');
+  });
+
+  it('a registered machine whose agent could not read the fact gets shim (it may enforce Secure Boot)', async () => {
+    await h.registrar.register(MAC, uefiFacts(undefined));
+    expect(h.index.secureBootByMac(MAC)).toBeUndefined();
+    expect(await bootfileOf('auto')).toBe('shimx64.efi');
+  });
+
+  it('forgetting a machine known as off makes it unknown again: shim, so Secure Boot turned on later still boots', async () => {
+    const hw = await h.registrar.register(MAC, uefiFacts(false));
+    expect(await bootfileOf('auto')).toBe('snponly.efi');
+    const del = await h.app.inject({ method: 'DELETE', url: `/api/v1/hardware/${hw.metadata.name}`, headers: h.headers });
+    expect(del.statusCode).toBe(204);
+    await vi.waitFor(async () => expect(await bootfileOf('auto')).toBe('shimx64.efi'), { timeout: 10_000, interval: 50 });
+  });
+
+  it('behind proxyDHCP auto keeps iPXE (GRUB cannot find us there); on still sends shim', async () => {
+    expect(await bootfileOf('auto', 'proxy')).toBe('snponly.efi');
+    await h.registrar.register(MAC, uefiFacts(true));
+    expect(await bootfileOf('auto', 'proxy')).toBe('snponly.efi');
+    expect(await bootfileOf('on', 'proxy')).toBe('shimx64.efi');
+  });
+
+  it('on and off override the fact', async () => {
+    await h.registrar.register(MAC, uefiFacts(false));
+    expect(await bootfileOf('on')).toBe('shimx64.efi');
+    await h.registrar.register(MAC, uefiFacts(true));
+    expect(await bootfileOf('off')).toBe('snponly.efi');
+  });
+});
