@@ -42,13 +42,15 @@ export type UefiChain = 'ipxe' | 'shim';
 /**
  * The boot file for a client: iPXE gets the script URL (chainloading iPXE again would loop),
  * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5
- * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture, or shim for UEFI x64 when
- * `uefiChain` says so.
+ * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture. When `uefiChain` says shim,
+ * UEFI x64 gets the signed chain: over TFTP shim itself, over HTTP boot the RAM disk that holds
+ * the whole chain for its MAC (docs/SECURE-BOOT.md: the signed GRUB has no HTTP client).
  */
-export function bootfileFor(c: ClientClass, urls: BootUrls, uefiChain: UefiChain = 'ipxe'): BootFile {
+export function bootfileFor(c: ClientClass, urls: BootUrls, uefiChain: UefiChain = 'ipxe', mac?: string): BootFile {
   if (c.isIpxe) return { kind: 'ipxe-script', url: urls.chainEntry };
   const httpFile = httpFileByArch[c.arch];
   if (c.isHttpClient || httpFile) {
+    if (uefiChain === 'shim' && c.arch === 'http-x64' && mac) return { kind: 'http', url: urls.secureBootDisk(mac), vendorClass: 'HTTPClient' };
     if (!httpFile) return { kind: 'none', reason: `no HTTP boot file for architecture ${c.arch}` };
     return { kind: 'http', url: urls.ipxeFile(httpFile), vendorClass: 'HTTPClient' };
   }
@@ -77,7 +79,7 @@ export function dhcpAnswerFor(f: BootFile, nextServer?: string): BootAnswer | un
  * the advertised address (network settings) reaches the very next client.
  */
 export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined, uefiChain?: () => UefiChain): BootPolicy {
-  return (client) => dhcpAnswerFor(bootfileFor(client, urls(), uefiChain?.()), nextServer?.());
+  return (client, mac) => dhcpAnswerFor(bootfileFor(client, urls(), uefiChain?.(), mac), nextServer?.());
 }
 
 /** iPXE's ${platform} ("pcbios" or "efi") as the firmware the script is written for. */
