@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { AuthService } from '../auth/auth-service.ts';
 import { agentImageArchFor, agentImageDirFor, agentImageFilesIn, agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
 import { bootFate } from '../boot/fate.ts';
@@ -8,8 +9,10 @@ import { firmwareFrom } from '../boot/bootfile.ts';
 import { renderGrubConfig, renderGrubRetryConfig } from '../boot/grub.ts';
 import { renderIpxeAutoexec } from '../boot/ipxe-autoexec.ts';
 import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
+import { fatImageBytes } from '../boot/fat-image.ts';
+import { RAM_DISK_TYPE, secureBootDisk } from '../boot/secure-boot-disk.ts';
 import { BootTimeline } from '../boot/timeline.ts';
-import { AGENT_FILES, AGENT_IMAGE_ARCHES, bootRoutes, type AgentImageArch } from '../boot/urls.ts';
+import { AGENT_FILES, AGENT_IMAGE_ARCHES, bootRoutes, ramDiskPaths, type AgentImageArch } from '../boot/urls.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { Registrar } from '../inventory/registration.ts';
 import { isMac, parseMac } from '../shared/mac.ts';
@@ -26,6 +29,8 @@ export interface BootDeps {
   agentImageDir: string;
   /** While the image is being built or cannot be, a booting machine is told so instead of a bare 404. */
   agentImageState?: () => { state: 'present' | 'building' | 'missing'; detail: string };
+  /** Directory holding the signed shimx64.efi and grubx64.efi; without it no Secure Boot RAM disk is served. */
+  secureBootDir?: string;
   /** Directory holding the iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi). */
   ipxeDir: string;
   /** Directory of cached OS images served to machines. */
@@ -78,17 +83,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     { ...publicRoute, schema: { tags: ['Boot'], summary: 'GRUB configuration for a MAC (Secure Boot chain): the same fate as the iPXE script' } },
     async (req, reply) => {
       reply.type('text/plain; charset=utf-8');
-      if (!isMac(req.params.mac)) throw new DragonflyError('DF_ERR_INVALID', `mac "${req.params.mac}" is not a MAC address`);
-      const mac = parseMac(req.params.mac);
-      const hw = await admit(mac, req.ip);
-      if (typeof hw === 'string') {
-        deps.logger.warn({ mac, ip: req.ip, why: hw }, 'GRUB configuration without a token');
-        return renderGrubRetryConfig(hw);
-      }
-      const fate = bootFate(hw);
-      await timeline.script(mac, req.ip, fate, 'uefi');
-      deps.logger.info({ mac, fate: fate.kind, chain: 'grub' }, 'GRUB configuration served');
-      return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: await enrolmentToken(mac, req.ip), displayName: hw.spec.displayName });
+      return grubConfigFor(macParam(req.params.mac), req.ip);
     },
   );
 
@@ -111,6 +106,48 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       return text;
     },
   );
+
+  if (deps.secureBootDir) {
+    const dirs = { signedDir: deps.secureBootDir, agentImageDir: deps.agentImageDir };
+    const summary = 'RAM disk of the Secure Boot chain for UEFI HTTP boot: shim, GRUB, the GRUB configuration for a MAC, the agent';
+    // The firmware asks for the size first; it cannot depend on the machine, which HEAD does not admit (secure-boot-disk.ts).
+    app.head<{ Params: { mac: string } }>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
+      macParam(req.params.mac);
+      const image = await secureBootDisk(dirs).catch(diskMissing);
+      return reply.type(RAM_DISK_TYPE).header('content-length', image.size).send();
+    });
+    app.get<{ Params: { mac: string } }>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
+      const config = await grubConfigFor(macParam(req.params.mac), req.ip, { kernel: ramDiskPaths.agentKernel, initrd: ramDiskPaths.agentInitrd });
+      const image = await secureBootDisk(dirs, config).catch(diskMissing);
+      timeline.httpFile(req.ip, 'secure boot disk');
+      reply.type(RAM_DISK_TYPE).header('content-length', image.size);
+      return reply.send(Readable.from(fatImageBytes(image, (path) => createReadStream(path))));
+    });
+  }
+
+  function macParam(text: string): string {
+    if (!isMac(text)) throw new DragonflyError('DF_ERR_INVALID', `mac "${text}" is not a MAC address`);
+    return parseMac(text);
+  }
+
+  function diskMissing(e: Error): never {
+    deps.logger.warn({ err: e.message }, 'a Secure Boot machine asked for its RAM disk, which cannot be built');
+    throw new DragonflyError('DF_ERR_NOT_FOUND', `Secure Boot RAM disk: ${e.message}`);
+  }
+
+  /** The machine's GRUB configuration (its fate), or one that says why it waits and restarts. */
+  async function grubConfigFor(mac: string, ip: string, agentFiles?: { kernel: string; initrd: string }): Promise<string> {
+    const hw = await admit(mac, ip);
+    if (typeof hw === 'string') {
+      deps.logger.warn({ mac, ip, why: hw }, 'GRUB configuration without a token');
+      return renderGrubRetryConfig(hw);
+    }
+    const fate = bootFate(hw);
+    await timeline.script(mac, ip, fate, 'uefi');
+    deps.logger.info({ mac, fate: fate.kind, chain: 'grub' }, 'GRUB configuration served');
+    const token = await enrolmentToken(mac, ip);
+    return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: token, displayName: hw.spec.displayName, ...(agentFiles ? { agentFiles } : {}) });
+  }
 
   /** Whether the image of another architecture than the host's is built (read at each request: it may be built while serving). */
   function hasForeignImage(arch: AgentImageArch): boolean {

@@ -30,7 +30,7 @@ import { segmentOf, startSwarmDhcp } from '../swarm/swarm-service.ts';
 import { parseHelperTarget } from '../privhelper/client.ts';
 import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { BootListener } from './boot-listener.ts';
-import { secureBootTftp, uefiChainByMac } from './secure-boot.ts';
+import { secureBootDirOf, secureBootTftp, uefiChainByMac } from './secure-boot.ts';
 import { firstTftpResolver, ipxeAutoexecTftp } from './ipxe-autoexec.ts';
 import type { Surface } from '../api/surfaces.ts';
 import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
@@ -272,6 +272,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
         agentImageDir: dirs.agentImage,
         agentImageState: agentImage,
         ipxeDir: dirs.ipxe,
+        secureBootDir: secureBootDirOf(dirs.ipxe),
         imageDir: images.dir,
         timeline,
       },

@@ -10,6 +10,7 @@ import { uefiChainByMac, type DhcpRole } from './secure-boot.ts';
 // What the DHCP server answers a UEFI x64 PXE ROM (option 93 = 7), per machine, as the control
 // plane wires it: the registrar's facts -> the hardware index -> uefiChainByMac -> bootPolicy.
 const uefiPxe: ClientClass = { arch: 'uefi-x64', archCode: 7, isPxe: true, isHttpClient: false, isIpxe: false };
+const uefiHttp: ClientClass = { arch: 'http-x64', archCode: 16, isPxe: false, isHttpClient: true, isIpxe: false };
 const MAC = parseMac('52:54:00:5b:00:01');
 const uefiFacts = (secureBoot: boolean | undefined) => sampleFacts([MAC], { firmware: 'uefi', ...(secureBoot === undefined ? {} : { secureBoot }) });
 
@@ -19,9 +20,9 @@ describe('which chain a UEFI x64 machine is given, by what its agent reported', 
     h = await createHarness();
   });
   afterEach(async () => h.close());
-  const bootfileOf = async (mode: SecureBootMode | undefined, dhcp: DhcpRole = 'full') => {
+  const bootfileOf = async (mode: SecureBootMode | undefined, dhcp: DhcpRole = 'full', client = uefiPxe) => {
     const chain = uefiChainByMac(mode, h.index);
-    return (await bootPolicy(() => bootUrls('http://10.0.0.1:8080'), undefined, (mac) => chain(mac, dhcp))(uefiPxe, MAC, {} as never))?.bootfile;
+    return (await bootPolicy(() => bootUrls('http://10.0.0.1:8080'), undefined, (mac, viaHttp) => chain(mac, dhcp, viaHttp))(client, MAC, {} as never))?.bootfile;
   };
 
   it('default: an unknown machine gets shim; after it reports Secure Boot off, iPXE; on again, shim', async () => {
@@ -51,6 +52,12 @@ describe('which chain a UEFI x64 machine is given, by what its agent reported', 
     await h.registrar.register(MAC, uefiFacts(true));
     expect(await bootfileOf('auto', 'proxy')).toBe('snponly.efi');
     expect(await bootfileOf('on', 'proxy')).toBe('shimx64.efi');
+  });
+
+  it('a UEFI HTTP boot client gets the signed RAM disk behind proxyDHCP too (its GRUB reads only the disk)', async () => {
+    expect(await bootfileOf('auto', 'proxy', uefiHttp)).toBe('http://10.0.0.1:8080/boot/secureboot/52-54-00-5b-00-01/boot.img');
+    await h.registrar.register(MAC, uefiFacts(false));
+    expect(await bootfileOf('auto', 'proxy', uefiHttp)).toBe('http://10.0.0.1:8080/boot/files/snponly.efi');
   });
 
   it('on and off override the fact', async () => {

@@ -22,18 +22,20 @@ export type DhcpRole = 'full' | 'proxy';
  * plane knows of the machine: iPXE (faster, HTTP) only when its agent reported Secure Boot off;
  * shim when it reported on, and when nothing is known (never registered, or fact unknown),
  * because shim -> GRUB boots with Secure Boot on or off while iPXE would be refused.
- * Behind proxyDHCP auto keeps iPXE: Debian's network GRUB takes its server from the site's
- * DHCPACK, not from our proxy offer, and never asks us for its configuration (lab, 50-proxy).
+ * Behind proxyDHCP auto keeps iPXE for PXE clients: Debian's network GRUB takes its server from
+ * the site's DHCPACK, not from our proxy offer, and never asks us for its configuration (lab,
+ * 50-proxy). A UEFI HTTP boot client is not affected: its GRUB reads everything from the RAM
+ * disk the firmware downloaded (secure-boot-disk.ts), in proxy mode as in full (lab, 37).
  */
-export function uefiChainFor(mode: ControlPlaneConfig['secureBoot'], secureBoot: boolean | undefined, dhcp: DhcpRole = 'full'): UefiChain {
+export function uefiChainFor(mode: ControlPlaneConfig['secureBoot'], secureBoot: boolean | undefined, dhcp: DhcpRole = 'full', viaHttp = false): UefiChain {
   if (mode === 'off') return 'ipxe';
   if (mode === 'on') return 'shim';
-  return secureBoot === false || dhcp === 'proxy' ? 'ipxe' : 'shim';
+  return secureBoot === false || (dhcp === 'proxy' && !viaHttp) ? 'ipxe' : 'shim';
 }
 
 /** The per-MAC chooser the DHCP server asks: the setting and the machine's last reported fact. */
-export function uefiChainByMac(mode: ControlPlaneConfig['secureBoot'], index: Pick<HardwareIndex, 'secureBootByMac'>): (mac: Mac, dhcp: DhcpRole) => UefiChain {
-  return (mac, dhcp) => uefiChainFor(mode, index.secureBootByMac(mac), dhcp);
+export function uefiChainByMac(mode: ControlPlaneConfig['secureBoot'], index: Pick<HardwareIndex, 'secureBootByMac'>): (mac: Mac, dhcp: DhcpRole, viaHttp: boolean) => UefiChain {
+  return (mac, dhcp, viaHttp) => uefiChainFor(mode, index.secureBootByMac(mac), dhcp, viaHttp);
 }
 
 /** The signed binaries sit beside the iPXE ones: assets/secureboot, or resources/secureboot when packaged. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientClass } from '../dhcp/classify.ts';
-import { parseMac } from '../shared/mac.ts';
+import { BOOTREQUEST, emptyPacket } from '../dhcp/codec.ts';
+import { MessageType } from '../dhcp/options/message.ts';
+import { handleProxyDiscover } from '../dhcp/proxy-mode.ts';
+import { parseMac, type Mac } from '../shared/mac.ts';
 import { bootfileFor, bootPolicy, firmwareFrom } from './bootfile.ts';
 import { bootUrls } from './urls.ts';
 
@@ -82,3 +85,26 @@ describe('the Secure Boot chain (uefiChain shim)', () => {
     expect(await policy(uefi, MAC, {} as never)).toEqual({ bootfile: 'shimx64.efi', nextServer: '10.0.0.1' });
   });
 });
+
+describe('UEFI HTTP boot with the Secure Boot chain (issue 16 point 2)', () => {
+  const disk = 'http://10.0.0.1:8080/boot/secureboot/52-54-00-00-00-01/boot.img';
+  const httpX64 = c({ arch: 'http-x64', isPxe: false, isHttpClient: true });
+
+  it('gives an HTTPClient x64 the RAM disk of the signed chain for its MAC; iPXE chain and arm64 keep iPXE', () => {
+    expect(bootfileFor(httpX64, urls, 'shim', MAC)).toEqual({ kind: 'http', url: disk, vendorClass: 'HTTPClient' });
+    expect(bootfileFor(httpX64, urls, 'ipxe', MAC)).toEqual({ kind: 'http', url: 'http://10.0.0.1:8080/boot/files/snponly.efi', vendorClass: 'HTTPClient' });
+    expect(bootfileFor(c({ arch: 'http-arm64', isPxe: false, isHttpClient: true }), urls, 'shim', MAC)).toMatchObject({ url: 'http://10.0.0.1:8080/boot/files/ipxe-arm64.efi' });
+  });
+
+  it('the DHCP answer carries the URL and vendor class HTTPClient, no next server, in full and proxy mode', async () => {
+    const policy = bootPolicy(() => urls, () => '10.0.0.1', () => 'shim');
+    expect(await policy(httpX64, MAC, {} as never)).toEqual({ bootfile: disk, vendorClass: 'HTTPClient' });
+    const discover = emptyPacket(BOOTREQUEST);
+    discover.chaddr.set([0x52, 0x54, 0, 0, 0, 0x01]);
+    discover.options = { messageType: MessageType.DISCOVER, vendorClass: 'HTTPClient:Arch:00016:UNDI:003001', clientArch: [16] };
+    const ctx = { serverIp: '10.0.0.1', menuLabel: 'Dragonfly', bootPolicy: (cl: ClientClass, mac: Mac) => policy(cl, mac, discover) };
+    const offer = (await handleProxyDiscover(discover, ctx)).reply!;
+    expect(offer.options).toMatchObject({ messageType: MessageType.OFFER, bootfileName: disk, vendorClass: 'HTTPClient' });
+  });
+});
+

@@ -40,16 +40,23 @@ export function ipxeFilesByArch(): Array<{ arch: ClientArch; file: string }> {
  */
 export type UefiChain = 'ipxe' | 'shim';
 
+/** A UEFI HTTP boot client (vendor class HTTPClient or an HTTP architecture, RFC 4578 / IANA 16, 19). */
+function isHttpBoot(c: ClientClass): boolean {
+  return c.isHttpClient || httpFileByArch[c.arch] !== undefined;
+}
+
 /**
  * The boot file for a client: iPXE gets the script URL (chainloading iPXE again would loop),
  * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5
- * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture, or shim for UEFI x64 when
- * `uefiChain` says so.
+ * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture. When `uefiChain` says shim,
+ * UEFI x64 gets the signed chain: over TFTP shim itself, over HTTP boot the RAM disk that holds
+ * the whole chain for its MAC (docs/SECURE-BOOT.md: the signed GRUB has no HTTP client).
  */
-export function bootfileFor(c: ClientClass, urls: BootUrls, uefiChain: UefiChain = 'ipxe'): BootFile {
+export function bootfileFor(c: ClientClass, urls: BootUrls, uefiChain: UefiChain = 'ipxe', mac?: string): BootFile {
   if (c.isIpxe) return { kind: 'ipxe-script', url: urls.chainEntry };
   const httpFile = httpFileByArch[c.arch];
-  if (c.isHttpClient || httpFile) {
+  if (isHttpBoot(c)) {
+    if (uefiChain === 'shim' && c.arch === 'http-x64' && mac) return { kind: 'http', url: urls.secureBootDisk(mac), vendorClass: 'HTTPClient' };
     if (!httpFile) return { kind: 'none', reason: `no HTTP boot file for architecture ${c.arch}` };
     return { kind: 'http', url: urls.ipxeFile(httpFile), vendorClass: 'HTTPClient' };
   }
@@ -78,8 +85,8 @@ export function dhcpAnswerFor(f: BootFile, nextServer?: string): BootAnswer | un
  * the advertised address (network settings) reaches the very next client; so is the UEFI
  * chain, per MAC (core/app/secure-boot.ts decides it).
  */
-export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined, uefiChain?: (mac: Mac) => UefiChain): BootPolicy {
-  return (client, mac) => dhcpAnswerFor(bootfileFor(client, urls(), uefiChain?.(mac)), nextServer?.());
+export function bootPolicy(urls: () => BootUrls, nextServer?: () => string | undefined, uefiChain?: (mac: Mac, viaHttp: boolean) => UefiChain): BootPolicy {
+  return (client, mac) => dhcpAnswerFor(bootfileFor(client, urls(), uefiChain?.(mac, isHttpBoot(client)), mac), nextServer?.());
 }
 
 /** iPXE's ${platform} ("pcbios" or "efi") as the firmware the script is written for. */

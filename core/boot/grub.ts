@@ -18,6 +18,8 @@ export interface GrubConfigInput {
   enrolmentToken: string;
   /** Display name, for the comment line only. */
   displayName?: string;
+  /** Where GRUB reads the agent from, relative to $root: default the TFTP names (tftpPaths); the RAM disk has its own (ramDiskPaths). */
+  agentFiles?: { kernel: string; initrd: string };
 }
 
 // The loaders live in local-loaders.ts (shared with the iPXE script); re-exported for callers of this module.
@@ -50,10 +52,11 @@ export function renderGrubConfig(i: GrubConfigInput): string {
 
 // Paths without a device are read from $root, which grubnetx64 sets to the TFTP server it came from.
 function agentLines(i: GrubConfigInput): string[] {
+  const files = i.agentFiles ?? { kernel: tftpPaths.agentKernel, initrd: tftpPaths.agentInitrd };
   return [
     `echo "Dragonfly: loading the agent for ${i.mac}"`,
-    `linux /${tftpPaths.agentKernel} ${agentKernelArgs(i).join(' ')}`,
-    `initrd /${tftpPaths.agentInitrd}`,
+    `linux /${files.kernel} ${agentKernelArgs(i).join(' ')}`,
+    `initrd /${files.initrd}`,
     'boot',
     // Reached only when a load failed: GRUB has printed why.
     'echo "Dragonfly: could not load the agent, restarting in 10 s"',

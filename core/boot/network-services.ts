@@ -73,7 +73,7 @@ export interface NetworkServicesDeps extends NetworkSeams {
   /** Directory of the iPXE binaries served over TFTP. */
   ipxeDir: string;
   /** How a UEFI x64 PXE client boots (bootfile.ts), asked per MAC and DHCP mode at each request; default 'ipxe'. */
-  uefiChain?: (mac: Mac, dhcp: 'full' | 'proxy') => UefiChain;
+  uefiChain?: (mac: Mac, dhcp: 'full' | 'proxy', viaHttp: boolean) => UefiChain;
   /** Generated TFTP content, asked before ipxeDir: the Secure Boot chain (secure-boot-tftp.ts). */
   tftpResolve?: TftpResolver;
   /** The HTTP listener: address it is bound to and its port (read at each apply: known only once listening). */
@@ -212,7 +212,7 @@ export class NetworkServices {
       dns: s.dns,
       leaseSeconds: s.leaseSeconds,
       leaseStore,
-      bootPolicy: bootPolicy(() => this.currentUrls(), undefined, (mac) => this.deps.uefiChain?.(mac, mode) ?? 'ipxe'),
+      bootPolicy: bootPolicy(() => this.currentUrls(), undefined, (mac, viaHttp) => this.deps.uefiChain?.(mac, mode, viaHttp) ?? 'ipxe'),
       logger: this.log,
       socketFactory: this.deps.sockets?.dhcp,
       onEvent: (e) => this.timeline.dhcp(e),

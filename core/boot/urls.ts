@@ -19,6 +19,8 @@ export const bootRoutes = {
   grubConfig: '/boot/grub/:mac',
   /** iPXE's EFI autoexec.ipxe for a MAC (asked over TFTP, ipxe-autoexec.ts): answered only for a local boot. */
   ipxeAutoexec: '/boot/autoexec/:mac',
+  /** The RAM disk a Secure Boot UEFI HTTP boot client boots (shim, GRUB, its configuration, the agent). */
+  secureBootDisk: '/boot/secureboot/:mac/boot.img',
 } as const;
 
 /** The agent image's files, as served under /boot/agent/. */
@@ -58,6 +60,8 @@ export interface BootUrls {
   ipxeFile(name: string): string;
   /** A cached image file (relative to the cache), e.g. "debian-12.raw.gz". */
   image(file: string): string;
+  /** The Secure Boot RAM disk for a MAC (dashes, not colons: nothing in a firmware's URL parser to trip on). */
+  secureBootDisk(mac: string): string;
 }
 
 export function bootUrls(serverUrl: string): BootUrls {
@@ -75,6 +79,7 @@ export function bootUrls(serverUrl: string): BootUrls {
     imagesBase: `${base}/images/`,
     ipxeFile: (name) => `${base}/boot/files/${encodeURIComponent(name)}`,
     image: (file) => `${base}/images/${file}`,
+    secureBootDisk: (mac) => `${base}${bootRoutes.secureBootDisk.replace(':mac', mac.toLowerCase().replace(/:/g, '-'))}`,
   };
 }
 
@@ -102,3 +107,20 @@ export const tftpPaths = {
  * is relative to the NBP's directory, which is the TFTP root here (iPXE then tries the root too).
  */
 export const IPXE_AUTOEXEC_TFTP = 'autoexec.ipxe';
+
+/**
+ * The files of the Secure Boot RAM disk (core/boot/secure-boot-disk.ts), as lower-case 8.3 names
+ * of its FAT volume. Debian's signed grubnetx64 has no HTTP client (no `http` module is built
+ * in, and under lockdown none can be loaded), so over UEFI HTTP boot everything it reads must
+ * be on the disk the firmware loaded: its prefix is then (hd0)/grub (docs/SECURE-BOOT.md).
+ */
+export const ramDiskPaths = {
+  /** The firmware boots a RAM disk's removable-media loader: Microsoft-signed shim. */
+  shim: 'efi/boot/bootx64.efi',
+  /** shim loads grubx64.efi from its own directory. */
+  grub: 'efi/boot/grubx64.efi',
+  /** grubnetx64 reads $prefix/grub.cfg: here the machine's own configuration. */
+  grubConfig: 'grub/grub.cfg',
+  agentKernel: 'agent/vmlinuz',
+  agentInitrd: 'agent/initrd.img',
+} as const;

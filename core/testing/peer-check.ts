@@ -47,6 +47,7 @@ export const peers = {
   'qemu-aarch64-static': { pkg: 'qemu-user-static', for: 'the arm64 agent image: its busybox and Node run at build and test time' },
   mcopy: { pkg: 'mtools', for: 'the lab disk image and its seed file (the installed-OS console test)' },
   'grub-mkimage': { pkg: 'grub2-common', for: 'the lab disk image (e2e/lab/disk-image/build.sh)' },
+  'fsck.fat': { pkg: 'dosfstools', for: 'the Secure Boot HTTP boot RAM disk (a FAT image) checked by dosfstools' },
 } as const satisfies Record<string, Peer>;
 
 export type PeerName = keyof typeof peers;

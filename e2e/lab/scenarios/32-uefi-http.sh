@@ -3,7 +3,10 @@
 # and no option ROM on the NIC, so the only network boot option left is "UEFI HTTPv4". It
 # asks as HTTPClient:Arch:00016, gets http://.../boot/files/snponly.efi with vendor class
 # HTTPClient, and chains iPXE -> script -> agent. A capture of the VM's traffic proves that
-# no TFTP packet (UDP 69) was on the wire. Full mode first, then proxy mode.
+# no TFTP packet (UDP 69) was on the wire. Full mode first, then proxy mode. The control plane
+# runs with --secure-boot off: this is the iPXE path over HTTP boot, which `auto` (the default)
+# gives a machine once its agent reported Secure Boot off; an unknown machine gets the signed
+# chain's RAM disk first (37-secure-boot-http.sh, docs/SECURE-BOOT.md).
 SCENARIOS+=(uefi_http)
 
 HTTP_FULL_MAC=52:54:00:98:00:33
@@ -67,6 +70,10 @@ http_boot_run() {
 }
 
 scenario_uefi_http() {
+  export DRAGONFLY_SECURE_BOOT=off
+  CP_MODE="" # force a restart: the setting is read at start
   http_boot_run uefi-http-full full dfltap1 "$HTTP_FULL_MAC"
   http_boot_run uefi-http-proxy proxy dfltap2 "$HTTP_PROXY_MAC"
+  unset DRAGONFLY_SECURE_BOOT
+  CP_MODE="" # the next scenario gets a control plane with the default setting
 }
