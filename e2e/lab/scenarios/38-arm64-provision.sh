@@ -90,7 +90,8 @@ ck_a64p_disk() {
 scenario_arm64_provision() {
   local p=arm64-provision name=dfp-arm64 d
   if ! has_arm64_agent_image; then
-    skip "$p: image written" "no arm64 agent image in dist/agent-image-arm64 (npm run build:agent-image -- --arch arm64)"
+    local why="no arm64 agent image in dist/agent-image-arm64 (npm run build:agent-image -- --arch arm64)"
+    if [ "${LAB_REQUIRE_AGENT:-0}" = 1 ]; then record "$p: image written" FAIL 0 "$why"; else skip "$p: image written" "$why"; fi
     return 0
   fi
   check "$p: arm64 disk served, template applied" a64p_prepare

@@ -181,14 +181,15 @@ const commands: Record<string, (o: O) => Promise<string>> = {
   /**
    * Every change of the workflow from store revision --from on (the event stream the UI shows,
    * replayed, so no update is missed however fast the agent is), until it Succeeded; prints the
-   * distinct percents its image2disk action reported. Fails unless one lay strictly between 0 and
-   * 100: a user watching the machine saw the write progress, not only its end.
+   * distinct byte counts (and percents, when the server knew the raw size) its image2disk action
+   * reported. Fails unless one lay strictly between 0 and the final count: a user watching the
+   * machine saw the write progress, not only its end.
    */
   async 'watch-progress'(o) {
     const name = need(o, 'workflow');
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), Number(o.timeout ?? 300) * 1000);
-    const seen: number[] = [];
+    const seen: Array<{ bytes: number; percent?: number }> = [];
     let last = `no change of workflow ${name} since revision ${need(o, 'from')}`;
     try {
       for await (const e of labEvents(Number(need(o, 'from')), stop.signal)) {
@@ -197,7 +198,7 @@ const commands: Record<string, (o: O) => Promise<string>> = {
         if (kind !== 'Workflow' || object.metadata.name !== name) continue;
         const s = object.status;
         const img = s?.actions?.find((a) => a.type === 'image2disk');
-        if (img?.percent !== undefined && seen.at(-1) !== img.percent) seen.push(img.percent);
+        if (img?.bytesDone !== undefined && seen.at(-1)?.bytes !== img.bytesDone) seen.push({ bytes: img.bytesDone, percent: img.percent });
         last = `workflow ${name} is ${s?.phase}, action ${s?.currentAction}${s?.error ? `: ${s.error}` : ''}`;
         if (s?.phase === 'Failed' || s?.phase === 'TimedOut') throw new Error(last);
         if (s?.phase === 'Succeeded') break;
@@ -209,9 +210,10 @@ const commands: Record<string, (o: O) => Promise<string>> = {
       stop.abort();
     }
     if (!last.includes(' is Succeeded')) throw new Error(`after ${o.timeout ?? 300} s: ${last}`);
-    const between = seen.filter((p) => p > 0 && p < 100);
-    if (between.length === 0) throw new Error(`${last}, but no image2disk progress between 0 and 100 % reached the event stream (percents: ${seen.join(', ') || 'none'})`);
-    return `${last}; image2disk progress on the event stream: ${seen.map((p) => `${p}%`).join(' ')}`;
+    const final = seen.at(-1)?.bytes ?? 0;
+    const shown = seen.map((x) => `${(x.bytes / 1048576).toFixed(1)} MiB${x.percent === undefined ? '' : ` (${x.percent}%)`}`).join(', ') || 'none';
+    if (!seen.some((x) => x.bytes > 0 && x.bytes < final)) throw new Error(`${last}, but no image2disk progress short of its end reached the event stream (bytes done: ${shown})`);
+    return `${last}; image2disk bytes done on the event stream: ${shown}`;
   },
   async workflows(o) {
     const hw = await machine(need(o, 'mac'));
