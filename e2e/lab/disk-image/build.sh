@@ -35,8 +35,14 @@
 # for Secure Boot: \EFI\BOOT\BOOTX64.EFI = shim (shim-signed, Microsoft-signed), next to it
 # grubx64.efi (grub-efi-amd64-signed, Debian-signed); the kernel is Debian's signed one either way.
 #
+# DISK_VARIANT=arm64 (output .cache/lab-disk-arm64): the same OS for an arm64 UEFI machine:
+# Debian's arm64 kernel and busybox-static, \EFI\BOOT\BOOTAA64.EFI made with grub-mkimage from
+# grub-efi-arm64-bin's modules (all three fetched as arm64 .debs through build/agent's private
+# arm64 apt state, debian-arch.mjs: the host's dpkg is not changed), console on the PL011 UART
+# (ttyAMA0). Partition 1 stays (unused), so the ESP is partition 2 as in the other variants.
+#
 # Environment: DISK_MIB (image size, default 64), LAB_DISK_DIR (output dir), FORCE=1 (rebuild),
-#   DISK_VARIANT (plain, default, or signed).
+#   DISK_VARIANT (plain, default, signed or arm64).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -44,7 +50,8 @@ DISK_VARIANT=${DISK_VARIANT:-plain}
 case "$DISK_VARIANT" in
   plain) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk} ;;
   signed) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk-signed} ;;
-  *) echo "DISK_VARIANT must be plain or signed, not \"$DISK_VARIANT\"" >&2; exit 2 ;;
+  arm64) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk-arm64} ;;
+  *) echo "DISK_VARIANT must be plain, signed or arm64, not \"$DISK_VARIANT\"" >&2; exit 2 ;;
 esac
 SIGNED_SHIM=/usr/lib/shim/shimx64.efi.signed
 SIGNED_GRUB=/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
@@ -57,7 +64,10 @@ die() { log "FATAL: $*"; exit 1; }
 
 # The inputs that decide the image's bytes; an unchanged stamp means nothing to rebuild.
 stamp_of() {
-  { cat "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB $DISK_VARIANT"; [ "$DISK_VARIANT" = plain ] || cat "$SIGNED_SHIM" "$SIGNED_GRUB"; } | sha256sum | cut -c1-16
+  {
+    cat "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB $DISK_VARIANT"
+    case "$DISK_VARIANT" in signed) cat "$SIGNED_SHIM" "$SIGNED_GRUB" ;; arm64) cat "$GDEB" ;; esac
+  } | sha256sum | cut -c1-16
 }
 
 need_tools() {
@@ -158,6 +168,17 @@ EOF
   (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible 2>/dev/null || find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -9n >"$2"
 }
 
+# arm64_deb PKG|kernel: the arm64 .deb of PKG (or the versioned kernel package's name), through
+# build/agent's private arm64 apt state, so the agent image and this disk share one cache.
+arm64_deb() {
+  (cd "$repo" && node -e '
+    const [what] = process.argv.slice(1);
+    import("./build/agent/debian-arch.mjs").then(({ foreignApt }) => {
+      const apt = foreignApt(".cache/agent-image", "arm64", (l) => console.error(l));
+      console.log(what === "kernel" ? apt.kernelPackage("linux-image-arm64") : apt.deb(what));
+    }).catch((e) => { console.error(e.message); process.exit(1); });' -- "$1")
+}
+
 write_grub_cfg() {
   # One grub.cfg for both firmwares. When writefile put a seed file on the ESP, GRUB reads it
   # ("key=value" lines are GRUB variable assignments) and passes hostname and seed on the
@@ -173,7 +194,7 @@ set console=
 if [ -f /dragonfly-seed.txt ]; then source /dragonfly-seed.txt; fi
 menuentry "Dragonfly lab disk" {
   echo "dragonfly lab disk: loading the kernel"
-  linux /vmlinuz console=ttyS0,115200 quiet panic=-1 dragonfly.host=\$hostname dragonfly.seed=\$seed dragonfly.console=\$console
+  linux /vmlinuz $CONSOLE quiet panic=-1 dragonfly.host=\$hostname dragonfly.seed=\$seed dragonfly.console=\$console
   initrd /initrd.img
 }
 EOF
@@ -213,11 +234,18 @@ trap 'exit 130' INT TERM
 
 need_tools
 mkdir -p "$out"
-KPKG=$(kernel_pkg)
-[ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 (apt-get update first)"
+CONSOLE=console=ttyS0,115200
+if [ "$DISK_VARIANT" = arm64 ]; then
+  CONSOLE=console=ttyAMA0,115200 # the virt machine's (and most arm64 servers') PL011 UART
+  KPKG=$(arm64_deb kernel) || die "cannot resolve linux-image-arm64 for arm64"
+  KDEB=$(arm64_deb "$KPKG") && BDEB=$(arm64_deb busybox-static) && GDEB=$(arm64_deb grub-efi-arm64-bin) || die "cannot fetch the arm64 packages"
+else
+  KPKG=$(kernel_pkg)
+  [ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 (apt-get update first)"
+  KDEB=$(find_deb "$KPKG")
+  BDEB=$(find_deb busybox-static)
+fi
 KVER=${KPKG#linux-image-}
-KDEB=$(find_deb "$KPKG")
-BDEB=$(find_deb busybox-static)
 STAMP=$(stamp_of)
 if [ "${FORCE:-0}" != 1 ] && [ -f "$out/manifest.json" ] && grep -q "\"stamp\": \"$STAMP\"" "$out/manifest.json" && [ -f "$out/disk.raw.zst" ]; then
   log "up to date: $out/disk.raw ($(cat "$out/disk.raw.sha256"))"
@@ -259,12 +287,19 @@ if [ "$DISK_VARIANT" = signed ]; then
   mcopy -i "$esp" "$SIGNED_GRUB" ::/EFI/BOOT/grubx64.efi
   mmd -i "$esp" ::/EFI/debian
   mcopy -i "$esp" "$WORK/grub.cfg" ::/EFI/debian/grub.cfg
+elif [ "$DISK_VARIANT" = arm64 ]; then
+  # The host's grub-mkimage builds for any target given that target's module directory.
+  dpkg --fsys-tarfile "$GDEB" | tar -x -C "$WORK" ./usr/lib/grub/arm64-efi
+  grub-mkimage -O arm64-efi -d "$WORK/usr/lib/grub/arm64-efi" -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/BOOTAA64.EFI" $mods
+  mcopy -i "$esp" "$WORK/BOOTAA64.EFI" ::/EFI/BOOT/BOOTAA64.EFI
 else
   grub-mkimage -O x86_64-efi -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/BOOTX64.EFI" $mods all_video
   mcopy -i "$esp" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 fi
-grub-mkimage -O i386-pc -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/pc/core.img" biosdisk $mods
-bios_setup "$img" "$WORK/pc/core.img" 2048
+if [ "$DISK_VARIANT" != arm64 ]; then # no BIOS on arm64
+  grub-mkimage -O i386-pc -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/pc/core.img" biosdisk $mods
+  bios_setup "$img" "$WORK/pc/core.img" 2048
+fi
 sgdisk -v "$img" | grep -q 'No problems found' || die "GPT is damaged after the BIOS boot code was written: $(sgdisk -v "$img")"
 
 log "compressing"

@@ -4,6 +4,8 @@
 # "floor" of the lifecycle benchmark: seconds from QEMU start to the marker, and to QEMU's exit.
 #
 #   bash e2e/lab/disk-image/verify.sh [bios] [uefi]       (default: both)
+#   LAB_DISK_DIR=.cache/lab-disk-arm64 bash e2e/lab/disk-image/verify.sh arm64
+#                                   (the DISK_VARIANT=arm64 image on qemu-system-aarch64 + AAVMF)
 #
 # A copy of the image gets a seed file on its ESP (what the template's writefile action does),
 # so the check also proves GRUB hands it to the initramfs. The cached image is not touched.
@@ -43,16 +45,21 @@ seeded_copy() {
 
 # boot FW: one boot; prints "PASS|FAIL FW marker Ns exit Ns".
 boot() {
-  local fw=$1 img serial fwargs=() t0 i marker="" out
+  local fw=$1 img serial fwargs=() t0 i marker="" out want=$1 qemu=(qemu-system-x86_64 -accel tcg -m 512 -smp 1)
   img=$(seeded_copy "$fw")
   serial=$WORK/$fw.serial
   : >"$serial"
   if [ "$fw" = uefi ]; then
     cp "$OVMF_VARS" "$WORK/vars.fd"
     fwargs=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" -drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd")
+  elif [ "$fw" = arm64 ]; then # the virt machine as the lab's arm64 scenarios run it; UEFI only
+    want=uefi
+    qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg -m 1024 -smp 2)
+    cp /usr/share/AAVMF/AAVMF_VARS.fd "$WORK/vars.fd"
+    fwargs=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd" -drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd")
   fi
   t0=$(now)
-  qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot -monitor none -nic none \
+  "${qemu[@]}" -nographic -no-reboot -monitor none -nic none \
     -serial "file:$serial" "${fwargs[@]}" -drive "file=$img,format=raw,if=virtio" </dev/null >"$WORK/$fw.qemu.out" 2>&1 &
   QPID=$!
   for ((i = 0; i < timeout * 10; i++)); do
@@ -65,7 +72,7 @@ boot() {
   wait "$QPID" 2>/dev/null || true
   QPID=""
   out=$(tr -d '\r' <"$serial")
-  if [ -n "$marker" ] && grep -q "DRAGONFLY-LOCAL-BOOT-OK verify-$fw firmware=$fw" <<<"$out" &&
+  if [ -n "$marker" ] && grep -q "DRAGONFLY-LOCAL-BOOT-OK verify-$fw firmware=$want" <<<"$out" &&
     grep -q 'DRAGONFLY-SEED written-by-verify.sh' <<<"$out"; then
     echo "PASS $fw marker ${marker}s exit ${exit_s}s"
   else

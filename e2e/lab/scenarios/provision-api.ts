@@ -8,6 +8,8 @@
  *   assign --template N --mac M                 -> prints the workflow name
  *   wait-state --mac M --state S [--timeout s]  -> waits for Hardware status.state (fails early on an unexpected Error)
  *   wait-phase --workflow W --phase P [--timeout s]
+ *   revision                                    -> the store's revision now
+ *   watch-progress --workflow W --from REV [--timeout s]  -> the workflow's changes since REV until Succeeded; prints its image2disk percents
  *   workflows --mac M                           -> prints how many workflows name the machine
  *   retry --workflow W
  *   error --mac M                               -> prints the machine's and its workflow's error text
@@ -20,7 +22,7 @@
 import { parseArgs } from 'node:util';
 import type { Hardware } from '../../../core/model/hardware.ts';
 import type { Workflow } from '../../../core/model/workflow.ts';
-import { labCall } from '../lab-client.ts';
+import { labCall, labEvents } from '../lab-client.ts';
 
 const call = labCall;
 
@@ -163,6 +165,56 @@ const commands: Record<string, (o: O) => Promise<string>> = {
       return undefined;
     }, () => seen);
   },
+  /** The store's revision now (the event stream's first comment): where watch-progress replays from. */
+  async revision() {
+    const stop = new AbortController();
+    try {
+      for await (const e of labEvents(undefined, stop.signal)) {
+        const m = /^connected at revision (\d+)$/.exec(e.comment ?? '');
+        if (m) return m[1] as string;
+      }
+    } finally {
+      stop.abort();
+    }
+    throw new Error('the event stream ended before it named its revision');
+  },
+  /**
+   * Every change of the workflow from store revision --from on (the event stream the UI shows,
+   * replayed, so no update is missed however fast the agent is), until it Succeeded; prints the
+   * distinct byte counts (and percents, when the server knew the raw size) its image2disk action
+   * reported. Fails unless one lay strictly between 0 and the final count: a user watching the
+   * machine saw the write progress, not only its end.
+   */
+  async 'watch-progress'(o) {
+    const name = need(o, 'workflow');
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), Number(o.timeout ?? 300) * 1000);
+    const seen: Array<{ bytes: number; percent?: number }> = [];
+    let last = `no change of workflow ${name} since revision ${need(o, 'from')}`;
+    try {
+      for await (const e of labEvents(Number(need(o, 'from')), stop.signal)) {
+        if (e.event !== 'change' || !e.data) continue;
+        const { kind, object } = JSON.parse(e.data) as { kind: string; object: Workflow };
+        if (kind !== 'Workflow' || object.metadata.name !== name) continue;
+        const s = object.status;
+        const img = s?.actions?.find((a) => a.type === 'image2disk');
+        if (img?.bytesDone !== undefined && seen.at(-1)?.bytes !== img.bytesDone) seen.push({ bytes: img.bytesDone, percent: img.percent });
+        last = `workflow ${name} is ${s?.phase}, action ${s?.currentAction}${s?.error ? `: ${s.error}` : ''}`;
+        if (s?.phase === 'Failed' || s?.phase === 'TimedOut') throw new Error(last);
+        if (s?.phase === 'Succeeded') break;
+      }
+    } catch (e) {
+      if (!stop.signal.aborted) throw e;
+    } finally {
+      clearTimeout(timer);
+      stop.abort();
+    }
+    if (!last.includes(' is Succeeded')) throw new Error(`after ${o.timeout ?? 300} s: ${last}`);
+    const final = seen.at(-1)?.bytes ?? 0;
+    const shown = seen.map((x) => `${(x.bytes / 1048576).toFixed(1)} MiB${x.percent === undefined ? '' : ` (${x.percent}%)`}`).join(', ') || 'none';
+    if (!seen.some((x) => x.bytes > 0 && x.bytes < final)) throw new Error(`${last}, but no image2disk progress short of its end reached the event stream (bytes done: ${shown})`);
+    return `${last}; image2disk bytes done on the event stream: ${shown}`;
+  },
   async workflows(o) {
     const hw = await machine(need(o, 'mac'));
     return String((await workflowsOf(hw.metadata.name)).length);
@@ -203,7 +255,7 @@ const commands: Record<string, (o: O) => Promise<string>> = {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(['name', 'url', 'checksum', 'seed', 'final', 'burnin', 'template', 'mac', 'state', 'timeout', 'workflow', 'phase', 'since'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['name', 'url', 'checksum', 'seed', 'final', 'burnin', 'template', 'mac', 'state', 'timeout', 'workflow', 'phase', 'since', 'from'].map((k) => [k, { type: 'string' as const }])),
   });
   const cmd = commands[positionals[0] ?? ''];
   if (!cmd) throw new Error(`usage: provision-api.ts ${Object.keys(commands).join('|')} [--options]`);
