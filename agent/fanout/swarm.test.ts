@@ -120,6 +120,46 @@ describe('rack fan-out over loopback', () => {
     expect(rb.failures['tracker TimeoutError']).toBe(3);
   });
 
+  it('an agent with nothing to do asks the tracker less and less often (250 ms, doubling to 2 s), and at its old pace again once a plan brings chunks', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    let calls = 0; // calls 1-5 and 7-8 find every chunk on its way to someone else (what the agent wrote is still announced)
+    const busy = {
+      sources: async (r: Parameters<FanoutClient['sources']>[0]) => {
+        if (!(++calls <= 5 || calls === 7 || calls === 8)) return a.client.sources(r);
+        await a.client.sources({ ...r, want: [] });
+        return { plan: [], wanting: 1, retryMs: 250 };
+      },
+      report: (r: Parameters<FanoutClient['report']>[0]) => a.client.report(r),
+    };
+    const waits: number[] = [];
+    const sleep = (ms: number) => (waits.push(ms), new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))));
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: busy, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 0, sleep, workers: 1 });
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    expect(waits.filter((ms) => ms >= 250)).toEqual([250, 500, 1000, 2000, 2000, 250, 500]);
+  });
+
+  it('an agent lingering to serve others asks whether anyone still wants chunks less and less often (500 ms, doubling to 2 s)', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    let lingering = 0; // after the image is written, the tracker says someone still wants chunks four times
+    const others = {
+      sources: async (r: Parameters<FanoutClient['sources']>[0]) => {
+        const reply = await a.client.sources(r);
+        return r.want.length === 0 && !r.leaving && ++lingering <= 4 ? { ...reply, wanting: 1 } : reply;
+      },
+      report: (r: Parameters<FanoutClient['report']>[0]) => a.client.report(r),
+    };
+    const waits: number[] = [];
+    const sleep = (ms: number) => (waits.push(ms), new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))));
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: others, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 60_000, sleep, workers: 1 });
+    expect(waits.filter((ms) => ms >= 500)).toEqual([500, 1000, 2000, 2000]);
+  });
+
   it('fan-out switched off: the manifest is refused, naming the setting, so the agent downloads as before', async () => {
     await controlPlane();
     fanoutOn = false;

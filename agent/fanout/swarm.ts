@@ -62,6 +62,17 @@ const BUSY_WAIT_MS = 200;
 /** Tracker calls failed in a row before the agent takes chunks from the control plane without a plan. */
 const TRACKER_FAILURES_BEFORE_FALLBACK = 6;
 
+/**
+ * Longest wait between tracker calls of an agent that has nothing to do (every chunk it wants is
+ * still on its way to another agent), or of one lingering to serve others, ms. Idle agents wait
+ * the tracker's retryMs, then twice as long each time up to this: at a fixed 250 ms, 200 waiting
+ * agents asked the control plane 800 times a second for nothing.
+ */
+export const IDLE_WAIT_MAX_MS = 2000;
+
+/** The wait before the (k+1)-th call in a row that brought nothing, from the first wait `base`. */
+export const idleWait = (base: number, k: number): number => Math.max(base, Math.min(IDLE_WAIT_MAX_MS, base * 2 ** k));
+
 /** Chunks one worker asks a plan for: a share of the image, so the workers' plans differ. */
 const WANT_PER_PLAN = 64;
 
@@ -118,6 +129,7 @@ export async function fanoutWriteImage(o: FanoutOptions): Promise<FanoutResult> 
 
 async function worker(s: Swarm): Promise<void> {
   const sleep = s.o.sleep ?? ((ms: number) => delay(ms));
+  let idle = 0; // plans in a row that had nothing for this worker
   while (s.missing.size > 0 && !s.error) {
     // Reserved before asking, so two workers never plan the same chunk.
     const want = [...s.missing].filter((c) => !s.inflight.has(c)).slice(0, WANT_PER_PLAN);
@@ -131,9 +143,10 @@ async function worker(s: Swarm): Promise<void> {
     const plan = reply.plan.map((a) => ({ ...a, chunks: a.chunks.filter((c) => mine.delete(c)) })).filter((a) => a.chunks.length);
     release(s, [...mine]);
     if (plan.length === 0) {
-      await sleep(reply.retryMs ?? 250);
+      await sleep(idleWait(reply.retryMs ?? 250, idle++));
       continue;
     }
+    idle = 0;
     const written = s.missing.size;
     await Promise.all(plan.map((a) => (a.peer ? fromPeer(s, a.peer, a.chunks) : fromServer(s, a.chunks))));
     // Every source was busy: asking again at once only loads the tracker and the peers.
@@ -313,10 +326,10 @@ function splitChunks(body: AsyncIterable<Uint8Array>, m: FanoutManifest, first: 
 
 async function linger(s: Swarm): Promise<void> {
   const until = Date.now() + (s.o.lingerMs ?? 60_000);
-  while (Date.now() < until) {
+  for (let k = 0; Date.now() < until; k++) {
     const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have: s.fresh.splice(0), want: [] }).catch(() => undefined);
     if (!reply || reply.wanting === 0) return;
-    await (s.o.sleep ?? ((ms: number) => delay(ms)))(500);
+    await (s.o.sleep ?? ((ms: number) => delay(ms)))(idleWait(500, k));
   }
 }
 
