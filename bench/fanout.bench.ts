@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     teardown();
   }
   const svg = flag('svg');
-  if (svg) await writeFile(svg, fanoutCurveSvg(points, (2 * S) / L, `S = ${S / 2 ** 20} MiB, L = ${MBIT} Mbit/s`));
+  if (svg) await writeFile(svg, fanoutCurveSvg(points, (2 * S) / L, `S = ${S / 2 ** 20} MiB, L = ${MBIT} Mbit/s`, S / L));
   await rm(dir, { recursive: true, force: true });
 }
 
