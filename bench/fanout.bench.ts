@@ -39,10 +39,13 @@ const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', '
 const tc = (ns: string, ...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, 'tc', ...args], { encoding: 'utf8' });
 const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith('dffo-'));
 const children = new Set<ChildProcess>();
+const memoryGroups = new Set<MemoryGroup>();
 
 function teardown(): void {
   for (const c of children) c.kill('SIGKILL');
   children.clear();
+  for (const g of memoryGroups) g.remove(); // its processes were just killed
+  memoryGroups.clear();
   for (const ns of namespaces()) {
     try {
       ip('netns', 'del', ns);
@@ -92,8 +95,11 @@ function build(n: number): void {
   for (let i = 0; i < n; i++) attach(`dffo-a${i}`, `p-a${i}`, agentAddr(i), MBIT * AGENT_LINK);
 }
 
-function run(ns: string, cmd: string[]): ChildProcess {
-  const c = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** `cmd` in namespace `ns`; in memory group `g` (joined before `ip netns exec`, which mounts a /sys without the cgroups). */
+function run(ns: string, cmd: string[], g?: MemoryGroup): ChildProcess {
+  const argv = ['ip', 'netns', 'exec', ns, ...cmd];
+  const [file, ...args] = g ? inGroup(g, argv) : argv;
+  const c = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(c);
   c.on('exit', () => children.delete(c));
   return c;
@@ -145,9 +151,10 @@ async function round(mode: 'unicast' | 'fanout', n: number, cp: { url: string; t
   await mkdir(dir, { recursive: true });
   const disks = Array.from({ length: n }, (_, i) => join(dir, `disk-${mode}-${i}`));
   const groups: MemoryGroup[] = MEMORY_MAX ? disks.map((_, i) => memoryGroup(`dffo-${process.pid}-${mode}-${i}`, MEMORY_MAX)) : [];
+  groups.forEach((g) => memoryGroups.add(g));
   // A small heap (buffers are outside it) so 200 agents fit; each holds a few chunks at a time.
   const cmd = (i: number) => ['node', '--max-old-space-size=64', agentJs, mode, cp.url, cp.tokens[i], file, checksum, disks[i]];
-  const agents = disks.map((_, i) => run(`dffo-a${i}`, groups[i] ? inGroup(groups[i], cmd(i)) : cmd(i)));
+  const agents = disks.map((_, i) => run(`dffo-a${i}`, cmd(i), groups[i]));
   await Promise.all(agents.map(firstLine));
   const nss = Array.from({ length: n }, (_, i) => `dffo-a${i}`);
   const tcp0 = tcpCounters([...nss, 'dffo-cp']);
@@ -166,7 +173,7 @@ async function round(mode: 'unicast' | 'fanout', n: number, cp: { url: string; t
   await Promise.all(agents.map((a) => new Promise((res) => (a.exitCode !== null ? res(0) : a.once('exit', res)))));
   const loadEnd = load();
   const peaks = groups.map((g) => g.peak());
-  groups.forEach((g) => g.remove());
+  groups.forEach((g) => (g.remove(), memoryGroups.delete(g)));
   await verifyDisks(disks, checksum, S);
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   const rss = r.map((x) => x.maxRssKiB / 1024);
