@@ -29,7 +29,7 @@ export function fanoutCurveSvg(points: CurvePoint[], goal: number, caption: stri
 ${ticks}${tTicks}
 <line x1="${left}" y1="${y(goal).toFixed(1)}" x2="${W - right}" y2="${y(goal).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${W - right}" y="${(y(goal) - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#555">goal 2·S/L</text>
 ${perMachine ? bound(perMachine, maxN, maxT, x, y) : ''}${line(uni, '#c0392b')}${line(fan, '#2471a3')}
-<text x="${left + 10}" y="${top + 14}" font-size="12" fill="#c0392b">unicast</text><text x="${left + 10}" y="${top + 30}" font-size="12" fill="#2471a3">fan-out</text>
+<text x="${W - right - 10}" y="${top + 14}" font-size="12" text-anchor="end" fill="#c0392b">unicast (measured)</text><text x="${W - right - 10}" y="${top + 30}" font-size="12" text-anchor="end" fill="#2471a3">fan-out (measured)</text>
 <text x="${W / 2}" y="${H - 12}" font-size="12" text-anchor="middle">agents (N)</text>
 </svg>
 `;
