@@ -141,6 +141,19 @@ describe('rack fan-out over loopback', () => {
     expect(waits.filter((ms) => ms >= 250)).toEqual([250, 500, 1000, 2000, 2000, 250, 500]);
   });
 
+  it('workers with no chunk left to ask for wait for the others instead of polling (no 50 ms wake-ups), and the disk is still exact', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    const waits: number[] = [];
+    const sleep = (ms: number) => (waits.push(ms), new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))));
+    // 41 chunks, one worker asks for all of them: the other two have nothing to ask for until it is done
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: a.client, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 0, sleep, workers: 3 });
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    expect(waits.filter((ms) => ms < 250)).toEqual([]);
+  });
+
   it('an agent lingering to serve others asks whether anyone still wants chunks less and less often (500 ms, doubling to 2 s)', async () => {
     await controlPlane();
     const a = await machine(1);
