@@ -120,6 +120,94 @@ describe('rack fan-out over loopback', () => {
     expect(rb.failures['tracker TimeoutError']).toBe(3);
   });
 
+  it('an agent with nothing to do waits what the tracker says (the tracker grows it with the swarm), and at its old pace again once a plan brings chunks', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    let calls = 0; // calls 1-5 and 7-8 find every chunk on its way to someone else (what the agent wrote is still announced)
+    const hints = [250, 1000, 5000, 5000, 3000, 0, 250, 400];
+    const busy = {
+      sources: async (r: Parameters<FanoutClient['sources']>[0]) => {
+        if (!(++calls <= 5 || calls === 7 || calls === 8)) return a.client.sources(r);
+        await a.client.sources({ ...r, want: [] });
+        return { plan: [], wanting: 1, retryMs: hints[calls - 1] };
+      },
+      report: (r: Parameters<FanoutClient['report']>[0]) => a.client.report(r),
+    };
+    const waits: number[] = [];
+    const sleep = (ms: number) => (waits.push(ms), new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))));
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: busy, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 0, sleep, workers: 1 });
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    expect(waits.filter((ms) => ms >= 250)).toEqual([250, 1000, 5000, 5000, 3000, 250, 400]);
+  });
+
+  it('an idle agent waits once for all its workers: with 3 workers, no tracker call while one of them waits out the tracker\'s hint', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    let calls = 0; // the first 6 calls find every chunk on its way to someone else
+    let waiting = 0; // idle waits under way
+    let callsDuringWaits = 0;
+    const busy = {
+      sources: async (r: Parameters<FanoutClient['sources']>[0]) => {
+        if (r.want.length === 0) return a.client.sources(r);
+        if (waiting > 0) callsDuringWaits++;
+        if (++calls > 6) return a.client.sources(r);
+        await a.client.sources({ ...r, want: [] });
+        return { plan: [], wanting: 1, retryMs: 300 };
+      },
+      report: (r: Parameters<FanoutClient['report']>[0]) => a.client.report(r),
+    };
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      if (ms !== 300) return new Promise<void>((r) => setTimeout(r, Math.min(ms, 5)));
+      waiting++;
+      await new Promise<void>((r) => setTimeout(r, 30)); // long enough for the other workers to ask, if they would
+      waiting--;
+    };
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: busy, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 0, sleep, workers: 3 });
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    // One wait per fruitless call, and no call during a wait. (Each worker backing off on its own
+    // called while the others waited: three calls per wait, 300 calls a second from 200 idle agents.)
+    expect(callsDuringWaits).toBe(0);
+    expect(waits.filter((ms) => ms === 300)).toHaveLength(6);
+  });
+
+  it('workers with no chunk left to ask for wait for the others instead of polling (no 50 ms wake-ups), and the disk is still exact', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    const waits: number[] = [];
+    const sleep = (ms: number) => (waits.push(ms), new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))));
+    // 41 chunks, one worker asks for all of them: the other two have nothing to ask for until it is done
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: a.client, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 0, sleep, workers: 3 });
+    expect(await digestOfFile(a.disk)).toBe(checksum);
+    expect(waits.filter((ms) => ms < 250)).toEqual([]);
+  });
+
+  it('an agent lingering to serve others asks whether anyone still wants chunks less and less often (500 ms, doubling to 2 s)', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    let lingering = 0; // after the image is written, the tracker says someone still wants chunks four times
+    const others = {
+      sources: async (r: Parameters<FanoutClient['sources']>[0]) => {
+        const reply = await a.client.sources(r);
+        return r.want.length === 0 && !r.leaving && ++lingering <= 4 ? { ...reply, wanting: 1 } : reply;
+      },
+      report: (r: Parameters<FanoutClient['report']>[0]) => a.client.report(r),
+    };
+    const waits: number[] = [];
+    const sleep = (ms: number) => (waits.push(ms), new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))));
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: others, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 60_000, sleep, workers: 1 });
+    expect(waits.filter((ms) => ms >= 500)).toEqual([500, 1000, 2000, 2000]);
+  });
+
   it('fan-out switched off: the manifest is refused, naming the setting, so the agent downloads as before', async () => {
     await controlPlane();
     fanoutOn = false;

@@ -1,7 +1,7 @@
 /**
  * One simulated agent of bench/fanout.bench.ts (bundled, run in its own network namespace):
  * the real image2disk code, unicast (writeImage) or fan-out (writeImageByFanout), to a file.
- * Prints "ready", waits for a line on stdin, writes, prints {ms, fromServer, fromPeers}.
+ * Prints "ready", waits for a line on stdin, writes, prints {ms, fromServer, fromPeers, maxRssKiB}.
  *   node agent.mjs unicast|fanout URL TOKEN FILE CHECKSUM TARGET
  */
 import { writeFile } from 'node:fs/promises';
@@ -29,6 +29,6 @@ if (mode === 'fanout') {
   const r = await writeImage({ url, checksum, target, httpGet: nodeHttpGet() });
   out = { fromServer: r.bytes, fromPeers: 0 };
 }
-// the time to a verified disk, not the time spent serving others afterwards
-process.stdout.write(JSON.stringify({ ms: verifiedMs ?? performance.now() - t0, ...out }) + '\n');
+// the time to a verified disk, not the time spent serving others afterwards; peak RSS in KiB
+process.stdout.write(JSON.stringify({ ms: verifiedMs ?? performance.now() - t0, ...out, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
 process.exit(0);

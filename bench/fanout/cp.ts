@@ -1,11 +1,15 @@
 /**
  * The control plane of bench/fanout.bench.ts, run inside its network namespace: the real API
  * with fan-out (tracker, manifests of CHUNK bytes), the image in its /images, N machines
- * registered. Prints {url, tokens} as one JSON line, then serves until stdin closes.
+ * registered. Prints {url, tokens} as one JSON line, then serves until stdin closes; each line
+ * "stats" on stdin is answered with one JSON line: bytes the control plane sent (HTTP, headers
+ * included) and requests, for tracker calls, chunk runs and the rest apart.
  *   node --import tsx bench/fanout/cp.ts IMAGE_FILE CHUNK_BYTES N HOST
  */
 import { copyFile, mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { createFanoutHarness } from '../../core/testing/fanout-harness.ts';
 import { sampleFacts } from '../../core/testing/api-harness.ts';
 
@@ -20,7 +24,28 @@ for (let i = 0; i < Number(nArg); i++) {
   await h.registrar.register(mac, sampleFacts([mac], { dmi: { vendor: 'QEMU', product: 'bench', uuid } }));
   tokens.push(h.auth.issueAgentToken(mac));
 }
+const sent = countByKind(h.app.server);
 const url = await h.app.listen({ host, port: 8080 });
 process.stdout.write(JSON.stringify({ url, tokens }) + '\n');
-process.stdin.resume();
+createInterface({ input: process.stdin }).on('line', (l) => l === 'stats' && process.stdout.write(JSON.stringify(sent) + '\n'));
 process.stdin.on('end', () => void h.close().then(() => process.exit(0)));
+
+/** Which part of the control plane's traffic a request is: the tracker's, the image's chunks, or the rest. */
+const kindOf = (url: string) => (/\/fanout\/(sources|report)$/.test(url) ? 'tracker' : url.includes('/chunks/') ? 'chunks' : 'other');
+
+/**
+ * Bytes each response put on the socket (status line, headers, body), by kind. One request at a
+ * time per keep-alive socket, so the socket's counter from request to close is that response.
+ */
+function countByKind(server: Server): Record<string, { requests: number; bytes: number }> {
+  const sent = { tracker: { requests: 0, bytes: 0 }, chunks: { requests: 0, bytes: 0 }, other: { requests: 0, bytes: 0 } };
+  server.on('request', (req, res) => {
+    const before = req.socket.bytesWritten;
+    res.once('close', () => {
+      const k = sent[kindOf(req.url ?? '')];
+      k.requests++;
+      k.bytes += req.socket.bytesWritten - before;
+    });
+  });
+  return sent;
+}

@@ -5,7 +5,11 @@ export interface CurvePoint {
   fanout: number;
 }
 
-export function fanoutCurveSvg(points: CurvePoint[], goal: number, caption: string): string {
+/**
+ * `perMachine` (S/L) adds unicast's cost by construction, N·S/L, as a dashed line clipped to the
+ * plot: the measured unicast points sit on it, and past them it stands for runs not made.
+ */
+export function fanoutCurveSvg(points: CurvePoint[], goal: number, caption: string, perMachine?: number): string {
   const W = 560, H = 320, left = 60, right = 20, top = 30, bottom = 50;
   const maxN = Math.max(...points.map((p) => p.n));
   const maxT = Math.max(goal, ...points.flatMap((p) => [p.unicast ?? 0, p.fanout])) * 1.1;
@@ -24,9 +28,15 @@ export function fanoutCurveSvg(points: CurvePoint[], goal: number, caption: stri
 <line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="black"/><line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="black"/>
 ${ticks}${tTicks}
 <line x1="${left}" y1="${y(goal).toFixed(1)}" x2="${W - right}" y2="${y(goal).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${W - right}" y="${(y(goal) - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#555">goal 2·S/L</text>
-${line(uni, '#c0392b')}${line(fan, '#2471a3')}
-<text x="${left + 10}" y="${top + 14}" font-size="12" fill="#c0392b">unicast</text><text x="${left + 10}" y="${top + 30}" font-size="12" fill="#2471a3">fan-out</text>
+${perMachine ? bound(perMachine, maxN, maxT, x, y) : ''}${line(uni, '#c0392b')}${line(fan, '#2471a3')}
+<text x="${W - right - 10}" y="${top + 14}" font-size="12" text-anchor="end" fill="#c0392b">unicast (measured)</text><text x="${W - right - 10}" y="${top + 30}" font-size="12" text-anchor="end" fill="#2471a3">fan-out (measured)</text>
 <text x="${W / 2}" y="${H - 12}" font-size="12" text-anchor="middle">agents (N)</text>
 </svg>
 `;
+}
+
+function bound(perMachine: number, maxN: number, maxT: number, x: (n: number) => number, y: (t: number) => number): string {
+  const n = Math.min(maxN, maxT / perMachine);
+  return `<line x1="${x(0).toFixed(1)}" y1="${y(0).toFixed(1)}" x2="${x(n).toFixed(1)}" y2="${y(n * perMachine).toFixed(1)}" stroke="#c0392b" stroke-dasharray="2 3"/>` +
+    `<text x="${(x(n) + 4).toFixed(1)}" y="${(y(n * perMachine) + 12).toFixed(1)}" font-size="11" fill="#c0392b">unicast N·S/L (computed)</text>`;
 }

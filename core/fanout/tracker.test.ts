@@ -103,6 +103,30 @@ describe('FanoutTracker', () => {
     expect(t.holders('img', 0)).toEqual([]);
   });
 
+  it('an agent with nothing to do is told to wait longer the more agents are waiting, so idle calls do not grow with the rack', () => {
+    const t = new FanoutTracker({ maxServerChunks: 1 });
+    t.sources('img', 'a', 'http://a', [], [0]); // a holds the lease on chunk 0; everyone else waits for it
+    const hints: number[] = [];
+    for (let i = 1; i <= 200; i++) hints[i] = t.sources('img', `m${i}`, `http://m${i}`, [], [0]).retryMs!;
+    expect(hints[1]).toBe(250); // a small rack: as before
+    expect(hints[50]).toBe(2000); // 50 others wanting: 25 idle calls a second from all of them
+    expect(hints[200]).toBe(5000); // bounded: a plan is never more than 5 s away
+    // 200 agents each asking once per hint: about 40 calls a second in all (at a fixed 250 ms, 800)
+    expect(200 / (hints[200] / 1000)).toBeLessThanOrEqual(40);
+  });
+
+  it('a holder is free again as soon as its chunks are announced, not only when the load window has passed', () => {
+    const now = 0;
+    const t = new FanoutTracker({ now: () => now });
+    t.sources('img', 'seed', 'http://seed', all(40), []);
+    // 4 agents each take 4 chunks: the holder has 16 outstanding, as many as it is given at once
+    for (let i = 0; i < 4; i++) expect(t.sources('img', `m${i}`, `http://m${i}`, [], all(40).slice(i * 4, i * 4 + 4)).plan).toHaveLength(1);
+    expect(t.sources('img', 'late', 'http://late', [], [30]).plan).toEqual([]);
+    // they announce what they fetched (same instant): the holder is idle, and is asked again
+    for (let i = 0; i < 4; i++) t.sources('img', `m${i}`, `http://m${i}`, all(40).slice(i * 4, i * 4 + 4), []);
+    expect(t.sources('img', 'late', 'http://late', [], [30]).plan).toEqual([{ chunks: [30], peer: { id: 'seed', url: 'http://seed' } }]);
+  });
+
   it('keeps images apart', () => {
     const t = new FanoutTracker();
     t.sources('one', 'a', 'http://a', [0], []);

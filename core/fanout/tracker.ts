@@ -28,6 +28,16 @@ export interface TrackerOptions {
   staleMs?: number;
 }
 
+/**
+ * The wait the tracker suggests to an agent it has nothing for, per other agent still wanting
+ * chunks, ms (between RETRY_MIN_MS and RETRY_MAX_MS). Idle agents then ask about 1000/RETRY_PER_AGENT_MS
+ * times a second all together, whatever their number: a fixed 250 ms made the tracker's own
+ * traffic grow with N (200 agents, ~400 bytes a call, filled the bench's 1 Mbit/s link).
+ */
+const RETRY_PER_AGENT_MS = 40;
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5000;
+
 /** Agents that must fail to reach a peer before it is dropped for everyone. */
 const UNREACHABLE_QUORUM = 3;
 
@@ -39,8 +49,12 @@ const SATURATED = 16;
 interface Peer {
   url: string;
   have: Set<number>;
-  /** Chunks assigned to it in recent plans, with when: its load. */
-  assigned: number[];
+  /**
+   * Chunks assigned to it in recent plans (when, which, to whom): its load. An assignment ends when
+   * the agent announces the chunk, or after LOAD_WINDOW_MS: counting delivered chunks for the whole
+   * window left a peer holding everything idle while the others were told to wait.
+   */
+  assigned: Array<{ t: number; chunk: number; to: string }>;
   wanting: boolean;
   seen: number;
 }
@@ -83,7 +97,8 @@ export class FanoutTracker {
     const me = this.announce(swarm, agent, peerUrl, have, want.length > 0);
     const wanted = want.filter((c) => !me.have.has(c));
     const plan = this.plan(swarm, agent, wanted, this.o.maxServerChunks - this.outstanding(swarm, agent, wanted));
-    return { plan, wanting: this.wanting(swarm, agent), ...(plan.length === 0 && want.length > 0 ? { retryMs: 250 } : {}) };
+    const wanting = this.wanting(swarm, agent);
+    return { plan, wanting, ...(plan.length === 0 && want.length > 0 ? { retryMs: retryHint(wanting) } : {}) };
   }
 
   /**
@@ -128,6 +143,10 @@ export class FanoutTracker {
       p.have.add(c);
       if (swarm.serverLeases.get(c)?.agent === agent) swarm.serverLeases.delete(c);
     }
+    if (have.length) {
+      const got = new Set(have);
+      for (const q of swarm.peers.values()) q.assigned = q.assigned.filter((a) => a.to !== agent || !got.has(a.chunk));
+    }
     return p;
   }
 
@@ -142,7 +161,7 @@ export class FanoutTracker {
   private plan(swarm: Swarm, agent: string, want: number[], serverRoom: number): SourceAssignment[] {
     const now = this.now();
     const others = [...swarm.peers].filter(([id]) => id !== agent && !swarm.dropped.has(id) && !swarm.unreachableBy.get(id)?.has(agent));
-    for (const [, p] of others) p.assigned = p.assigned.filter((t) => now - t < LOAD_WINDOW_MS);
+    for (const [, p] of others) p.assigned = p.assigned.filter((a) => now - a.t < LOAD_WINDOW_MS);
     // A holder already given out more than it can send in the window is left alone: the chunk
     // waits for a second holder rather than piling onto the first (its uploads are bounded).
     const holdersOf = (c: number) => others.filter(([, p]) => p.have.has(c));
@@ -150,7 +169,7 @@ export class FanoutTracker {
     const fromPeer = new Map<string, number[]>();
     const fromServer: number[] = [];
     for (const { c, holders } of byRarity) {
-      if (holders.length > 0) this.assignToPeer(c, holders.filter(([, p]) => p.assigned.length < SATURATED), fromPeer, now);
+      if (holders.length > 0) this.assignToPeer(c, agent, holders.filter(([, p]) => p.assigned.length < SATURATED), fromPeer, now);
       else if (fromServer.length < serverRoom && this.leaseFromServer(swarm, c, agent, now)) fromServer.push(c);
     }
     const plan: SourceAssignment[] = [...fromPeer].map(([id, chunks]) => ({ chunks: chunks.sort((a, b) => a - b), peer: { id, url: swarm.peers.get(id)!.url } }));
@@ -158,11 +177,11 @@ export class FanoutTracker {
     return plan;
   }
 
-  private assignToPeer(c: number, holders: Array<[string, Peer]>, fromPeer: Map<string, number[]>, now: number): void {
+  private assignToPeer(c: number, to: string, holders: Array<[string, Peer]>, fromPeer: Map<string, number[]>, now: number): void {
     const open = holders.filter(([id]) => (fromPeer.get(id)?.length ?? 0) < this.o.maxPerPeer);
     if (open.length === 0) return;
     const [id, p] = open.reduce((best, h) => (h[1].assigned.length < best[1].assigned.length ? h : best));
-    p.assigned.push(now);
+    p.assigned.push({ t: now, chunk: c, to });
     fromPeer.set(id, [...(fromPeer.get(id) ?? []), c]);
   }
 
@@ -179,3 +198,6 @@ export class FanoutTracker {
     return [...swarm.peers].filter(([id, p]) => id !== agent && p.wanting && now - p.seen < this.o.staleMs).length;
   }
 }
+
+/** How long an agent with nothing to do should wait before asking again, with `wanting` others waiting too. */
+export const retryHint = (wanting: number): number => Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, wanting * RETRY_PER_AGENT_MS));
