@@ -9,8 +9,10 @@
 # chain's RAM disk first (37-secure-boot-http.sh, docs/SECURE-BOOT.md).
 SCENARIOS+=(uefi_http)
 
-HTTP_FULL_MAC=52:54:00:98:00:33
-HTTP_PROXY_MAC=52:54:00:98:00:34
+# MACs of their own: the lab's control plane remembers machines across scenarios, and under
+# --secure-boot auto a MAC registered here (Secure Boot off) would be sent iPXE in 35/36.
+HTTP_FULL_MAC=52:54:00:98:00:3d
+HTTP_PROXY_MAC=52:54:00:98:00:3e
 
 # QEMU arguments for an OVMF whose only network boot is HTTP.
 HTTP_ONLY_FW=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no
