@@ -219,7 +219,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       logger: log.child({ svc: 'network' }),
       dataDir: config.dataDir,
       ipxeDir: dirs.ipxe,
-      uefiChain: uefiChainByMac(config.secureBoot, index),
+      uefiChain: uefiChainByMac(config.secureBoot, index, timeline.ipxeRefusals),
       tftpResolve: firstTftpResolver(ipxeAutoexecTftp(timeline, () => api.app), secureBootTftp(config, dirs, () => api.app)),
       http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,

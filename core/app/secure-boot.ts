@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { dirname, join } from 'node:path';
 import type { UefiChain } from '../boot/bootfile.ts';
+import type { IpxeRefusals } from '../boot/ipxe-refusal.ts';
 import { secureBootTftpResolver } from '../boot/secure-boot-tftp.ts';
 import { bootRoutes } from '../boot/urls.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
@@ -33,9 +34,17 @@ export function uefiChainFor(mode: ControlPlaneConfig['secureBoot'], secureBoot:
   return secureBoot === false || (dhcp === 'proxy' && !viaHttp) ? 'ipxe' : 'shim';
 }
 
-/** The per-MAC chooser the DHCP server asks: the setting and the machine's last reported fact. */
-export function uefiChainByMac(mode: ControlPlaneConfig['secureBoot'], index: Pick<HardwareIndex, 'secureBootByMac'>): (mac: Mac, dhcp: DhcpRole, viaHttp: boolean) => UefiChain {
-  return (mac, dhcp, viaHttp) => uefiChainFor(mode, index.secureBootByMac(mac), dhcp, viaHttp);
+/**
+ * The per-MAC chooser the DHCP server asks: the setting and the machine's last reported fact.
+ * A machine whose firmware refused the iPXE it was given (ipxe-refusal.ts: Secure Boot turned
+ * on since its agent reported off) counts as unknown, so it is sent the signed chain.
+ */
+export function uefiChainByMac(
+  mode: ControlPlaneConfig['secureBoot'],
+  index: Pick<HardwareIndex, 'secureBootByMac'>,
+  refusals?: Pick<IpxeRefusals, 'refused'>,
+): (mac: Mac, dhcp: DhcpRole, viaHttp: boolean) => UefiChain {
+  return (mac, dhcp, viaHttp) => uefiChainFor(mode, refusals?.refused(mac) ? undefined : index.secureBootByMac(mac), dhcp, viaHttp);
 }
 
 /** The signed binaries sit beside the iPXE ones: assets/secureboot, or resources/secureboot when packaged. */

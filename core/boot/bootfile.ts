@@ -28,6 +28,15 @@ const httpFileByArch: Partial<Record<ClientArch, string>> = {
   'http-arm64': 'ipxe-arm64.efi',
 };
 
+/**
+ * Whether a boot file handed out (a TFTP name or an HTTP URL) is the unsigned x64 UEFI iPXE,
+ * the one a firmware with Secure Boot on refuses (ipxe-refusal.ts watches for that).
+ */
+export function isUnsignedUefiIpxe(bootfile: string): boolean {
+  const file = tftpFileByArch['uefi-x64']!;
+  return bootfile === file || bootfile.endsWith(`/${file}`);
+}
+
 /** Every iPXE binary a client may be sent, per architecture (for "can machines boot?" checks). */
 export function ipxeFilesByArch(): Array<{ arch: ClientArch; file: string }> {
   return [...Object.entries(tftpFileByArch), ...Object.entries(httpFileByArch)].map(([arch, file]) => ({ arch: arch as ClientArch, file: file! }));

@@ -8,6 +8,7 @@ import type { TftpEvent } from '../tftp/server.ts';
 import type { BootFate } from './fate.ts';
 import type { Firmware } from './bootfile.ts';
 import { EnrolmentGate } from './enrolment.ts';
+import { IpxeRefusals } from './ipxe-refusal.ts';
 import { normalizeIp } from '../shared/ipv4.ts';
 
 /** Where steps go: the inventory's per-machine boot history (Registrar.recordBootStep). */
@@ -22,6 +23,8 @@ const DHCP_STEPS: ReadonlySet<DhcpEvent['type']> = new Set(['offer', 'ack']);
 
 export class BootTimeline {
   private readonly macByIp = new Map<string, string>();
+  /** Which machines' firmware refused the unsigned iPXE (Secure Boot turned on since): the same events teach it. */
+  readonly ipxeRefusals = new IpxeRefusals();
 
   constructor(
     private readonly sink: BootStepSink,
@@ -36,6 +39,7 @@ export class BootTimeline {
 
   dhcp(e: DhcpEvent): void {
     void this.enrolment.observe(e); // the DHCP reply does not wait for the backend
+    this.ipxeRefusals.dhcp(e);
     if (e.ip && e.ip !== '0.0.0.0') this.learn(e.ip, e.mac);
     if (!DHCP_STEPS.has(e.type)) return;
     const ip = e.ip && e.ip !== '0.0.0.0' ? ` ${e.ip}` : '';
@@ -51,6 +55,7 @@ export class BootTimeline {
   /** iPXE fetched its script: the request names the MAC, so it also teaches us the address. */
   script(mac: string, ip: string | undefined, fate: BootFate, firmware: Firmware): Promise<void> {
     if (ip) this.learn(ip, mac);
+    this.ipxeRefusals.ran(mac);
     return this.record(mac, 'script', `${fate.kind} (${firmware})`);
   }
 

@@ -13,6 +13,8 @@ export interface DhcpEvent {
   arch?: ClientArch;
   /** Boot file handed out, when there was one. */
   bootfile?: string;
+  /** The client is iPXE (user class 77): a loaded iPXE asking, not the firmware. */
+  ipxe?: boolean;
   /** Why a packet was dropped or NAKed. */
   reason?: string;
 }

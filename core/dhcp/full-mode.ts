@@ -41,7 +41,8 @@ function classOf(req: DhcpPacket): ClientClass {
 }
 
 function event(type: DhcpEvent['type'], req: DhcpPacket, mac: string, extra: Partial<DhcpEvent> = {}): DhcpEvent {
-  return { type, mode: 'full', mac, arch: classOf(req).arch, ...extra };
+  const c = classOf(req);
+  return { type, mode: 'full', mac, arch: c.arch, ...(c.isIpxe ? { ipxe: true } : {}), ...extra };
 }
 
 const dropped = (why: string, events: DhcpEvent[] = []): HandlerResult => ({ drop: why, events });

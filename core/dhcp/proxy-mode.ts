@@ -32,7 +32,7 @@ export interface ProxyModeContext {
 const BOOT_SERVER_TYPE = 0x8000;
 
 function event(type: DhcpEvent['type'], mac: string, c: ClientClass, extra: Partial<DhcpEvent> = {}): DhcpEvent {
-  return { type, mode: 'proxy', mac, arch: c.arch, ...extra };
+  return { type, mode: 'proxy', mac, arch: c.arch, ...(c.isIpxe ? { ipxe: true } : {}), ...extra };
 }
 
 /** BIOS ROMs that are not iPXE get the menu and come to 4011; all others boot from the offer. */
