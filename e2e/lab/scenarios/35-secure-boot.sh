@@ -3,7 +3,8 @@
 # given the unsigned snponly.efi and refuses it, so the signed-chain check below can fail.
 # Then --secure-boot auto: shim (Microsoft-signed) -> Debian's signed network GRUB -> per-MAC
 # GRUB configuration over TFTP -> Debian-signed agent kernel, and the agent reports secureBoot
-# true. Negative: OVMF without Secure Boot, through the same chain, reports false.
+# true. Negative: OVMF without Secure Boot, through the same chain, reports false. Then the
+# same MAC with Secure Boot turned on: its refused iPXE is noticed and it gets the signed chain.
 SCENARIOS+=(secure_boot)
 
 SB_MAC=52:54:00:98:00:31
@@ -31,6 +32,18 @@ check_refuses_unsigned() {
   vm_wait_serial "$name" 'Access Denied|Security Violation' 120 || return 1
   if grep -aq 'iPXE initialising\|iPXE 1\.' "$(vm_serial "$name")"; then note "iPXE started although unsigned"; return 1; fi
   note "firmware refused snponly.efi at $(vm_age "$name")s: $(tr -d '\r' <"$(vm_serial "$name")" | grep -aoE '(Access Denied|Security Violation)' | head -n1)"
+}
+
+# check_refused_then_signed NAME: a machine known as Secure Boot off whose firmware now enforces
+# it is given iPXE, refuses it, and in the same power-on (its next option: UEFI HTTP boot) gets
+# the signed chain's RAM disk, because the control plane noticed the refusal (ipxe-refusal.ts).
+check_refused_then_signed() {
+  local name=$1 mac
+  check_refuses_unsigned "$name" || return 1
+  mac=$(tr ':' '-' <"$(vm_dir "$name")/mac")
+  vm_wait_serial "$name" "URI: http://$SRV_IP:$CP_PORT/boot/secureboot/$mac/boot\.img" 200 || return 1
+  vm_wait_serial "$name" 'Dragonfly: loading the agent' 180 || return 1
+  note "iPXE refused, then RAM disk -> shim -> GRUB at $(vm_age "$name")s after power-on"
 }
 
 check_signed_chain() {
@@ -67,6 +80,15 @@ scenario_secure_boot() {
     agent_unavailable "secure-boot off: agent reports secureBoot false"
   fi
   vm_stop sb-off
+
+  # Secure Boot turned on after sb-off registered with it off: the same MAC on the Secure Boot
+  # firmware (its IPv6 PXE off in setup, so the option after IPv4 PXE is UEFI HTTP boot).
+  if passed; then
+    sb_vm sb-later "$SB_OFF_MAC" -m 1536 -smp 2 -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+    check "secure-boot turned on later: iPXE refused, the signed chain in the same power-on" check_refused_then_signed sb-later
+    if passed; then check "secure-boot turned on later: agent reports secureBoot true" sb_fact_check sb-later true "${LAB_AGENT_TIMEOUT:-300}"; fi
+    vm_stop sb-later
+  fi
   unset DRAGONFLY_SECURE_BOOT
   CP_MODE="" # the next scenario gets a control plane without the setting
 }
