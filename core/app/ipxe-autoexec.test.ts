@@ -4,7 +4,7 @@ import { BootTimeline } from '../boot/timeline.ts';
 import type { Hardware } from '../model/hardware.ts';
 import { createHarness, sampleFacts, type Harness } from '../testing/api-harness.ts';
 import type { TftpResolver } from '../tftp/server.ts';
-import { firstTftpResolver, ipxeAutoexecTftp } from './ipxe-autoexec.ts';
+import { ipxeAutoexecTftp } from './ipxe-autoexec.ts';
 
 // autoexec.ipxe over TFTP through the real boot endpoint: the fate table decides, per machine.
 const MAC = '52:54:00:ae:00:01';
@@ -65,17 +65,5 @@ describe('autoexec.ipxe over TFTP, answered by the boot endpoint', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toContain('"not-a-mac" is not a MAC address');
     expect(await resolve('autoexec.ipxe', { address: '10.77.0.99', port: 1024 })).toBeUndefined();
-  });
-});
-
-describe('firstTftpResolver', () => {
-  it('the first resolver that serves a name wins; none: undefined (the TFTP root)', async () => {
-    const file = (s: string) => ({ size: s.length, open: () => new TextEncoder().encode(s) });
-    const a: TftpResolver = async (p) => (p === 'a' ? file('A') : undefined);
-    const b: TftpResolver = async (p) => (p !== 'x' ? file('B') : undefined);
-    const both = firstTftpResolver(a, undefined, b);
-    expect((await both('a', client))?.size).toBe(1);
-    expect(new TextDecoder().decode((await (await both('b', client))!.open()) as Uint8Array)).toBe('B');
-    expect(await both('x', client)).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import { bootRoutes } from '../boot/urls.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
 import type { Mac } from '../shared/mac.ts';
 import type { TftpResolver } from '../tftp/server.ts';
+import { bootRouteText } from './boot-route-text.ts';
 import type { ControlPlaneConfig } from './config.ts';
 
 /** Which DHCP server the client's boot answer comes from: ours alone (full) or ours beside the site's (proxy). */
@@ -57,10 +58,6 @@ export function secureBootTftp(c: Pick<ControlPlaneConfig, 'secureBoot'>, dirs: 
   return secureBootTftpResolver({
     signedDir: secureBootDirOf(dirs.ipxe),
     agentImageDir: dirs.agentImage,
-    grubConfig: async (mac, clientIp) => {
-      // The same route a client could fetch over HTTP, with the TFTP client's address as its own.
-      const res = await app().inject({ method: 'GET', url: bootRoutes.grubConfig.replace(':mac', mac), remoteAddress: clientIp });
-      return res.statusCode === 200 ? res.body : undefined;
-    },
+    grubConfig: (mac, clientIp) => bootRouteText(app(), bootRoutes.grubConfig, mac, clientIp),
   });
 }

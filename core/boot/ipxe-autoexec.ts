@@ -7,7 +7,8 @@
  * iPXE's start to the script went from 12 s to 4 s: docs/BENCHMARKS.md). For every other fate
  * the answer is "file not found", and iPXE goes on exactly as it does without one.
  */
-import type { TftpFile, TftpResolver } from '../tftp/server.ts';
+import { textFile } from '../tftp/resolvers.ts';
+import type { TftpResolver } from '../tftp/server.ts';
 import type { BootFate } from './fate.ts';
 import { renderLocalScript } from './script.ts';
 import { IPXE_AUTOEXEC_TFTP } from './urls.ts';
@@ -38,9 +39,4 @@ export function ipxeAutoexecTftpResolver(deps: IpxeAutoexecDeps): TftpResolver {
     const text = mac === undefined ? undefined : await deps.autoexec(mac, client.address);
     return text === undefined ? undefined : textFile(text);
   };
-}
-
-function textFile(text: string): TftpFile {
-  const bytes = new TextEncoder().encode(text);
-  return { size: bytes.length, open: () => bytes };
 }

@@ -1,13 +1,14 @@
 /**
  * The TFTP side of the Secure Boot chain: the signed shim and GRUB, GRUB's configurations and
  * the agent's kernel and initramfs, under the fixed names Debian's signed grubnetx64 asks for
- * (urls.ts tftpPaths). Debian's GRUB 2.06 fetches over HTTP only from port 80, so everything it
- * loads comes over TFTP.
+ * (urls.ts tftpPaths). Debian's signed GRUB 2.06 has no HTTP client (docs/SECURE-BOOT.md), so
+ * everything it loads comes over TFTP.
  */
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMac, parseMac } from '../shared/mac.ts';
 import type { TftpFile, TftpResolver } from '../tftp/server.ts';
+import { textFile } from '../tftp/resolvers.ts';
 import { fileHandleReader } from '../tftp/sources.ts';
 import { renderGrubEntryConfig } from './grub.ts';
 import { AGENT_INITRD, AGENT_KERNEL, tftpPaths } from './urls.ts';
@@ -40,11 +41,6 @@ export function secureBootTftpResolver(deps: SecureBootTftpDeps): TftpResolver {
     const file = files[path];
     return file ? diskFile(file) : undefined;
   };
-}
-
-function textFile(text: string): TftpFile {
-  const bytes = new TextEncoder().encode(text);
-  return { size: bytes.length, open: () => bytes };
 }
 
 /** Undefined when the file is absent: the lookup falls through to the root, which answers "file not found". */

@@ -86,7 +86,7 @@ export function bootUrls(serverUrl: string): BootUrls {
 /**
  * What the Secure Boot chain asks for over TFTP, relative to the TFTP root. Debian's signed
  * grubnetx64 (2.06) has its prefix fixed at (tftp,<next-server>)/grub and reads grub/grub.cfg;
- * its HTTP client only speaks to port 80, so its files come over TFTP (docs/SECURE-BOOT.md).
+ * it has no HTTP client, so its files come over TFTP (docs/SECURE-BOOT.md).
  */
 export const tftpPaths = {
   /** The NBP a Secure Boot client is given: Microsoft-signed shim. */
