@@ -1,4 +1,4 @@
-import type { TokenRefusal } from '../core/contract/agent.ts';
+import { isTokenRefusal, type TokenRefusal } from '../core/shared/token-refusal.ts';
 import type { HardwareFacts } from '../core/model/hardware.ts';
 import {
   checkHeartbeatReply,
@@ -93,14 +93,11 @@ function serverMessage(text: string): string {
   return text.trim().slice(0, 120) || '(empty body)';
 }
 
-/** Every refusal of the contract's TokenRefusal: the compiler fails here when the contract adds one. */
-const knownRefusals: Record<TokenRefusal, true> = { spent: true, expired: true, unknown: true, elsewhere: true, revoked: true, invalid: true, 'no-machine': true };
-
 /** Why the control plane refused the token (`details.refusal` of its error body), if it said so in a form this agent knows. */
 function serverRefusal(text: string): TokenRefusal | undefined {
   try {
     const r = (JSON.parse(text) as { details?: { refusal?: unknown } } | null)?.details?.refusal;
-    return typeof r === 'string' && Object.hasOwn(knownRefusals, r) ? (r as TokenRefusal) : undefined;
+    return isTokenRefusal(r) ? r : undefined;
   } catch {
     return undefined;
   }

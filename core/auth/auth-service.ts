@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DragonflyError, isDragonflyError } from '../shared/errors.ts';
+import type { TokenRefusal } from '../shared/token-refusal.ts';
 import { writeFileDurable } from '../shared/durable-file.ts';
 import { parseMac } from '../shared/mac.ts';
 import type { SharedKv } from '../shared/shared-kv.ts';
@@ -32,12 +33,8 @@ export interface AuthOptions {
   now?: () => number;
 }
 
-/**
- * Why a machine token was refused, in the 401's details: the ones of core/contract/agent.ts
- * TokenRefusal that this service decides (core/auth may not import the contract; the API's tests
- * check that the agent gets these).
- */
-export type MachineTokenRefusal = 'invalid' | 'expired' | 'revoked';
+/** Why a machine token was refused, in the 401's details: the refusals (core/shared/token-refusal.ts) this service decides. */
+export type MachineTokenRefusal = Extract<TokenRefusal, 'invalid' | 'expired' | 'revoked'>;
 
 const machineTokenRefused = (refusal: MachineTokenRefusal, message: string) => new DragonflyError('DF_ERR_UNAUTHORIZED', message, { refusal });
 

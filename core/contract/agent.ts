@@ -5,6 +5,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { HardwareFacts } from '../model/hardware.ts';
+import { tokenRefusals } from '../shared/token-refusal.ts';
 
 /** What the machine does next, in every registration and heartbeat reply. */
 export const Next = Type.Object({
@@ -59,22 +60,8 @@ export const WorkflowEvent = Type.Object(
 );
 export type WorkflowEvent = Static<typeof WorkflowEvent>;
 
-/**
- * Why the control plane refused a machine token (HTTP 401, in the error body's `details`). A new
- * network boot mends each one, since it hands out a fresh enrolment token: spent (an enrolment
- * token works once), expired, unknown (not issued by this control plane, or too long ago),
- * elsewhere (issued to another address), revoked (an operator revoked the machine's agent
- * tokens), invalid (missing, malformed or forged), no-machine (the machine it names was deleted).
- */
-export const TokenRefusal = Type.Union([
-  Type.Literal('spent'),
-  Type.Literal('expired'),
-  Type.Literal('unknown'),
-  Type.Literal('elsewhere'),
-  Type.Literal('revoked'),
-  Type.Literal('invalid'),
-  Type.Literal('no-machine'),
-]);
+/** Why the control plane refused a machine token (HTTP 401, in the error body's `details`): core/shared/token-refusal.ts. */
+export const TokenRefusal = Type.Enum(tokenRefusals);
 export type TokenRefusal = Static<typeof TokenRefusal>;
 
 /** The `details` of a refused machine token. */
