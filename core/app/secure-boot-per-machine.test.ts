@@ -5,7 +5,8 @@ import type { ClientClass } from '../dhcp/classify.ts';
 import { parseMac } from '../shared/mac.ts';
 import { createHarness, sampleFacts, type Harness } from '../testing/api-harness.ts';
 import type { SecureBootMode } from './config.ts';
-import { uefiChainByMac, type DhcpRole } from './secure-boot.ts';
+import type { AnsweringDhcpMode } from '../shared/dhcp-mode.ts';
+import { uefiChainByMac } from './secure-boot.ts';
 
 // What the DHCP server answers a UEFI x64 PXE ROM (option 93 = 7), per machine, as the control
 // plane wires it: the registrar's facts -> the hardware index -> uefiChainByMac -> bootPolicy.
@@ -20,7 +21,7 @@ describe('which chain a UEFI x64 machine is given, by what its agent reported', 
     h = await createHarness();
   });
   afterEach(async () => h.close());
-  const bootfileOf = async (mode: SecureBootMode | undefined, dhcp: DhcpRole = 'full', client = uefiPxe) => {
+  const bootfileOf = async (mode: SecureBootMode | undefined, dhcp: AnsweringDhcpMode = 'full', client = uefiPxe) => {
     const chain = uefiChainByMac(mode, h.index);
     return (await bootPolicy(() => bootUrls('http://10.0.0.1:8080'), undefined, (mac, viaHttp) => chain(mac, dhcp, viaHttp))(client, MAC, {} as never))?.bootfile;
   };

@@ -10,13 +10,11 @@ import type { IpxeRefusals } from '../boot/ipxe-refusal.ts';
 import { secureBootTftpResolver } from '../boot/secure-boot-tftp.ts';
 import { bootRoutes } from '../boot/urls.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
+import type { AnsweringDhcpMode } from '../shared/dhcp-mode.ts';
 import type { Mac } from '../shared/mac.ts';
 import type { TftpResolver } from '../tftp/server.ts';
 import { bootRouteText } from './boot-route-text.ts';
 import type { ControlPlaneConfig } from './config.ts';
-
-/** Which DHCP server the client's boot answer comes from: ours alone (full) or ours beside the site's (proxy). */
-export type DhcpRole = 'full' | 'proxy';
 
 /**
  * The one decision of which chain a UEFI x64 PXE client gets (docs/SECURE-BOOT.md). DHCP cannot
@@ -29,7 +27,7 @@ export type DhcpRole = 'full' | 'proxy';
  * 50-proxy). A UEFI HTTP boot client is not affected: its GRUB reads everything from the RAM
  * disk the firmware downloaded (secure-boot-disk.ts), in proxy mode as in full (lab, 37).
  */
-export function uefiChainFor(mode: ControlPlaneConfig['secureBoot'], secureBoot: boolean | undefined, dhcp: DhcpRole = 'full', viaHttp = false): UefiChain {
+export function uefiChainFor(mode: ControlPlaneConfig['secureBoot'], secureBoot: boolean | undefined, dhcp: AnsweringDhcpMode = 'full', viaHttp = false): UefiChain {
   if (mode === 'off') return 'ipxe';
   if (mode === 'on') return 'shim';
   return secureBoot === false || (dhcp === 'proxy' && !viaHttp) ? 'ipxe' : 'shim';
@@ -44,7 +42,7 @@ export function uefiChainByMac(
   mode: ControlPlaneConfig['secureBoot'],
   index: Pick<HardwareIndex, 'secureBootByMac'>,
   refusals?: Pick<IpxeRefusals, 'refused'>,
-): (mac: Mac, dhcp: DhcpRole, viaHttp: boolean) => UefiChain {
+): (mac: Mac, dhcp: AnsweringDhcpMode, viaHttp: boolean) => UefiChain {
   return (mac, dhcp, viaHttp) => uefiChainFor(mode, refusals?.refused(mac) ? undefined : index.secureBootByMac(mac), dhcp, viaHttp);
 }
 

@@ -10,6 +10,7 @@ import type { LeaseStore } from '../dhcp/lease-store.ts';
 import { probeExistingDhcp } from '../dhcp/probe.ts';
 import { createDhcpServer, type DhcpServer, type DhcpServerOptions } from '../dhcp/server.ts';
 import { isDragonflyError } from '../shared/errors.ts';
+import type { AnsweringDhcpMode } from '../shared/dhcp-mode.ts';
 import type { Mac } from '../shared/mac.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
 import { createTftpServer, type TftpResolver, type TftpServer, type TftpServerOptions } from '../tftp/server.ts';
@@ -73,7 +74,7 @@ export interface NetworkServicesDeps extends NetworkSeams {
   /** Directory of the iPXE binaries served over TFTP. */
   ipxeDir: string;
   /** How a UEFI x64 PXE client boots (bootfile.ts), asked per MAC and DHCP mode at each request; default 'ipxe'. */
-  uefiChain?: (mac: Mac, dhcp: 'full' | 'proxy', viaHttp: boolean) => UefiChain;
+  uefiChain?: (mac: Mac, dhcp: AnsweringDhcpMode, viaHttp: boolean) => UefiChain;
   /** Generated TFTP content, asked before ipxeDir: the Secure Boot chain (secure-boot-tftp.ts). */
   tftpResolve?: TftpResolver;
   /** The HTTP listener: address it is bound to and its port (read at each apply: known only once listening). */
@@ -186,7 +187,7 @@ export class NetworkServices {
   }
 
   /** Full mode next to another DHCP server would hand out conflicting addresses: use proxy instead. */
-  private async fullOrProxy(iface: string): Promise<{ mode: 'full' | 'proxy'; note: string }> {
+  private async fullOrProxy(iface: string): Promise<{ mode: AnsweringDhcpMode; note: string }> {
     if (this.deps.forceFull || (this.deps.probeSeconds ?? 3) <= 0) return { mode: 'full', note: '' };
     let others: Awaited<ReturnType<NetworkServices['probeDhcp']>>;
     try {
@@ -203,7 +204,7 @@ export class NetworkServices {
     return { mode: 'proxy', note: `; another DHCP server answers (${ids}), so proxy mode is used instead of full` };
   }
 
-  private makeServer(s: ProvisioningSettings, iface: string, mode: 'full' | 'proxy', leaseStore: LeaseStore | undefined): DhcpServer {
+  private makeServer(s: ProvisioningSettings, iface: string, mode: AnsweringDhcpMode, leaseStore: LeaseStore | undefined): DhcpServer {
     return (this.deps.createDhcp ?? createDhcpServer)({
       interface: iface,
       mode,

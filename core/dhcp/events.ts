@@ -1,12 +1,13 @@
 /** What the server tells the control plane ("DHCP happened" per MAC) and what handlers return. */
 import type { ClientArch } from './classify.ts';
 import type { DhcpPacket } from './codec.ts';
+import type { AnsweringDhcpMode } from '../shared/dhcp-mode.ts';
 
 export type DhcpEventType = 'discover' | 'offer' | 'request' | 'ack' | 'nak' | 'release' | 'decline' | 'inform' | 'dropped';
 
 export interface DhcpEvent {
   type: DhcpEventType;
-  mode: 'full' | 'proxy';
+  mode: AnsweringDhcpMode;
   mac: string;
   /** The address offered/acked/released/declined, when there is one. */
   ip?: string;

@@ -5,3 +5,5 @@
  */
 export const dhcpModes = ['full', 'proxy', 'off'] as const;
 export type DhcpMode = (typeof dhcpModes)[number];
+/** The modes in which our DHCP server answers (it does not run when off). */
+export type AnsweringDhcpMode = Exclude<DhcpMode, 'off'>;
