@@ -18,12 +18,8 @@ SBP_DISK_DIR=${LAB_SIGNED_DISK_DIR:-$LAB_REPO/.cache/lab-disk-signed}
 sbp_prepare() {
   DISK_VARIANT=signed LAB_DISK_DIR="$SBP_DISK_DIR" bash "$LAB_REPO/e2e/lab/disk-image/build.sh" >&2 || { note "building the signed disk image failed"; return 1; }
   LAB_DISK_DIR="$PROV_DISK_DIR" bash "$LAB_REPO/e2e/lab/disk-image/build.sh" >&2 || { note "building the plain disk image (the control) failed"; return 1; }
-  mkdir -p "$LAB_DIR/cp-full/data/images"
-  cp "$SBP_DISK_DIR/disk.raw.zst" "$LAB_DIR/cp-full/data/images/disk-signed.raw.zst"
-  in_srv curl -fsS -o /dev/null "$CP_URL/images/disk-signed.raw.zst" || { note "the control plane does not serve /images/disk-signed.raw.zst"; return 1; }
   local out
-  out=$(papi template --name "$SBP_TEMPLATE" --url "http://$SRV_IP:$CP_PORT/images/disk-signed.raw.zst" \
-    --checksum "sha256:$(cat "$SBP_DISK_DIR/disk.raw.sha256")" --seed "$PROV_SEED") || { note "$out"; return 1; }
+  out=$(prov_serve_disk "$SBP_DISK_DIR" disk-signed.raw.zst "$SBP_TEMPLATE") || { note "$out"; return 1; }
   note "template $SBP_TEMPLATE: $(node -e 'const m=require(process.argv[1]); console.log(m.variant, m.kernel, m.rawBytes, "bytes")' "$SBP_DISK_DIR/manifest.json")"
 }
 

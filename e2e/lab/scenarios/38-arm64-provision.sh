@@ -31,12 +31,8 @@ A64P_DISK_DIR=${LAB_ARM64_DISK_DIR:-$LAB_REPO/.cache/lab-disk-arm64}
 a64p_prepare() {
   DISK_VARIANT=arm64 LAB_DISK_DIR="$A64P_DISK_DIR" bash "$LAB_REPO/e2e/lab/disk-image/build.sh" >&2 || { note "building the arm64 lab disk failed"; return 1; }
   need_cp full
-  mkdir -p "$LAB_DIR/cp-full/data/images"
-  cp "$A64P_DISK_DIR/disk.raw.zst" "$LAB_DIR/cp-full/data/images/disk-arm64.raw.zst"
-  in_srv curl -fsS -o /dev/null "$CP_URL/images/disk-arm64.raw.zst" || { note "the control plane does not serve /images/disk-arm64.raw.zst"; return 1; }
   local out
-  out=$(papi template --name "$A64P_TEMPLATE" --url "http://$SRV_IP:$CP_PORT/images/disk-arm64.raw.zst" \
-    --checksum "sha256:$(cat "$A64P_DISK_DIR/disk.raw.sha256")" --seed "$PROV_SEED") || { note "$out"; return 1; }
+  out=$(prov_serve_disk "$A64P_DISK_DIR" disk-arm64.raw.zst "$A64P_TEMPLATE") || { note "$out"; return 1; }
   note "$out: $(node -e 'const m=require(process.argv[1]); console.log(m.kernel, m.rawBytes, "bytes,", m.zstBytes, "compressed")' "$A64P_DISK_DIR/manifest.json")"
 }
 

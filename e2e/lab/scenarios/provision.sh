@@ -24,18 +24,26 @@ PROV_READY="" # set once the image is in the control plane's images dir and the 
 # papi COMMAND ...: e2e/lab/scenarios/provision-api.ts inside $NS_SRV.
 papi() { ip netns exec "$NS_SRV" env LAB_TOKEN="$LAB_TOKEN" LAB_API_URL="$CP_URL" node --import tsx "$LAB_REPO/e2e/lab/scenarios/provision-api.ts" "$@"; }
 
-# The image, served by the control plane itself at /images/ (never from the internet).
+# prov_serve_disk DISK_DIR FILE TEMPLATE: the lab disk built in DISK_DIR, put in the full-mode
+# control plane's images folder as FILE, so the control plane itself serves it at /images/FILE
+# (never the internet), and a template TEMPLATE that writes it; prints the template's summary.
+prov_serve_disk() {
+  local dir=$1 file=$2 template=$3
+  mkdir -p "$LAB_DIR/cp-full/data/images"
+  cp "$dir/disk.raw.zst" "$LAB_DIR/cp-full/data/images/$file"
+  in_srv curl -fsS -o /dev/null "$CP_URL/images/$file" || { note "the control plane does not serve /images/$file"; return 1; }
+  papi template --name "$template" --url "http://$SRV_IP:$CP_PORT/images/$file" --checksum "sha256:$(cat "$dir/disk.raw.sha256")" --seed "$PROV_SEED"
+}
+
+# The lab disk and its template.
 prov_prepare() {
   [ -n "$PROV_READY" ] && return 0
   bash "$LAB_REPO/e2e/lab/disk-image/build.sh" >&2 || return 1
   need_cp full
-  mkdir -p "$LAB_DIR/cp-full/data/images"
-  cp "$PROV_DISK_DIR/disk.raw.zst" "$LAB_DIR/cp-full/data/images/disk.raw.zst"
+  prov_serve_disk "$PROV_DISK_DIR" disk.raw.zst "$PROV_TEMPLATE" >&2 || return 1
   PROV_RAW_SHA=$(cat "$PROV_DISK_DIR/disk.raw.sha256")
   PROV_ZST_SHA=$(cat "$PROV_DISK_DIR/disk.raw.zst.sha256")
   PROV_URL=http://$SRV_IP:$CP_PORT/images/disk.raw.zst
-  in_srv curl -fsS -o /dev/null "$CP_URL/images/disk.raw.zst" || { log "the control plane does not serve /images/disk.raw.zst"; return 1; }
-  papi template --name "$PROV_TEMPLATE" --url "$PROV_URL" --checksum "sha256:$PROV_RAW_SHA" --seed "$PROV_SEED" >&2 || return 1
   PROV_READY=1
 }
 
