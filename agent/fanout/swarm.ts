@@ -178,7 +178,7 @@ async function worker(s: Swarm): Promise<void> {
     // tracker and the peers. One worker waits, doubling, for the agent; the rest wait for it.
     s.prober ??= me;
     const k = s.idle++;
-    if (s.prober === me) await (s.o.sleep ?? ((ms: number) => delay(ms)))(idleWaitAfter(reply, plan.length > 0, k));
+    if (s.prober === me) await pause(s, idleWaitAfter(reply, plan.length > 0, k));
   }
   if (s.prober === me) s.prober = undefined;
 }
@@ -314,7 +314,7 @@ async function serverRun(s: Swarm, run: number[]): Promise<number[]> {
     count(s, `server ${failureCause(err as Error)}`);
     const max = s.o.maxServerFailures ?? 9;
     if (++s.serverFailures > max) s.error ??= new Error(`fetching ${s.o.manifest.image} from the control plane failed ${s.serverFailures} times in a row, last: ${(err as Error).message}`);
-    else await (s.o.sleep ?? ((ms: number) => delay(ms)))(Math.min(30_000, 1000 * 2 ** (s.serverFailures - 1)));
+    else await pause(s, Math.min(30_000, 1000 * 2 ** (s.serverFailures - 1)));
     return run.slice(next);
   }
 }
@@ -377,7 +377,7 @@ async function linger(s: Swarm): Promise<void> {
   for (let k = 0; Date.now() < until; k++) {
     const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have: s.fresh.splice(0), want: [] }).catch(() => undefined);
     if (!reply || reply.wanting === 0) return;
-    await (s.o.sleep ?? ((ms: number) => delay(ms)))(idleWait(500, k));
+    await pause(s, idleWait(500, k));
   }
 }
 
@@ -393,4 +393,9 @@ function progress(s: Swarm, force: boolean): void {
   if (!force && now - s.lastReport < 1000) return;
   s.lastReport = now;
   s.o.onProgress({ bytesDone: s.fromServer + s.fromPeers, bytesTotal: s.o.manifest.rawBytes, bytesFromServer: s.fromServer, bytesFromPeers: s.fromPeers });
+}
+
+/** A wait of the agent's (the options' sleep in tests). */
+function pause(s: Swarm, ms: number): Promise<void> {
+  return (s.o.sleep ?? delay)(ms);
 }
