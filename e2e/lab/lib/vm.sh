@@ -41,7 +41,7 @@ vm_start() {
     "$@" </dev/null >"$d/qemu.out" 2>&1 &
   echo $! >"$d/qemu.pid" # `ip netns exec` execs QEMU: the same pid QEMU writes there itself
   now >"$d/started"
-  date -u +%Y-%m-%dT%H:%M:%S.000Z >"$d/started.iso"
+  date -u +%Y-%m-%dT%H:%M:%S.%3NZ >"$d/started.iso"
   log "VM $name ($fw, $mac on $tap) started"
 }
 

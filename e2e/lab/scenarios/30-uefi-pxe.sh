@@ -17,9 +17,6 @@ scenario_uefi_pxe() {
     agent_unavailable "uefi-pxe-full: registered through shim, secureBoot false"
   fi
   vm_stop uefi-pxe
-  # started.iso is whole seconds: a power-on in the second the first agent last called in
-  # would count that call as this boot's registration (seen: "script->agent -18.7 s").
-  sleep 1.1
   # The second power-on proves the per-machine decision: known without Secure Boot -> iPXE.
   boot_vm uefi-pxe uefi dfltap1 "$UEFI_MAC" -m 1536 -smp 2
   check "uefi-pxe-full: known secureBoot false: dhcp->tftp->script (iPXE)" check_script_boot uefi-pxe uefi dhcp,tftp,script full

@@ -35,7 +35,7 @@ arm64_vm_start() {
     "$@" </dev/null >"$d/qemu.out" 2>&1 &
   echo $! >"$d/qemu.pid"
   now >"$d/started"
-  date -u +%Y-%m-%dT%H:%M:%S.000Z >"$d/started.iso"
+  date -u +%Y-%m-%dT%H:%M:%S.%3NZ >"$d/started.iso"
   log "VM $name (arm64 AAVMF, $mac on $tap) started"
 }
 

@@ -185,7 +185,7 @@ ck_ipmi_power_on() {
   out=$(iapi power --name "$IPMI_HW" --action on) || { note "$out"; return 1; }
   ipmi_wait_log "$since" 'machine start [0-9]+ boot=default' 20 || return 1
   now >"$d/started"; now >"$d/started-first"
-  date -u +%Y-%m-%dT%H:%M:%S.000Z >"$d/started.iso"
+  date -u +%Y-%m-%dT%H:%M:%S.%3NZ >"$d/started.iso"
   out=$(papi wait-state --mac "$IPMI_MAC" --state Registered --timeout "${PROV_TIMEOUT:-420}") || { note "$out; serial: $(tr -d '\r' <"$d/serial.log" | grep -a . | tail -n1 | cut -c1-100)"; return 1; }
   grep -aq 'iPXE' "$d/serial.log" || { note "registered, but no iPXE on the serial console"; return 1; }
   note "POST power on -> \"$(ipmi_since "$since" | cut -c1-120)\"; empty disk fell through to PXE; $out at $(vm_age "$IPMI_VM") s"

@@ -63,7 +63,7 @@ ck_nic_first() {
   for ((r = 1; r <= rounds; r++)); do
     for first in nic disk; do
       vm_stop "$name"
-      since=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+      since=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
       phases=$(nf_power_on "$name" "$tap" "$mac" "$first")
       vm_stop "$name"
       printf '%s\t%s\t%s\t%s\n' "$r" "$first" "$(load_now)" "$phases" >>"$tsv"
