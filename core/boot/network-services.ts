@@ -10,7 +10,7 @@ import type { LeaseStore } from '../dhcp/lease-store.ts';
 import { probeExistingDhcp } from '../dhcp/probe.ts';
 import { createDhcpServer, type DhcpServer, type DhcpServerOptions } from '../dhcp/server.ts';
 import { isDragonflyError } from '../shared/errors.ts';
-import type { AnsweringDhcpMode } from '../shared/dhcp-mode.ts';
+import type { AnsweringDhcpMode, DhcpMode } from '../shared/dhcp-mode.ts';
 import type { Mac } from '../shared/mac.ts';
 import { discardLogger, type Logger } from '../shared/logger.ts';
 import { createTftpServer, type TftpResolver, type TftpServer, type TftpServerOptions } from '../tftp/server.ts';
@@ -32,7 +32,7 @@ export interface ProvisioningSettings {
   interface?: string;
   /** Machines are sent to this address instead of the interface's own. */
   advertiseAddress?: string;
-  dhcpMode: 'full' | 'proxy' | 'off';
+  dhcpMode: DhcpMode;
   range?: { start: string; end: string };
   router?: string;
   dns: string[];
