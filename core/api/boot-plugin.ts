@@ -6,7 +6,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { agentImageArchFor, agentImageDirFor, agentImageFilesIn, agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
-import { renderGrubConfig, renderGrubRetryConfig } from '../boot/grub.ts';
+import { renderGrubConfig, renderGrubNoAgentConfig, renderGrubRetryConfig } from '../boot/grub.ts';
 import { renderIpxeAutoexec } from '../boot/ipxe-autoexec.ts';
 import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
 import { fatImageBytes } from '../boot/fat-image.ts';
@@ -78,12 +78,13 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
   );
 
   // The Secure Boot chain's GRUB asks over TFTP; core/app's TFTP resolver answers with this route.
-  app.get<{ Params: { mac: string } }>(
+  // `arch`: the GRUB's CPU (the arm64 chain asks under its own name, signed-chain.ts); absent: x86_64.
+  app.get<{ Params: { mac: string }; Querystring: { arch?: string } }>(
     bootRoutes.grubConfig,
     { ...publicRoute, schema: { tags: ['Boot'], summary: 'GRUB configuration for a MAC (Secure Boot chain): the same fate as the iPXE script' } },
     async (req, reply) => {
       reply.type('text/plain; charset=utf-8');
-      return grubConfigFor(macParam(req.params.mac), req.ip);
+      return grubConfigFor(macParam(req.params.mac), req.ip, undefined, req.query.arch);
     },
   );
 
@@ -136,7 +137,7 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
   }
 
   /** The machine's GRUB configuration (its fate), or one that says why it waits and restarts. */
-  async function grubConfigFor(mac: string, ip: string, agentFiles?: { kernel: string; initrd: string }): Promise<string> {
+  async function grubConfigFor(mac: string, ip: string, agentFiles?: { kernel: string; initrd: string }, arch?: string): Promise<string> {
     const hw = await admit(mac, ip);
     if (typeof hw === 'string') {
       deps.logger.warn({ mac, ip, why: hw }, 'GRUB configuration without a token');
@@ -144,9 +145,15 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     }
     const fate = bootFate(hw);
     await timeline.script(mac, ip, fate, 'uefi');
-    deps.logger.info({ mac, fate: fate.kind, chain: 'grub' }, 'GRUB configuration served');
+    const noAgent = fate.kind === 'local' ? undefined : agentUnavailableFor(arch, hasForeignImage);
+    if (noAgent) {
+      deps.logger.warn({ mac, arch }, noAgent);
+      return renderGrubNoAgentConfig(noAgent);
+    }
+    const agentArch = agentImageArchFor(arch) ?? 'amd64';
+    deps.logger.info({ mac, fate: fate.kind, chain: 'grub', agentArch }, 'GRUB configuration served');
     const token = await enrolmentToken(mac, ip);
-    return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: token, displayName: hw.spec.displayName, ...(agentFiles ? { agentFiles } : {}) });
+    return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: token, displayName: hw.spec.displayName, agentArch, ...(agentFiles ? { agentFiles } : {}) });
   }
 
   /** Whether the image of another architecture than the host's is built (read at each request: it may be built while serving). */

@@ -69,10 +69,11 @@ describe('firmwareFrom', () => {
 });
 
 describe('the Secure Boot chain (uefiChain shim)', () => {
-  it('gives UEFI x64 PXE clients shim over TFTP, and nothing else changes', () => {
+  it('gives UEFI x64 PXE clients shimx64.efi and arm64 ones (option 93 = 11) shimaa64.efi over TFTP; BIOS keeps iPXE', () => {
     expect(bootfileFor(c({ arch: 'uefi-x64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'shimx64.efi' });
     expect(bootfileFor(c({}), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'undionly.kpxe' });
-    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
+    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'shimaa64.efi' });
+    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls, 'ipxe')).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
     // A running iPXE is past the firmware's signature check: it keeps getting its script.
     expect(bootfileFor(c({ arch: 'uefi-x64', isIpxe: true }), urls, 'shim').kind).toBe('ipxe-script');
   });
