@@ -112,14 +112,17 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     const dirs = { signedDir: deps.secureBootDir, agentImageDir: deps.agentImageDir };
     const summary = 'RAM disk of the Secure Boot chain for UEFI HTTP boot: shim, GRUB, the GRUB configuration for a MAC, the agent';
     // The firmware asks for the size first; it cannot depend on the machine, which HEAD does not admit (secure-boot-disk.ts).
-    app.head<{ Params: { mac: string } }>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
+    // `arch`: an arm64 client's disk (bootUrls.secureBootDisk); absent: x64.
+    type DiskRequest = { Params: { mac: string }; Querystring: { arch?: string } };
+    app.head<DiskRequest>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
       macParam(req.params.mac);
-      const image = await secureBootDisk(dirs).catch(diskMissing);
+      const image = await secureBootDisk(dirs, '', diskArch(req.query.arch)).catch(diskMissing);
       return reply.type(RAM_DISK_TYPE).header('content-length', image.size).send();
     });
-    app.get<{ Params: { mac: string } }>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
-      const config = await grubConfigFor(macParam(req.params.mac), req.ip, { kernel: ramDiskPaths.agentKernel, initrd: ramDiskPaths.agentInitrd });
-      const image = await secureBootDisk(dirs, config).catch(diskMissing);
+    app.get<DiskRequest>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
+      const arch = diskArch(req.query.arch);
+      const config = await grubConfigFor(macParam(req.params.mac), req.ip, { kernel: ramDiskPaths.agentKernel, initrd: ramDiskPaths.agentInitrd }, req.query.arch);
+      const image = await secureBootDisk(dirs, config, arch).catch(diskMissing);
       timeline.httpFile(req.ip, 'secure boot disk');
       reply.type(RAM_DISK_TYPE).header('content-length', image.size);
       return reply.send(Readable.from(fatImageBytes(image, (path) => createReadStream(path))));
@@ -129,6 +132,12 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
   function macParam(text: string): string {
     if (!isMac(text)) throw new DragonflyError('DF_ERR_INVALID', `mac "${text}" is not a MAC address`);
     return parseMac(text);
+  }
+
+  function diskArch(arch: string | undefined): AgentImageArch {
+    const known = agentImageArchFor(arch);
+    if (!known) throw new DragonflyError('DF_ERR_INVALID', `no Secure Boot RAM disk for architecture "${arch}": x64 has no arch, the others are ${AGENT_IMAGE_ARCHES.filter((a) => a !== 'amd64').join(', ')}`);
+    return known;
   }
 
   function diskMissing(e: Error): never {

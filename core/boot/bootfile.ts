@@ -6,7 +6,7 @@
 import type { BootAnswer, BootPolicy } from '../dhcp/boot-policy.ts';
 import type { ClientArch, ClientClass } from '../dhcp/classify.ts';
 import type { Mac } from '../shared/mac.ts';
-import { signedShimFor } from './signed-chain.ts';
+import { signedDiskArchFor, signedShimFor } from './signed-chain.ts';
 import { type BootUrls } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
@@ -59,14 +59,15 @@ function isHttpBoot(c: ClientClass): boolean {
  * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5
  * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture. When `uefiChain` says shim,
  * UEFI x64 and arm64 PXE clients get their architecture's shim over TFTP (signed-chain.ts), and
- * an x64 HTTP boot client the RAM disk that holds the whole chain for its MAC (docs/SECURE-BOOT.md:
- * the signed GRUB has no HTTP client; arm64 HTTP boot keeps iPXE).
+ * HTTP boot clients their architecture's RAM disk that holds the whole chain for their MAC
+ * (docs/SECURE-BOOT.md: the signed GRUB has no HTTP client).
  */
 export function bootfileFor(c: ClientClass, urls: BootUrls, uefiChain: UefiChain = 'ipxe', mac?: string): BootFile {
   if (c.isIpxe) return { kind: 'ipxe-script', url: urls.chainEntry };
   const httpFile = httpFileByArch[c.arch];
   if (isHttpBoot(c)) {
-    if (uefiChain === 'shim' && c.arch === 'http-x64' && mac) return { kind: 'http', url: urls.secureBootDisk(mac), vendorClass: 'HTTPClient' };
+    const diskArch = uefiChain === 'shim' && mac ? signedDiskArchFor(c.arch) : undefined;
+    if (diskArch && mac) return { kind: 'http', url: urls.secureBootDisk(mac, diskArch), vendorClass: 'HTTPClient' };
     if (!httpFile) return { kind: 'none', reason: `no HTTP boot file for architecture ${c.arch}` };
     return { kind: 'http', url: urls.ipxeFile(httpFile), vendorClass: 'HTTPClient' };
   }
