@@ -1,8 +1,8 @@
 /**
  * The TFTP side of the Secure Boot chain: the signed shim and GRUB, GRUB's configurations and
  * the agent's kernel and initramfs, under the fixed names Debian's signed grubnetx64 asks for
- * (urls.ts tftpPaths), and the arm64 chain's beside them (signed-chain.ts). Debian's signed GRUB 2.06 has no HTTP client (docs/SECURE-BOOT.md), so
- * everything it loads comes over TFTP.
+ * (urls.ts tftpPaths), and the arm64 chain's beside them (signed-chain.ts). Debian's signed
+ * GRUB 2.06 has no HTTP client (docs/SECURE-BOOT.md), so everything it loads comes over TFTP.
  */
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
