@@ -6,7 +6,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { agentImageArchFor, agentImageDirFor, agentImageFilesIn, agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
 import { bootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
-import { renderGrubConfig, renderGrubRetryConfig } from '../boot/grub.ts';
+import { renderGrubConfig, renderGrubNoAgentConfig, renderGrubRetryConfig } from '../boot/grub.ts';
 import { renderIpxeAutoexec } from '../boot/ipxe-autoexec.ts';
 import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/script.ts';
 import { fatImageBytes } from '../boot/fat-image.ts';
@@ -78,12 +78,13 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
   );
 
   // The Secure Boot chain's GRUB asks over TFTP; core/app's TFTP resolver answers with this route.
-  app.get<{ Params: { mac: string } }>(
+  // `arch`: the GRUB's CPU (the arm64 chain asks under its own name, signed-chain.ts); absent: x86_64.
+  app.get<{ Params: { mac: string }; Querystring: { arch?: string } }>(
     bootRoutes.grubConfig,
     { ...publicRoute, schema: { tags: ['Boot'], summary: 'GRUB configuration for a MAC (Secure Boot chain): the same fate as the iPXE script' } },
     async (req, reply) => {
       reply.type('text/plain; charset=utf-8');
-      return grubConfigFor(macParam(req.params.mac), req.ip);
+      return grubConfigFor(macParam(req.params.mac), req.ip, undefined, req.query.arch);
     },
   );
 
@@ -111,14 +112,17 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     const dirs = { signedDir: deps.secureBootDir, agentImageDir: deps.agentImageDir };
     const summary = 'RAM disk of the Secure Boot chain for UEFI HTTP boot: shim, GRUB, the GRUB configuration for a MAC, the agent';
     // The firmware asks for the size first; it cannot depend on the machine, which HEAD does not admit (secure-boot-disk.ts).
-    app.head<{ Params: { mac: string } }>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
+    // `arch`: an arm64 client's disk (bootUrls.secureBootDisk); absent: x64.
+    type DiskRequest = { Params: { mac: string }; Querystring: { arch?: string } };
+    app.head<DiskRequest>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
       macParam(req.params.mac);
-      const image = await secureBootDisk(dirs).catch(diskMissing);
+      const image = await secureBootDisk(dirs, '', diskArch(req.query.arch)).catch(diskMissing);
       return reply.type(RAM_DISK_TYPE).header('content-length', image.size).send();
     });
-    app.get<{ Params: { mac: string } }>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
-      const config = await grubConfigFor(macParam(req.params.mac), req.ip, { kernel: ramDiskPaths.agentKernel, initrd: ramDiskPaths.agentInitrd });
-      const image = await secureBootDisk(dirs, config).catch(diskMissing);
+    app.get<DiskRequest>(bootRoutes.secureBootDisk, { ...publicRoute, schema: { tags: ['Boot'], summary } }, async (req, reply) => {
+      const arch = diskArch(req.query.arch);
+      const config = await grubConfigFor(macParam(req.params.mac), req.ip, { kernel: ramDiskPaths.agentKernel, initrd: ramDiskPaths.agentInitrd }, req.query.arch);
+      const image = await secureBootDisk(dirs, config, arch).catch(diskMissing);
       timeline.httpFile(req.ip, 'secure boot disk');
       reply.type(RAM_DISK_TYPE).header('content-length', image.size);
       return reply.send(Readable.from(fatImageBytes(image, (path) => createReadStream(path))));
@@ -130,13 +134,19 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     return parseMac(text);
   }
 
+  function diskArch(arch: string | undefined): AgentImageArch {
+    const known = agentImageArchFor(arch);
+    if (!known) throw new DragonflyError('DF_ERR_INVALID', `no Secure Boot RAM disk for architecture "${arch}": x64 has no arch, the others are ${AGENT_IMAGE_ARCHES.filter((a) => a !== 'amd64').join(', ')}`);
+    return known;
+  }
+
   function diskMissing(e: Error): never {
     deps.logger.warn({ err: e.message }, 'a Secure Boot machine asked for its RAM disk, which cannot be built');
     throw new DragonflyError('DF_ERR_NOT_FOUND', `Secure Boot RAM disk: ${e.message}`);
   }
 
   /** The machine's GRUB configuration (its fate), or one that says why it waits and restarts. */
-  async function grubConfigFor(mac: string, ip: string, agentFiles?: { kernel: string; initrd: string }): Promise<string> {
+  async function grubConfigFor(mac: string, ip: string, agentFiles?: { kernel: string; initrd: string }, arch?: string): Promise<string> {
     const hw = await admit(mac, ip);
     if (typeof hw === 'string') {
       deps.logger.warn({ mac, ip, why: hw }, 'GRUB configuration without a token');
@@ -144,9 +154,15 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     }
     const fate = bootFate(hw);
     await timeline.script(mac, ip, fate, 'uefi');
-    deps.logger.info({ mac, fate: fate.kind, chain: 'grub' }, 'GRUB configuration served');
+    const noAgent = fate.kind === 'local' ? undefined : agentUnavailableFor(arch, hasForeignImage);
+    if (noAgent) {
+      deps.logger.warn({ mac, arch }, noAgent);
+      return renderGrubNoAgentConfig(noAgent);
+    }
+    const agentArch = agentImageArchFor(arch) ?? 'amd64';
+    deps.logger.info({ mac, fate: fate.kind, chain: 'grub', agentArch }, 'GRUB configuration served');
     const token = await enrolmentToken(mac, ip);
-    return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: token, displayName: hw.spec.displayName, ...(agentFiles ? { agentFiles } : {}) });
+    return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: token, displayName: hw.spec.displayName, agentArch, ...(agentFiles ? { agentFiles } : {}) });
   }
 
   /** Whether the image of another architecture than the host's is built (read at each request: it may be built while serving). */

@@ -75,6 +75,35 @@ describe('the Secure Boot RAM disk', () => {
     expect(cfg).not.toContain('dragonfly.token');
   });
 
+  itWithPeers(['mcopy'], 'an arm64 client (?arch=arm64) gets shimaa64 as BOOTAA64.EFI, grubaa64 beside it, the arm64 agent and its console', async () => {
+    const { timeline } = await harness();
+    await writeFile(join(h!.dataDir, 'secureboot/shimaa64.efi'), 'signed shim aa64');
+    await writeFile(join(h!.dataDir, 'secureboot/grubaa64.efi'), 'signed grub aa64');
+    await mkdir(join(h!.dataDir, 'agent-arm64'), { recursive: true });
+    await writeFile(join(h!.dataDir, 'agent-arm64/vmlinuz'), 'ARM64-KERNEL');
+    await writeFile(join(h!.dataDir, 'agent-arm64/initramfs.img'), Buffer.alloc(400_001, 5));
+    timeline.dhcp({ type: 'ack', mode: 'full', mac: MAC, ip: IP, arch: 'http-arm64', bootfile: URL });
+    const res = await h!.app.inject({ url: `${URL}?arch=arm64`, remoteAddress: IP });
+    expect(res.statusCode).toBe(200);
+    const head = await h!.app.inject({ method: 'HEAD', url: `${URL}?arch=arm64`, remoteAddress: IP });
+    expect(res.rawPayload.length).toBe(Number(head.headers['content-length']));
+    expect(await fileOf(res.rawPayload, 'efi/boot/bootaa64.efi')).toBe('signed shim aa64');
+    expect(await fileOf(res.rawPayload, 'efi/boot/grubaa64.efi')).toBe('signed grub aa64');
+    expect(await fileOf(res.rawPayload, 'agent/vmlinuz')).toBe('ARM64-KERNEL');
+    expect((await fileOf(res.rawPayload, 'agent/initrd.img')).length).toBe(400_001);
+    const cfg = await fileOf(res.rawPayload, 'grub/grub.cfg');
+    expect(cfg).toMatch(/\nlinux \/agent\/vmlinuz .*console=ttyAMA0,115200n8\n/);
+    expect(cfg).toContain('initrd /agent/initrd.img\n');
+  });
+
+  it('an architecture without a disk is a 400 that names it, and creates nothing', async () => {
+    await harness();
+    const res = await h!.app.inject({ url: `${URL}?arch=riscv64`, remoteAddress: IP });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toContain('no Secure Boot RAM disk for architecture "riscv64"');
+    expect((await h!.store.list<Hardware>('Hardware')).items).toEqual([]);
+  });
+
   it('says which file is missing instead of sending a broken disk; a bad MAC is a 400', async () => {
     await harness(false);
     const res = await disk('HEAD');

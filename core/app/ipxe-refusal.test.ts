@@ -94,4 +94,12 @@ describe('a machine known as Secure Boot off whose firmware refuses iPXE gets th
     const http = { vendorClass: 'HTTPClient:Arch:00016:UNDI:003001', clientArch: [16] };
     expect(await firmwareBoots(http)).toBe('http://10.0.0.1:8080/boot/secureboot/52-54-00-5b-00-02/boot.img');
   });
+
+  it('an arm64 firmware (option 93 = 11) that refuses ipxe-arm64.efi gets shimaa64.efi; over HTTP boot next, the arm64 RAM disk', async () => {
+    const arm64 = { vendorClass: 'PXEClient:Arch:00011:UNDI:003000', clientArch: [11] };
+    expect(await firmwareBoots(arm64)).toBe('ipxe-arm64.efi');
+    expect(await firmwareBoots(arm64)).toBe('shimaa64.efi');
+    const http = { vendorClass: 'HTTPClient:Arch:00019:UNDI:003001', clientArch: [19] };
+    expect(await firmwareBoots(http)).toBe('http://10.0.0.1:8080/boot/secureboot/52-54-00-5b-00-02/boot.img?arch=arm64');
+  });
 });

@@ -68,3 +68,31 @@ describe('which chain a UEFI x64 machine is given, by what its agent reported', 
     expect(await bootfileOf('off')).toBe('snponly.efi');
   });
 });
+
+// The same decision for an arm64 PXE client (option 93 = 11): its own signed shim, or its own iPXE.
+describe('which chain a UEFI arm64 machine is given, by what its agent reported', () => {
+  const arm64Pxe: ClientClass = { arch: 'uefi-arm64', archCode: 11, isPxe: true, isHttpClient: false, isIpxe: false };
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+  afterEach(async () => h.close());
+  const bootfileOf = async (mode: SecureBootMode | undefined, dhcp: AnsweringDhcpMode = 'full') => {
+    const chain = uefiChainByMac(mode, h.index);
+    return (await bootPolicy(() => bootUrls('http://10.0.0.1:8080'), undefined, (mac, viaHttp) => chain(mac, dhcp, viaHttp))(arm64Pxe, MAC, {} as never))?.bootfile;
+  };
+
+  it('default: unknown -> shimaa64.efi; reported off -> ipxe-arm64.efi; on -> shimaa64.efi', async () => {
+    expect(await bootfileOf(undefined)).toBe('shimaa64.efi');
+    await h.registrar.register(MAC, uefiFacts(false));
+    expect(await bootfileOf('auto')).toBe('ipxe-arm64.efi');
+    await h.registrar.register(MAC, uefiFacts(true));
+    expect(await bootfileOf('auto')).toBe('shimaa64.efi');
+  });
+
+  it('off always iPXE, on always shim; behind proxyDHCP auto keeps iPXE', async () => {
+    expect(await bootfileOf('off')).toBe('ipxe-arm64.efi');
+    expect(await bootfileOf('on')).toBe('shimaa64.efi');
+    expect(await bootfileOf('auto', 'proxy')).toBe('ipxe-arm64.efi');
+  });
+});

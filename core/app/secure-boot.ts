@@ -17,7 +17,8 @@ import { bootRouteText } from './boot-route-text.ts';
 import type { ControlPlaneConfig } from './config.ts';
 
 /**
- * The one decision of which chain a UEFI x64 PXE client gets (docs/SECURE-BOOT.md). DHCP cannot
+ * The one decision of which chain a UEFI x64 or arm64 PXE client gets (docs/SECURE-BOOT.md; the
+ * same for both CPUs: what "shim" is for each is signed-chain.ts). DHCP cannot
  * tell whether the firmware enforces Secure Boot, so auto (the default) goes by what the control
  * plane knows of the machine: iPXE (faster, HTTP) only when its agent reported Secure Boot off;
  * shim when it reported on, and when nothing is known (never registered, or fact unknown),
@@ -56,6 +57,7 @@ export function secureBootTftp(c: Pick<ControlPlaneConfig, 'secureBoot'>, dirs: 
   return secureBootTftpResolver({
     signedDir: secureBootDirOf(dirs.ipxe),
     agentImageDir: dirs.agentImage,
-    grubConfig: (mac, clientIp) => bootRouteText(app(), bootRoutes.grubConfig, mac, clientIp),
+    // The route reads `arch` as iPXE's ${buildarch} (agent-arch.ts), whose word for arm64 is the image's.
+    grubConfig: (mac, clientIp, arch) => bootRouteText(app(), arch === 'amd64' ? bootRoutes.grubConfig : `${bootRoutes.grubConfig}?arch=${arch}`, mac, clientIp),
   });
 }

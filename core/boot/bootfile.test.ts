@@ -69,10 +69,11 @@ describe('firmwareFrom', () => {
 });
 
 describe('the Secure Boot chain (uefiChain shim)', () => {
-  it('gives UEFI x64 PXE clients shim over TFTP, and nothing else changes', () => {
+  it('gives UEFI x64 PXE clients shimx64.efi and arm64 ones (option 93 = 11) shimaa64.efi over TFTP; BIOS keeps iPXE', () => {
     expect(bootfileFor(c({ arch: 'uefi-x64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'shimx64.efi' });
     expect(bootfileFor(c({}), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'undionly.kpxe' });
-    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
+    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls, 'shim')).toEqual({ kind: 'tftp', bootfile: 'shimaa64.efi' });
+    expect(bootfileFor(c({ arch: 'uefi-arm64' }), urls, 'ipxe')).toEqual({ kind: 'tftp', bootfile: 'ipxe-arm64.efi' });
     // A running iPXE is past the firmware's signature check: it keeps getting its script.
     expect(bootfileFor(c({ arch: 'uefi-x64', isIpxe: true }), urls, 'shim').kind).toBe('ipxe-script');
   });
@@ -90,10 +91,12 @@ describe('UEFI HTTP boot with the Secure Boot chain (issue 16 point 2)', () => {
   const disk = 'http://10.0.0.1:8080/boot/secureboot/52-54-00-00-00-01/boot.img';
   const httpX64 = c({ arch: 'http-x64', isPxe: false, isHttpClient: true });
 
-  it('gives an HTTPClient x64 the RAM disk of the signed chain for its MAC; iPXE chain and arm64 keep iPXE', () => {
+  it('gives an HTTPClient x64 the RAM disk of the signed chain for its MAC, arm64 (arch 19) the arm64 one; the iPXE chain keeps iPXE', () => {
+    const httpArm64 = c({ arch: 'http-arm64', isPxe: false, isHttpClient: true });
     expect(bootfileFor(httpX64, urls, 'shim', MAC)).toEqual({ kind: 'http', url: disk, vendorClass: 'HTTPClient' });
     expect(bootfileFor(httpX64, urls, 'ipxe', MAC)).toEqual({ kind: 'http', url: 'http://10.0.0.1:8080/boot/files/snponly.efi', vendorClass: 'HTTPClient' });
-    expect(bootfileFor(c({ arch: 'http-arm64', isPxe: false, isHttpClient: true }), urls, 'shim', MAC)).toMatchObject({ url: 'http://10.0.0.1:8080/boot/files/ipxe-arm64.efi' });
+    expect(bootfileFor(httpArm64, urls, 'shim', MAC)).toEqual({ kind: 'http', url: `${disk}?arch=arm64`, vendorClass: 'HTTPClient' });
+    expect(bootfileFor(httpArm64, urls, 'ipxe', MAC)).toMatchObject({ url: 'http://10.0.0.1:8080/boot/files/ipxe-arm64.efi' });
   });
 
   it('the DHCP answer carries the URL and vendor class HTTPClient, no next server, in full and proxy mode', async () => {

@@ -6,7 +6,8 @@
 import type { BootAnswer, BootPolicy } from '../dhcp/boot-policy.ts';
 import type { ClientArch, ClientClass } from '../dhcp/classify.ts';
 import type { Mac } from '../shared/mac.ts';
-import { tftpPaths, type BootUrls } from './urls.ts';
+import { signedDiskArchFor, signedShimFor } from './signed-chain.ts';
+import { type BootUrls } from './urls.ts';
 
 export type Firmware = 'bios' | 'uefi';
 
@@ -29,12 +30,11 @@ const httpFileByArch: Partial<Record<ClientArch, string>> = {
 };
 
 /**
- * Whether a boot file handed out (a TFTP name or an HTTP URL) is the unsigned x64 UEFI iPXE,
- * the one a firmware with Secure Boot on refuses (ipxe-refusal.ts watches for that).
+ * Whether a boot file handed out (a TFTP name or an HTTP URL) is an unsigned UEFI iPXE (x64 or
+ * arm64), one a firmware with Secure Boot on refuses (ipxe-refusal.ts watches for that).
  */
 export function isUnsignedUefiIpxe(bootfile: string): boolean {
-  const file = tftpFileByArch['uefi-x64']!;
-  return bootfile === file || bootfile.endsWith(`/${file}`);
+  return [tftpFileByArch['uefi-x64']!, tftpFileByArch['uefi-arm64']!].some((file) => bootfile === file || bootfile.endsWith(`/${file}`));
 }
 
 /** Every iPXE binary a client may be sent, per architecture (for "can machines boot?" checks). */
@@ -43,8 +43,8 @@ export function ipxeFilesByArch(): Array<{ arch: ClientArch; file: string }> {
 }
 
 /**
- * How a UEFI x64 PXE client is booted: 'ipxe' (snponly.efi, unsigned: a machine with Secure Boot
- * on refuses it) or 'shim', the signed chain shim -> GRUB (boots with Secure Boot on or off, and
+ * How a UEFI x64 or arm64 PXE client is booted: 'ipxe' (snponly.efi / ipxe-arm64.efi, unsigned: a
+ * machine with Secure Boot on refuses it) or 'shim', the signed chain shim -> GRUB (boots with Secure Boot on or off, and
  * boots a provisioned machine's disk directly). docs/SECURE-BOOT.md says when to pick which.
  */
 export type UefiChain = 'ipxe' | 'shim';
@@ -58,19 +58,22 @@ function isHttpBoot(c: ClientClass): boolean {
  * The boot file for a client: iPXE gets the script URL (chainloading iPXE again would loop),
  * UEFI HTTP boot gets an http URL (and must see vendor class HTTPClient echoed, UEFI 2.5
  * 24.7.2), PXE ROMs get iPXE over TFTP for their architecture. When `uefiChain` says shim,
- * UEFI x64 gets the signed chain: over TFTP shim itself, over HTTP boot the RAM disk that holds
- * the whole chain for its MAC (docs/SECURE-BOOT.md: the signed GRUB has no HTTP client).
+ * UEFI x64 and arm64 PXE clients get their architecture's shim over TFTP (signed-chain.ts), and
+ * HTTP boot clients their architecture's RAM disk that holds the whole chain for their MAC
+ * (docs/SECURE-BOOT.md: the signed GRUB has no HTTP client).
  */
 export function bootfileFor(c: ClientClass, urls: BootUrls, uefiChain: UefiChain = 'ipxe', mac?: string): BootFile {
   if (c.isIpxe) return { kind: 'ipxe-script', url: urls.chainEntry };
   const httpFile = httpFileByArch[c.arch];
   if (isHttpBoot(c)) {
-    if (uefiChain === 'shim' && c.arch === 'http-x64' && mac) return { kind: 'http', url: urls.secureBootDisk(mac), vendorClass: 'HTTPClient' };
+    const diskArch = uefiChain === 'shim' && mac ? signedDiskArchFor(c.arch) : undefined;
+    if (diskArch && mac) return { kind: 'http', url: urls.secureBootDisk(mac, diskArch), vendorClass: 'HTTPClient' };
     if (!httpFile) return { kind: 'none', reason: `no HTTP boot file for architecture ${c.arch}` };
     return { kind: 'http', url: urls.ipxeFile(httpFile), vendorClass: 'HTTPClient' };
   }
   if (!c.isPxe) return { kind: 'none', reason: 'not a network boot client' };
-  if (uefiChain === 'shim' && c.arch === 'uefi-x64') return { kind: 'tftp', bootfile: tftpPaths.shim };
+  const shim = uefiChain === 'shim' ? signedShimFor(c.arch) : undefined;
+  if (shim) return { kind: 'tftp', bootfile: shim };
   const file = tftpFileByArch[c.arch];
   return file ? { kind: 'tftp', bootfile: file } : { kind: 'none', reason: `no iPXE build for architecture ${c.arch}` };
 }

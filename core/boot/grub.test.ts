@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOCAL_EFI_LOADERS, renderGrubConfig, renderGrubEntryConfig, renderGrubRetryConfig } from './grub.ts';
+import { LOCAL_EFI_LOADERS, renderGrubConfig, renderGrubEntryConfig, renderGrubNoAgentConfig, renderGrubRetryConfig } from './grub.ts';
 import { agentKernelArgs, renderIpxeScript } from './script.ts';
 
 const base = { mac: '52:54:00:12:34:56', serverUrl: 'http://10.77.0.1:8080', enrolmentToken: 'dfe1.tok', displayName: 'Amber Falcon Orbit' };
@@ -63,18 +63,27 @@ reboot
       renderGrubConfig({ ...base, fate: { kind: 'local' } }),
       renderGrubEntryConfig(),
       renderGrubRetryConfig('no DHCP exchange; "quoted" \\ $x'),
+      renderGrubNoAgentConfig('the arm64 image is not built; "x" \\ $y'),
     ].join('\n');
     for (const line of all.split('\n').filter((l) => l.trim().startsWith('echo'))) expect(line).toMatch(/^\s*echo "[^"\\]*"$/);
   });
 
-  it('the entry configuration sends GRUB to the per-MAC file and exits when that is missing', () => {
+  it('the entry configuration sends GRUB to the per-MAC file (arm64 GRUB: its arm64 name) and exits when that is missing', () => {
     expect(renderGrubEntryConfig()).toBe(
       `# Dragonfly: on to this machine's own configuration (paths are read from $root, the TFTP server)
-configfile /grub/grub.cfg-\${net_default_mac}
+if [ "\${grub_cpu}" = "arm64" ]; then
+  configfile /grub/arm64/grub.cfg-\${net_default_mac}
+else
+  configfile /grub/grub.cfg-\${net_default_mac}
+fi
 echo "Dragonfly: no configuration for \${net_default_mac}, handing back to the firmware"
 sleep 5
 exit
 `,
     );
+  });
+
+  it('a machine whose agent image is not built is told so and handed back to the firmware, not rebooted', () => {
+    expect(renderGrubNoAgentConfig('the arm64 agent image is not built')).toBe('echo "Dragonfly: cannot discover or image this machine: the arm64 agent image is not built"\nsleep 30\nexit\n');
   });
 });

@@ -6,8 +6,9 @@
 import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
 import { LOCAL_EFI_LOADERS } from './local-loaders.ts';
-import { agentKernelArgs } from './script.ts';
-import { tftpPaths } from './urls.ts';
+import { agentKernelArgs, armSerialConsole } from './script.ts';
+import { SIGNED_CHAIN } from './signed-chain.ts';
+import { tftpPaths, type AgentImageArch } from './urls.ts';
 
 export interface GrubConfigInput {
   fate: BootFate;
@@ -18,22 +19,30 @@ export interface GrubConfigInput {
   enrolmentToken: string;
   /** Display name, for the comment line only. */
   displayName?: string;
-  /** Where GRUB reads the agent from, relative to $root: default the TFTP names (tftpPaths); the RAM disk has its own (ramDiskPaths). */
+  /** Where GRUB reads the agent from, relative to $root: default the TFTP names of agentArch's image (signed-chain.ts); the RAM disk has its own (ramDiskPaths). */
   agentFiles?: { kernel: string; initrd: string };
+  /** The agent image the machine runs (the GRUB's CPU); default amd64. */
+  agentArch?: AgentImageArch;
 }
 
 // The loaders live in local-loaders.ts (shared with the iPXE script); re-exported for callers of this module.
 export { LOCAL_EFI_LOADERS };
 
 /**
- * What grubnetx64 reads first (grub/grub.cfg): the same for every machine, it sends GRUB to the
- * file named after the MAC it booted from. If that cannot be read (the control plane is gone),
- * `exit` hands the machine back to the firmware's next boot option.
+ * What grubnetx64 (and grubnetaa64: the same prefix) reads first (grub/grub.cfg): the same for
+ * every machine, it sends GRUB to the file named after the MAC it booted from, under the
+ * arm64 name on an arm64 GRUB (${grub_cpu}), whose configuration loads the arm64 agent. If that
+ * cannot be read (the control plane is gone), `exit` hands the machine back to the firmware's
+ * next boot option.
  */
 export function renderGrubEntryConfig(): string {
   return [
     "# Dragonfly: on to this machine's own configuration (paths are read from $root, the TFTP server)",
-    `configfile /${tftpPaths.grubMacPrefix}\${net_default_mac}`,
+    'if [ "${grub_cpu}" = "arm64" ]; then',
+    `  configfile /${SIGNED_CHAIN.arm64.grubMacPrefix}\${net_default_mac}`,
+    'else',
+    `  configfile /${tftpPaths.grubMacPrefix}\${net_default_mac}`,
+    'fi',
     // Quoted: an unquoted ";" ends a GRUB command.
     'echo "Dragonfly: no configuration for ${net_default_mac}, handing back to the firmware"',
     'sleep 5',
@@ -52,10 +61,11 @@ export function renderGrubConfig(i: GrubConfigInput): string {
 
 // Paths without a device are read from $root, which grubnetx64 sets to the TFTP server it came from.
 function agentLines(i: GrubConfigInput): string[] {
-  const files = i.agentFiles ?? { kernel: tftpPaths.agentKernel, initrd: tftpPaths.agentInitrd };
+  const chain = SIGNED_CHAIN[i.agentArch ?? 'amd64'];
+  const files = i.agentFiles ?? { kernel: chain.agentKernel, initrd: chain.agentInitrd };
   return [
     `echo "Dragonfly: loading the agent for ${i.mac}"`,
-    `linux /${files.kernel} ${agentKernelArgs(i).join(' ')}`,
+    `linux /${files.kernel} ${[...agentKernelArgs(i), ...armSerialConsole(i.agentArch)].join(' ')}`,
     `initrd /${files.initrd}`,
     'boot',
     // Reached only when a load failed: GRUB has printed why.
@@ -87,6 +97,14 @@ function localLines(): string[] {
  */
 export function renderGrubRetryConfig(why: string, seconds = 30): string {
   return [`echo "Dragonfly: ${grubQuotable(why)}, restarting in ${seconds} s"`, `sleep ${seconds}`, 'reboot', ''].join('\n');
+}
+
+/**
+ * For a machine the agent cannot run on (agent-arch.ts: its architecture's image is not built):
+ * say so, then hand it back to the firmware instead of looping on a kernel it cannot run.
+ */
+export function renderGrubNoAgentConfig(why: string, seconds = 30): string {
+  return [`echo "Dragonfly: cannot discover or image this machine: ${grubQuotable(why)}"`, `sleep ${seconds}`, 'exit', ''].join('\n');
 }
 
 /** Text safe inside a double-quoted GRUB word: no variable, quote or escape characters. */

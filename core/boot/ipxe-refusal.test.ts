@@ -11,7 +11,7 @@ describe('IpxeRefusals', () => {
   });
 
   it('snponly.efi over TFTP or as an HTTP boot URL, nothing after it: refused; iPXE DHCP or a script after it: not', () => {
-    for (const file of ['snponly.efi', 'http://10.0.0.1:8080/boot/files/snponly.efi']) {
+    for (const file of ['snponly.efi', 'http://10.0.0.1:8080/boot/files/snponly.efi', 'ipxe-arm64.efi']) {
       const r = new IpxeRefusals();
       r.dhcp(ack(file));
       expect(r.refused(MAC.toUpperCase())).toBe(true);
@@ -23,10 +23,11 @@ describe('IpxeRefusals', () => {
     }
   });
 
-  it('only ACKs of the unsigned x64 iPXE count: BIOS iPXE, shim and offers do not', () => {
+  it('only ACKs of an unsigned UEFI iPXE (x64, arm64) count: BIOS iPXE, shim and offers do not', () => {
     const r = new IpxeRefusals();
     r.dhcp(ack('undionly.kpxe'));
     r.dhcp(ack('shimx64.efi'));
+    r.dhcp(ack('shimaa64.efi'));
     r.dhcp({ ...ack('snponly.efi'), type: 'offer' });
     r.dhcp(ack('not-snponly.efi'));
     expect(r.refused(MAC)).toBe(false);

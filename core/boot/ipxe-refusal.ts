@@ -2,7 +2,7 @@
  * A UEFI machine known to have Secure Boot off gets the unsigned iPXE (core/app/secure-boot.ts).
  * If Secure Boot has been turned on since, its firmware refuses that file and moves on to its
  * next boot option; nothing reaches us but the firmware asking DHCP again. This notices it:
- * the firmware was handed snponly.efi and nothing iPXE does (its own DHCP, its autoexec or
+ * the firmware was handed snponly.efi (or ipxe-arm64.efi) and nothing iPXE does (its own DHCP, its autoexec or
  * boot script) followed, yet the firmware asks again. The chain choice then treats the
  * machine as unknown (signed chain), until a loaded chain is heard from again.
  */

@@ -44,7 +44,7 @@ export function agentKernelArgs(i: Pick<ScriptInput, 'serverUrl' | 'mac' | 'enro
 
 // arm64 machines (QEMU virt, most servers) have a PL011 UART, ttyAMA0, not ttyS0. Named last,
 // it is /dev/console, so /init and the agent print there; ttyS0 before it is then ignored.
-function armSerialConsole(arch: AgentImageArch | undefined): string[] {
+export function armSerialConsole(arch: AgentImageArch | undefined): string[] {
   return arch === 'arm64' ? ['console=ttyAMA0,115200n8'] : [];
 }
 

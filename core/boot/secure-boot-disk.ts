@@ -1,13 +1,15 @@
 /**
  * The RAM disk a Secure Boot machine boots over UEFI HTTP boot (docs/SECURE-BOOT.md): Debian's
- * signed grubnetx64 has no HTTP client, so the firmware downloads one FAT volume holding the
+ * signed grubnetx64 (and grubnetaa64) has no HTTP client, so the firmware downloads one FAT volume holding the
  * whole chain (shim, GRUB, the machine's GRUB configuration, the agent) and boots it from RAM
  * (content type application/vnd.efi-img). No TFTP at any step.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { agentImageDirFor } from './agent-arch.ts';
 import { fatImage, type FatFile, type FatImage } from './fat-image.ts';
-import { AGENT_INITRD, AGENT_KERNEL, ramDiskPaths, tftpPaths } from './urls.ts';
+import { SIGNED_CHAIN } from './signed-chain.ts';
+import { AGENT_INITRD, AGENT_KERNEL, ramDiskPaths, type AgentImageArch } from './urls.ts';
 
 /** The content type that makes a UEFI HTTP boot client load the download as a RAM disk (UEFI 2.10 24.7.3). */
 export const RAM_DISK_TYPE = 'application/vnd.efi-img';
@@ -20,24 +22,27 @@ export const RAM_DISK_TYPE = 'application/vnd.efi-img';
 export const GRUB_CONFIG_ROOM = 8192;
 
 export interface SecureBootDiskDirs {
-  /** shimx64.efi and grubx64.efi (assets/secureboot). */
+  /** The signed shims and GRUBs (assets/secureboot). */
   signedDir: string;
-  /** vmlinuz and initramfs.img of the agent image. */
+  /** vmlinuz and initramfs.img of the host's agent image (another architecture's is beside it: agent-arch.ts). */
   agentImageDir: string;
 }
 
 /**
  * The disk for one configuration; without one (a HEAD request), the same layout with an empty
  * configuration. The agent is on every disk, also a local boot's: the size is then the same
- * whatever the machine's fate, which is not known when the firmware asks for it.
+ * whatever the machine's fate, which is not known when the firmware asks for it. `arch` picks
+ * the CPU's shim, GRUB and agent image (signed-chain.ts); the disk's other names are the same.
  */
-export async function secureBootDisk(dirs: SecureBootDiskDirs, grubConfig = ''): Promise<FatImage> {
+export async function secureBootDisk(dirs: SecureBootDiskDirs, grubConfig = '', arch: AgentImageArch = 'amd64'): Promise<FatImage> {
+  const chain = SIGNED_CHAIN[arch];
+  const agentDir = agentImageDirFor(dirs.agentImageDir, arch);
   const files: FatFile[] = [
-    { path: ramDiskPaths.shim, source: await diskFile(join(dirs.signedDir, tftpPaths.shim)) },
-    { path: ramDiskPaths.grub, source: await diskFile(join(dirs.signedDir, tftpPaths.grub)) },
+    { path: chain.ramDisk.shim, source: await diskFile(join(dirs.signedDir, chain.shim)) },
+    { path: chain.ramDisk.grub, source: await diskFile(join(dirs.signedDir, chain.grub)) },
     { path: ramDiskPaths.grubConfig, source: padConfig(grubConfig) },
-    { path: ramDiskPaths.agentKernel, source: await diskFile(join(dirs.agentImageDir, AGENT_KERNEL)) },
-    { path: ramDiskPaths.agentInitrd, source: await diskFile(join(dirs.agentImageDir, AGENT_INITRD)) },
+    { path: ramDiskPaths.agentKernel, source: await diskFile(join(agentDir, AGENT_KERNEL)) },
+    { path: ramDiskPaths.agentInitrd, source: await diskFile(join(agentDir, AGENT_INITRD)) },
   ];
   return fatImage(files, 'DRAGONFLY');
 }

@@ -20,15 +20,20 @@ writeFileSync(join(signedDir, 'grubx64.efi'), 'GRUB');
 writeFileSync(join(agentDir, 'vmlinuz'), Buffer.alloc(70_000, 7)); // more than 65535 bytes: several windows
 writeFileSync(join(agentDir, 'initramfs.img'), 'INITRD');
 writeFileSync(join(rootDir, 'snponly.efi'), 'IPXE');
+writeFileSync(join(signedDir, 'shimaa64.efi'), 'SHIM-AA64');
+writeFileSync(join(signedDir, 'grubaa64.efi'), 'GRUB-AA64');
+mkdirSync(`${agentDir}-arm64`);
+writeFileSync(join(`${agentDir}-arm64`, 'vmlinuz'), 'ARM64-KERNEL');
+writeFileSync(join(`${agentDir}-arm64`, 'initramfs.img'), 'ARM64-INITRD');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const asked: Array<{ mac: string; ip: string }> = [];
+const asked: Array<{ mac: string; ip: string; arch?: string }> = [];
 const resolve = secureBootTftpResolver({
   signedDir,
   agentImageDir: agentDir,
-  grubConfig: async (mac, ip) => {
-    asked.push({ mac, ip });
-    return mac === '52:54:00:00:00:01' ? `# config for ${mac}\n` : undefined;
+  grubConfig: async (mac, ip, arch) => {
+    asked.push({ mac, ip, ...(arch === 'amd64' ? {} : { arch }) });
+    return mac === '52:54:00:00:00:01' ? `# config for ${mac}${arch === 'amd64' ? '' : ` (${arch})`}\n` : undefined;
   },
 });
 const client = { address: '10.77.0.100', port: 2000 };
@@ -58,6 +63,16 @@ describe('secureBootTftpResolver', () => {
     expect((await resolve('agent/initramfs.img', client))?.size).toBe(6);
     expect(await resolve('snponly.efi', client)).toBeUndefined();
   });
+  it('serves the arm64 chain: shimaa64/grubaa64, the arm64 per-MAC configuration and the arm64 agent image', async () => {
+    asked.length = 0;
+    expect((await resolve('shimaa64.efi', client))?.size).toBe('SHIM-AA64'.length);
+    expect((await resolve('grubaa64.efi', client))?.size).toBe('GRUB-AA64'.length);
+    expect((await resolve('agent/arm64/vmlinuz', client))?.size).toBe('ARM64-KERNEL'.length);
+    expect((await resolve('agent/arm64/initramfs.img', client))?.size).toBe('ARM64-INITRD'.length);
+    expect(await read('grub/arm64/grub.cfg-52:54:00:00:00:01')).toBe('# config for 52:54:00:00:00:01 (arm64)\n');
+    expect(asked).toEqual([{ mac: '52:54:00:00:00:01', ip: '10.77.0.100', arch: 'arm64' }]);
+    expect(await resolve('grub/arm64/grub.cfg-../x', client)).toBeUndefined();
+  });
 });
 
 describeWithPeers(['curl'], 'the Secure Boot chain over a real TFTP server', () => {
@@ -75,6 +90,8 @@ describeWithPeers(['curl'], 'the Secure Boot chain over a real TFTP server', () 
   it('curl fetches the chain files, the per-MAC configuration and still the iPXE root', async () => {
     expect((await get('shimx64.efi')).toString()).toBe('SHIM');
     expect((await get('agent/vmlinuz')).equals(Buffer.alloc(70_000, 7))).toBe(true);
+    expect((await get('shimaa64.efi')).toString()).toBe('SHIM-AA64');
+    expect((await get('agent/arm64/vmlinuz')).toString()).toBe('ARM64-KERNEL');
     expect((await get('grub/grub.cfg-52:54:00:00:00:01')).toString()).toBe('# config for 52:54:00:00:00:01\n');
     expect((await get('snponly.efi')).toString()).toBe('IPXE');
   });

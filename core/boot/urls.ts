@@ -60,8 +60,8 @@ export interface BootUrls {
   ipxeFile(name: string): string;
   /** A cached image file (relative to the cache), e.g. "debian-12.raw.gz". */
   image(file: string): string;
-  /** The Secure Boot RAM disk for a MAC (dashes, not colons: nothing in a firmware's URL parser to trip on). */
-  secureBootDisk(mac: string): string;
+  /** The Secure Boot RAM disk for a MAC (dashes, not colons: nothing in a firmware's URL parser to trip on); arm64's says so. */
+  secureBootDisk(mac: string, arch?: AgentImageArch): string;
 }
 
 export function bootUrls(serverUrl: string): BootUrls {
@@ -79,7 +79,8 @@ export function bootUrls(serverUrl: string): BootUrls {
     imagesBase: `${base}/images/`,
     ipxeFile: (name) => `${base}/boot/files/${encodeURIComponent(name)}`,
     image: (file) => `${base}/images/${file}`,
-    secureBootDisk: (mac) => `${base}${bootRoutes.secureBootDisk.replace(':mac', mac.toLowerCase().replace(/:/g, '-'))}`,
+    secureBootDisk: (mac, arch = 'amd64') =>
+      `${base}${bootRoutes.secureBootDisk.replace(':mac', mac.toLowerCase().replace(/:/g, '-'))}${arch === 'amd64' ? '' : `?arch=${arch}`}`,
   };
 }
 

@@ -83,7 +83,16 @@ ck_a64p_disk() {
   note "written range $n bytes: identical to the image outside the ESP (sha256 ${esp_sha}…); $sectors ESP sector(s) changed by writefile; whole range sha256 ${head_sha:0:16}…, image ${img_sha:0:16}…; seed file reads back: hostname=$hw"
 }
 
+# The iPXE path (local boot by sanboot): with auto (the default) an unknown arm64 machine gets the
+# signed chain first (39-arm64-secure-boot.sh).
 scenario_arm64_provision() {
+  cp_secure_boot off
+  a64p_run
+  unset DRAGONFLY_SECURE_BOOT
+  CP_MODE="" # the next scenario gets a control plane without the setting
+}
+
+a64p_run() {
   local p=arm64-provision name=dfp-arm64 d
   if ! has_arm64_agent_image; then
     local why="no arm64 agent image in dist/agent-image-arm64 (npm run build:agent-image -- --arch arm64)"
