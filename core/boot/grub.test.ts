@@ -51,6 +51,14 @@ reboot
     expect(text.trimEnd().split('\n').at(-1)).toBe('exit');
   });
 
+  it('an arm64 machine on the signed chain boots its disk through the arm64 loaders, never an x64 one', () => {
+    const text = renderGrubConfig({ ...base, agentArch: 'arm64', fate: { kind: 'local' } });
+    expect(text).toContain('chainloader /EFI/BOOT/BOOTAA64.EFI\n');
+    expect(text).toContain('chainloader /EFI/debian/shimaa64.efi\n');
+    expect(text).not.toMatch(/x64\.efi/i);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('exit');
+  });
+
   it('a display name cannot inject a GRUB command or a variable', () => {
     const text = renderGrubConfig({ ...base, displayName: 'x\nchainloader (hd0)/evil ${root}', fate: { kind: 'discovery' } });
     expect(text.split('\n')[0]).toBe('# Dragonfly GRUB configuration for x?chainloader (hd0)/evil ?{root} (52:54:00:12:34:56): discovery');

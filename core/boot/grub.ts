@@ -5,7 +5,7 @@
  */
 import { scriptSafeText } from '../shared/script-text.ts';
 import type { BootFate } from './fate.ts';
-import { LOCAL_EFI_LOADERS } from './local-loaders.ts';
+import { LOCAL_EFI_LOADERS, localEfiLoaders } from './local-loaders.ts';
 import { agentKernelArgs, armSerialConsole } from './script.ts';
 import { SIGNED_CHAIN } from './signed-chain.ts';
 import { tftpPaths, type AgentImageArch } from './urls.ts';
@@ -55,7 +55,7 @@ export function renderGrubEntryConfig(): string {
 export function renderGrubConfig(i: GrubConfigInput): string {
   const who = i.displayName ? `${scriptSafeText(i.displayName)} (${i.mac})` : i.mac;
   const head = [`# Dragonfly GRUB configuration for ${who}: ${i.fate.kind}`, 'set timeout=0'];
-  const body = i.fate.kind === 'local' ? localLines() : agentLines(i);
+  const body = i.fate.kind === 'local' ? localLines(i.agentArch ?? 'amd64') : agentLines(i);
   return [...head, ...body, ''].join('\n');
 }
 
@@ -80,8 +80,9 @@ function agentLines(i: GrubConfigInput): string[] {
 // itself must point at the partition: GRUB 2.06 hands the chainloaded image the device of
 // $root, not of the file, and a shim started with the network card as its device cannot find
 // its own GRUB beside it (seen in the lab: "Failed to load image \EFI\BOOT\grubx64.efi").
-function localLines(): string[] {
-  const tries = LOCAL_EFI_LOADERS.flatMap((path) => [
+// The loader names are the CPU's own (BOOTAA64.EFI, shimaa64.efi on arm64): GRUB runs on the machine's CPU.
+function localLines(arch: AgentImageArch): string[] {
+  const tries = localEfiLoaders(arch).flatMap((path) => [
     `if search --no-floppy --file --set=root ${path}; then`,
     `  echo "Dragonfly: starting ${path} from the local disk"`,
     `  chainloader ${path}`,
