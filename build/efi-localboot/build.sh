@@ -24,8 +24,9 @@ ld -nostdlib -znocombreloc -shared -Bsymbolic --build-id=none -T "$lib/elf_x86_6
   -L"$lib" -lefi -lgnuefi
 objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela -j '.rel.*' -j '.rela.*' -j .reloc \
   --target efi-app-x86_64 --subsystem=10 "$work/localboot.so" "$work/localboot.efi"
-# objcopy stamps the PE/COFF header with the build time (TimeDateStamp, 4 bytes 8 after the
-# "PE\0\0" signature, whose offset sits at 0x3c); zero it so the bytes depend only on the inputs.
+# The PE/COFF time stamp (4 bytes, 8 after the "PE\0\0" signature whose offset sits at 0x3c):
+# binutils 2.40 writes 0 for an ELF input, other versions may stamp the build time; zero it so
+# the bytes depend only on the inputs whatever objcopy did.
 node -e '
   const fs = require("node:fs"); const b = fs.readFileSync(process.argv[1]);
   const pe = b.readUInt32LE(0x3c);
