@@ -8,7 +8,8 @@
  *
  * Order tried: the firmware's BootOrder entries that name a file on a disk partition (what
  * an OS installer registered, e.g. \EFI\debian\shimx64.efi), then the removable-media path
- * \EFI\BOOT\BOOTX64.EFI on every file-system volume but the one this file came from.
+ * \EFI\BOOT\BOOTX64.EFI on every file-system volume but the one this file came from; if
+ * none starts, the same again after connecting every device (a firmware may not have).
  */
 #include <efi.h>
 #include <efilib.h>
@@ -112,16 +113,39 @@ static Outcome try_removable(EFI_HANDLE self, EFI_HANDLE own, EFI_HANDLE *vols, 
   return out;
 }
 
+/*
+ * Connects every driver to every device. A firmware may connect only the devices it means to
+ * boot (OVMF, when QEMU names boot devices, connects just those), so a disk can be present
+ * with no file system on it yet; asked only when the first search found nothing.
+ */
+static void connect_all(void) {
+  UINTN n = 0;
+  EFI_HANDLE *handles = NULL;
+  if (EFI_ERROR(LibLocateHandle(AllHandles, NULL, NULL, &n, &handles))) return;
+  for (UINTN i = 0; i < n; i++) uefi_call_wrapper(BS->ConnectController, 4, handles[i], NULL, NULL, TRUE);
+  release(handles);
+}
+
+/* BootOrder's disk entries, then the removable-media path, on the volumes there are now. */
+static Outcome try_volumes(EFI_HANDLE self, EFI_HANDLE own, UINTN *nvols) {
+  EFI_HANDLE *vols = volumes(nvols);
+  Outcome out = try_boot_order(self, own, vols, *nvols);
+  if (out == NOT_STARTED) out = try_removable(self, own, vols, *nvols);
+  release(vols);
+  return out;
+}
+
 EFI_STATUS efi_main(EFI_HANDLE self, EFI_SYSTEM_TABLE *st) {
   InitializeLib(self, st);
   EFI_LOADED_IMAGE *me = NULL;
   uefi_call_wrapper(BS->HandleProtocol, 3, self, &LoadedImageProtocol, (VOID **)&me);
   EFI_HANDLE own = me ? me->DeviceHandle : NULL;
   UINTN nvols = 0;
-  EFI_HANDLE *vols = volumes(&nvols);
-  Outcome out = try_boot_order(self, own, vols, nvols);
-  if (out == NOT_STARTED) out = try_removable(self, own, vols, nvols);
-  release(vols);
+  Outcome out = try_volumes(self, own, &nvols);
+  if (out == NOT_STARTED) {
+    connect_all();
+    out = try_volumes(self, own, &nvols);
+  }
   if (out == NOT_STARTED) Print(L"dragonfly-localboot: no bootable disk found (%d file systems), back to the firmware\n", nvols);
   else Print(L"dragonfly-localboot: the disk's loader returned, back to the firmware\n");
   return EFI_NOT_FOUND;
