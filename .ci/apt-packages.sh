@@ -19,6 +19,7 @@ pkgs=(
   qemu-system-arm qemu-efi-aarch64
   shim-signed grub-efi-amd64-signed sbsigntool
   qemu-user-static
+  gcc gnu-efi
 )
 in_ci() { [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; }
 say_and_leave() { echo "$1"; if in_ci; then exit 1; fi; exit 0; }

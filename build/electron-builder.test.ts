@@ -45,9 +45,10 @@ describe('build/electron-builder.yml', () => {
 
   it('ships iPXE binaries and the agent image outside the asar', () => {
     const byTarget = Object.fromEntries(config.extraResources.filter((r: { to: string }) => r.to !== 'privhelper').map((r: { from: string; to: string }) => [r.to, r.from]));
-    expect(byTarget).toEqual({ ipxe: 'assets/ipxe', secureboot: 'assets/secureboot', 'agent-image': 'dist/agent-image' }); // privhelper: build/privhelper/privhelper-package.test.ts
+    expect(byTarget).toEqual({ ipxe: 'assets/ipxe', secureboot: 'assets/secureboot', localboot: 'assets/localboot', 'agent-image': 'dist/agent-image' }); // privhelper: build/privhelper/privhelper-package.test.ts
     expect(config.files).toContain('!assets/ipxe/**');
     expect(config.files).toContain('!assets/secureboot/**');
+    expect(config.files).toContain('!assets/localboot/**');
   });
 
   it('builds the agent image before packing it, so an installer never lacks it (the app itself never builds one)', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { AuthService } from '../auth/auth-service.ts';
 import { agentImageArchFor, agentImageDirFor, agentImageFilesIn, agentUnavailableFor, renderNoAgentScript } from '../boot/agent-arch.ts';
-import { bootFate } from '../boot/fate.ts';
+import { bootFate, type BootFate } from '../boot/fate.ts';
 import { firmwareFrom } from '../boot/bootfile.ts';
 import { renderGrubConfig, renderGrubNoAgentConfig, renderGrubRetryConfig } from '../boot/grub.ts';
 import { renderIpxeAutoexec } from '../boot/ipxe-autoexec.ts';
@@ -12,6 +12,7 @@ import { renderChainScript, renderIpxeScript, renderRetryScript } from '../boot/
 import { fatImageBytes } from '../boot/fat-image.ts';
 import { RAM_DISK_TYPE, secureBootDisk } from '../boot/secure-boot-disk.ts';
 import { BootTimeline } from '../boot/timeline.ts';
+import { asksForUefiX64Ipxe, sendsToDisk } from '../boot/uefi-local-loader.ts';
 import { AGENT_FILES, AGENT_IMAGE_ARCHES, bootRoutes, ramDiskPaths, type AgentImageArch } from '../boot/urls.ts';
 import type { Hardware } from '../model/hardware.ts';
 import type { Registrar } from '../inventory/registration.ts';
@@ -33,6 +34,8 @@ export interface BootDeps {
   secureBootDir?: string;
   /** Directory holding the iPXE binaries (undionly.kpxe, ipxe.efi, snponly.efi). */
   ipxeDir: string;
+  /** Our UEFI disk loader (assets/localboot), served for the x64 iPXE to a machine sent to its disk. */
+  uefiLocalLoader?: string;
   /** Directory of cached OS images served to machines. */
   imageDir?: string;
   /** Extra response headers for a served image file (e.g. its uncompressed length). */
@@ -108,6 +111,30 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     },
   );
 
+  // Whether the x64 UEFI firmware of a MAC gets our disk loader for the iPXE it asks for
+  // (core/boot/uefi-local-loader.ts); the TFTP side asks this route, HTTP boot the one below.
+  app.get<{ Params: { mac: string } }>(
+    bootRoutes.uefiLocalLoader,
+    { ...publicRoute, schema: { tags: ['Boot'], summary: 'Whether an x64 UEFI MAC is sent to its disk by the Dragonfly loader: 200 for a local boot, 404 for every other fate' } },
+    async (req, reply) => {
+      const mac = macParam(req.params.mac);
+      const fate = await sendsToDiskFate(mac, req.ip);
+      if (!fate) throw new DragonflyError('DF_ERR_NOT_FOUND', `${mac} is not sent to its disk: the firmware gets iPXE`);
+      reply.type('text/plain; charset=utf-8');
+      return 'disk\n';
+    },
+  );
+
+  /** The local fate when this machine's firmware is sent to its disk (recorded on its timeline); undefined otherwise. */
+  async function sendsToDiskFate(mac: string, ip: string): Promise<BootFate | undefined> {
+    const hw = knownMac(mac) ? await deps.registrar.ensureDiscovered(mac) : undefined;
+    const fate = bootFate(hw);
+    if (!hw || !sendsToDisk(fate)) return undefined;
+    await timeline.script(mac, ip, fate, 'uefi');
+    deps.logger.info({ mac, fate: fate.kind, chain: 'uefi-local-loader' }, 'UEFI sent to its disk');
+    return fate;
+  }
+
   if (deps.secureBootDir) {
     const dirs = { signedDir: deps.secureBootDir, agentImageDir: deps.agentImageDir };
     const summary = 'RAM disk of the Secure Boot chain for UEFI HTTP boot: shim, GRUB, the GRUB configuration for a MAC, the agent';
@@ -163,6 +190,14 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
     deps.logger.info({ mac, fate: fate.kind, chain: 'grub', agentArch }, 'GRUB configuration served');
     const token = await enrolmentToken(mac, ip);
     return renderGrubConfig({ fate, mac, serverUrl: deps.serverUrl(), enrolmentToken: token, displayName: hw.spec.displayName, agentArch, ...(agentFiles ? { agentFiles } : {}) });
+  }
+
+  /** UEFI HTTP boot's request for the x64 iPXE, from a machine sent to its disk: the loader's path. */
+  async function uefiLocalLoaderOver(file: string, ip: string): Promise<string | undefined> {
+    const loader = deps.uefiLocalLoader;
+    const mac = timeline.macOf(ip);
+    if (!loader || !mac || !asksForUefiX64Ipxe(file) || !existsSync(loader)) return undefined;
+    return (await sendsToDiskFate(mac, ip)) ? loader : undefined;
   }
 
   /** Whether the image of another architecture than the host's is built (read at each request: it may be built while serving). */
@@ -228,6 +263,8 @@ export async function bootPlugin(app: FastifyInstance, deps: BootDeps): Promise<
       ...publicRoute,
       schema: { tags: ['Boot'], summary: 'iPXE binaries' },
       handler: async (req, reply) => {
+        const loader = await uefiLocalLoaderOver(req.params.file, req.ip);
+        if (loader) return sendFile(req, reply, loader);
         const sent = await sendFileUnder(req, reply, deps.ipxeDir, req.params.file);
         // UEFI HTTP boot fetches its NBP here instead of over TFTP: the boot history says so.
         timeline.httpFile(req.ip, `ipxe ${req.params.file}`);

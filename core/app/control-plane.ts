@@ -32,6 +32,7 @@ import { helperBackedSockets } from '../privhelper/service-sockets.ts';
 import { BootListener } from './boot-listener.ts';
 import { secureBootDirOf, secureBootTftp, uefiChainByMac } from './secure-boot.ts';
 import { ipxeAutoexecTftp } from './ipxe-autoexec.ts';
+import { uefiLocalLoaderPath, uefiLocalLoaderTftp } from './uefi-local-loader.ts';
 import { firstTftpResolver } from '../tftp/resolvers.ts';
 import type { Surface } from '../api/surfaces.ts';
 import { interfaceIpv4 } from '../dhcp/bind-to-interface.ts';
@@ -221,7 +222,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
       dataDir: config.dataDir,
       ipxeDir: dirs.ipxe,
       uefiChain: uefiChainByMac(config.secureBoot, index, timeline.ipxeRefusals),
-      tftpResolve: firstTftpResolver(ipxeAutoexecTftp(timeline, () => api.app), secureBootTftp(config, dirs, () => api.app)),
+      tftpResolve: firstTftpResolver(ipxeAutoexecTftp(timeline, () => api.app), secureBootTftp(config, dirs, () => api.app), uefiLocalLoaderTftp(timeline, dirs.ipxe, () => api.app)),
       http: () => ({ listen: config.listen, port: httpPort, fallbackAddress: () => firstIpv4() }),
       forceFull: config.forceFullDhcp,
       sockets: privSockets,
@@ -274,6 +275,7 @@ export async function wireControlPlane(partial: Partial<ControlPlaneConfig> & Co
         agentImageState: agentImage,
         ipxeDir: dirs.ipxe,
         secureBootDir: secureBootDirOf(dirs.ipxe),
+        uefiLocalLoader: uefiLocalLoaderPath(dirs.ipxe),
         imageDir: images.dir,
         timeline,
       },

@@ -6,6 +6,8 @@
  * is local, the answer boots the disk straight away: no second DHCP, no HTTP script (in the lab,
  * iPXE's start to the script went from 12 s to 4 s: docs/BENCHMARKS.md). For every other fate
  * the answer is "file not found", and iPXE goes on exactly as it does without one.
+ * A local x64 machine now normally gets our disk loader instead of iPXE (uefi-local-loader.ts);
+ * this answer is what boots it while that file is missing.
  */
 import { textFile } from '../tftp/resolvers.ts';
 import type { TftpResolver } from '../tftp/server.ts';

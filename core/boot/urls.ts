@@ -21,6 +21,8 @@ export const bootRoutes = {
   ipxeAutoexec: '/boot/autoexec/:mac',
   /** The RAM disk a Secure Boot UEFI HTTP boot client boots (shim, GRUB, its configuration, the agent). */
   secureBootDisk: '/boot/secureboot/:mac/boot.img',
+  /** Whether an x64 UEFI MAC is sent to its disk by our loader (uefi-local-loader.ts): 200 for a local boot, 404 otherwise. */
+  uefiLocalLoader: '/boot/localboot/:mac',
 } as const;
 
 /** The agent image's files, as served under /boot/agent/. */

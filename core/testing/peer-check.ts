@@ -48,6 +48,7 @@ export const peers = {
   mcopy: { pkg: 'mtools', for: 'the lab disk image and its seed file (the installed-OS console test)' },
   'grub-mkimage': { pkg: 'grub2-common', for: 'the lab disk image (e2e/lab/disk-image/build.sh)' },
   'fsck.fat': { pkg: 'dosfstools', for: 'the Secure Boot HTTP boot RAM disk (a FAT image) checked by dosfstools' },
+  gcc: { pkg: 'gcc', for: 'the UEFI disk loader rebuilt from source and compared with the shipped one (build/efi-localboot)' },
 } as const satisfies Record<string, Peer>;
 
 export type PeerName = keyof typeof peers;

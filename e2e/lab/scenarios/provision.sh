@@ -99,7 +99,10 @@ ck_local_boot() { # NAME FW MAC: marker + seed on the console, the script served
   vm_wait_serial "$1" "DRAGONFLY-LOCAL-BOOT-OK $hw firmware=$2" "$PROV_TIMEOUT" || return 1
   local at; at=$(vm_age "$1")
   vm_wait_serial "$1" "DRAGONFLY-SEED $PROV_SEED" 30 || return 1
-  grep -aq 'Dragonfly: booting from the local disk' "$(vm_serial "$1")" || { note "iPXE never printed the local-boot line"; return 1; }
+  # BIOS: iPXE's local script; UEFI (Secure Boot off): our loader instead of iPXE (core/boot/uefi-local-loader.ts).
+  local booted='Dragonfly: booting from the local disk' by=iPXE
+  [ "$2" = uefi ] && booted='dragonfly-localboot: starting ' by='our UEFI loader'
+  grep -aq "$booted" "$(vm_serial "$1")" || { note "$by never printed its local-boot line ($booted)"; return 1; }
   # UEFI: the template's efibootorder put the disk right after the network option that booted
   # the agent, so the firmware makes exactly one network attempt (the one whose iPXE says
   # "local") and then boots the disk: no IPv6 PXE or second HTTP boot round first.
