@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { SourceAssignment, SourcesReply } from '../contract/fanout.ts';
+import { SwarmLog, type SwarmStats } from './swarm-stats.ts';
 
 /** What the event stream tells the operator about the swarm (a peer dropped, and why). */
 export interface FanoutEvent {
@@ -67,6 +68,7 @@ interface Swarm {
   unreachableBy: Map<string, Set<string>>;
   /** chunk -> who fetches it from the control plane, until when. */
   serverLeases: Map<number, { agent: string; until: number }>;
+  log: SwarmLog;
 }
 
 /**
@@ -108,6 +110,7 @@ export class FanoutTracker {
   report(image: string, reportedBy: string, peer: string, problem: FanoutEvent['problem'], chunk?: number): FanoutEvent | undefined {
     const swarm = this.swarm(image);
     if (swarm.dropped.has(peer)) return undefined;
+    swarm.log.reported(problem, false);
     if (problem === 'unreachable') {
       // One agent failing to reach a peer (a busy moment, another segment) says little: that agent
       // stops asking it; everyone does once UNREACHABLE_QUORUM agents could not reach it.
@@ -117,6 +120,7 @@ export class FanoutTracker {
     }
     swarm.dropped.add(peer);
     swarm.peers.delete(peer);
+    swarm.log.reported('dropped', true);
     const ev: FanoutEvent = { kind: 'peer-dropped', image, peer, problem, reportedBy, ...(chunk !== undefined ? { chunk } : {}) };
     this.events.emit('event', ev);
     return ev;
@@ -127,9 +131,14 @@ export class FanoutTracker {
     return [...this.swarm(image).peers].filter(([, p]) => p.have.has(chunk)).map(([id]) => id);
   }
 
+  /** What the swarm of `image` did so far (control-plane sends and why, single-holder times, reports). */
+  stats(image: string): SwarmStats {
+    return this.swarm(image).log.stats(this.now());
+  }
+
   private swarm(image: string): Swarm {
     let s = this.swarms.get(image);
-    if (!s) this.swarms.set(image, (s = { peers: new Map(), dropped: new Set(), unreachableBy: new Map(), serverLeases: new Map() }));
+    if (!s) this.swarms.set(image, (s = { peers: new Map(), dropped: new Set(), unreachableBy: new Map(), serverLeases: new Map(), log: new SwarmLog() }));
     return s;
   }
 
@@ -140,6 +149,7 @@ export class FanoutTracker {
     p.wanting = wanting;
     p.seen = this.now();
     for (const c of have) {
+      if (!p.have.has(c)) swarm.log.held(c, this.countHolders(swarm, c) + 1, p.seen);
       p.have.add(c);
       if (swarm.serverLeases.get(c)?.agent === agent) swarm.serverLeases.delete(c);
     }
@@ -189,14 +199,30 @@ export class FanoutTracker {
     const lease = swarm.serverLeases.get(c);
     const lessee = lease && lease.agent !== agent ? swarm.peers.get(lease.agent) : undefined;
     if (lessee && (lease!.until > now || now - lessee.seen < this.o.serverLeaseMs)) return false;
+    swarm.log.leased(c, () => resendReason(swarm, c, agent, lease));
     swarm.serverLeases.set(c, { agent, until: now + this.o.serverLeaseMs });
     return true;
+  }
+
+  private countHolders(swarm: Swarm, c: number): number {
+    let n = 0;
+    for (const p of swarm.peers.values()) if (p.have.has(c)) n++;
+    return n;
   }
 
   private wanting(swarm: Swarm, agent: string): number {
     const now = this.now();
     return [...swarm.peers].filter(([id, p]) => id !== agent && p.wanting && now - p.seen < this.o.staleMs).length;
   }
+}
+
+/** Why the control plane is about to send chunk c a second time (the swarm's diagnostics). */
+function resendReason(swarm: Swarm, c: number, agent: string, lease: { agent: string } | undefined): string {
+  if (lease?.agent === agent) return 'same agent asks again (its run failed)';
+  if (lease) return swarm.peers.has(lease.agent) ? 'lease lapsed (lessee silent)' : 'lessee left or dropped';
+  const holders = [...swarm.peers].filter(([, p]) => p.have.has(c));
+  if (holders.length === 0) return 'holders left or dropped';
+  return 'holders not reachable for the asker';
 }
 
 /** How long an agent with nothing to do should wait before asking again, with `wanting` others waiting too. */
