@@ -1,7 +1,8 @@
 /**
  * What one image's swarm did, for the benchmark and for diagnosing a slow rack: how often the
  * control plane sent a chunk, why it sent one a second time, and how long chunks stayed with a
- * single holder while others waited for them (the end-game). Counting only; no decisions here.
+ * single holder while others waited for them (the end-game). The tracker reads two of these
+ * (sends so far, when a chunk got its first holder) for the end-game; it decides, this counts.
  */
 export interface SwarmStats {
   /** Chunks leased from the control plane, first sends and resends. */
@@ -20,7 +21,7 @@ export interface SwarmStats {
 }
 
 export class SwarmLog {
-  private sends = 0;
+  private sends_ = 0;
   private endgame = 0;
   private readonly sent = new Set<number>();
   private readonly resendWhy: Record<string, number> = {};
@@ -32,7 +33,7 @@ export class SwarmLog {
 
   /** The control plane leases chunk c; `why` says what allowed a second send when it is one. */
   leased(c: number, why: () => string, endgame = false): void {
-    this.sends++;
+    this.sends_++;
     if (endgame) this.endgame++;
     if (this.sent.has(c)) {
       const w = why();
@@ -42,8 +43,14 @@ export class SwarmLog {
     this.sent.add(c);
   }
 
-  wasSent(c: number): boolean {
-    return this.sent.has(c);
+  /** Chunks the control plane was asked to send so far (the end-game's budget counts them). */
+  sends(): number {
+    return this.sends_;
+  }
+
+  /** When chunk c got its first holder. */
+  heldSince(c: number): number | undefined {
+    return this.firstHeld.get(c);
   }
 
   /** Chunk c now has `holders` holders (counted after the new one). */
@@ -61,7 +68,7 @@ export class SwarmLog {
     const waits = [...this.firstHeld].map(([c, t]) => ({ c, ms: (this.secondHeld.get(c) ?? now) - t })).sort((a, b) => a.ms - b.ms);
     const top = waits.at(-1);
     return {
-      serverSends: this.sends,
+      serverSends: this.sends_,
       resends: { ...this.resendWhy },
       resent: [...this.resentChunks].sort((a, b) => a - b),
       endgameSends: this.endgame,
