@@ -208,6 +208,28 @@ describe('rack fan-out over loopback', () => {
     expect(waits.filter((ms) => ms >= 500)).toEqual([500, 1000, 2000, 2000]);
   });
 
+  it('a lingering agent whose tracker call fails announces its last chunks on the next call, instead of leaving with them unannounced', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    const announced = new Set<number>();
+    let lingerCalls = 0;
+    const flaky = {
+      sources: async (r: Parameters<FanoutClient['sources']>[0]) => {
+        if (r.want.length === 0 && !r.leaving && ++lingerCalls === 1) throw new Error('tracker timed out');
+        const reply = await a.client.sources(r);
+        r.have.forEach((c) => announced.add(c));
+        return reply;
+      },
+      report: (r: Parameters<FanoutClient['report']>[0]) => a.client.report(r),
+    };
+    const sleep = () => new Promise<void>((r) => setTimeout(r, 1));
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: flaky, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 60_000, sleep, workers: 1 });
+    expect(lingerCalls).toBe(2);
+    expect(announced.size).toBe(manifest.sha256.length);
+  });
+
   it('fan-out switched off: the manifest is refused, naming the setting, so the agent downloads as before', async () => {
     await controlPlane();
     fanoutOn = false;
