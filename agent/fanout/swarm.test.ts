@@ -230,37 +230,6 @@ describe('rack fan-out over loopback', () => {
     expect(announced.size).toBe(manifest.sha256.length);
   });
 
-  it('a peer that answers busy is asked again for the same chunk after a short wait, not left for the tracker and the control plane', async () => {
-    await controlPlane();
-    const a = await machine(1);
-    const manifest = await a.client.manifest(FILE);
-    if (typeof manifest === 'string') throw new Error(manifest);
-    const asked = new Map<string, number>();
-    const full = http.createServer((req, res) => {
-      const n = (asked.get(req.url!) ?? 0) + 1;
-      asked.set(req.url!, n);
-      if (n === 1) return void res.writeHead(503, { 'retry-after': '1' }).end('busy\n'); // every chunk: busy once
-      const c = Number(req.url!.split('/').at(-1));
-      res.end(image.subarray(c * CHUNK, (c + 1) * CHUNK));
-    });
-    await new Promise<void>((r) => full.listen(0, '127.0.0.1', r));
-    let plans = 0;
-    const tracker = {
-      // the first plan: every chunk from the busy peer; any later one: from the control plane
-      sources: async (r: Parameters<FanoutClient['sources']>[0]) =>
-        r.want.length === 0 ? { plan: [], wanting: 0 } : ++plans === 1 ? { plan: [{ chunks: r.want, peer: { id: 'full', url: `http://127.0.0.1:${(full.address() as AddressInfo).port}` } }], wanting: 1 } : { plan: [{ chunks: r.want.slice(0, 8) }], wanting: 1 },
-      report: async () => undefined,
-    };
-    const sleep = () => new Promise<void>((r) => setTimeout(r, 1));
-    try {
-      const r = await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 0, sleep, workers: 1 });
-      expect(await readFile(a.disk)).toEqual(image);
-      expect({ fromServer: r.bytesFromServer, fromPeers: r.bytesFromPeers, plans }).toEqual({ fromServer: 0, fromPeers: image.length, plans: 1 });
-    } finally {
-      full.close();
-    }
-  });
-
   it('fan-out switched off: the manifest is refused, naming the setting, so the agent downloads as before', async () => {
     await controlPlane();
     fanoutOn = false;

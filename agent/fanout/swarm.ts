@@ -59,10 +59,6 @@ export interface FanoutResult {
 /** Wait after a plan that brought nothing (its peers were all busy), ms. */
 const BUSY_WAIT_MS = 200;
 
-/** Times a peer that answered busy (503) is asked again for the same chunk, and the wait before each, ms. */
-const BUSY_RETRIES = 2;
-const BUSY_RETRY_MS = 500;
-
 /** Tracker calls failed in a row before the agent takes chunks from the control plane without a plan. */
 const TRACKER_FAILURES_BEFORE_FALLBACK = 6;
 
@@ -243,28 +239,18 @@ async function fromPeer(s: Swarm, peer: { id: string; url: string }, chunks: num
 
 async function peerChunk(s: Swarm, peer: { url: string }, c: number): Promise<PeerReport['problem'] | 'busy' | undefined> {
   const url = `${peer.url}/fanout/${encodeURIComponent(s.o.manifest.image)}/${c}`;
-  let failed = 0;
-  let busy = 0;
-  while (failed < 2) {
+  for (let attempt = 0; attempt < 2; attempt++) {
     let data: Buffer;
     try {
       const res = await s.o.httpGet(url, {});
       if (res.status === 503 || res.status === 404) {
         count(s, `peer busy (${res.status})`);
         res.abort();
-        // A full peer frees a slot within about a chunk's time: asking it again costs the control
-        // plane nothing, going back to the tracker costs a call on its narrow link (at 200 agents,
-        // 2,119 busy answers were about as many tracker calls, a third of them all).
-        if (res.status === 503 && busy++ < BUSY_RETRIES) {
-          await pause(s, BUSY_RETRY_MS);
-          continue;
-        }
         return 'busy';
       }
       data = await bodyOf(res, chunkLength(s.o.manifest, c));
     } catch (err) {
       count(s, `peer ${failureCause(err as Error)}`);
-      failed++;
       continue; // a peer that vanishes costs one retry
     }
     if (!(await accept(s, c, data, 'peer'))) return 'corrupt';
