@@ -147,7 +147,7 @@ const sentBytes = () =>
     ? Number(/Sent (\d+) bytes/.exec(tc('dffo-cp', '-s', 'qdisc', 'show', 'dev', 'eth0'))?.[1] ?? NaN)
     : Number(execFileSync('ip', ['netns', 'exec', 'dffo-cp', 'cat', '/sys/class/net/eth0/statistics/tx_bytes'], { encoding: 'utf8' }));
 
-type Sent = Record<'tracker' | 'chunks' | 'other', { requests: number; bytes: number }>;
+type Sent = Record<'tracker' | 'chunks' | 'other', { requests: number; bytes: number }> & { swarm?: unknown };
 interface Cp { url: string; tokens: string[]; sent: () => Promise<Sent> }
 
 /** The control plane process's stdout as lines: the first is {url, tokens}, each later one answers "stats". */
@@ -161,7 +161,7 @@ async function controlPlane(c: ChildProcess): Promise<Cp> {
 
 /** Tracker and chunk traffic of the control plane during a round: what its link carried, by kind. */
 function describeSent(mode: string, n: number, a: Sent, b: Sent, seconds: number, linkBytes: number): string {
-  const d = (k: keyof Sent) => ({ requests: b[k].requests - a[k].requests, bytes: b[k].bytes - a[k].bytes });
+  const d = (k: 'tracker' | 'chunks' | 'other') => ({ requests: b[k].requests - a[k].requests, bytes: b[k].bytes - a[k].bytes });
   const t = d('tracker');
   const c = d('chunks');
   return `${mode} N=${n}: control plane sent ${(linkBytes / 1e6).toFixed(2)} MB on its link; HTTP: tracker ${t.requests} calls, ${(t.bytes / 1e6).toFixed(2)} MB ` +
@@ -209,6 +209,7 @@ async function round(mode: 'unicast' | 'fanout', n: number, cp: Cp, file: string
   const tcp1 = tcpCounters([...nss, 'dffo-cp']);
   const tcp = Object.fromEntries(TCP_COUNTERS.map((k) => [k, tcp1[k] - tcp0[k]]));
   console.error(describeSent(mode, n, sent0, sentAll, sentSeconds, linkBytes));
+  if (mode === 'fanout') console.error(`${mode} N=${n}: tracker ${JSON.stringify(sentAll.swarm)}`);
   console.error(`${mode} N=${n}: failures ${JSON.stringify(addUp(r.map((x) => x.failures)))}; tcp ${JSON.stringify(tcp)}; tbf drops on agent links ${tbfDrops(nss) - drops0}`);
   return { seconds: wall, cpBytes: sentBytes() - before, fromPeers: r.reduce((s, x) => s + x.fromPeers, 0), spent: (performance.now() - t0) / 1000 };
 }

@@ -54,15 +54,39 @@ function chunkAsked(url: string, m: FanoutManifest): number | undefined {
 }
 
 async function sendChunk(fh: FileHandle, m: FanoutManifest, i: number, res: http.ServerResponse): Promise<void> {
+  if (!res.socket || res.socket.destroyed) return; // the asker already gave up
   const len = Math.min(m.chunkBytes, m.rawBytes - i * m.chunkBytes);
   const buf = Buffer.allocUnsafe(len);
   try {
     const { bytesRead } = await fh.read(buf, 0, len, i * m.chunkBytes);
     if (bytesRead !== len) throw new Error(`read ${bytesRead} of ${len} bytes`);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': len });
-    await new Promise<void>((resolve) => res.end(buf, resolve));
+    res.end(buf);
+    await settled(res);
   } catch (err) {
     if (!res.headersSent) res.writeHead(500).end(`cannot read chunk ${i}: ${(err as Error).message}\n`);
     else res.destroy();
   }
+}
+
+/**
+ * Resolves when the answer is sent or its asker is gone. Waiting for end()'s callback alone kept
+ * an upload slot for good whenever the asker hung up first (its idle timer fired while this agent
+ * had no CPU): after MAX_UPLOADS of those the agent answered 503 to everyone, and at 200 agents
+ * 199 disks waited on three such peers until they left (docs/FANOUT.md).
+ */
+function settled(res: http.ServerResponse): Promise<void> {
+  const sock = res.socket;
+  if (res.writableFinished || !sock || sock.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('finish', done);
+      res.off('close', done);
+      sock.off('close', done);
+      resolve();
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    sock.once('close', done);
+  });
 }

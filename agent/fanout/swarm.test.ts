@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sampleFacts, type Harness } from '../../core/testing/api-harness.ts';
+import { sampleFacts } from '../../core/testing/api-harness.ts';
 import { createFanoutHarness } from '../../core/testing/fanout-harness.ts';
 import { nodeHttpGet } from '../actions/http-get.ts';
 import { FanoutClient } from './client.ts';
@@ -21,7 +21,7 @@ const image = randomBytes(40 * CHUNK + 1234);
 const checksum = `sha256:${createHash('sha256').update(image).digest('hex')}`;
 const FILE = 'rack.raw.gz';
 
-let h: Harness | undefined;
+let h: Awaited<ReturnType<typeof createFanoutHarness>> | undefined;
 let fanoutOn = true;
 afterEach(async () => {
   await h?.close();
@@ -79,6 +79,25 @@ describe('rack fan-out over loopback', () => {
     expect(await digestOfFile(a.disk)).toBe(checksum);
     expect(r).toMatchObject({ bytes: image.length, bytesFromServer: image.length, bytesFromPeers: 0 });
     expect(cp.sentBytes()).toBe(image.length);
+  });
+
+  it('the control plane tells the tracker the image\'s size when it serves the manifest, and each run it finished sending (so that lease holds)', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const tracker = h!.tracker;
+    const sizes: Array<[string, number]> = [];
+    const runs: Array<[string, number, number]> = [];
+    const describe0 = tracker.describe.bind(tracker);
+    const delivered0 = tracker.delivered.bind(tracker);
+    tracker.describe = (img, n) => (sizes.push([img, n]), describe0(img, n));
+    tracker.delivered = (img, agent, from, to) => (runs.push([agent, from, to]), delivered0(img, agent, from, to));
+    await image2disk(a, 0);
+    const chunks = Math.ceil(image.length / CHUNK);
+    expect(sizes).toEqual([[FILE, chunks]]);
+    const sent = runs.flatMap(([, from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i)).sort((x, y) => x - y);
+    expect(sent).toEqual(Array.from({ length: chunks }, (_, i) => i));
+    expect(new Set(runs.map(([agent]) => agent))).toEqual(new Set([a.name]));
+    expect(tracker.stats(FILE)).toMatchObject({ serverSends: chunks, resent: [] });
   });
 
   it('with a lying peer and a vanished one among them, every disk is still exactly the image, the liar is reported and dropped, and the control plane sends under 1.5x the image', async () => {
@@ -206,6 +225,28 @@ describe('rack fan-out over loopback', () => {
     const sleep = (ms: number) => (waits.push(ms), new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))));
     await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: others, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 60_000, sleep, workers: 1 });
     expect(waits.filter((ms) => ms >= 500)).toEqual([500, 1000, 2000, 2000]);
+  });
+
+  it('a lingering agent whose tracker call fails announces its last chunks on the next call, instead of leaving with them unannounced', async () => {
+    await controlPlane();
+    const a = await machine(1);
+    const manifest = await a.client.manifest(FILE);
+    if (typeof manifest === 'string') throw new Error(manifest);
+    const announced = new Set<number>();
+    let lingerCalls = 0;
+    const flaky = {
+      sources: async (r: Parameters<FanoutClient['sources']>[0]) => {
+        if (r.want.length === 0 && !r.leaving && ++lingerCalls === 1) throw new Error('tracker timed out');
+        const reply = await a.client.sources(r);
+        r.have.forEach((c) => announced.add(c));
+        return reply;
+      },
+      report: (r: Parameters<FanoutClient['report']>[0]) => a.client.report(r),
+    };
+    const sleep = () => new Promise<void>((r) => setTimeout(r, 1));
+    await fanoutWriteImage({ manifest, checksum, target: a.disk, tracker: flaky, seed: a.client.seed(FILE), httpGet: nodeHttpGet(5000), peerHost: '127.0.0.1', lingerMs: 60_000, sleep, workers: 1 });
+    expect(lingerCalls).toBe(2);
+    expect(announced.size).toBe(manifest.sha256.length);
   });
 
   it('fan-out switched off: the manifest is refused, naming the setting, so the agent downloads as before', async () => {

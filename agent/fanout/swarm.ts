@@ -372,11 +372,20 @@ function splitChunks(body: AsyncIterable<Uint8Array>, m: FanoutManifest, first: 
   return cutBytes(body, (i) => (i < count ? chunkLength(m, first + i) : undefined));
 }
 
+/** Tracker calls failed in a row after which a lingering agent stops serving (the control plane is gone, not busy). */
+const LINGER_TRACKER_FAILURES = 3;
+
 async function linger(s: Swarm): Promise<void> {
   const until = Date.now() + (s.o.lingerMs ?? 60_000);
-  for (let k = 0; Date.now() < until; k++) {
-    const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have: s.fresh.splice(0), want: [] }).catch(() => undefined);
-    if (!reply || reply.wanting === 0) return;
+  for (let k = 0, failed = 0; Date.now() < until; k++) {
+    const have = s.fresh.splice(0);
+    const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have, want: [] }).catch(() => undefined);
+    if (reply?.wanting === 0) return;
+    // A busy tracker: the last chunks are announced next time. Leaving at the first failure left
+    // them unannounced, and the control plane sent them again to the others.
+    if (!reply) s.fresh.push(...have);
+    failed = reply ? 0 : failed + 1;
+    if (failed >= LINGER_TRACKER_FAILURES) return;
     await pause(s, idleWait(500, k));
   }
 }

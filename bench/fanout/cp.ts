@@ -27,7 +27,9 @@ for (let i = 0; i < Number(nArg); i++) {
 const sent = countByKind(h.app.server);
 const url = await h.app.listen({ host, port: 8080 });
 process.stdout.write(JSON.stringify({ url, tokens }) + '\n');
-createInterface({ input: process.stdin }).on('line', (l) => l === 'stats' && process.stdout.write(JSON.stringify(sent) + '\n'));
+// the tracker's account of the swarm rides along: control-plane sends and why, single-holder times
+const stats = () => ({ ...sent, swarm: h.tracker.stats(basename(image)) });
+createInterface({ input: process.stdin }).on('line', (l) => l === 'stats' && process.stdout.write(JSON.stringify(stats()) + '\n'));
 process.stdin.on('end', () => void h.close().then(() => process.exit(0)));
 
 /** Which part of the control plane's traffic a request is: the tracker's, the image's chunks, or the rest. */

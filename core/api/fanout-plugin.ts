@@ -57,14 +57,16 @@ export async function fanoutPlugin(app: FastifyInstance, deps: FanoutDeps): Prom
     { ...machine, schema: { tags: ['Agent'], summary: 'Chunk digests of an image (computed once, kept beside it)' } },
     async (req) => {
       agent(req);
-      return manifestOf(req.params.file);
+      const m = await manifestOf(req.params.file);
+      deps.tracker.describe(m.image, m.sha256.length); // the end-game's budget is a share of the image
+      return m;
     },
   );
 
   app.get<{ Params: { file: string; range: string } }>(
     `${PREFIX}/images/:file/chunks/:range`,
     { ...machine, schema: { tags: ['Agent'], summary: 'Raw bytes of chunks FROM-TO (inclusive) of an image' } },
-    async (req, reply) => sendChunks(req, reply, agent(req), await manifestOf(req.params.file), servedFile(req.params.file), deps.logger),
+    async (req, reply) => sendChunks(req, reply, agent(req), await manifestOf(req.params.file), servedFile(req.params.file), deps),
   );
 
   app.post<{ Body: SourcesRequest }>(
@@ -102,7 +104,8 @@ function peerUrl(ip: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
-async function sendChunks(req: FastifyRequest<{ Params: { range: string } }>, reply: FastifyReply, name: string, m: Awaited<ReturnType<ManifestStore['get']>>, file: string, log: Logger) {
+async function sendChunks(req: FastifyRequest<{ Params: { range: string } }>, reply: FastifyReply, name: string, m: Awaited<ReturnType<ManifestStore['get']>>, file: string, deps: FanoutDeps) {
+  const log = deps.logger;
   const r = /^(\d+)-(\d+)$/.exec(req.params.range);
   if (!r) throw new DragonflyError('DF_ERR_INVALID', `chunk range "${req.params.range}" is not FROM-TO`);
   const [from, to] = [Number(r[1]), Number(r[2])];
@@ -111,6 +114,8 @@ async function sendChunks(req: FastifyRequest<{ Params: { range: string } }>, re
   const length = Math.min(m.rawBytes, (to + 1) * m.chunkBytes) - from * m.chunkBytes;
   log.debug({ machine: name, image: m.image, from, to }, 'fan-out: chunks from the control plane');
   reply.header('content-type', 'application/octet-stream').header('content-length', String(length));
+  // Every byte handed over: the tracker keeps these chunks leased to this agent while it is briefly silent.
+  reply.raw.once('finish', () => deps.tracker.delivered(m.image, name, from, to));
   async function* all() {
     if (!first.done) yield first.value;
     yield* body;

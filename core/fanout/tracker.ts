@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { SourceAssignment, SourcesReply } from '../contract/fanout.ts';
+import { SwarmLog, type SwarmStats } from './swarm-stats.ts';
 
 /** What the event stream tells the operator about the swarm (a peer dropped, and why). */
 export interface FanoutEvent {
@@ -26,7 +27,24 @@ export interface TrackerOptions {
   maxPerPeer?: number;
   /** An agent not heard from for this long is not counted as wanting, ms; default 15 000. */
   staleMs?: number;
+  /**
+   * A lease whose chunks the control plane finished sending holds while its agent was heard from
+   * within this long, ms; default 120 000. The bytes are with the agent: a silent agent (no CPU
+   * to spare at that moment) writes and announces them later, and a second send only doubles what
+   * the link carries. An agent silent this long is taken for gone and its chunks sent again.
+   */
+  deliveredLeaseMs?: number;
+  /** A chunk with one holder this long while other agents want it is in the end-game, ms; default 10 000. */
+  endgameAfterMs?: number;
 }
+
+/**
+ * End-game sends the control plane may make beyond one per chunk, as a share of the image's
+ * chunks: 0.1·S on top of S leaves 0.4·S of the 1.5·S budget for tracker calls and TCP/IP.
+ */
+const ENDGAME_SHARE = 0.1;
+/** Assumed time a peer takes per chunk until it has served one (then its own average counts), ms. */
+const UNPROVEN_CHUNK_MS = 1000;
 
 /**
  * The wait the tracker suggests to an agent it has nothing for, per other agent still wanting
@@ -57,6 +75,15 @@ interface Peer {
   assigned: Array<{ t: number; chunk: number; to: string }>;
   wanting: boolean;
   seen: number;
+  /** Its recent time per chunk served, assignment to announcement, ms (moving average): fast peers seed more. */
+  chunkMs?: number;
+}
+
+interface Lease {
+  agent: string;
+  until: number;
+  /** The control plane sent all of the chunk's bytes to the agent (its response finished). */
+  delivered?: boolean;
 }
 
 interface Swarm {
@@ -66,7 +93,10 @@ interface Swarm {
   /** peer -> agents that could not reach it: they are not sent to it again. */
   unreachableBy: Map<string, Set<string>>;
   /** chunk -> who fetches it from the control plane, until when. */
-  serverLeases: Map<number, { agent: string; until: number }>;
+  serverLeases: Map<number, Lease>;
+  log: SwarmLog;
+  /** Chunks of the image, once its manifest was served: what the end-game's budget is a share of. */
+  chunks?: number;
 }
 
 /**
@@ -84,7 +114,24 @@ export class FanoutTracker {
 
   constructor(o: TrackerOptions = {}) {
     this.now = o.now ?? Date.now;
-    this.o = { serverLeaseMs: o.serverLeaseMs ?? 30_000, maxServerChunks: o.maxServerChunks ?? 8, maxPerPeer: o.maxPerPeer ?? 4, staleMs: o.staleMs ?? 15_000 };
+    this.o = {
+      serverLeaseMs: o.serverLeaseMs ?? 30_000, maxServerChunks: o.maxServerChunks ?? 8, maxPerPeer: o.maxPerPeer ?? 4, staleMs: o.staleMs ?? 15_000,
+      deliveredLeaseMs: o.deliveredLeaseMs ?? 120_000, endgameAfterMs: o.endgameAfterMs ?? 10_000,
+    };
+  }
+
+  /** The image has `chunks` chunks (its manifest was served): sets the end-game's budget. */
+  describe(image: string, chunks: number): void {
+    this.swarm(image).chunks = chunks;
+  }
+
+  /** The control plane finished sending chunks from..to to `agent`: their leases no longer lapse while it is briefly silent. */
+  delivered(image: string, agent: string, from: number, to: number): void {
+    const leases = this.swarm(image).serverLeases;
+    for (let c = from; c <= to; c++) {
+      const lease = leases.get(c);
+      if (lease?.agent === agent) lease.delivered = true;
+    }
   }
 
   /** Records what `agent` holds, then plans sources for up to the wanted chunks. */
@@ -108,6 +155,7 @@ export class FanoutTracker {
   report(image: string, reportedBy: string, peer: string, problem: FanoutEvent['problem'], chunk?: number): FanoutEvent | undefined {
     const swarm = this.swarm(image);
     if (swarm.dropped.has(peer)) return undefined;
+    swarm.log.reported(problem, false);
     if (problem === 'unreachable') {
       // One agent failing to reach a peer (a busy moment, another segment) says little: that agent
       // stops asking it; everyone does once UNREACHABLE_QUORUM agents could not reach it.
@@ -117,6 +165,7 @@ export class FanoutTracker {
     }
     swarm.dropped.add(peer);
     swarm.peers.delete(peer);
+    swarm.log.reported('dropped', true);
     const ev: FanoutEvent = { kind: 'peer-dropped', image, peer, problem, reportedBy, ...(chunk !== undefined ? { chunk } : {}) };
     this.events.emit('event', ev);
     return ev;
@@ -127,9 +176,14 @@ export class FanoutTracker {
     return [...this.swarm(image).peers].filter(([, p]) => p.have.has(chunk)).map(([id]) => id);
   }
 
+  /** What the swarm of `image` did so far (control-plane sends and why, single-holder times, reports). */
+  stats(image: string): SwarmStats {
+    return this.swarm(image).log.stats(this.now());
+  }
+
   private swarm(image: string): Swarm {
     let s = this.swarms.get(image);
-    if (!s) this.swarms.set(image, (s = { peers: new Map(), dropped: new Set(), unreachableBy: new Map(), serverLeases: new Map() }));
+    if (!s) this.swarms.set(image, (s = { peers: new Map(), dropped: new Set(), unreachableBy: new Map(), serverLeases: new Map(), log: new SwarmLog() }));
     return s;
   }
 
@@ -140,12 +194,19 @@ export class FanoutTracker {
     p.wanting = wanting;
     p.seen = this.now();
     for (const c of have) {
+      if (!p.have.has(c)) swarm.log.held(c, this.countHolders(swarm, c) + 1, p.seen);
       p.have.add(c);
       if (swarm.serverLeases.get(c)?.agent === agent) swarm.serverLeases.delete(c);
     }
     if (have.length) {
       const got = new Set(have);
-      for (const q of swarm.peers.values()) q.assigned = q.assigned.filter((a) => a.to !== agent || !got.has(a.chunk));
+      for (const q of swarm.peers.values()) {
+        q.assigned = q.assigned.filter((a) => {
+          if (a.to !== agent || !got.has(a.chunk)) return true;
+          servedIn(q, p!.seen - a.t);
+          return false;
+        });
+      }
     }
     return p;
   }
@@ -161,7 +222,12 @@ export class FanoutTracker {
   private plan(swarm: Swarm, agent: string, want: number[], serverRoom: number): SourceAssignment[] {
     const now = this.now();
     const others = [...swarm.peers].filter(([id]) => id !== agent && !swarm.dropped.has(id) && !swarm.unreachableBy.get(id)?.has(agent));
-    for (const [, p] of others) p.assigned = p.assigned.filter((a) => now - a.t < LOAD_WINDOW_MS);
+    for (const [, p] of others) {
+      const before = p.assigned.length;
+      p.assigned = p.assigned.filter((a) => now - a.t < LOAD_WINDOW_MS);
+      // not delivered within the window (slow, starved, or busy): that is its pace for now
+      for (let k = p.assigned.length; k < before; k++) servedIn(p, LOAD_WINDOW_MS);
+    }
     // A holder already given out more than it can send in the window is left alone: the chunk
     // waits for a second holder rather than piling onto the first (its uploads are bounded).
     const holdersOf = (c: number) => others.filter(([, p]) => p.have.has(c));
@@ -169,8 +235,12 @@ export class FanoutTracker {
     const fromPeer = new Map<string, number[]>();
     const fromServer: number[] = [];
     for (const { c, holders } of byRarity) {
-      if (holders.length > 0) this.assignToPeer(c, agent, holders.filter(([, p]) => p.assigned.length < SATURATED), fromPeer, now);
-      else if (fromServer.length < serverRoom && this.leaseFromServer(swarm, c, agent, now)) fromServer.push(c);
+      const room = fromServer.length < serverRoom;
+      if (holders.length === 0) {
+        if (room && this.leaseFromServer(swarm, c, agent, now)) fromServer.push(c);
+      } else if (room && this.inEndgame(swarm, c, now) && this.leaseFromServer(swarm, c, agent, now, true)) {
+        fromServer.push(c); // its one holder is not passing it on: a second copy from the control plane, within budget
+      } else this.assignToPeer(c, agent, holders.filter(([, p]) => p.assigned.length < SATURATED), fromPeer, now);
     }
     const plan: SourceAssignment[] = [...fromPeer].map(([id, chunks]) => ({ chunks: chunks.sort((a, b) => a - b), peer: { id, url: swarm.peers.get(id)!.url } }));
     if (fromServer.length) plan.push({ chunks: fromServer.sort((a, b) => a - b) });
@@ -180,23 +250,67 @@ export class FanoutTracker {
   private assignToPeer(c: number, to: string, holders: Array<[string, Peer]>, fromPeer: Map<string, number[]>, now: number): void {
     const open = holders.filter(([id]) => (fromPeer.get(id)?.length ?? 0) < this.o.maxPerPeer);
     if (open.length === 0) return;
-    const [id, p] = open.reduce((best, h) => (h[1].assigned.length < best[1].assigned.length ? h : best));
+    // The holder expected to deliver soonest: its load times its own pace (fast peers seed more).
+    const [id, p] = open.reduce((best, h) => (expectedMs(h[1]) < expectedMs(best[1]) ? h : best));
     p.assigned.push({ t: now, chunk: c, to });
     fromPeer.set(id, [...(fromPeer.get(id) ?? []), c]);
   }
 
-  private leaseFromServer(swarm: Swarm, c: number, agent: string, now: number): boolean {
+  private leaseFromServer(swarm: Swarm, c: number, agent: string, now: number, endgame = false): boolean {
     const lease = swarm.serverLeases.get(c);
     const lessee = lease && lease.agent !== agent ? swarm.peers.get(lease.agent) : undefined;
-    if (lessee && (lease!.until > now || now - lessee.seen < this.o.serverLeaseMs)) return false;
+    if (lessee && this.leaseHolds(lease!, lessee, now)) return false;
+    swarm.log.leased(c, () => (endgame ? 'end-game' : resendReason(swarm, c, agent, lease)), endgame);
     swarm.serverLeases.set(c, { agent, until: now + this.o.serverLeaseMs });
     return true;
+  }
+
+  private leaseHolds(lease: Lease, lessee: Peer, now: number): boolean {
+    const silent = now - lessee.seen;
+    return lease.until > now || silent < this.o.serverLeaseMs || (lease.delivered === true && silent < this.o.deliveredLeaseMs);
+  }
+
+  /**
+   * Chunk c has had one holder for endgameAfterMs while at least two agents want it, and the
+   * control plane has budget left for a second copy: that holder is slow or starved, and everyone
+   * else waits on it (at 200 agents, 198 disks waited about a minute for chunks one agent held).
+   */
+  private inEndgame(swarm: Swarm, c: number, now: number): boolean {
+    if (swarm.chunks === undefined || swarm.log.sends() + 1 > swarm.chunks * (1 + ENDGAME_SHARE)) return false;
+    const since = swarm.log.heldSince(c);
+    if (since === undefined || now - since < this.o.endgameAfterMs || this.countHolders(swarm, c) !== 1) return false;
+    let waiting = 0;
+    for (const p of swarm.peers.values()) if (p.wanting && !p.have.has(c) && now - p.seen < this.o.staleMs) waiting++;
+    return waiting >= 2;
+  }
+
+  private countHolders(swarm: Swarm, c: number): number {
+    let n = 0;
+    for (const p of swarm.peers.values()) if (p.have.has(c)) n++;
+    return n;
   }
 
   private wanting(swarm: Swarm, agent: string): number {
     const now = this.now();
     return [...swarm.peers].filter(([id, p]) => id !== agent && p.wanting && now - p.seen < this.o.staleMs).length;
   }
+}
+
+/** How long a peer would take to serve one more chunk: its outstanding ones and its pace. */
+const expectedMs = (p: Peer): number => (p.assigned.length + 1) * (p.chunkMs ?? UNPROVEN_CHUNK_MS);
+
+/** A chunk assigned to `p` arrived `ms` after its assignment: folded into p's pace. */
+function servedIn(p: Peer, ms: number): void {
+  p.chunkMs = p.chunkMs === undefined ? ms : 0.7 * p.chunkMs + 0.3 * ms;
+}
+
+/** Why the control plane is about to send chunk c a second time (the swarm's diagnostics). */
+function resendReason(swarm: Swarm, c: number, agent: string, lease: { agent: string } | undefined): string {
+  if (lease?.agent === agent) return 'same agent asks again (its run failed)';
+  if (lease) return swarm.peers.has(lease.agent) ? 'lease lapsed (lessee silent)' : 'lessee left or dropped';
+  const holders = [...swarm.peers].filter(([, p]) => p.have.has(c));
+  if (holders.length === 0) return 'holders left or dropped';
+  return 'holders not reachable for the asker';
 }
 
 /** How long an agent with nothing to do should wait before asking again, with `wanting` others waiting too. */
