@@ -41,8 +41,12 @@
 # arm64 apt state, debian-arch.mjs: the host's dpkg is not changed), console on the PL011 UART
 # (ttyAMA0). Partition 1 stays (unused), so the ESP is partition 2 as in the other variants.
 #
+# DISK_VARIANT=arm64-signed (output .cache/lab-disk-arm64-signed): arm64 for Secure Boot, laid
+# out as `signed` is: \EFI\BOOT\BOOTAA64.EFI = shimaa64 (shim-signed's arm64 .deb), beside it
+# grubaa64.efi (grub-efi-arm64-signed's arm64 .deb), both fetched like the arm64 kernel.
+#
 # Environment: DISK_MIB (image size, default 64), LAB_DISK_DIR (output dir), FORCE=1 (rebuild),
-#   DISK_VARIANT (plain, default, signed or arm64).
+#   DISK_VARIANT (plain, default, signed, arm64 or arm64-signed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -51,8 +55,12 @@ case "$DISK_VARIANT" in
   plain) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk} ;;
   signed) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk-signed} ;;
   arm64) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk-arm64} ;;
-  *) echo "DISK_VARIANT must be plain, signed or arm64, not \"$DISK_VARIANT\"" >&2; exit 2 ;;
+  arm64-signed) out=${LAB_DISK_DIR:-$repo/.cache/lab-disk-arm64-signed} ;;
+  *) echo "DISK_VARIANT must be plain, signed, arm64 or arm64-signed, not \"$DISK_VARIANT\"" >&2; exit 2 ;;
 esac
+# The variant's two axes: which CPU the disk boots on, and whether its UEFI chain is signed.
+case "$DISK_VARIANT" in arm64*) CPU=arm64 ;; *) CPU=amd64 ;; esac
+case "$DISK_VARIANT" in *signed) SIGNED=1 ;; *) SIGNED=0 ;; esac
 SIGNED_SHIM=/usr/lib/shim/shimx64.efi.signed
 SIGNED_GRUB=/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
 DISK_MIB=${DISK_MIB:-64}
@@ -66,7 +74,9 @@ die() { log "FATAL: $*"; exit 1; }
 stamp_of() {
   {
     cat "$0" "$KDEB" "$BDEB"; echo "$DISK_MIB $DISK_VARIANT"
-    case "$DISK_VARIANT" in signed) cat "$SIGNED_SHIM" "$SIGNED_GRUB" ;; arm64) cat "$GDEB" ;; esac
+    [ "$SIGNED" = 1 ] && cat "$SIGNED_SHIM" "$SIGNED_GRUB"
+    [ "$DISK_VARIANT" = arm64 ] && cat "$GDEB"
+    true
   } | sha256sum | cut -c1-16
 }
 
@@ -224,6 +234,27 @@ bios_setup() {
   dd if="$core" of="$img" bs=512 seek="$at" conv=notrunc status=none
 }
 
+# arm64_signed_chain: SIGNED_SHIM and SIGNED_GRUB from the arm64 .debs of shim-signed and
+# grub-efi-arm64-signed, unpacked into the cache (the host, an amd64 one, has no arm64 packages).
+arm64_signed_chain() {
+  local sdeb gdeb dir=$out/signed-arm64
+  sdeb=$(arm64_deb shim-signed) && gdeb=$(arm64_deb grub-efi-arm64-signed) || die "cannot fetch the arm64 signed shim and GRUB"
+  mkdir -p "$dir"
+  dpkg --fsys-tarfile "$sdeb" | tar -x -O ./usr/lib/shim/shimaa64.efi.signed >"$dir/shimaa64.efi"
+  dpkg --fsys-tarfile "$gdeb" | tar -x -O ./usr/lib/grub/arm64-efi-signed/grubaa64.efi.signed >"$dir/grubaa64.efi"
+  SIGNED_SHIM=$dir/shimaa64.efi SIGNED_GRUB=$dir/grubaa64.efi
+}
+
+# put_signed_chain ESP REMOVABLE GRUBNAME: shim as the removable-media loader, the signed GRUB
+# beside it (shim loads it from its own directory) and grub.cfg where the signed GRUB looks:
+# Debian builds it with the prefix /EFI/debian on the device it came from.
+put_signed_chain() {
+  mcopy -i "$1" "$SIGNED_SHIM" "::/EFI/BOOT/$2"
+  mcopy -i "$1" "$SIGNED_GRUB" "::/EFI/BOOT/$3"
+  mmd -i "$1" ::/EFI/debian
+  mcopy -i "$1" "$WORK/grub.cfg" ::/EFI/debian/grub.cfg
+}
+
 WORK=""
 cleanup() {
   set +e
@@ -235,10 +266,11 @@ trap 'exit 130' INT TERM
 need_tools
 mkdir -p "$out"
 CONSOLE=console=ttyS0,115200
-if [ "$DISK_VARIANT" = arm64 ]; then
+if [ "$CPU" = arm64 ]; then
   CONSOLE=console=ttyAMA0,115200 # the virt machine's (and most arm64 servers') PL011 UART
   KPKG=$(arm64_deb kernel) || die "cannot resolve linux-image-arm64 for arm64"
   KDEB=$(arm64_deb "$KPKG") && BDEB=$(arm64_deb busybox-static) && GDEB=$(arm64_deb grub-efi-arm64-bin) || die "cannot fetch the arm64 packages"
+  [ "$SIGNED" = 1 ] && arm64_signed_chain
 else
   KPKG=$(kernel_pkg)
   [ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 (apt-get update first)"
@@ -281,12 +313,9 @@ printf 'search --no-floppy --label --set=root %s\nset prefix=($root)/boot/grub\n
 mods="part_gpt fat search search_label normal configfile linux echo test sleep"
 mkdir -p "$WORK/pc"
 if [ "$DISK_VARIANT" = signed ]; then
-  # shim loads grubx64.efi from its own directory; Debian's signed GRUB has the prefix
-  # /EFI/debian on the device it came from and sources grub.cfg there.
-  mcopy -i "$esp" "$SIGNED_SHIM" ::/EFI/BOOT/BOOTX64.EFI
-  mcopy -i "$esp" "$SIGNED_GRUB" ::/EFI/BOOT/grubx64.efi
-  mmd -i "$esp" ::/EFI/debian
-  mcopy -i "$esp" "$WORK/grub.cfg" ::/EFI/debian/grub.cfg
+  put_signed_chain "$esp" BOOTX64.EFI grubx64.efi
+elif [ "$DISK_VARIANT" = arm64-signed ]; then
+  put_signed_chain "$esp" BOOTAA64.EFI grubaa64.efi
 elif [ "$DISK_VARIANT" = arm64 ]; then
   # The host's grub-mkimage builds for any target given that target's module directory.
   dpkg --fsys-tarfile "$GDEB" | tar -x -C "$WORK" ./usr/lib/grub/arm64-efi
@@ -296,7 +325,7 @@ else
   grub-mkimage -O x86_64-efi -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/BOOTX64.EFI" $mods all_video
   mcopy -i "$esp" "$WORK/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 fi
-if [ "$DISK_VARIANT" != arm64 ]; then # no BIOS on arm64
+if [ "$CPU" != arm64 ]; then # no BIOS on arm64
   grub-mkimage -O i386-pc -p /boot/grub -c "$WORK/early.cfg" -o "$WORK/pc/core.img" biosdisk $mods
   bios_setup "$img" "$WORK/pc/core.img" 2048
 fi

@@ -28,10 +28,14 @@ arm64_vm_start() {
   : >"$d/serial.log"
   rm -f "$d/qemu.pid"
   [ -f "$d/vars.fd" ] || cp "$AAVMF_VARS" "$d/vars.fd"
+  # VM_BOOTINDEX=0 (as vm_start): no QEMU boot order, so AAVMF boots by the NVRAM BootOrder and
+  # connects every device, not only the ones QEMU listed (a disk left out is invisible to GRUB).
+  local nic="virtio-net-pci,netdev=n0,mac=$mac,romfile="
+  [ "${VM_BOOTINDEX:-1}" = 1 ] && nic+=",bootindex=1"
   ip netns exec "$NS_SRV" qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg -m 1024 -smp 2 \
     -nographic -no-reboot -monitor none -serial "file:$d/serial.log" -pidfile "$d/qemu.pid" \
     -drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_CODE" -drive "if=pflash,format=raw,unit=1,file=$d/vars.fd" \
-    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=1" \
+    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$nic" \
     "$@" </dev/null >"$d/qemu.out" 2>&1 &
   echo $! >"$d/qemu.pid"
   now >"$d/started"

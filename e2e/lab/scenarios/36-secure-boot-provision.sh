@@ -33,13 +33,14 @@ sbp_boot() {
   sb_vm "$1" "$2" -m 1536 -smp 2 -drive "if=none,id=pd,format=raw,file=$d/disk.img" -device "virtio-blk-pci,drive=pd,serial=dfp-disk"
 }
 
-# ck_sb_local_boot NAME MAC: this power-on went network -> shim -> GRUB -> "local" -> the disk's
-# shim -> the installed OS, which saw Secure Boot enforced.
+# ck_sb_local_boot NAME MAC [SHIM LOADER]: this power-on went network -> shim -> GRUB -> "local"
+# -> the disk's shim -> the installed OS, which saw Secure Boot enforced. SHIM and LOADER (the
+# network shim's name and the disk's loader, default x64's) let arm64 use the same check.
 ck_sb_local_boot() {
-  local d f hw since at out line; d=$(vm_dir "$1"); f=$(vm_serial "$1"); hw=$(cat "$d/hw")
+  local d f hw since at out line shim=${3:-shimx64.efi} loader=${4:-/EFI/BOOT/BOOTX64.EFI}; d=$(vm_dir "$1"); f=$(vm_serial "$1"); hw=$(cat "$d/hw")
   since=$(vm_started_iso "$1")
-  vm_wait_serial "$1" 'NBP filename is shimx64\.efi' 150 || return 1
-  vm_wait_serial "$1" 'Dragonfly: starting /EFI/BOOT/BOOTX64.EFI from the local disk' 180 || return 1
+  vm_wait_serial "$1" "NBP filename is ${shim//./\\.}" 150 || return 1
+  vm_wait_serial "$1" "Dragonfly: starting ${loader//./\\.} from the local disk" 180 || return 1
   vm_wait_serial "$1" "DRAGONFLY-LOCAL-BOOT-OK $hw firmware=uefi" "$PROV_TIMEOUT" || return 1
   at=$(vm_age "$1")
   vm_wait_serial "$1" "DRAGONFLY-SEED $PROV_SEED" 30 || return 1
