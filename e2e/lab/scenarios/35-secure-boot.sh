@@ -26,12 +26,14 @@ cp_secure_boot() {
   need_cp full
 }
 
+# check_refuses_unsigned NAME [NBP [SECONDS SECONDS]]: the firmware got the unsigned iPXE
+# (snponly.efi; ipxe-arm64.efi on arm64, slower under TCG) and refused it; iPXE never started.
 check_refuses_unsigned() {
-  local name=$1
-  vm_wait_serial "$name" 'NBP filename is snponly\.efi' 150 || return 1
-  vm_wait_serial "$name" 'Access Denied|Security Violation' 120 || return 1
+  local name=$1 nbp=${2:-snponly.efi} t_nbp=${3:-150} t_refused=${4:-120}
+  vm_wait_serial "$name" "NBP filename is ${nbp//./\\.}" "$t_nbp" || return 1
+  vm_wait_serial "$name" 'Access Denied|Security Violation' "$t_refused" || return 1
   if grep -aq 'iPXE initialising\|iPXE 1\.' "$(vm_serial "$name")"; then note "iPXE started although unsigned"; return 1; fi
-  note "firmware refused snponly.efi at $(vm_age "$name")s: $(tr -d '\r' <"$(vm_serial "$name")" | grep -aoE '(Access Denied|Security Violation)' | head -n1)"
+  note "firmware refused $nbp at $(vm_age "$name")s: $(tr -d '\r' <"$(vm_serial "$name")" | grep -aoE '(Access Denied|Security Violation)' | head -n1)"
 }
 
 # check_refused_then_signed NAME: a machine known as Secure Boot off whose firmware now enforces

@@ -10,16 +10,18 @@ SCENARIOS+=(secure_boot_http)
 SBH_FULL_MAC=52:54:00:98:00:37
 SBH_PROXY_MAC=52:54:00:98:00:38
 
-# check_sb_http_chain NAME: the firmware downloaded the machine's RAM disk over HTTP (never
-# PXE), shim and GRUB started from it and GRUB loaded the signed agent kernel.
+# check_sb_http_chain NAME [ARCH [SECONDS]]: the firmware downloaded the machine's RAM disk over
+# HTTP (never PXE; ARCH arm64: the arm64 disk, ?arch=arm64), shim and GRUB started from it and
+# GRUB loaded the signed agent kernel.
 check_sb_http_chain() {
-  local name=$1 mac
+  local name=$1 arch=${2:-amd64} t=${3:-200} mac query=""
   mac=$(tr ':' '-' <"$(vm_dir "$name")/mac")
-  vm_wait_serial "$name" "URI: http://$SRV_IP:$CP_PORT/boot/secureboot/$mac/boot\.img" 200 || return 1
+  [ "$arch" = amd64 ] || query="\\?arch=$arch"
+  vm_wait_serial "$name" "URI: http://$SRV_IP:$CP_PORT/boot/secureboot/$mac/boot\\.img$query" "$t" || return 1
   if grep -aq 'Start PXE over IPv' "$(vm_serial "$name")"; then note "the firmware tried PXE (fw_cfg not honoured)"; return 1; fi
   # The kernel runs `quiet` (agentKernelArgs): that Secure Boot held is the agent's fact, checked next.
-  vm_wait_serial "$name" 'Dragonfly: loading the agent' 180 || return 1
-  note "RAM disk -> shim -> GRUB -> signed kernel at $(vm_age "$name")s after power-on"
+  vm_wait_serial "$name" 'Dragonfly: loading the agent' "$t" || return 1
+  note "RAM disk ($arch) -> shim -> GRUB -> signed kernel at $(vm_age "$name")s after power-on"
 }
 
 # sb_http_run NAME MODE TAP MAC: one Secure Boot, HTTP-only VM from power-on to registered.

@@ -24,31 +24,12 @@ a64sb_vm() {
   AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.ms.fd AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.ms.fd arm64_vm_start "$name" "$tap" "$mac" "$@"
 }
 
-# ck_a64sb_refuses NAME: the firmware got ipxe-arm64.efi and refused it; iPXE never started.
-ck_a64sb_refuses() {
-  local name=$1
-  vm_wait_serial "$name" 'NBP filename is ipxe-arm64\.efi' 300 || return 1
-  vm_wait_serial "$name" 'Access Denied|Security Violation' 180 || return 1
-  if grep -aq 'iPXE initialising\|iPXE 1\.' "$(vm_serial "$name")"; then note "iPXE started although unsigned"; return 1; fi
-  note "firmware refused ipxe-arm64.efi at $(vm_age "$name")s: $(tr -d '\r' <"$(vm_serial "$name")" | grep -aoE '(Access Denied|Security Violation)' | head -n1)"
-}
-
 # ck_a64sb_chain NAME: shimaa64 -> grubaa64 -> the arm64 per-MAC configuration, GRUB loading the agent.
 ck_a64sb_chain() {
   local name=$1
   vm_wait_serial "$name" 'NBP filename is shimaa64\.efi' 300 || return 1
   vm_wait_serial "$name" 'Dragonfly: loading the agent' 300 || return 1
   note "shimaa64 -> grubaa64 -> per-MAC config at $(vm_age "$name")s after power-on"
-}
-
-# ck_a64sb_http NAME: PXE off: the firmware fetched the arm64 RAM disk over HTTP, GRUB in it ran the configuration.
-ck_a64sb_http() {
-  local name=$1 mac
-  mac=$(tr ':' '-' <"$(vm_dir "$name")/mac")
-  vm_wait_serial "$name" "URI: http://$SRV_IP:$CP_PORT/boot/secureboot/$mac/boot\.img\?arch=arm64" 300 || return 1
-  if grep -aq 'Start PXE over IPv' "$(vm_serial "$name")"; then note "the firmware tried PXE (fw_cfg not honoured)"; return 1; fi
-  vm_wait_serial "$name" 'Dragonfly: loading the agent' 300 || return 1
-  note "RAM disk -> shimaa64 -> grubaa64 -> configuration at $(vm_age "$name")s after power-on"
 }
 
 # ck_a64sb_registered NAME: the arm64 agent, started through the signed chain, registered with
@@ -67,7 +48,7 @@ scenario_arm64_secure_boot() {
   local p=arm64-secure-boot
   cp_secure_boot off
   a64sb_vm a64sb-control "$A64SB_CTRL_MAC"
-  check "$p: firmware refuses unsigned ipxe-arm64.efi (control)" ck_a64sb_refuses a64sb-control
+  check "$p: firmware refuses unsigned ipxe-arm64.efi (control)" check_refuses_unsigned a64sb-control ipxe-arm64.efi 300 180
   vm_stop a64sb-control
 
   cp_secure_boot auto
@@ -83,7 +64,7 @@ scenario_arm64_secure_boot() {
 
   http_capture_start a64sb-http "$A64SB_HTTP_MAC"
   a64sb_vm a64sb-http "$A64SB_HTTP_MAC" dfltap2 "${HTTP_ONLY_FW[@]}"
-  check "$p: HTTP boot only: arm64 RAM disk -> shimaa64 -> grubaa64" ck_a64sb_http a64sb-http
+  check "$p: HTTP boot only: arm64 RAM disk -> shimaa64 -> grubaa64" check_sb_http_chain a64sb-http arm64 300
   if passed && has_arm64_agent_image; then
     check "$p: HTTP boot only: registered aarch64, secureBoot true" ck_a64sb_registered a64sb-http
   fi
