@@ -48,11 +48,14 @@ check_refused_then_signed() {
   note "iPXE refused, then RAM disk -> shim -> GRUB at $(vm_age "$name")s after power-on"
 }
 
+# check_signed_chain NAME [SHIM [SECONDS SECONDS]]: over PXE the firmware got the signed shim
+# (shimaa64.efi on arm64, slower under TCG), which started GRUB, which read the per-MAC
+# configuration and is loading the agent.
 check_signed_chain() {
-  local name=$1
-  vm_wait_serial "$name" 'NBP filename is shimx64\.efi' 150 || return 1
-  vm_wait_serial "$name" 'Dragonfly: loading the agent' 180 || return 1
-  note "shim -> GRUB -> per-MAC config at $(vm_age "$name")s after power-on"
+  local name=$1 shim=${2:-shimx64.efi} t_nbp=${3:-150} t_agent=${4:-180}
+  vm_wait_serial "$name" "NBP filename is ${shim//./\\.}" "$t_nbp" || return 1
+  vm_wait_serial "$name" 'Dragonfly: loading the agent' "$t_agent" || return 1
+  note "$shim -> GRUB -> per-MAC config at $(vm_age "$name")s after power-on"
 }
 
 scenario_secure_boot() {

@@ -24,14 +24,6 @@ a64sb_vm() {
   AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.ms.fd AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.ms.fd arm64_vm_start "$name" "$tap" "$mac" "$@"
 }
 
-# ck_a64sb_chain NAME: shimaa64 -> grubaa64 -> the arm64 per-MAC configuration, GRUB loading the agent.
-ck_a64sb_chain() {
-  local name=$1
-  vm_wait_serial "$name" 'NBP filename is shimaa64\.efi' 300 || return 1
-  vm_wait_serial "$name" 'Dragonfly: loading the agent' 300 || return 1
-  note "shimaa64 -> grubaa64 -> per-MAC config at $(vm_age "$name")s after power-on"
-}
-
 # ck_a64sb_registered NAME: the arm64 agent, started through the signed chain, registered with
 # arch aarch64, the VM's 2 CPUs, UEFI and secureBoot true (from the SecureBoot EFI variable).
 ck_a64sb_registered() {
@@ -53,7 +45,7 @@ scenario_arm64_secure_boot() {
 
   cp_secure_boot auto
   a64sb_vm a64sb "$A64SB_MAC"
-  check "$p: shimaa64 -> grubaa64 -> arm64 agent config" ck_a64sb_chain a64sb
+  check "$p: shimaa64 -> grubaa64 -> arm64 agent config" check_signed_chain a64sb shimaa64.efi 300 300
   if ! has_arm64_agent_image; then
     local why="no arm64 agent image in dist/agent-image-arm64 (npm run build:agent-image -- --arch arm64)"
     if [ "${LAB_REQUIRE_AGENT:-0}" = 1 ]; then record "$p: registered aarch64, secureBoot true" FAIL 0 "$why"; else skip "$p: registered aarch64, secureBoot true" "$why"; fi
