@@ -109,7 +109,7 @@ a64p_run() {
   passed && check "$p: disk equals the image" ck_a64p_disk "$name"
   if passed; then
     a64p_boot "$name"
-    check "$p: reboot, NIC first: iPXE sanboot -> installed OS" ck_local_boot "$name" uefi "$A64P_MAC"
+    check "$p: reboot, NIC first: iPXE sanboot -> installed OS" ck_local_boot "$name" uefi "$A64P_MAC" ipxe
     passed && check "$p: Ready" ck_ready "$A64P_MAC"
   fi
   vm_stop "$name"

@@ -93,15 +93,16 @@ ck_installed() { # NAME: workflow Succeeded, then the agent's reboot ends QEMU
   now >"$d/installed"
   note "$out; VM off at $(vm_age "$1") s"
 }
-ck_local_boot() { # NAME FW MAC: marker + seed on the console, the script served was "local"
+ck_local_boot() { # NAME FW MAC [ipxe]: marker + seed on the console, the script served was "local"
   local d hw since out; d=$(vm_dir "$1"); hw=$(cat "$d/hw")
   since=$(vm_started_iso "$1")
   vm_wait_serial "$1" "DRAGONFLY-LOCAL-BOOT-OK $hw firmware=$2" "$PROV_TIMEOUT" || return 1
   local at; at=$(vm_age "$1")
   vm_wait_serial "$1" "DRAGONFLY-SEED $PROV_SEED" 30 || return 1
-  # BIOS: iPXE's local script; UEFI (Secure Boot off): our loader instead of iPXE (core/boot/uefi-local-loader.ts).
+  # BIOS, and arm64 UEFI (4th argument ipxe: the loader is x64 only): iPXE's local script; x64
+  # UEFI (Secure Boot off): our loader instead of iPXE (core/boot/uefi-local-loader.ts).
   local booted='Dragonfly: booting from the local disk' by=iPXE
-  [ "$2" = uefi ] && booted='dragonfly-localboot: starting ' by='our UEFI loader'
+  [ "$2" = uefi ] && [ "${4:-}" != ipxe ] && booted='dragonfly-localboot: starting ' by='our UEFI loader'
   grep -aq "$booted" "$(vm_serial "$1")" || { note "$by never printed its local-boot line ($booted)"; return 1; }
   # UEFI: the template's efibootorder put the disk right after the network option that booted
   # the agent, so the firmware makes exactly one network attempt (the one whose iPXE says
