@@ -29,7 +29,6 @@ export class SwarmLog {
   private readonly firstHeld = new Map<number, number>();
   private readonly secondHeld = new Map<number, number>();
   private readonly reportsBy: Record<string, number> = {};
-  private drops = 0;
 
   /** The control plane leases chunk c; `why` says what allowed a second send when it is one. */
   leased(c: number, why: () => string, endgame = false): void {
@@ -59,9 +58,9 @@ export class SwarmLog {
     else if (holders >= 2 && !this.secondHeld.has(c)) this.secondHeld.set(c, now);
   }
 
-  reported(problem: string, dropped: boolean): void {
+  /** A report received (its problem), or 'dropped': a peer dropped for everyone. */
+  reported(problem: string): void {
     this.reportsBy[problem] = (this.reportsBy[problem] ?? 0) + 1;
-    if (dropped) this.drops++;
   }
 
   stats(now: number): SwarmStats {
@@ -74,7 +73,7 @@ export class SwarmLog {
       endgameSends: this.endgame,
       singleHolderMs: { max: top?.ms ?? 0, median: waits[Math.floor(waits.length / 2)]?.ms ?? 0, ...(top ? { maxChunk: top.c } : {}) },
       reports: { ...this.reportsBy },
-      dropped: this.drops,
+      dropped: this.reportsBy.dropped ?? 0,
     };
   }
 }

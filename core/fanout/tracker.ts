@@ -155,7 +155,7 @@ export class FanoutTracker {
   report(image: string, reportedBy: string, peer: string, problem: FanoutEvent['problem'], chunk?: number): FanoutEvent | undefined {
     const swarm = this.swarm(image);
     if (swarm.dropped.has(peer)) return undefined;
-    swarm.log.reported(problem, false);
+    swarm.log.reported(problem);
     if (problem === 'unreachable') {
       // One agent failing to reach a peer (a busy moment, another segment) says little: that agent
       // stops asking it; everyone does once UNREACHABLE_QUORUM agents could not reach it.
@@ -165,7 +165,7 @@ export class FanoutTracker {
     }
     swarm.dropped.add(peer);
     swarm.peers.delete(peer);
-    swarm.log.reported('dropped', true);
+    swarm.log.reported('dropped');
     const ev: FanoutEvent = { kind: 'peer-dropped', image, peer, problem, reportedBy, ...(chunk !== undefined ? { chunk } : {}) };
     this.events.emit('event', ev);
     return ev;
@@ -194,7 +194,7 @@ export class FanoutTracker {
     p.wanting = wanting;
     p.seen = this.now();
     for (const c of have) {
-      if (!p.have.has(c)) swarm.log.held(c, this.countHolders(swarm, c) + 1, p.seen);
+      if (!p.have.has(c)) swarm.log.held(c, holderCount(swarm, c) + 1, p.seen);
       p.have.add(c);
       if (swarm.serverLeases.get(c)?.agent === agent) swarm.serverLeases.delete(c);
     }
@@ -278,16 +278,10 @@ export class FanoutTracker {
   private inEndgame(swarm: Swarm, c: number, now: number): boolean {
     if (swarm.chunks === undefined || swarm.log.sends() + 1 > swarm.chunks * (1 + ENDGAME_SHARE)) return false;
     const since = swarm.log.heldSince(c);
-    if (since === undefined || now - since < this.o.endgameAfterMs || this.countHolders(swarm, c) !== 1) return false;
+    if (since === undefined || now - since < this.o.endgameAfterMs || holderCount(swarm, c) !== 1) return false;
     let waiting = 0;
     for (const p of swarm.peers.values()) if (p.wanting && !p.have.has(c) && now - p.seen < this.o.staleMs) waiting++;
     return waiting >= 2;
-  }
-
-  private countHolders(swarm: Swarm, c: number): number {
-    let n = 0;
-    for (const p of swarm.peers.values()) if (p.have.has(c)) n++;
-    return n;
   }
 
   private wanting(swarm: Swarm, agent: string): number {
@@ -304,12 +298,18 @@ function servedIn(p: Peer, ms: number): void {
   p.chunkMs = p.chunkMs === undefined ? ms : 0.7 * p.chunkMs + 0.3 * ms;
 }
 
+/** How many agents of the swarm hold chunk c. */
+function holderCount(swarm: Swarm, c: number): number {
+  let n = 0;
+  for (const p of swarm.peers.values()) if (p.have.has(c)) n++;
+  return n;
+}
+
 /** Why the control plane is about to send chunk c a second time (the swarm's diagnostics). */
 function resendReason(swarm: Swarm, c: number, agent: string, lease: { agent: string } | undefined): string {
   if (lease?.agent === agent) return 'same agent asks again (its run failed)';
   if (lease) return swarm.peers.has(lease.agent) ? 'lease lapsed (lessee silent)' : 'lessee left or dropped';
-  const holders = [...swarm.peers].filter(([, p]) => p.have.has(c));
-  if (holders.length === 0) return 'holders left or dropped';
+  if (holderCount(swarm, c) === 0) return 'holders left or dropped';
   return 'holders not reachable for the asker';
 }
 
