@@ -223,7 +223,9 @@ async function main(): Promise<void> {
   await writeFile(image, RAW ? raw : gzipSync(raw, { level: 1 }));
   const checksum = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
   const agentJs = join(dir, 'agent.mjs');
-  execFileSync('npx', ['esbuild', 'bench/fanout/agent.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${agentJs}`, '--log-level=warning']);
+  // ws (the tracker channel) is CommonJS and requires Node's modules: an ES module bundle needs a require.
+  const requireShim = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+  execFileSync('npx', ['esbuild', 'bench/fanout/agent.ts', '--bundle', '--platform=node', '--format=esm', `--banner:js=${requireShim}`, `--outfile=${agentJs}`, '--log-level=warning']);
   const points: CurvePoint[] = [];
   const links = MBIT > 0 ? `control plane's link ${MBIT} Mbit/s tbf, agents' ${MBIT * AGENT_LINK}; S/L = ${(S / L).toFixed(1)} s` : 'links unlimited (the ceiling)';
   console.log(`image ${S / 2 ** 20} MiB (incompressible, served ${RAW ? 'raw' : 'gzip'}), chunks ${CHUNK / 1024} KiB, ${links}, disks in ${DISK_DIR}`);

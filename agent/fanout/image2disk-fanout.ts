@@ -43,5 +43,9 @@ export async function writeImageByFanout(o: FanoutImageOptions): Promise<FanoutR
     o.say?.(`fan-out not used for ${file} (${manifest}); downloading the whole image`);
     return undefined;
   }
-  return fanoutWriteImage({ manifest, checksum: o.checksum, target: o.target, tracker: client, seed: client.seed(file), httpGet: nodeHttpGet(PEER_IDLE_MS), onProgress: o.onProgress, onVerified: o.onVerified });
+  try {
+    return await fanoutWriteImage({ manifest, checksum: o.checksum, target: o.target, tracker: client, seed: client.seed(file), httpGet: nodeHttpGet(PEER_IDLE_MS), onProgress: o.onProgress, onVerified: o.onVerified });
+  } finally {
+    client.close();
+  }
 }

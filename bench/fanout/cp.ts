@@ -7,7 +7,8 @@
  *   node --import tsx bench/fanout/cp.ts IMAGE_FILE CHUNK_BYTES N HOST
  */
 import { copyFile, mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createFanoutHarness } from '../../core/testing/fanout-harness.ts';
@@ -28,19 +29,25 @@ const sent = countByKind(h.app.server);
 const url = await h.app.listen({ host, port: 8080 });
 process.stdout.write(JSON.stringify({ url, tokens }) + '\n');
 // the tracker's account of the swarm rides along: control-plane sends and why, single-holder times
-const stats = () => ({ ...sent, swarm: h.tracker.stats(basename(image)) });
+const stats = () => ({ ...sent(), swarm: h.tracker.stats(basename(image)) });
 createInterface({ input: process.stdin }).on('line', (l) => l === 'stats' && process.stdout.write(JSON.stringify(stats()) + '\n'));
 process.stdin.on('end', () => void h.close().then(() => process.exit(0)));
 
 /** Which part of the control plane's traffic a request is: the tracker's, the image's chunks, or the rest. */
-const kindOf = (url: string) => (/\/fanout\/(sources|report)$/.test(url) ? 'tracker' : url.includes('/chunks/') ? 'chunks' : 'other');
+const kindOf = (url: string) => (/\/fanout\/tracker$/.test(url) ? 'tracker' : url.includes('/chunks/') ? 'chunks' : 'other');
 
 /**
  * Bytes each response put on the socket (status line, headers, body), by kind. One request at a
  * time per keep-alive socket, so the socket's counter from request to close is that response.
+ * The tracker's channels are WebSockets: everything their sockets sent (the upgrade's answer
+ * included) is the tracker's, and its asks are the tracker's count of calls.
  */
-function countByKind(server: Server): Record<string, { requests: number; bytes: number }> {
+function countByKind(server: Server) {
   const sent = { tracker: { requests: 0, bytes: 0 }, chunks: { requests: 0, bytes: 0 }, other: { requests: 0, bytes: 0 } };
+  const channels: Socket[] = [];
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => void (kindOf(req.url ?? '') === 'tracker' && channels.push(socket)));
+  const trackerCalls = () => Object.values(h.tracker.stats(basename(image)).calls).reduce((a, b) => a + b, 0);
+  const now = () => ({ ...sent, tracker: { requests: trackerCalls(), bytes: channels.reduce((n, c) => n + c.bytesWritten, 0) } });
   server.on('request', (req, res) => {
     const before = req.socket.bytesWritten;
     res.once('close', () => {
@@ -49,5 +56,5 @@ function countByKind(server: Server): Record<string, { requests: number; bytes: 
       k.bytes += req.socket.bytesWritten - before;
     });
   });
-  return sent;
+  return now;
 }

@@ -19,8 +19,9 @@ describe('agent bundle', () => {
 
   it('is built only from agent/, core/model and core/shared and requires nothing but Node built-ins', async () => {
     const { outfile, inputs } = await bundleAgent(join(dir, 'agent.js'));
-    // The two pure-JS decompressors (zstd, xz) are the only third-party code in the agent.
-    expect(inputs.every((p) => /^(agent|core\/model|core\/shared|node_modules\/(fzstd|xz-decompress))\//.test(p)), inputs.join(' ')).toBe(true);
+    // The two pure-JS decompressors (zstd, xz) and ws (the fan-out tracker's channel) are the only third-party code in the agent.
+    expect(inputs.every((p) => /^(agent|core\/model|core\/shared|node_modules\/(fzstd|xz-decompress|ws))\//.test(p)), inputs.join(' ')).toBe(true);
+    expect(inputs.some((p) => p.startsWith('node_modules/ws/'))).toBe(true);
     const required = [...readFileSync(outfile, 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
     expect(required.length).toBeGreaterThan(0);
     expect(required.filter((m) => !m.startsWith('node:') && !builtinModules.includes(m))).toEqual([]);

@@ -5,10 +5,9 @@
  * by the onRequest hook before the upgrade); a cookie-authenticated upgrade must come from
  * this server's own origin, or any web page could drive the console with the user's cookie.
  */
-import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleProtocol, ConsoleServerMessage } from '../contract/console.ts';
+import type { ConsoleClientMessage, ConsoleHolderInfo, ConsoleServerMessage } from '../contract/console.ts';
 import { describeHolder } from '../power/console.ts';
 import type { ConsoleHub, HubEnd } from '../power/console-hub.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
@@ -22,9 +21,6 @@ export interface ConsoleDeps {
   /** Recorded boot consoles; without it, no console-log routes. */
   bootLogs?: BootConsoleLogs;
 }
-
-/** Largest frame from a client, bytes: a paste, not a file transfer. */
-const MAX_FRAME = 64 * 1024;
 
 function checkOrigin(req: FastifyRequest): void {
   if (bearerToken(req)) return; // a token is not sent by browsers on their own
@@ -46,18 +42,6 @@ function endMessage(end: HubEnd): ConsoleServerMessage {
   if (end.reason === 'taken') return { type: 'ended', reason: 'taken', message: `the console was taken by ${describeHolder(end.holder)}`, holder: end.holder };
   if (end.reason === 'closed') return { type: 'ended', reason: 'closed', message: 'console closed' };
   return { type: 'ended', reason: end.reason, message: end.message };
-}
-
-/**
- * WebSocket upgrades through Fastify's routing. Must be registered before the auth hook: its
- * own onRequest hook marks upgrade requests so that a refused one (401) gets its socket
- * closed; registered later, a refused upgrade kept the socket open and hung server close.
- */
-export async function registerWebSockets(app: FastifyInstance): Promise<void> {
-  const ours: ConsoleProtocol = 'dragonfly.console';
-  // Never echo the bearer subprotocol back: pick ours, or none for clients that offered nothing.
-  const handleProtocols = (offered: Set<string>) => (offered.has(ours) ? ours : false);
-  await app.register(websocket, { options: { maxPayload: MAX_FRAME, handleProtocols } });
 }
 
 export async function consolePlugin(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {

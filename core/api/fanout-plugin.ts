@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../auth/auth-service.ts';
-import { PeerReport, SourcesRequest } from '../contract/fanout.ts';
+import { Compile } from 'typebox/compile';
+import type { WebSocket } from 'ws';
+import { TrackerAsk, type PeerReport, type TrackerAnswer } from '../contract/fanout.ts';
 import type { FanoutEvent, FanoutTracker } from '../fanout/tracker.ts';
 import { rawChunks, type ManifestStore } from '../images/manifest.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
@@ -10,6 +13,7 @@ import { DragonflyError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Notification } from '../workflow/workflow-service.ts';
 import { bearerToken } from './auth-hook.ts';
+import { toDragonflyError } from './http-errors.ts';
 
 export interface FanoutDeps {
   auth: AuthService;
@@ -32,7 +36,7 @@ const PREFIX = '/api/agent/v1/fanout';
 
 /**
  * Fan-out on the authenticated agent channel (docs/FANOUT.md): the chunk manifest of an image,
- * the control plane's raw chunks (seed of last resort), and the tracker.
+ * the control plane's raw chunks (seed of last resort), and the tracker's channel (a WebSocket).
  */
 export async function fanoutPlugin(app: FastifyInstance, deps: FanoutDeps): Promise<void> {
   /** The machine behind the agent token (its name on the tracker and in events). */
@@ -55,11 +59,14 @@ export async function fanoutPlugin(app: FastifyInstance, deps: FanoutDeps): Prom
   app.get<{ Params: { file: string } }>(
     `${PREFIX}/images/:file/manifest`,
     { ...machine, schema: { tags: ['Agent'], summary: 'Chunk digests of an image (computed once, kept beside it)' } },
-    async (req) => {
+    async (req, reply) => {
       agent(req);
       const m = await manifestOf(req.params.file);
       deps.tracker.describe(m.image, m.sha256.length); // the end-game's budget is a share of the image
-      return m;
+      reply.header('vary', 'accept-encoding');
+      if (!acceptsGzip(req.headers['accept-encoding'])) return m;
+      // Every agent of a rack fetches it over the laptop's link: hex digests gzip to about half.
+      return reply.header('content-type', 'application/json; charset=utf-8').header('content-encoding', 'gzip').send(gzipSync(JSON.stringify(m)));
     },
   );
 
@@ -69,28 +76,75 @@ export async function fanoutPlugin(app: FastifyInstance, deps: FanoutDeps): Prom
     async (req, reply) => sendChunks(req, reply, agent(req), await manifestOf(req.params.file), servedFile(req.params.file), deps),
   );
 
-  app.post<{ Body: SourcesRequest }>(
-    `${PREFIX}/sources`,
-    { ...machine, schema: { tags: ['Agent'], summary: 'Announce held chunks; get whom to fetch the wanted ones from', body: SourcesRequest } },
-    async (req) => {
-      const name = agent(req);
-      const b = req.body;
-      return deps.tracker.sources(b.image, name, peerUrl(req.ip, b.peerPort), b.have, b.want, b.leaving ?? false);
+  app.get(
+    `${PREFIX}/tracker`,
+    {
+      ...machine,
+      websocket: true,
+      preValidation: async (req) => void agent(req), // fan-out off, or not an agent token: refused before the upgrade
+      schema: { tags: ['Agent'], summary: 'The tracker (WebSocket): announce held chunks and get whom to fetch the wanted ones from; report a peer that lied or vanished' },
     },
+    (ws, req) => serveTracker(ws, agent(req), peerUrlOf(req), deps),
   );
+}
 
-  app.post<{ Body: PeerReport }>(
-    `${PREFIX}/report`,
-    { ...machine, schema: { tags: ['Agent'], summary: 'A peer served a wrong chunk or vanished: drop it', body: PeerReport } },
-    async (req) => {
-      const name = agent(req);
-      const ev = deps.tracker.report(req.body.image, name, req.body.peer, req.body.problem, req.body.chunk);
-      if (!ev) return { dropped: req.body.peer };
-      deps.logger.warn(ev, `fan-out: ${name} reports peer ${ev.peer} ${ev.problem}; dropped`);
-      deps.notify?.({ level: 'error', title: `${ev.peer} dropped from the image swarm`, body: droppedText(ev), machine: ev.peer });
-      return { dropped: ev.peer };
-    },
-  );
+const checkAsk = Compile(TrackerAsk);
+
+/**
+ * One agent's tracker channel. Each ask is answered at once, in order, with its id; a frame that
+ * is not an ask is answered with an error naming the problem and the channel stays open (an agent
+ * bug must not cost the rack its tracker). Closing the channel is not leaving: an agent that lost
+ * it reconnects and its chunks are still counted (it says `leaving` when its disk is about to change).
+ */
+function serveTracker(ws: WebSocket, name: string, peerUrl: (port: number) => string, deps: FanoutDeps): void {
+  const answer = (a: TrackerAnswer) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(a));
+  ws.on('message', (data: Buffer, binary: boolean) => {
+    let ask: unknown;
+    try {
+      if (binary) throw new Error('a binary frame');
+      ask = JSON.parse(String(data));
+    } catch (err) {
+      return answer({ id: -1, error: { code: 'DF_ERR_INVALID', message: `tracker ask is not JSON text (${(err as Error).message})` } });
+    }
+    const id = typeof (ask as { id?: unknown })?.id === 'number' && Number.isInteger((ask as { id: number }).id) && (ask as { id: number }).id >= 0 ? (ask as { id: number }).id : -1;
+    if (!checkAsk.Check(ask)) {
+      const why = [...checkAsk.Errors(ask)].slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+      return answer({ id, error: { code: 'DF_ERR_INVALID', message: `tracker ask is not {id, sources} or {id, report}: ${why}` } });
+    }
+    try {
+      if (!deps.enabled()) throw new DragonflyError('DF_ERR_CONFLICT', 'fan-out is off in the network settings; download the image as usual');
+      if ('sources' in ask) {
+        const b = ask.sources;
+        return answer({ id, sources: deps.tracker.sources(b.image, name, peerUrl(b.peerPort), b.have, b.want, b.leaving ?? false) });
+      }
+      answer({ id, report: reportPeer(name, ask.report, deps) });
+    } catch (err) {
+      const e = toDragonflyError(err);
+      if (e.status >= 500) deps.logger.error({ err, machine: name }, 'fan-out: tracker ask failed');
+      answer({ id, error: { code: e.code, message: e.message } });
+    }
+  });
+  ws.on('error', (err) => deps.logger.debug({ err, machine: name }, 'fan-out: tracker channel error'));
+}
+
+function reportPeer(name: string, r: PeerReport, deps: FanoutDeps): { dropped: string } {
+  const ev = deps.tracker.report(r.image, name, r.peer, r.problem, r.chunk);
+  if (!ev) return { dropped: r.peer };
+  deps.logger.warn(ev, `fan-out: ${name} reports peer ${ev.peer} ${ev.problem}; dropped`);
+  deps.notify?.({ level: 'error', title: `${ev.peer} dropped from the image swarm`, body: droppedText(ev), machine: ev.peer });
+  return { dropped: ev.peer };
+}
+
+/** Whether an Accept-Encoding header takes gzip: named, or else `*`, with a q above 0 (RFC 9110, 12.5.3). */
+export function acceptsGzip(header: string | undefined): boolean {
+  const q = new Map<string, number>();
+  for (const part of (header ?? '').split(',')) {
+    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    const weight = params.find((p) => p.startsWith('q='));
+    if (coding) q.set(coding, weight ? Number(weight.slice(2)) : 1);
+  }
+  const w = q.get('gzip') ?? q.get('*');
+  return w !== undefined && w > 0;
 }
 
 function droppedText(ev: FanoutEvent): string {
@@ -98,10 +152,10 @@ function droppedText(ev: FanoutEvent): string {
   return `${ev.peer} ${what} to ${ev.reportedBy} while imaging ${ev.image}; no agent fetches from it again`;
 }
 
-/** The peer's chunk server, at the address its request came from (what other agents on the segment reach). */
-function peerUrl(ip: string, port: number): string {
-  const host = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+/** The agent's chunk server, at the address its channel came from (what other agents on the segment reach). */
+function peerUrlOf(req: FastifyRequest): (port: number) => string {
+  const host = req.ip.startsWith('::ffff:') ? req.ip.slice(7) : req.ip;
+  return (port) => (host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`);
 }
 
 async function sendChunks(req: FastifyRequest<{ Params: { range: string } }>, reply: FastifyReply, name: string, m: Awaited<ReturnType<ManifestStore['get']>>, file: string, deps: FanoutDeps) {

@@ -18,7 +18,8 @@ import { operatorAuth } from './auth-hook.ts';
 import { authPlugin } from './auth-plugin.ts';
 import { bootPlugin, type BootDeps } from './boot-plugin.ts';
 import { BootTimeline } from '../boot/timeline.ts';
-import { consolePlugin, registerWebSockets } from './console-plugin.ts';
+import { consolePlugin } from './console-plugin.ts';
+import { registerWebSockets } from './websockets.ts';
 import type { ConsoleHub } from '../power/console-hub.ts';
 import type { BootConsoleLogs } from '../power/boot-console-log.ts';
 import { eventsPlugin } from './events-plugin.ts';
@@ -105,7 +106,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   app.setErrorHandler(errorHandler(log));
   app.setNotFoundHandler(notFoundHandler);
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain', 'text/csv'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  if (deps.consoles) await registerWebSockets(app);
+  if (deps.consoles || deps.fanout) await registerWebSockets(app);
   if (deps.surfaceOf) app.addHook('onRequest', surfaceGuard(deps.surfaceOf)); // before auth: the other surface's routes are 404, not 401
   app.addHook('onRequest', operatorAuth(deps.auth));
   app.addHook('onResponse', async (req, reply) => {

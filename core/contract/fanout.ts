@@ -20,14 +20,20 @@ export const FanoutManifest = Type.Object({
 });
 export type FanoutManifest = Static<typeof FanoutManifest>;
 
-/** POST /api/agent/v1/fanout/sources: what the agent now holds, and which chunks it wants next. */
+/**
+ * Most chunks one ask announces. An ask then stays well under the WebSocket server's 64 KiB frame
+ * limit (core/api/console-plugin.ts): 5,120 numbers of at most 7 characters.
+ */
+export const MAX_HAVE_PER_ASK = 4096;
+
+/** The tracker channel's `sources` ask: what the agent now holds, and which chunks it wants next. */
 export const SourcesRequest = Type.Object(
   {
     image: Type.String({ minLength: 1, maxLength: 255 }),
     /** TCP port of the agent's peer server; the tracker pairs it with the address it sees the request come from. */
     peerPort: Type.Integer({ minimum: 1, maximum: 65535 }),
-    /** Chunks verified and written since the last call (the tracker adds them). */
-    have: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 65536 }),
+    /** Chunks verified and written since the last ask (the tracker adds them); more wait for the next ask. */
+    have: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: MAX_HAVE_PER_ASK }),
     want: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 1024 }),
     /** The agent stops serving (its disk is about to change): the tracker forgets it. */
     leaving: Type.Optional(Type.Boolean()),
@@ -52,7 +58,7 @@ export const SourcesReply = Type.Object({
 });
 export type SourcesReply = Static<typeof SourcesReply>;
 
-/** POST /api/agent/v1/fanout/report: a peer served a wrong chunk or vanished; the tracker drops it. */
+/** The tracker channel's `report` ask: a peer served a wrong chunk or vanished; the tracker drops it. */
 export const PeerReport = Type.Object(
   {
     image: Type.String({ minLength: 1, maxLength: 255 }),
@@ -63,3 +69,26 @@ export const PeerReport = Type.Object(
   { additionalProperties: false },
 );
 export type PeerReport = Static<typeof PeerReport>;
+
+/**
+ * GET /api/agent/v1/fanout/tracker upgrades to a WebSocket: the agent's channel to the tracker for
+ * one imaging run. One JSON text frame per message. The agent asks, numbering its asks; the
+ * tracker answers each with the same id. A WebSocket and not one HTTP request per ask: at 200
+ * agents the tracker answers about 100 asks a second over the laptop's link, and an HTTP answer's
+ * status line and headers (~170 bytes) plus its own TCP segment were most of each one
+ * (docs/FANOUT.md, Tracker channel).
+ */
+export const TrackerAsk = Type.Union([
+  Type.Object({ id: Type.Integer({ minimum: 0 }), sources: SourcesRequest }, { additionalProperties: false }),
+  Type.Object({ id: Type.Integer({ minimum: 0 }), report: PeerReport }, { additionalProperties: false }),
+]);
+export type TrackerAsk = Static<typeof TrackerAsk>;
+
+/** The answer to ask `id`: its reply, or why there is none (an id of -1 answers a frame that was not an ask). */
+export const TrackerAnswer = Type.Object({
+  id: Type.Integer({ minimum: -1 }),
+  sources: Type.Optional(SourcesReply),
+  report: Type.Optional(Type.Object({ dropped: Type.String() })),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+export type TrackerAnswer = Static<typeof TrackerAnswer>;

@@ -18,7 +18,17 @@ export interface SwarmStats {
   /** Reports received, by problem, and peers dropped for everyone. */
   reports: Record<string, number>;
   dropped: number;
+  /**
+   * Tracker calls by what they were: a plan with chunks ('plan'), a plan with none for an agent that
+   * wants chunks ('empty'), a finished agent serving on ('linger'), one leaving ('leaving'); and the
+   * same per 10 s from the first call (where the control plane's link goes over a round).
+   */
+  calls: Record<CallKind, number>;
+  callsPer10s: Array<Record<CallKind, number>>;
 }
+
+export type CallKind = 'plan' | 'empty' | 'linger' | 'leaving';
+const noCalls = (): Record<CallKind, number> => ({ plan: 0, empty: 0, linger: 0, leaving: 0 });
 
 export class SwarmLog {
   private sends_ = 0;
@@ -29,6 +39,18 @@ export class SwarmLog {
   private readonly firstHeld = new Map<number, number>();
   private readonly secondHeld = new Map<number, number>();
   private readonly reportsBy: Record<string, number> = {};
+  private readonly calls = noCalls();
+  private readonly buckets: Array<Record<CallKind, number>> = [];
+  private firstCall?: number;
+
+  /** A tracker call answered at `now`. */
+  called(kind: CallKind, now: number): void {
+    this.calls[kind]++;
+    this.firstCall ??= now;
+    const b = Math.floor((now - this.firstCall) / 10_000);
+    while (this.buckets.length <= b) this.buckets.push(noCalls());
+    this.buckets[b][kind]++;
+  }
 
   /** The control plane leases chunk c; `why` says what allowed a second send when it is one. */
   leased(c: number, why: () => string, endgame = false): void {
@@ -74,6 +96,8 @@ export class SwarmLog {
       singleHolderMs: { max: top?.ms ?? 0, median: waits[Math.floor(waits.length / 2)]?.ms ?? 0, ...(top ? { maxChunk: top.c } : {}) },
       reports: { ...this.reportsBy },
       dropped: this.reportsBy.dropped ?? 0,
+      calls: { ...this.calls },
+      callsPer10s: this.buckets.map((b) => ({ ...b })),
     };
   }
 }

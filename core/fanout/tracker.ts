@@ -139,12 +139,14 @@ export class FanoutTracker {
     const swarm = this.swarm(image);
     if (leaving) {
       swarm.peers.delete(agent);
+      swarm.log.called('leaving', this.now());
       return { plan: [], wanting: this.wanting(swarm, agent) };
     }
     const me = this.announce(swarm, agent, peerUrl, have, want.length > 0);
     const wanted = want.filter((c) => !me.have.has(c));
     const plan = this.plan(swarm, agent, wanted, this.o.maxServerChunks - this.outstanding(swarm, agent, wanted));
     const wanting = this.wanting(swarm, agent);
+    swarm.log.called(want.length === 0 ? 'linger' : plan.length ? 'plan' : 'empty', me.seen);
     return { plan, wanting, ...(plan.length === 0 && want.length > 0 ? { retryMs: retryHint(wanting) } : {}) };
   }
 
