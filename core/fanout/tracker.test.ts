@@ -23,6 +23,19 @@ describe('FanoutTracker', () => {
     expect(t.sources('img', 'b', 'http://b', [], [0, 1]).plan).toEqual([{ chunks: [0, 1], peer: { id: 'a', url: 'http://a' } }]);
   });
 
+  it("counts asks by what they were, in 10 s slots from the first (where the control plane's link goes in a round)", () => {
+    let now = 5000;
+    const t = new FanoutTracker({ maxServerChunks: 1, now: () => now });
+    t.sources('img', 'a', 'http://a', [], [0]); // plan
+    t.sources('img', 'b', 'http://b', [], [0]); // empty: a has the lease
+    now += 12_000;
+    t.sources('img', 'a', 'http://a', [0], []); // linger
+    t.sources('img', 'a', 'http://a', [], [], true); // leaving
+    const s = t.stats('img');
+    expect(s.calls).toEqual({ plan: 1, empty: 1, linger: 1, leaving: 1 });
+    expect(s.callsPer10s).toEqual([{ plan: 1, empty: 1, linger: 0, leaving: 0 }, { plan: 0, empty: 0, linger: 1, leaving: 1 }]);
+  });
+
   it('a control-plane lease that runs out goes to the next agent', () => {
     let now = 0;
     const t = new FanoutTracker({ serverLeaseMs: 1000, now: () => now });
