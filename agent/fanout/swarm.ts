@@ -8,7 +8,7 @@ import { parseChecksum, type Progress } from '../actions/image2disk.ts';
 import { startPeerServer, type PeerServer } from './peer-server.ts';
 import { cutBytes } from '../../core/shared/cut-bytes.ts';
 
-/** The tracker on the agent channel (POST /api/agent/v1/fanout/…), or a stand-in in tests. */
+/** The tracker on its channel (the WebSocket /api/agent/v1/fanout/tracker, agent/fanout/client.ts), or a stand-in in tests. */
 export interface TrackerClient {
   sources(req: SourcesRequest): Promise<SourcesReply>;
   report(r: PeerReport): Promise<void>;
