@@ -103,6 +103,19 @@ describe('the tracker channel', () => {
     ws.close();
   });
 
+  it('checks the agent token on every ask: once it is revoked (the machine must enrol again), the ask is refused and the channel ends', async () => {
+    const { url } = await api();
+    const { ws, next } = await channel(url, { authorization: `Bearer ${await agentToken(9)}` });
+    ws.send(JSON.stringify({ id: 1, sources: { image: 'x.raw', peerPort: 4009, have: [0], want: [] } }));
+    expect((await next()).sources).toBeDefined();
+    await h!.auth.revokeAgentTokens('52:54:00:00:16:09');
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+    ws.send(JSON.stringify({ id: 2, sources: { image: 'x.raw', peerPort: 4009, have: [1], want: [] } }));
+    expect(await next()).toMatchObject({ id: 2, error: { code: 'DF_ERR_UNAUTHORIZED', message: expect.stringMatching(/revoked/) } });
+    expect(await closed).toBe(1008);
+    expect(h!.tracker.holders('x.raw', 1)).toEqual([]);
+  });
+
   it('compresses answers against the ones before them: a repeated plan costs a few bytes on the laptop link', async () => {
     const { url, channels } = await api();
     const a = new FanoutClient(url, await agentToken(5));
@@ -153,7 +166,7 @@ describe('the manifest', () => {
     expect(gz.encoding).toBe('gzip');
     expect(gz.bytes).toBeLessThan(plain.bytes * 0.7);
     expect((await raw('gzip;q=0, *')).encoding).toBeUndefined();
-    const m = await (await fetch(`${url}/api/agent/v1/fanout/images/m.raw/manifest`, { headers: { authorization: `Bearer ${token}` } })).json(); // fetch takes gzip and inflates it
+    const m = (await (await fetch(`${url}/api/agent/v1/fanout/images/m.raw/manifest`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sha256: string[] }; // fetch takes gzip and inflates it
     expect(m).toMatchObject({ image: 'm.raw', chunkBytes: 64 * 1024, sha256: expect.any(Array) });
     expect(m.sha256).toHaveLength(40);
     expect(await new FanoutClient(url, token).manifest('m.raw')).toEqual(m); // the agent's own client

@@ -84,7 +84,7 @@ export async function fanoutPlugin(app: FastifyInstance, deps: FanoutDeps): Prom
       preValidation: async (req) => void agent(req), // fan-out off, or not an agent token: refused before the upgrade
       schema: { tags: ['Agent'], summary: 'The tracker (WebSocket): announce held chunks and get whom to fetch the wanted ones from; report a peer that lied or vanished' },
     },
-    (ws, req) => serveTracker(ws, agent(req), peerUrlOf(req), deps),
+    (ws, req) => serveTracker(ws, () => agent(req), peerUrlOf(req), deps),
   );
 }
 
@@ -93,10 +93,12 @@ const checkAsk = Compile(TrackerAsk);
 /**
  * One agent's tracker channel. Each ask is answered at once, in order, with its id; a frame that
  * is not an ask is answered with an error naming the problem and the channel stays open (an agent
- * bug must not cost the rack its tracker). Closing the channel is not leaving: an agent that lost
- * it reconnects and its chunks are still counted (it says `leaving` when its disk is about to change).
+ * bug must not cost the rack its tracker). Every ask is checked as an HTTP request was (fan-out
+ * still on, the agent token still valid): a token no longer valid ends the channel. Closing the
+ * channel is not leaving: an agent that lost it reconnects and its chunks are still counted (it
+ * says `leaving` when its disk is about to change).
  */
-function serveTracker(ws: WebSocket, name: string, peerUrl: (port: number) => string, deps: FanoutDeps): void {
+function serveTracker(ws: WebSocket, agent: () => string, peerUrl: (port: number) => string, deps: FanoutDeps): void {
   const answer = (a: TrackerAnswer) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(a));
   ws.on('message', (data: Buffer, binary: boolean) => {
     let ask: unknown;
@@ -106,13 +108,14 @@ function serveTracker(ws: WebSocket, name: string, peerUrl: (port: number) => st
     } catch (err) {
       return answer({ id: -1, error: { code: 'DF_ERR_INVALID', message: `tracker ask is not JSON text (${(err as Error).message})` } });
     }
-    const id = typeof (ask as { id?: unknown })?.id === 'number' && Number.isInteger((ask as { id: number }).id) && (ask as { id: number }).id >= 0 ? (ask as { id: number }).id : -1;
+    const id = idOf(ask);
     if (!checkAsk.Check(ask)) {
       const why = [...checkAsk.Errors(ask)].slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
       return answer({ id, error: { code: 'DF_ERR_INVALID', message: `tracker ask is not {id, sources} or {id, report}: ${why}` } });
     }
+    let name = '';
     try {
-      if (!deps.enabled()) throw new DragonflyError('DF_ERR_CONFLICT', 'fan-out is off in the network settings; download the image as usual');
+      name = agent();
       if ('sources' in ask) {
         const b = ask.sources;
         return answer({ id, sources: deps.tracker.sources(b.image, name, peerUrl(b.peerPort), b.have, b.want, b.leaving ?? false) });
@@ -122,9 +125,16 @@ function serveTracker(ws: WebSocket, name: string, peerUrl: (port: number) => st
       const e = toDragonflyError(err);
       if (e.status >= 500) deps.logger.error({ err, machine: name }, 'fan-out: tracker ask failed');
       answer({ id, error: { code: e.code, message: e.message } });
+      if (e.code === 'DF_ERR_UNAUTHORIZED') ws.close(1008, 'agent token no longer valid');
     }
   });
-  ws.on('error', (err) => deps.logger.debug({ err, machine: name }, 'fan-out: tracker channel error'));
+  ws.on('error', (err) => deps.logger.debug({ err }, 'fan-out: tracker channel error'));
+}
+
+/** The id of an ask, or -1 when it has none that can be answered. */
+function idOf(v: unknown): number {
+  const id = (v as { id?: unknown } | null)?.id;
+  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : -1;
 }
 
 function reportPeer(name: string, r: PeerReport, deps: FanoutDeps): { dropped: string } {
