@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { UefiChain } from '../boot/bootfile.ts';
 import type { IpxeRefusals } from '../boot/ipxe-refusal.ts';
 import { secureBootTftpResolver } from '../boot/secure-boot-tftp.ts';
-import { bootRoutes } from '../boot/urls.ts';
+import { archQuery, bootRoutes } from '../boot/urls.ts';
 import type { HardwareIndex } from '../inventory/hardware-index.ts';
 import type { AnsweringDhcpMode } from '../shared/dhcp-mode.ts';
 import type { Mac } from '../shared/mac.ts';
@@ -58,6 +58,6 @@ export function secureBootTftp(c: Pick<ControlPlaneConfig, 'secureBoot'>, dirs: 
     signedDir: secureBootDirOf(dirs.ipxe),
     agentImageDir: dirs.agentImage,
     // The route reads `arch` as iPXE's ${buildarch} (agent-arch.ts), whose word for arm64 is the image's.
-    grubConfig: (mac, clientIp, arch) => bootRouteText(app(), arch === 'amd64' ? bootRoutes.grubConfig : `${bootRoutes.grubConfig}?arch=${arch}`, mac, clientIp),
+    grubConfig: (mac, clientIp, arch) => bootRouteText(app(), `${bootRoutes.grubConfig}${archQuery(arch)}`, mac, clientIp),
   });
 }

@@ -66,6 +66,9 @@ export interface BootUrls {
   secureBootDisk(mac: string, arch?: AgentImageArch): string;
 }
 
+/** How a boot route is told a machine's agent architecture: `?arch=` for arm64, nothing for amd64 (the default). */
+export const archQuery = (arch: AgentImageArch): string => (arch === 'amd64' ? '' : `?arch=${arch}`);
+
 export function bootUrls(serverUrl: string): BootUrls {
   const base = serverUrl.replace(/\/+$/, '');
   return {
@@ -82,7 +85,7 @@ export function bootUrls(serverUrl: string): BootUrls {
     ipxeFile: (name) => `${base}/boot/files/${encodeURIComponent(name)}`,
     image: (file) => `${base}/images/${file}`,
     secureBootDisk: (mac, arch = 'amd64') =>
-      `${base}${bootRoutes.secureBootDisk.replace(':mac', mac.toLowerCase().replace(/:/g, '-'))}${arch === 'amd64' ? '' : `?arch=${arch}`}`,
+      `${base}${bootRoutes.secureBootDisk.replace(':mac', mac.toLowerCase().replace(/:/g, '-'))}${archQuery(arch)}`,
   };
 }
 
