@@ -238,11 +238,18 @@ ck_ipmi_disk_boot() {
   ipmi_wait_log "$since" 'machine start [0-9]+ boot=default' 120 || return 1
   ipmi_in_order "$since" 'bmc set boot default' 'machine start [0-9]+ boot=default' || return 1
   ipmi_in_order "$since" 'machine guest-reset' 'machine start [0-9]+ boot=default' || return 1
-  local i
+  local i marked=""
   for ((i = 0; i < ${PROV_TIMEOUT:-420} * 2; i++)); do
     seg=$(tr -d '\r' <"$d/serial.log" | awk '/^=== dfi-machine: power-on/ { s = "" } { s = s $0 "\n" } END { printf "%s", s }')
-    grep -q "DRAGONFLY-LOCAL-BOOT-OK $host firmware=bios" <<<"$seg" && break
-    seg=""
+    if grep -q "DRAGONFLY-LOCAL-BOOT-OK $host firmware=bios" <<<"$seg"; then
+      # The marker OS prints the seed on a later line: wait up to 30 s for it, as provision.sh
+      # does (breaking at the marker read a serial log caught between the two lines; ci12).
+      { [ "$host" = unnamed ] || grep -q "DRAGONFLY-SEED $PROV_SEED" <<<"$seg"; } && break
+      marked=${marked:-$i}
+      ((i - marked >= 60)) && break
+    else
+      seg=""
+    fi
     sleep 0.5
   done
   [ -n "$seg" ] || { note "no marker after the last power-on; serial: $(tr -d '\r' <"$d/serial.log" | grep -a . | tail -n1 | cut -c1-100)"; return 1; }
