@@ -47,7 +47,7 @@ function countByKind(server: Server) {
   const channels: Socket[] = [];
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => void (kindOf(req.url ?? '') === 'tracker' && channels.push(socket)));
   const trackerCalls = () => Object.values(h.tracker.stats(basename(image)).calls).reduce((a, b) => a + b, 0);
-  const now = () => ({ ...sent, tracker: { requests: trackerCalls(), bytes: channels.reduce((n, c) => n + c.bytesWritten, 0) } });
+  const snapshot = () => ({ ...sent, tracker: { requests: trackerCalls(), bytes: channels.reduce((n, c) => n + c.bytesWritten, 0) } });
   server.on('request', (req, res) => {
     const before = req.socket.bytesWritten;
     res.once('close', () => {
@@ -56,5 +56,5 @@ function countByKind(server: Server) {
       k.bytes += req.socket.bytesWritten - before;
     });
   });
-  return now;
+  return snapshot;
 }
