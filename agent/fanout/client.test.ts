@@ -9,6 +9,8 @@ import type { TrackerAnswer } from '../../core/contract/fanout.ts';
 import { sampleFacts } from '../../core/testing/api-harness.ts';
 import { createFanoutHarness } from '../../core/testing/fanout-harness.ts';
 import { FanoutClient } from './client.ts';
+import { nextAnnouncement } from './swarm.ts';
+import { MAX_HAVE_PER_ASK } from '../../core/shared/fanout-limits.ts';
 
 /** The tracker's channel (a WebSocket) against the real API on 127.0.0.1. */
 const TRACKER = '/api/agent/v1/fanout/tracker';
@@ -114,6 +116,21 @@ describe('the tracker channel', () => {
     expect(await next()).toMatchObject({ id: 2, error: { code: 'DF_ERR_UNAUTHORIZED', message: expect.stringMatching(/revoked/) } });
     expect(await closed).toBe(1008);
     expect(h!.tracker.holders('x.raw', 1)).toEqual([]);
+  });
+
+  it('takes an ask announcing as many chunks as an agent may hold back after a tracker outage: the agent splits them, the channel accepts each part', async () => {
+    const { url } = await api();
+    const a = new FanoutClient(url, await agentToken(10));
+    clients.push(a);
+    const fresh = Array.from({ length: MAX_HAVE_PER_ASK + 100 }, (_, i) => i);
+    const first = nextAnnouncement(fresh);
+    expect(first).toHaveLength(MAX_HAVE_PER_ASK);
+    expect(fresh).toHaveLength(100); // left for the next ask
+    await a.sources({ image: 'big.raw', peerPort: 4010, have: first, want: [] });
+    await a.sources({ image: 'big.raw', peerPort: 4010, have: nextAnnouncement(fresh), want: [] });
+    expect(fresh).toEqual([]);
+    expect(h!.tracker.holders('big.raw', MAX_HAVE_PER_ASK + 99)).toHaveLength(1);
+    await expect(a.sources({ image: 'big.raw', peerPort: 4010, have: Array.from({ length: MAX_HAVE_PER_ASK + 1 }, (_, i) => i), want: [] })).rejects.toThrow(/have/);
   });
 
   it('compresses answers against the ones before them: a repeated plan costs a few bytes on the laptop link', async () => {

@@ -7,6 +7,7 @@ import type { HttpGet, HttpResponse } from '../actions/http-get.ts';
 import { parseChecksum, type Progress } from '../actions/image2disk.ts';
 import { startPeerServer, type PeerServer } from './peer-server.ts';
 import { cutBytes } from '../../core/shared/cut-bytes.ts';
+import { MAX_HAVE_PER_ASK } from '../../core/shared/fanout-limits.ts';
 
 /** The tracker on its channel (the WebSocket /api/agent/v1/fanout/tracker, agent/fanout/client.ts), or a stand-in in tests. */
 export interface TrackerClient {
@@ -190,7 +191,7 @@ async function worker(s: Swarm): Promise<void> {
  * from that same busy control plane (bench, 50 agents: 207 tracker timeouts, 53xS sent).
  */
 async function ask(s: Swarm, want: number[]): Promise<SourcesReply> {
-  const have = s.fresh.splice(0);
+  const have = nextAnnouncement(s.fresh);
   try {
     const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have, want });
     s.trackerFailures = 0;
@@ -201,6 +202,11 @@ async function ask(s: Swarm, want: number[]): Promise<SourcesReply> {
     if (++s.trackerFailures < TRACKER_FAILURES_BEFORE_FALLBACK) return { plan: [], wanting: 0, retryMs: Math.min(5000, 1000 * s.trackerFailures) };
     return { plan: [{ chunks: want.slice(0, 8) }], wanting: 0 };
   }
+}
+
+/** The written chunks the next ask announces, taken from `fresh`: at most MAX_HAVE_PER_ASK, the rest wait for the ask after. */
+export function nextAnnouncement(fresh: number[]): number[] {
+  return fresh.splice(0, MAX_HAVE_PER_ASK);
 }
 
 function release(s: Swarm, chunks: number[]): void {
@@ -378,7 +384,7 @@ const LINGER_TRACKER_FAILURES = 3;
 async function linger(s: Swarm): Promise<void> {
   const until = Date.now() + (s.o.lingerMs ?? 60_000);
   for (let k = 0, failed = 0; Date.now() < until; k++) {
-    const have = s.fresh.splice(0);
+    const have = nextAnnouncement(s.fresh);
     const reply = await s.o.tracker.sources({ image: s.o.manifest.image, peerPort: s.peer.port, have, want: [] }).catch(() => undefined);
     if (reply?.wanting === 0) return;
     // A busy tracker: the last chunks are announced next time. Leaving at the first failure left

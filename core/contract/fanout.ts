@@ -4,6 +4,7 @@
  * /api/agent/v1/fanout, as TypeBox schemas; the agent takes the types only.
  */
 import Type, { type Static } from 'typebox';
+import { MAX_HAVE_PER_ASK } from '../shared/fanout-limits.ts';
 
 /**
  * Chunks of the raw (decompressed) disk, the bytes a peer holds on its target disk. 4 MiB: a
@@ -19,12 +20,6 @@ export const FanoutManifest = Type.Object({
   sha256: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { description: 'sha256 (hex) of each chunk, in order' }),
 });
 export type FanoutManifest = Static<typeof FanoutManifest>;
-
-/**
- * Most chunks one ask announces. An ask then stays well under the WebSocket server's 64 KiB frame
- * limit (core/api/console-plugin.ts): 5,120 numbers of at most 7 characters.
- */
-export const MAX_HAVE_PER_ASK = 4096;
 
 /** The tracker channel's `sources` ask: what the agent now holds, and which chunks it wants next. */
 export const SourcesRequest = Type.Object(
