@@ -24,33 +24,38 @@ const SERIES = [
 export function fanoutCurveSvg(points: CurvePoint[], goal: number, caption: string, perMachine?: number): string {
   const W = 560, H = 320, left = 60, right = 20, top = 30, bottom = 50;
   const maxN = Math.max(...points.map((p) => p.n));
-  // projected unicast points far above the rest would flatten every other curve: the axis stops at 4x the goal, they are marked at its top
-  const cap = 4 * goal;
+  // unicast points far above the rest would flatten every other curve: the axis stops at 2.5x the goal, they are marked at its top
+  const cap = 2.5 * goal;
   const maxT = Math.min(cap, Math.max(goal, ...points.flatMap((p) => [p.unicast ?? 0, p.unicastProjected ?? 0, p.fanout ?? 0, p.chain ?? 0, p.multicast ?? 0]))) * 1.1;
   const x = (n: number) => left + (n / maxN) * (W - left - right);
   const y = (t: number) => H - bottom - (t / maxT) * (H - top - bottom);
   const line = (pts: Array<[number, number]>, color: string) =>
     `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([n, t]) => `${x(n).toFixed(1)},${y(Math.min(t, cap)).toFixed(1)}`).join(' ')}"/>` +
     pts.map(([n, t]) => `<circle cx="${x(n).toFixed(1)}" cy="${y(Math.min(t, cap)).toFixed(1)}" r="3" fill="${color}"/>${t > cap ? over(n, t, color) : ''}`).join('');
-  const over = (n: number, t: number, color: string) => `<text x="${(x(n) + 6).toFixed(1)}" y="${(y(cap) + 12).toFixed(1)}" font-size="10" fill="${color}">${t.toFixed(0)} s ↑</text>`;
+  // a point above the axis gets its time under its marker, every other one a line lower so neighbours do not overlap
+  const over = (n: number, t: number, color: string, prefix = '') => {
+    const row = points.findIndex((p) => p.n === n) % 2;
+    const anchor = x(n) > W - right - 30 ? 'end' : 'middle'; // the last point's label stays inside the picture
+    return `<text x="${x(n).toFixed(1)}" y="${(y(cap) + 16 + 12 * row).toFixed(1)}" font-size="10" text-anchor="${anchor}" fill="${color}">${prefix}${t.toFixed(0)} s ↑</text>`;
+  };
   const series = (key: (typeof SERIES)[number]['key']) => points.filter((p) => p[key] !== undefined).map((p): [number, number] => [p.n, p[key]!]);
   const projected = points
     .filter((p) => p.unicastProjected !== undefined)
     .map((p) => {
       const t = p.unicastProjected!;
-      const label = t > cap ? `<text x="${(x(p.n) - 6).toFixed(1)}" y="${(y(cap) + 12).toFixed(1)}" font-size="10" text-anchor="end" fill="#c0392b">~${t.toFixed(0)} s ↑</text>` : '';
+      const label = t > cap ? over(p.n, t, '#c0392b', '~') : '';
       return `<circle cx="${x(p.n).toFixed(1)}" cy="${y(Math.min(t, cap)).toFixed(1)}" r="4" fill="white" stroke="#c0392b" stroke-width="1.5"/>${label}`;
     })
     .join('');
   const shown = SERIES.filter((s) => series(s.key).length || (s.key === 'unicast' && projected));
   const legend = shown
-    .map((s, i) => `<text x="${left + 10}" y="${top + 14 + 16 * i}" font-size="12" fill="${s.color}">${s.label}${s.key === 'unicast' ? ' (hollow: projected from a window)' : ''}</text>`)
+    .map((s, i) => `<text x="${W - right - 10}" y="${top + 90 + 16 * i}" font-size="12" text-anchor="end" fill="${s.color}">${s.label}${s.key === 'unicast' ? ' (hollow: projected from a window)' : ''}</text>`)
     .join('');
   const ticks = points.map((p) => `<text x="${x(p.n).toFixed(1)}" y="${H - bottom + 16}" font-size="11" text-anchor="middle">${p.n}</text>`).join('');
   const tTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${left - 6}" y="${y(f * maxT).toFixed(1)}" font-size="11" text-anchor="end">${(f * maxT).toFixed(0)}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="${W}" height="${H}" fill="white"/>
-<text x="${W / 2}" y="18" font-size="13" text-anchor="middle">Time to all disks written and verified (s) against agents N — ${caption}</text>
+<text x="${W / 2}" y="18" font-size="12" text-anchor="middle">Time to all disks written and verified (s) against agents N — ${caption}</text>
 <line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="black"/><line x1="${left}" y1="${top}" x2="${left}" y2="${H - bottom}" stroke="black"/>
 ${ticks}${tTicks}
 <line x1="${left}" y1="${y(goal).toFixed(1)}" x2="${W - right}" y2="${y(goal).toFixed(1)}" stroke="#888" stroke-dasharray="4 3"/><text x="${W - right}" y="${(y(goal) - 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#555">goal 2·S/L</text>
