@@ -396,7 +396,8 @@ async function linger(s: Swarm): Promise<void> {
   }
 }
 
-async function digestOf(path: string, bytes: number, algorithm: string): Promise<string> {
+/** The digest (hex) of the first `bytes` of the file at `path`, read back from it. */
+export async function digestOf(path: string, bytes: number, algorithm: string): Promise<string> {
   const h = createHash(algorithm);
   if (bytes > 0) for await (const b of createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 1 << 20 })) h.update(b as Buffer);
   return h.digest('hex');

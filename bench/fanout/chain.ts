@@ -14,35 +14,34 @@ import { EventEmitter, once } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import { createGunzip } from 'node:zlib';
+import type { DiskJob, Received } from './disk-job.ts';
 
 export const CHAIN_PORT = 7400;
 const PIECE = 64 * 1024;
 
-export interface ChainOptions {
+export interface ChainOptions extends DiskJob {
   /** Where this agent streams from: the control plane's image URL (agent 0) or its predecessor's /chain. */
   source: string;
   /** The source is gzip (the control plane's served copy); a predecessor serves raw bytes. */
   gzip: boolean;
-  /** The image's raw size (what a successor is told in Content-Length). */
-  size: number;
-  checksum: string;
-  target: string;
   /** Someone streams from this agent: it keeps serving until that stream ended. */
   successor: boolean;
-  onVerified: () => void;
+}
+
+/** How far the disk is written; 'moved' each time it grows. Read by the server, moved by the stream. */
+class Edge extends EventEmitter {
+  written = 0;
 }
 
 /** Opens the disk and, with a successor, listens (before the bench's "go": the successor connects at once); run() streams. */
-export async function chainAgent(o: ChainOptions): Promise<{ run: () => Promise<{ fromServer: number; fromPeers: number }> }> {
+export async function chainAgent(o: ChainOptions): Promise<{ run: () => Promise<Received> }> {
   const disk = await open(o.target, 'r+');
-  const edge = new EventEmitter(); // 'moved' each time more bytes are on the disk
-  let written = 0;
-  const served = o.successor ? (await serve(disk, o.size, () => written, edge)).done : Promise.resolve();
-  return { run: () => stream(o, disk, edge, served, (n) => (written = n)) };
+  const edge = new Edge();
+  const served = o.successor ? (await serve(disk, o.size, edge)).done : Promise.resolve();
+  return { run: () => stream(o, disk, edge, served) };
 }
 
-async function stream(o: ChainOptions, disk: FileHandle, edge: EventEmitter, served: Promise<void>, setWritten: (n: number) => void) {
-  let written = 0;
+async function stream(o: ChainOptions, disk: FileHandle, edge: Edge, served: Promise<void>): Promise<Received> {
   const res = await get(o.source);
   if (res.statusCode !== 200) throw new Error(`chain source ${o.source} answered ${res.statusCode}`);
   const body = o.gzip ? res.pipe(createGunzip()) : res;
@@ -50,14 +49,13 @@ async function stream(o: ChainOptions, disk: FileHandle, edge: EventEmitter, ser
   let wire = 0;
   if (o.gzip) res.on('data', (b: Buffer) => (wire += b.length));
   for await (const b of body as AsyncIterable<Buffer>) {
-    for (let off = 0; off < b.length; ) off += (await disk.write(b, off, b.length - off, written + off)).bytesWritten;
+    for (let off = 0; off < b.length; ) off += (await disk.write(b, off, b.length - off, edge.written + off)).bytesWritten;
     hash.update(b);
-    written += b.length;
+    edge.written += b.length;
     if (!o.gzip) wire += b.length;
-    setWritten(written);
     edge.emit('moved');
   }
-  if (written !== o.size || `sha256:${hash.digest('hex')}` !== o.checksum) throw new Error(`chain: disk is not the image (${written} of ${o.size} bytes)`);
+  if (edge.written !== o.size || `sha256:${hash.digest('hex')}` !== o.checksum) throw new Error(`chain: disk is not the image (${edge.written} of ${o.size} bytes)`);
   o.onVerified();
   await served;
   await disk.close();
@@ -65,7 +63,7 @@ async function stream(o: ChainOptions, disk: FileHandle, edge: EventEmitter, ser
 }
 
 /** Listens; serves GET /chain once (the successor), the disk's bytes as they are written. `done` resolves when all are sent. */
-async function serve(disk: FileHandle, size: number, written: () => number, edge: EventEmitter): Promise<{ done: Promise<void> }> {
+async function serve(disk: FileHandle, size: number, edge: Edge): Promise<{ done: Promise<void> }> {
   let listening!: () => void;
   const up = new Promise<void>((r) => (listening = r));
   const done = new Promise<void>((resolve, reject) => {
@@ -74,12 +72,12 @@ async function serve(disk: FileHandle, size: number, written: () => number, edge
       res.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
       void (async () => {
         for (let pos = 0; pos < size; ) {
-          if (pos >= written()) {
+          if (pos >= edge.written) {
             await once(edge, 'moved');
             continue;
           }
           const buf = Buffer.allocUnsafe(PIECE); // a written buffer stays queued on the socket until sent: never reused
-          const { bytesRead } = await disk.read(buf, 0, Math.min(PIECE, written() - pos), pos);
+          const { bytesRead } = await disk.read(buf, 0, Math.min(PIECE, edge.written - pos), pos);
           pos += bytesRead;
           if (!res.write(buf.subarray(0, bytesRead))) await once(res, 'drain');
         }

@@ -12,9 +12,10 @@
  *   NACK  kind 4, u32 pass, (u32 from, u32 count)*   receiver -> sender
  *   DONE  kind 5, u32 pass                    receiver -> sender
  */
-import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { open } from 'node:fs/promises';
+import { digestOf } from '../../agent/fanout/swarm.ts';
+import type { DiskJob, Received } from './disk-job.ts';
 
 export const GROUP = '239.255.15.1';
 export const DATA_PORT = 7500;
@@ -33,17 +34,13 @@ const header = (kind: number, n: number) => {
   return b;
 };
 
-export interface ReceiverOptions {
+export interface ReceiverOptions extends DiskJob {
   /** This agent's address on the bench's bridge: the interface that joins the group. */
   address: string;
-  size: number;
-  checksum: string;
-  target: string;
-  onVerified: () => void;
 }
 
 /** Joins the group (before the bench's "go"); run() takes blocks until the sender's FIN. */
-export async function multicastReceiver(o: ReceiverOptions): Promise<{ run: () => Promise<{ fromServer: number; fromPeers: number }> }> {
+export async function multicastReceiver(o: ReceiverOptions): Promise<{ run: () => Promise<Received> }> {
   const blocks = Math.ceil(o.size / BLOCK);
   const have = new Uint8Array(blocks);
   let count = 0;
@@ -54,18 +51,12 @@ export async function multicastReceiver(o: ReceiverOptions): Promise<{ run: () =
   await new Promise<void>((r) => sock.bind(DATA_PORT, r));
   sock.addMembership(GROUP, o.address);
   sock.setRecvBufferSize(4 * 2 ** 20); // capped by net.core.rmem_max, which the bench raises
-  let finished!: (v: { fromServer: number; fromPeers: number }) => void;
+  let finished!: (v: Received) => void;
   let failed!: (e: Error) => void;
-  const result = new Promise<{ fromServer: number; fromPeers: number }>((res, rej) => ((finished = res), (failed = rej)));
+  const result = new Promise<Received>((res, rej) => ((finished = res), (failed = rej)));
   const verify = async () => {
-    const h = createHash('sha256');
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = 0; pos < o.size; ) {
-      const { bytesRead } = await disk.read(buf, 0, Math.min(buf.length, o.size - pos), pos);
-      h.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-    if (`sha256:${h.digest('hex')}` !== o.checksum) throw new Error('multicast: every block arrived but the disk is not the image');
+    // blocks arrive in any order: the disk is hashed once whole, read back
+    if (`sha256:${await digestOf(o.target, o.size, 'sha256')}` !== o.checksum) throw new Error('multicast: every block arrived but the disk is not the image');
     complete = true;
     o.onVerified();
   };
@@ -135,12 +126,12 @@ export async function multicastSend(o: SenderOptions): Promise<{ passes: number;
     // a NACK to an older pass is stale
     else if (msg[0] === KIND.nack && msg.readUInt32BE(4) === pass) answers.set(rinfo.address, Array.from({ length: (msg.length - 8) / 4 }, (_, i) => msg.readUInt32BE(8 + 4 * i)));
   });
-  let todo: number[] = Array.from({ length: blocks }, (_, i) => i);
+  let toSend: number[] = Array.from({ length: blocks }, (_, i) => i);
   let blocksSent = 0;
   const t0 = performance.now();
   let wire = 0;
   while (done.size < o.receivers) {
-    for (const b of todo) {
+    for (const b of toSend) {
       // paced: never ahead of the link's rate since the start (a burst beyond tbf's queue is dropped)
       const ahead = wire / o.rate - (performance.now() - t0) / 1000;
       if (ahead > 0.005) await new Promise((r) => setTimeout(r, ahead * 1000));
@@ -159,7 +150,7 @@ export async function multicastSend(o: SenderOptions): Promise<{ passes: number;
     }
     const missing = new Set<number>();
     for (const ranges of answers.values()) for (let i = 0; i < ranges.length; i += 2) for (let b = ranges[i]; b < ranges[i] + ranges[i + 1]; b++) missing.add(b);
-    todo = [...missing].sort((a, b) => a - b);
+    toSend = [...missing].sort((a, b) => a - b);
   }
   for (let i = 0; i < 3; i++) await group(header(KIND.fin, 0)).then(() => new Promise((r) => setTimeout(r, 50)));
   sock.close();
